@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the test tiers need on a Debian machine of this kind. Idempotent:
+# it installs only the packages that are missing and succeeds when all are there.
+# Not root or no apt-get: it says so and leaves the tests to skip (or, under
+# EOS_STORAGE_STRICT=1, to fail and name what is missing).
+set -euo pipefail
+
+# Real-kernel and differential tiers (TESTBED.md): filesystems, table tools,
+# iostat, smartctl, lvm2, fio, a Prometheus server, and the VM tier's QEMU guest.
+pkgs=(
+  util-linux fdisk gdisk parted e2fsprogs xfsprogs btrfs-progs dosfstools
+  squashfs-tools cryptsetup-bin lvm2 sysstat smartmontools nvme-cli fio
+  prometheus kmod busybox-static cpio qemu-system-x86
+)
+
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-deps: not root or no apt-get; privileged tiers will skip" >&2
+  exit 0
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-test-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+echo "install-test-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
