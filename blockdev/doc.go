@@ -1,0 +1,38 @@
+// Package blockdev discovers the block devices of a Linux system and how they
+// stack, as lsblk shows them, without running a process.
+//
+// Discover reads sysfs (and /proc/self/mountinfo, /proc/swaps, and the udev
+// database where one exists) through one root seam, so the same code reads the
+// live system or a fake tree built with blockdevtest (WithRoot, like lsblk
+// --sysroot). The result is a Graph keyed by major:minor: a partition is a
+// child of its disk, a device-mapper or md device a child of every device it
+// is built on (sysfs holders), and a device with several parents appears under
+// each of them in a tree listing.
+//
+// # Facts, absence and errors
+//
+// Every fact comes from sysfs attributes and links, never from device names:
+// the type from the dm/, md/ and loop/ directories and the SCSI peripheral
+// type, the transport from the SCSI host class or the device's subsystem
+// link, hotplug from the buses on the device path. An attribute the kernel
+// lacks is absent (nil pointer or empty string), never placeholder text. An
+// attribute that exists but cannot be read or parsed is absent too, and an
+// *AttrError (matching ErrAttribute) is added to Device.Errs; discovery goes
+// on with the next attribute and the next device.
+//
+// # Signature probing and hung devices
+//
+// With probing on (the default on the live system), every device with a size
+// is probed for filesystem and partition-table signatures by blockdev/probe,
+// in a pool of WithProbeWorkers workers, each device under a deadline of
+// WithProbeTimeout. A read from a hung device cannot be interrupted, so a
+// device that does not answer in time gets a ProbeError matching
+// ErrProbeTimeout and its probe goroutine is abandoned: it holds its file
+// descriptor until the kernel completes or fails the read, then exits. It
+// never blocks Discover.
+//
+// # Cost
+//
+// Each attribute is one bounded read of one file. Queue attributes of a
+// partition are taken from its disk rather than read again.
+package blockdev

@@ -1,0 +1,133 @@
+package blockdev
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// hardware reads the identity of the device behind a disk (model, vendor,
+// serial, revision, WWN) and works out its transport and SCSI address from
+// the sysfs device path and links.
+func (x *discovery) hardware(d *Device, dir string) {
+	dev := filepath.Join(dir, "device")
+	target, err := os.Readlink(dev)
+	if err != nil {
+		return // virtual devices (loop, dm, md, zram) have no device link
+	}
+	d.Model = x.strAttr(d, dir, "device/model")
+	d.Vendor = x.strAttr(d, dir, "device/vendor")
+	d.Revision = x.strAttr(d, dir, "device/rev")
+	d.Serial = x.strAttr(d, dir, "device/serial")
+	if w, ok := x.attr(d, dir, "device/wwid"); ok {
+		d.WWN = wwnFromWWID(w)
+	} else if w, ok := x.attr(d, dir, "wwid"); ok {
+		d.WWN = wwnFromWWID(w)
+	}
+	sub := x.subsystem(dev)
+	if sub == "scsi" {
+		if h, ok := parseHCTL(filepath.Base(target)); ok {
+			d.HCTL = filepath.Base(target)
+			d.Transport = x.scsiTransport(d, dir, h)
+		}
+		return
+	}
+	switch sub {
+	case "nvme", "nvme-subsystem":
+		d.Transport = "nvme"
+	case "virtio":
+		d.Transport = "virtio"
+	case "mmc":
+		d.Transport = "mmc"
+	}
+}
+
+// subsystem returns the name of the subsystem a sysfs device directory
+// belongs to, from its subsystem link ("" when it has none).
+func (x *discovery) subsystem(dir string) string {
+	l, err := os.Readlink(filepath.Join(dir, "subsystem"))
+	if err != nil {
+		return ""
+	}
+	return filepath.Base(l)
+}
+
+// wwnFromWWID turns a SCSI "naa.5000c500a1b2c3d4" or NVMe "eui.00253882..."
+// identifier into the form udev's ID_WWN and lsblk print: NAA identifiers as
+// 0x-prefixed hex, other designators as they are.
+func wwnFromWWID(w string) string {
+	w = strings.TrimSpace(w)
+	if rest, ok := strings.CutPrefix(w, "naa."); ok {
+		return "0x" + strings.ToLower(rest)
+	}
+	return w
+}
+
+func parseHCTL(s string) (host int, ok bool) {
+	f := strings.Split(s, ":")
+	if len(f) != 4 {
+		return 0, false
+	}
+	for _, p := range f {
+		if _, err := strconv.ParseUint(p, 10, 32); err != nil {
+			return 0, false
+		}
+	}
+	h, _ := strconv.Atoi(f[0])
+	return h, true
+}
+
+// scsiTransport follows lsblk: the SCSI host's class (fc_host, sas_host,
+// iscsi_host) decides, then a USB ancestor, then the host driver's name.
+func (x *discovery) scsiTransport(d *Device, dir string, host int) string {
+	hn := "host" + strconv.Itoa(host)
+	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
+	switch {
+	case exists(x.root.Sys("class", "spi_transport")) && exists(x.root.Sys("class", "spi_host", hn)):
+		return "spi"
+	case exists(x.root.Sys("class", "fc_host", hn)):
+		if name, ok := x.attr(d, x.root.Sys("class", "fc_host", hn), "symbolic_name"); ok && strings.Contains(name, " over ") {
+			return "fcoe"
+		}
+		return "fc"
+	case exists(x.root.Sys("class", "sas_host", hn)) || exists(filepath.Join(dir, "device", "sas_device")):
+		return "sas"
+	case exists(filepath.Join(dir, "device", "ieee1394_id")):
+		return "sbp"
+	case exists(x.root.Sys("class", "iscsi_host", hn)):
+		return "iscsi"
+	case strings.Contains(d.SysPath, "/usb"):
+		return "usb"
+	}
+	if proc, ok := x.attr(d, x.root.Sys("class", "scsi_host", hn), "proc_name"); ok {
+		switch {
+		case strings.HasPrefix(proc, "ahci"), strings.HasPrefix(proc, "sata"):
+			return "sata"
+		case strings.Contains(proc, "ata"):
+			return "ata"
+		}
+	}
+	return ""
+}
+
+// hotplug is lsblk's rule: removable media, or a device reached through a
+// bus whose devices can come and go (usb, ieee1394, pcmcia, mmc, ccw).
+func (x *discovery) hotplug(d *Device) *bool {
+	t, f := true, false
+	if d.Removable != nil && *d.Removable {
+		return &t
+	}
+	if !strings.HasPrefix(d.SysPath, "/sys/devices/") {
+		return &f
+	}
+	p := filepath.Dir(d.SysPath)
+	for p != "/sys/devices" && p != "/" && p != "." {
+		switch x.subsystem(x.root.Path(p)) {
+		case "usb", "ieee1394", "pcmcia", "mmc", "ccw":
+			return &t
+		}
+		p = filepath.Dir(p)
+	}
+	return &f
+}

@@ -1,0 +1,62 @@
+package blockdev
+
+import (
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// swaps marks active swap devices from /proc/swaps. On the live system the
+// node is stat'ed so /dev/mapper names and other aliases match by number;
+// in a fake tree the name is matched.
+func (x *discovery) swaps() {
+	data, err := os.ReadFile(x.root.Proc("swaps"))
+	x.opens++
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(data), "\n")
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[1] != "partition" {
+			continue // swap files are not block devices
+		}
+		name := unescapeOctal(f[0])
+		if x.root.IsLive() {
+			var st unix.Stat_t
+			if unix.Stat(name, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK {
+				if d, ok := x.g.devs[MajMin{unix.Major(st.Rdev), unix.Minor(st.Rdev)}]; ok {
+					d.Swap = true
+					continue
+				}
+			}
+		}
+		if d, ok := x.g.ByPath(name); ok {
+			d.Swap = true
+		}
+	}
+}
+
+// usage fills FSUsage from statfs of each mounted device's first mountpoint.
+func (x *discovery) usage() {
+	for _, d := range x.g.devs {
+		if len(d.Mounts) == 0 {
+			continue
+		}
+		var st unix.Statfs_t
+		if err := unix.Statfs(d.Mounts[0].MountPoint, &st); err != nil {
+			d.addErr("statfs "+d.Mounts[0].MountPoint, os.NewSyscallError("statfs", err))
+			continue
+		}
+		bs := uint64(st.Frsize)
+		if bs == 0 {
+			bs = uint64(st.Bsize)
+		}
+		d.FSUsage = &FSUsage{
+			Size:  st.Blocks * bs,
+			Used:  (st.Blocks - st.Bfree) * bs,
+			Avail: st.Bavail * bs,
+		}
+	}
+}
