@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // Sentinel errors. "Nothing found" is never an error: an empty Result is the
@@ -109,7 +111,9 @@ func newConfig(opts []Option) (*config, error) {
 	return c, nil
 }
 
-// Path probes a device node or an image file.
+// Path probes a device node or an image file. For a block device the
+// kernel's logical sector size locates partition tables (unless
+// WithSectorSize says otherwise); an image file is read as 512-byte sectors.
 func Path(ctx context.Context, path string, opts ...Option) (*Result, error) {
 	c, err := newConfig(opts)
 	if err != nil {
@@ -118,16 +122,36 @@ func Path(ctx context.Context, path string, opts ...Option) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	f, size, ssz, err := openDevice(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	size, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return nil, &ReadError{Off: 0, Len: 0, Err: err}
+	if c.sectorSize == 0 {
+		c.sectorSize = ssz
 	}
 	return probe(ctx, c, f, size)
+}
+
+// openDevice opens path read-only and returns its size and logical sector
+// size (512 for anything that is not a block device).
+func openDevice(path string) (*os.File, int64, int64, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, 0, 0, &ReadError{Err: err}
+	}
+	ssz := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeDevice != 0 && fi.Mode()&os.ModeCharDevice == 0 {
+		if n, err := unix.IoctlGetInt(int(f.Fd()), unix.BLKSSZGET); err == nil && n >= 512 && n&(n-1) == 0 {
+			ssz = int64(n)
+		}
+	}
+	return f, size, ssz, nil
 }
 
 // ReaderAt probes size bytes of r, an image or an already-open device.
@@ -136,15 +160,103 @@ func ReaderAt(ctx context.Context, r io.ReaderAt, size int64, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil reader", ErrInvalidOption)
+	}
 	if size < 0 {
 		return nil, fmt.Errorf("%w: negative size %d", ErrInvalidOption, size)
 	}
 	return probe(ctx, c, r, size)
 }
 
-func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, error) {
-	if err := ctx.Err(); err != nil {
+// ReadTable reads only the partition table of r (size bytes, sectorSize
+// bytes per logical sector, 0 meaning 512). It returns nil and no error when
+// there is none.
+func ReadTable(ctx context.Context, r io.ReaderAt, size int64, sectorSize int) (*Table, error) {
+	if sectorSize == 0 {
+		sectorSize = 512
+	}
+	if sectorSize < 512 || sectorSize&(sectorSize-1) != 0 {
+		return nil, fmt.Errorf("%w: sector size %d", ErrInvalidOption, sectorSize)
+	}
+	s, err := newSource(ctx, r, size)
+	if err != nil {
 		return nil, err
 	}
-	return &Result{}, nil
+	return probeTable(s, int64(sectorSize))
+}
+
+func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, error) {
+	if c.sectorSize == 0 {
+		c.sectorSize = 512
+	}
+	s, err := newSource(ctx, r, size)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if err := probeSuperblocks(s, res); err != nil {
+		return nil, err
+	}
+	// blkid ignores a partition table under a RAID-like member (an LVM PV
+	// or a RAID1 leg shows its array's table), and so do we.
+	if res.Usage != UsageRaid {
+		t, err := probeTable(s, c.sectorSize)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			res.PTType, res.PTUUID = t.Type, t.ID
+		}
+	}
+	if c.parent != nil {
+		if err := fillPartEntry(ctx, c, res); err != nil {
+			return nil, err
+		}
+	}
+	c.log.Debug("probe", "type", res.Type, "pttype", res.PTType, "ambiguous", res.Ambiguous, "extra_reads", s.extra)
+	return res, nil
+}
+
+// fillPartEntry reads the parent disk's table and copies the entry that
+// starts (and ends) where this partition does.
+func fillPartEntry(ctx context.Context, c *config, res *Result) error {
+	p := c.parent
+	f, size, ssz, err := openDevice(p.diskPath)
+	if err != nil {
+		return fmt.Errorf("probe: parent %s: %w", p.diskPath, err)
+	}
+	defer f.Close()
+	t, err := ReadTable(ctx, f, size, int(ssz))
+	if err != nil {
+		return fmt.Errorf("probe: parent %s: %w", p.diskPath, err)
+	}
+	if t == nil || t.Type == "PMBR" {
+		return nil
+	}
+	var match *Entry
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		if e.Start == p.startSector && e.Size == p.sizeSectors {
+			match = e
+			break
+		}
+		if e.Start == p.startSector && match == nil {
+			match = e // the kernel shows an extended partition as 1 KiB
+		}
+	}
+	if match == nil {
+		return nil
+	}
+	res.HasPartEntry = true
+	res.PartEntryScheme = t.Type
+	res.PartEntryUUID = match.UUID
+	res.PartEntryName = match.Name
+	res.PartEntryType = match.Type
+	res.PartEntryNumber = match.Number
+	res.PartEntryOffset = match.Start
+	res.PartEntrySize = match.Size
+	res.PartEntryDisk = p.diskMajMin
+	res.PartEntryFlags = match.Flags
+	return nil
 }

@@ -28,6 +28,7 @@ type Result struct {
 	PartEntryOffset uint64 // PART_ENTRY_OFFSET, in 512-byte sectors
 	PartEntrySize   uint64 // PART_ENTRY_SIZE, in 512-byte sectors
 	PartEntryDisk   string // PART_ENTRY_DISK, maj:min of the whole disk
+	PartEntryFlags  uint64 // PART_ENTRY_FLAGS: GPT attributes or dos boot flag 0x80; blkid prints it when nonzero
 
 	// Ambiguous lists every signature type found when more than one
 	// conflicting one was (blkid reports "ambivalent result"). Type is empty then.

@@ -1,0 +1,98 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// headSize covers every superblock this package knows at a fixed place: the
+// btrfs superblock ends at 64 KiB + 4 KiB, the furthest of them.
+const headSize = 0x11000
+
+// maxExtraReads bounds the reads beyond the head buffer (GPT entries and
+// backup, extended-partition chain, FAT root directory), so a crafted image
+// cannot make a probe walk the whole device.
+const maxExtraReads = 48
+
+// maxExtraBytes bounds one read beyond the head buffer.
+const maxExtraBytes = 1 << 20
+
+// source is the device or image being probed: one read of the head, then a
+// bounded number of small reads elsewhere, each after a context check.
+type source struct {
+	ctx   context.Context
+	r     io.ReaderAt
+	size  int64
+	head  []byte
+	extra int
+}
+
+func newSource(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
+	s := &source{ctx: ctx, r: r, size: size}
+	n := int64(headSize)
+	if size < n {
+		n = size
+	}
+	buf := make([]byte, n)
+	if n > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		got, err := r.ReadAt(buf, 0)
+		if err != nil && !(errors.Is(err, io.EOF) && got == len(buf)) {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				// The size was larger than what the reader holds: probe what is there.
+				buf = buf[:got]
+			} else {
+				return nil, &ReadError{Off: 0, Len: len(buf), Err: err}
+			}
+		}
+	}
+	s.head = buf
+	return s, nil
+}
+
+// at returns n bytes at off, or nil when the range lies outside the device.
+// Ranges inside the head buffer cost nothing; others count against the
+// read budget and fail with errBudget once it is spent.
+func (s *source) at(off int64, n int) ([]byte, error) {
+	if off < 0 || n < 0 || off+int64(n) > s.size {
+		return nil, nil
+	}
+	if off+int64(n) <= int64(len(s.head)) {
+		return s.head[off : off+int64(n)], nil
+	}
+	if n > maxExtraBytes {
+		return nil, nil
+	}
+	if err := s.ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.extra >= maxExtraReads {
+		return nil, errBudget
+	}
+	s.extra++
+	buf := make([]byte, n)
+	got, err := s.r.ReadAt(buf, off)
+	if got == n {
+		return buf, nil
+	}
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, nil
+	}
+	return nil, &ReadError{Off: off, Len: n, Err: err}
+}
+
+// headAt is at restricted to the head buffer: superblock magics are all
+// there, so the common path never leaves memory.
+func (s *source) headAt(off int64, n int) []byte {
+	if off < 0 || n < 0 || off+int64(n) > int64(len(s.head)) || off+int64(n) > s.size {
+		return nil
+	}
+	return s.head[off : off+int64(n)]
+}
+
+// errBudget stops a walk that wants more reads than maxExtraReads; callers
+// treat it as "structure not usable", never as an I/O failure.
+var errBudget = errors.New("probe: read budget exhausted")
