@@ -1,0 +1,47 @@
+package perf
+
+import (
+	"testing"
+	"time"
+)
+
+func FuzzParseDiskstats(f *testing.F) {
+	f.Add([]byte(line20 + line18 + line14 + line7))
+	f.Add([]byte(""))
+	f.Add([]byte("\n\n   8 0 sda 1 2 3 4"))
+	f.Add([]byte("8 0 sda 18446744073709551615 0 0 4294967295 0 0 0 4294967295 0 4294967295 4294967295\n"))
+	f.Add([]byte("8 0 s\x00da 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := ParseDiskstats(data, nil)
+		if err != nil {
+			return
+		}
+		for i := range got {
+			d := &got[i]
+			switch d.Fields {
+			case FieldsLegacyPartition, FieldsBasic, FieldsDiscard, FieldsFlush:
+			default:
+				t.Fatalf("device %d: Fields %d", i, d.Fields)
+			}
+			if d.Name == "" {
+				t.Fatalf("device %d: empty name", i)
+			}
+			if !d.HasDiscard() && (d.DiscardIOs|d.DiscardTicks|d.DiscardSectors|d.DiscardMerges) != 0 {
+				t.Fatalf("discard counters reported without the fields: %+v", d)
+			}
+			if !d.HasFlush() && (d.FlushIOs|d.FlushTicks) != 0 {
+				t.Fatalf("flush counters reported without the fields: %+v", d)
+			}
+			// Rates of any pair must be finite and non-negative.
+			r := ComputeRates(d, d, time.Second)
+			if r.IOPS != 0 || r.Util != 0 {
+				t.Fatalf("identical samples gave rates: %+v", r)
+			}
+		}
+		// Re-parsing into the previous result gives the same answer.
+		again, err := ParseDiskstats(data, got)
+		if err != nil || len(again) != len(got) {
+			t.Fatalf("re-parse: %v, %d vs %d", err, len(again), len(got))
+		}
+	})
+}

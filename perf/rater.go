@@ -1,0 +1,143 @@
+package perf
+
+import "time"
+
+// Change says what happened to a device between two samples.
+type Change int
+
+const (
+	// Appeared: first sample of a device; it has no rates until the next one,
+	// so a device that shows up mid-run never reports its since-boot totals
+	// as one interval's spike.
+	Appeared Change = iota + 1
+	// Restarted: the name now belongs to a different device (major:minor or
+	// diskseq changed, or every counter went down); its baseline starts over.
+	Restarted
+	// Vanished: the device is no longer in the statistics and was dropped.
+	Vanished
+)
+
+func (c Change) String() string {
+	switch c {
+	case Appeared:
+		return "appeared"
+	case Restarted:
+		return "restarted"
+	case Vanished:
+		return "vanished"
+	}
+	return "unknown"
+}
+
+// DeviceChange reports a device that appeared, restarted or vanished.
+type DeviceChange struct {
+	Name   string
+	Change Change
+}
+
+// SeqFunc returns a device's diskseq (the kernel's per-attach sequence number,
+// 5.15+) and whether it is known. Rater calls it for new devices and, when
+// configured, periodically, to notice a name reused by another device.
+type SeqFunc func(name string) (uint64, bool)
+
+type devState struct {
+	last   DiskStat
+	seq    uint64
+	hasSeq bool
+	gen    uint64
+}
+
+// Rater turns successive samples into Rates, one device at a time, keeping
+// the previous counters of every device. It handles devices that appear,
+// vanish and are reused (see Change). Not safe for concurrent use.
+type Rater struct {
+	devs     map[string]*devState
+	gen      uint64
+	last     time.Time
+	seq      SeqFunc
+	seqEvery int
+	changes  []DeviceChange
+}
+
+// NewRater returns a Rater. seq may be nil (no diskseq checks); seqEvery is
+// how often, in samples, every known device's diskseq is re-read (0: only
+// when a device first appears).
+func NewRater(seq SeqFunc, seqEvery int) *Rater {
+	if seqEvery < 0 {
+		seqEvery = 0
+	}
+	return &Rater{devs: make(map[string]*devState), seq: seq, seqEvery: seqEvery}
+}
+
+// Changes returns the device changes found by the last Update; valid until
+// the next Update.
+func (r *Rater) Changes() []DeviceChange { return r.changes }
+
+// allDown reports whether every counter that moves went down: the name was
+// reused by a fresh device (or the counters were reset), not a wrap.
+func allDown(prev, cur *DiskStat) bool {
+	if cur.ReadIOs+cur.WriteIOs+cur.ReadSectors+cur.WriteSectors == 0 &&
+		prev.ReadIOs+prev.WriteIOs+prev.ReadSectors+prev.WriteSectors == 0 {
+		return false // an idle device: nothing went down
+	}
+	return cur.ReadIOs <= prev.ReadIOs && cur.WriteIOs <= prev.WriteIOs &&
+		cur.ReadSectors <= prev.ReadSectors && cur.WriteSectors <= prev.WriteSectors &&
+		(cur.ReadIOs < prev.ReadIOs || cur.WriteIOs < prev.WriteIOs ||
+			cur.ReadSectors < prev.ReadSectors || cur.WriteSectors < prev.WriteSectors)
+}
+
+// Update consumes sample s and appends to out the rates of every device seen
+// in both s and the previous sample, in the order of s. It allocates only
+// for devices it has not seen before.
+func (r *Rater) Update(s *Sample, out []Rates) []Rates {
+	r.gen++
+	r.changes = r.changes[:0]
+	interval := time.Duration(0)
+	if !r.last.IsZero() {
+		interval = s.Time.Sub(r.last)
+	}
+	r.last = s.Time
+	checkSeq := r.seq != nil && r.seqEvery > 0 && r.gen%uint64(r.seqEvery) == 0
+	for i := range s.Disks {
+		cur := &s.Disks[i]
+		st, ok := r.devs[cur.Name]
+		if !ok {
+			st = &devState{last: *cur, gen: r.gen}
+			if r.seq != nil {
+				st.seq, st.hasSeq = r.seq(cur.Name)
+			}
+			r.devs[cur.Name] = st
+			r.changes = append(r.changes, DeviceChange{cur.Name, Appeared})
+			continue
+		}
+		restarted := st.gen != r.gen-1 || // absent from the previous sample
+			st.last.Major != cur.Major || st.last.Minor != cur.Minor ||
+			allDown(&st.last, cur)
+		if checkSeq && !restarted {
+			if seq, has := r.seq(cur.Name); has != st.hasSeq || seq != st.seq {
+				st.seq, st.hasSeq = seq, has
+				restarted = true
+			}
+		}
+		st.gen = r.gen
+		if restarted {
+			st.last = *cur
+			if r.seq != nil && !checkSeq {
+				st.seq, st.hasSeq = r.seq(cur.Name)
+			}
+			r.changes = append(r.changes, DeviceChange{cur.Name, Restarted})
+			continue
+		}
+		out = append(out, ComputeRates(&st.last, cur, interval))
+		st.last = *cur
+	}
+	if len(r.devs) != len(s.Disks) {
+		for name, st := range r.devs {
+			if st.gen != r.gen {
+				delete(r.devs, name)
+				r.changes = append(r.changes, DeviceChange{name, Vanished})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,116 @@
+package perf
+
+import (
+	"testing"
+	"time"
+)
+
+func sample(at time.Time, disks ...DiskStat) *Sample { return &Sample{Time: at, Disks: disks} }
+
+func changesOf(r *Rater) map[string]Change {
+	m := map[string]Change{}
+	for _, c := range r.Changes() {
+		m[c.Name] = c.Change
+	}
+	return m
+}
+
+func TestRaterLifecycle(t *testing.T) {
+	t0 := time.Now()
+	seqs := map[string]uint64{"sdx": 5}
+	r := NewRater(func(n string) (uint64, bool) { s, ok := seqs[n]; return s, ok }, 1)
+
+	// First sample: no rates (no since-boot spike), the device appears.
+	if out := r.Update(sample(t0, ratePrev), nil); len(out) != 0 {
+		t.Fatalf("first sample gave rates: %+v", out)
+	}
+	if changesOf(r)["sdx"] != Appeared {
+		t.Fatalf("changes %v", r.Changes())
+	}
+	out := r.Update(sample(t0.Add(2*time.Second), rateCur), nil)
+	if len(out) != 1 {
+		t.Fatalf("got %d rates", len(out))
+	}
+	ratesClose(t, "rater", out[0], rateWant)
+
+	// A new device mid-run with large since-boot counters: no spike.
+	big := DiskStat{Name: "sdy", Major: 8, Minor: 16, Fields: 14, ReadIOs: 1e9, ReadSectors: 1e12, IOTicks: 1e6}
+	out = r.Update(sample(t0.Add(3*time.Second), rateCur, big), nil)
+	if len(out) != 1 || out[0].Name != "sdx" || out[0].IOPS != 0 {
+		t.Fatalf("new device: %+v", out)
+	}
+	if changesOf(r)["sdy"] != Appeared {
+		t.Fatalf("changes %v", r.Changes())
+	}
+	// The new device's second sample gives its real rate.
+	big2 := big
+	big2.ReadIOs += 50
+	out = r.Update(sample(t0.Add(4*time.Second), rateCur, big2), nil)
+	if len(out) != 2 || out[1].ReadsPerSec != 50 {
+		t.Fatalf("new device second sample: %+v", out)
+	}
+
+	// sdy vanishes: dropped, and reported once.
+	out = r.Update(sample(t0.Add(5*time.Second), rateCur), nil)
+	if len(out) != 1 || changesOf(r)["sdy"] != Vanished {
+		t.Fatalf("vanish: %+v %v", out, r.Changes())
+	}
+	// If it comes back it is new again (no rates against the old counters).
+	out = r.Update(sample(t0.Add(6*time.Second), rateCur, big2), nil)
+	if len(out) != 1 || changesOf(r)["sdy"] != Appeared {
+		t.Fatalf("return: %+v %v", out, r.Changes())
+	}
+}
+
+func TestRaterReusedName(t *testing.T) {
+	t0 := time.Now()
+	seqs := map[string]uint64{"loop0": 1}
+	r := NewRater(func(n string) (uint64, bool) { s, ok := seqs[n]; return s, ok }, 1)
+	a := DiskStat{Name: "loop0", Major: 7, Fields: 20, ReadIOs: 1000, ReadSectors: 8000, WriteIOs: 500, WriteSectors: 4000}
+	r.Update(sample(t0, a), nil)
+
+	// Every counter went down: another device now has the name.
+	b := DiskStat{Name: "loop0", Major: 7, Fields: 20, ReadIOs: 3, ReadSectors: 24}
+	if out := r.Update(sample(t0.Add(time.Second), b), nil); len(out) != 0 || changesOf(r)["loop0"] != Restarted {
+		t.Fatalf("counters down: %+v %v", out, r.Changes())
+	}
+	b2 := b
+	b2.ReadIOs += 10
+	if out := r.Update(sample(t0.Add(2*time.Second), b2), nil); len(out) != 1 || out[0].ReadsPerSec != 10 {
+		t.Fatalf("after restart: %+v", out)
+	}
+
+	// diskseq changed although the counters grew (re-attached and busy).
+	seqs["loop0"] = 2
+	b3 := b2
+	b3.ReadIOs += 10
+	if out := r.Update(sample(t0.Add(3*time.Second), b3), nil); len(out) != 0 || changesOf(r)["loop0"] != Restarted {
+		t.Fatalf("diskseq: %+v %v", out, r.Changes())
+	}
+
+	// major:minor changed.
+	c := b3
+	c.Minor = 9
+	c.ReadIOs += 10
+	if out := r.Update(sample(t0.Add(4*time.Second), c), nil); len(out) != 0 || changesOf(r)["loop0"] != Restarted {
+		t.Fatalf("devno: %+v %v", out, r.Changes())
+	}
+
+	// One 32-bit ms field wrapping is not a restart.
+	d := c
+	d.ReadTicks = 1<<32 - 5
+	r.Update(sample(t0.Add(5*time.Second), d), nil)
+	d2 := d
+	d2.ReadIOs += 2
+	d2.ReadTicks = 5
+	out := r.Update(sample(t0.Add(6*time.Second), d2), nil)
+	if len(out) != 1 || out[0].ReadAwait != 5 {
+		t.Fatalf("wrap: %+v %v", out, r.Changes())
+	}
+	// An idle device staying at zero is not restarted.
+	z := DiskStat{Name: "loop1", Major: 7, Minor: 1, Fields: 20}
+	r.Update(sample(t0.Add(7*time.Second), z), nil)
+	if out := r.Update(sample(t0.Add(8*time.Second), z), nil); len(out) != 1 {
+		t.Fatalf("idle: %+v %v", out, r.Changes())
+	}
+}
