@@ -35,6 +35,7 @@ func synthXFS(size int, lbl string) []byte {
 	be.PutUint32(b[4:], 4096)
 	be.PutUint64(b[8:], 1000)
 	copy(b[32:], testUUID)
+	be.PutUint32(b[80:], 1)
 	be.PutUint32(b[84:], 500)
 	be.PutUint32(b[88:], 2)
 	be.PutUint16(b[100:], 5)
@@ -43,7 +44,6 @@ func synthXFS(size int, lbl string) []byte {
 	be.PutUint16(b[106:], 8)
 	copy(b[108:120], lbl)
 	b[120], b[121], b[122], b[123], b[124] = 12, 9, 9, 3, 9
-	binary.LittleEndian.PutUint32(b[224:], crc32.Checksum(b[:512], castagnoli))
 	return b
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -15,7 +14,6 @@ var (
 	be = binary.BigEndian
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // uuidString formats 16 bytes as blkid does: lower case 8-4-4-4-12, and
 // nothing at all for the all-zero UUID (blkid treats it as unset).
