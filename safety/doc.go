@@ -1,0 +1,53 @@
+// Package safety makes every mutation of eos-storage refusable, journaled
+// and reversible (DESIGN.md principles 7 and 8).
+//
+// # Preflight
+//
+// Check gathers the facts about a target (mounts of it, its partitions and
+// anything stacked on it; swap; holders; an O_EXCL open; protected system
+// devices; read-only; a direct probe for signatures, including backup
+// locations such as the GPT backup header) and returns a Report: allowed or
+// refused, with every Reason as a stable Code, a sentence and the evidence.
+// The decision is a pure function of a Facts value (Evaluate), so it is
+// tested without root. "Unreadable" is never "empty". An operator may
+// override one Code at a time (never all), and the override is journaled.
+//
+// # Journal
+//
+// OpenJournal opens the write-ahead journal of a state directory (default
+// /var/lib/eos-storage; one process at a time, the directory is flocked).
+// Records are framed (magic, length, CRC32C over length and payload) and
+// fsynced, with the directory, before the mutation they announce starts. A
+// torn last record (a crash mid-append) is detected, ignored and truncated;
+// a damaged record followed by an intact one is corruption (ErrCorrupt) and
+// is never skipped silently. After a failed write or fsync the journal is
+// unusable until reopened (ErrJournalBroken): after a failed fsync the
+// kernel may have dropped the pages, and retrying would lie.
+//
+// A mutation's life: Journal.Begin saves the before-images of the byte
+// ranges it will overwrite (files named like sfdisk's backups,
+// images/<id>/sfdisk-<dev>-0x<offset>.bak, restorable with dd) and journals
+// the intent with the target's Identity; Mutation.Step marks progress;
+// Mutation.Done, Cancel or Undo journals the outcome. Undo goes level by
+// level: the operation's own compensation, then the before-images, then
+// lock-down. A locked-down target refuses every Begin (LockedDownError)
+// until Journal.Clear, with an operator's reason, lifts it.
+//
+// On open, mutations with an intent and no outcome are Interrupted, with
+// the steps they recorded. Recover settles them: it refuses when the
+// device at the path is no longer the journaled one (ErrIdentityMismatch),
+// rolls forward with the op kind's registered RollForward, rolls back with
+// the before-images when it cannot, and locks down when that fails. Each
+// attempt is journaled before it acts and both directions are idempotent,
+// so a crash during recovery is finished by the next run.
+//
+// Journal.Plan is the dry run: what Begin would save and write, and whether
+// it would be refused, without touching anything.
+//
+// # Hazards
+//
+// Hold the target with LockDevice (flock on the whole disk, O_EXCL on the
+// target) for the whole mutation. The journal grows without compaction;
+// before-images are pruned to the newest WithRetention finished mutations
+// (never those of unfinished ones).
+package safety
