@@ -1,0 +1,96 @@
+// Package sched plans and runs storage changes concurrently without letting
+// two of them touch the same thing at once, and undoes them when a plan
+// fails.
+//
+// # Model
+//
+// An Operation is data plus two functions: an ID, a Kind label, a Priority,
+// the Resources it touches (each Shared or Exclusive), the IDs it depends
+// on, Execute, an optional Rollback, a per-attempt Timeout, an optional
+// RetryPolicy and an optional BatchKey. There is no registry: any code can
+// build operations. A Plan is a set of operations whose dependencies form a
+// DAG; Plan.Validate reports malformed operations, duplicate IDs, unknown
+// dependencies and every dependency cycle by name, all at once.
+// Scheduler.DryRun shows the stages a plan would run in.
+//
+// # Resources
+//
+// A Key is a path in a tree: Disk("8:0").Partition(1).Filesystem(),
+// VG("vg0").LV("data"), Global("devicemapper"). Two claims conflict when
+// their keys overlap (one contains the other, or they are equal) and at
+// least one is Exclusive. So an exclusive claim on a disk keeps out every
+// claim on its partitions and filesystems, shared claims coexist, and
+// partitions of one disk are independent of each other. The rule is
+// symmetric: a shared claim on a whole disk also keeps out an exclusive
+// claim on one of its partitions, because writing the partition changes
+// the disk.
+//
+// # Scheduling rules
+//
+//   - At most WithWorkers executions run at once; a merged batch is one.
+//   - Ready operations (all dependencies succeeded) are ordered by Priority,
+//     higher first, then by the time they became ready (FIFO).
+//   - An operation starts only when it can take all its claims at once;
+//     nothing ever holds some locks while waiting for others, so there is
+//     no deadlock.
+//   - Starvation freedom: when an operation cannot start, its claims are
+//     reserved for that dispatch round, and nothing behind it in the order
+//     may take a claim that conflicts with them, even if it could. A waiting
+//     exclusive claim therefore waits only for the holders it found and for
+//     operations of strictly higher priority; shared claims that become
+//     ready later queue behind it instead of overtaking it forever. The same
+//     holds for a shared claim waiting behind an exclusive one.
+//   - The dispatcher examines at most WithLookahead waiting operations per
+//     round, which bounds the cost of a decision in very large plans; the
+//     ones beyond wait for a later round.
+//   - A retry keeps the operation's locks and worker during its backoff: the
+//     device is busy, and letting another operation in would only make it
+//     busier.
+//
+// # Retries
+//
+// Errors that the policy's classifier accepts (by default EBUSY, EAGAIN and
+// anything wrapping ErrRetryable) are retried up to MaxAttempts with
+// exponential backoff and jitter; RetryOn builds an errors.Is classifier.
+// Waits honour ctx. WithClock and WithRand make backoff exact in tests.
+//
+// # Batching
+//
+// With WithMerge, operations with the same BatchKey that are ready together
+// and can all lock run as one execution built by the merge function (say
+// several partition edits on one disk written as one table). Members share
+// the outcome; each Result lists the batch.
+//
+// # Failure, rollback and cancellation
+//
+// A failed operation's dependents are skipped, with a reason naming the
+// dependency. WithFailurePolicy decides whether independent branches go on
+// (ContinueIndependent) or nothing new starts (StopOnFailure, the default).
+// Then, unless WithRollback(false), the operations that succeeded are rolled
+// back one at a time in reverse order of completion, which is reverse
+// dependency order. Rollback uses a context that ignores the plan's
+// cancellation but is bounded by WithRollbackTimeout. When a rollback fails,
+// the operations it depends on are kept rather than undone underneath it.
+// A failed operation is not rolled back: Execute must leave no partial
+// change when it returns an error. Every rollback failure is a
+// *RollbackError that carries both its own error and the failure that
+// caused the rollback.
+//
+// Cancelling the Run's context starts nothing new (queued operations end
+// StateCancelled), running operations see their context done, and rollback
+// still runs.
+//
+// # Events
+//
+// Every state change is an Event (started, retried, progress, succeeded,
+// failed, skipped, cancelled, rolling back, rolled back, rollback failed)
+// with timings, delivered in order to the WithSubscriber function and to the
+// WithLogger logger. Execute receives a Progress function for long work.
+//
+// # Lifecycle hazards
+//
+// Runs on one Scheduler are serialized so that two plans cannot touch one
+// resource at once; use one Scheduler per process. Execute and Rollback run
+// on worker goroutines and must honour ctx; a panic in them is recovered as
+// a *PanicError so that locks are released and the plan can roll back.
+package sched

@@ -1,0 +1,550 @@
+package sched
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+type nodeState uint8
+
+const (
+	nsWaiting nodeState = iota // dependencies unfinished
+	nsReady                    // in the ready heap
+	nsRunning                  // in a dispatched unit
+	nsDone                     // final; res.State says how
+)
+
+type node struct {
+	idx     int32
+	op      *Operation
+	ns      nodeState
+	pending int32  // dependencies not yet succeeded
+	seq     uint64 // when it became ready, for FIFO among equal priority
+	heapIdx int
+	scan    uint64 // dispatch round that last examined it
+	claims  []Resource
+	res     Result
+}
+
+// unit is one execution: a single operation, or a batch merged into one.
+type unit struct {
+	members  []*node
+	claims   []Resource
+	rollback func(context.Context) error // the merged Rollback, if any
+	policy   RetryPolicy
+	attempts int
+	err      error
+	started  time.Time
+	finished time.Time
+}
+
+func (u *unit) ids() []string {
+	if len(u.members) == 1 {
+		return nil
+	}
+	ids := make([]string, len(u.members))
+	for i, m := range u.members {
+		ids[i] = m.op.ID
+	}
+	return ids
+}
+
+type run struct {
+	cfg *config
+	g   *graph
+	ctx context.Context
+	em  *emitter
+
+	mu        sync.Mutex
+	nodes     []node
+	ready     readyHeap
+	batches   map[string][]*node // ready operations per batch key
+	held      lockTable
+	reserved  lockTable
+	free      int
+	remaining int
+	seq       uint64
+	scanID    uint64
+	stopped   bool
+	cancelled bool
+	failures  []error
+	completed []*unit
+	done      chan struct{}
+	closed    bool
+
+	work chan *unit
+}
+
+func newRun(ctx context.Context, cfg *config, g *graph) *run {
+	r := &run{
+		cfg:       cfg,
+		g:         g,
+		ctx:       ctx,
+		em:        &emitter{ctx: ctx, logger: cfg.logger, sub: cfg.subscriber, mu: make(chanMutex, 1)},
+		nodes:     make([]node, len(g.ops)),
+		batches:   map[string][]*node{},
+		held:      newLockTable(),
+		reserved:  newLockTable(),
+		free:      cfg.workers,
+		remaining: len(g.ops),
+		done:      make(chan struct{}),
+	}
+	for i := range r.nodes {
+		n := &r.nodes[i]
+		n.idx = int32(i)
+		n.op = &g.ops[i]
+		n.pending = int32(len(g.deps[i]))
+		n.heapIdx = -1
+		n.claims = normalize(n.op.Resources)
+		n.res = Result{ID: n.op.ID, Kind: n.op.Kind}
+	}
+	for i := range r.nodes {
+		if r.nodes[i].pending == 0 {
+			r.makeReady(&r.nodes[i])
+		}
+	}
+	return r
+}
+
+func (r *run) batching(n *node) bool { return r.cfg.merge != nil && n.op.BatchKey != "" }
+
+func (r *run) makeReady(n *node) {
+	n.ns = nsReady
+	n.seq = r.seq
+	r.seq++
+	heap.Push(&r.ready, n)
+	if r.batching(n) {
+		r.batches[n.op.BatchKey] = append(r.batches[n.op.BatchKey], n)
+	}
+}
+
+func (r *run) unbatch(n *node) {
+	if !r.batching(n) {
+		return
+	}
+	k := n.op.BatchKey
+	l := r.batches[k]
+	if i := slices.Index(l, n); i >= 0 {
+		l = slices.Delete(l, i, i+1)
+	}
+	if len(l) == 0 {
+		delete(r.batches, k)
+	} else {
+		r.batches[k] = l
+	}
+}
+
+// dispatch starts whatever can start, in priority order. Locks are granted
+// all at once or not at all, so no unit ever holds some locks while waiting
+// for others and deadlock is impossible. An operation that cannot start
+// reserves its claims for the rest of the round: nothing behind it in the
+// order may take a conflicting claim, so a waiting exclusive claim is never
+// overtaken by shared ones that keep arriving (and vice versa).
+func (r *run) dispatch() []*unit {
+	if r.stopped || r.free == 0 || r.ready.Len() == 0 {
+		return nil
+	}
+	r.scanID++
+	var back []*node
+	var out []*unit
+	for r.free > 0 && r.ready.Len() > 0 && len(back) < r.cfg.lookahead {
+		n := heap.Pop(&r.ready).(*node)
+		n.scan = r.scanID
+		if !r.held.canGrant(n.claims) || !r.reserved.canGrant(n.claims) {
+			r.reserved.acquire(n.claims)
+			back = append(back, n)
+			continue
+		}
+		members := []*node{n}
+		claims := n.claims
+		if r.batching(n) {
+			for _, m := range r.batches[n.op.BatchKey] {
+				if len(members) >= r.cfg.maxBatch {
+					break
+				}
+				if m == n || m.scan == r.scanID || m.ns != nsReady {
+					continue
+				}
+				// Members may conflict with each other (that is the
+				// point of merging them), not with anyone else.
+				if r.held.canGrant(m.claims) && r.reserved.canGrant(m.claims) {
+					members = append(members, m)
+				}
+			}
+			for _, m := range members {
+				if m != n {
+					heap.Remove(&r.ready, m.heapIdx)
+				}
+				r.unbatch(m)
+			}
+			if len(members) > 1 {
+				slices.SortFunc(members, func(a, b *node) int {
+					if before(a, b) {
+						return -1
+					}
+					return 1
+				})
+				var all []Resource
+				for _, m := range members {
+					all = append(all, m.claims...)
+				}
+				claims = normalize(all)
+			}
+		}
+		u := &unit{members: members, claims: claims}
+		batch := u.ids()
+		for _, m := range members {
+			m.ns = nsRunning
+			m.res.Batch = batch
+		}
+		r.held.acquire(claims)
+		r.free--
+		out = append(out, u)
+	}
+	for _, n := range back {
+		r.reserved.release(n.claims)
+		heap.Push(&r.ready, n)
+	}
+	return out
+}
+
+// complete records a finished unit and frees what it held. It returns the
+// events to emit once r.mu is released.
+func (r *run) complete(u *unit) []Event {
+	r.held.release(u.claims)
+	r.free++
+	var evs []Event
+	if u.err == nil {
+		r.completed = append(r.completed, u)
+		for _, m := range u.members {
+			r.finish(m, StateSucceeded)
+		}
+		for _, m := range u.members {
+			for _, d := range r.g.outs[m.idx] {
+				dn := &r.nodes[d]
+				dn.pending--
+				if dn.pending == 0 && dn.ns == nsWaiting {
+					r.makeReady(dn)
+				}
+			}
+		}
+		return nil
+	}
+	oe := &OpError{ID: u.members[0].op.ID, Kind: u.members[0].op.Kind, Attempts: u.attempts, Batch: u.ids(), Err: u.err}
+	r.failures = append(r.failures, oe)
+	for _, m := range u.members {
+		m.res.Err = oe
+		r.finish(m, StateFailed)
+	}
+	for _, m := range u.members {
+		evs = append(evs, r.skipDependents(m)...)
+	}
+	if r.cfg.policy == StopOnFailure {
+		evs = append(evs, r.stop(fmt.Sprintf("plan stopped after %q failed", oe.ID))...)
+	}
+	return evs
+}
+
+func (r *run) finish(n *node, s State) {
+	n.ns = nsDone
+	n.res.State = s
+	r.remaining--
+}
+
+// skipDependents marks everything downstream of failed as skipped, naming
+// the dependency that did not succeed and the failure at the root.
+func (r *run) skipDependents(failed *node) []Event {
+	var evs []Event
+	type item struct {
+		idx int32
+		why string
+	}
+	queue := []item{}
+	for _, d := range r.g.outs[failed.idx] {
+		queue = append(queue, item{d, fmt.Sprintf("dependency %q failed", failed.op.ID)})
+	}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		n := &r.nodes[it.idx]
+		if n.ns == nsDone {
+			continue
+		}
+		// Only waiting nodes can be downstream of an unfinished one.
+		n.res.Reason = it.why
+		n.res.Err = fmt.Errorf("%w: %s", ErrSkipped, it.why)
+		r.finish(n, StateSkipped)
+		evs = append(evs, r.event(EventSkipped, n, func(e *Event) { e.Reason = it.why; e.Err = n.res.Err }))
+		for _, d := range r.g.outs[it.idx] {
+			queue = append(queue, item{d, fmt.Sprintf("dependency %q was skipped (%s)", n.op.ID, it.why)})
+		}
+	}
+	return evs
+}
+
+// stop cancels everything not yet started.
+func (r *run) stop(reason string) []Event {
+	if r.stopped {
+		return nil
+	}
+	r.stopped = true
+	var evs []Event
+	for i := range r.nodes {
+		n := &r.nodes[i]
+		if n.ns != nsWaiting && n.ns != nsReady {
+			continue
+		}
+		n.res.Reason = reason
+		n.res.Err = fmt.Errorf("%w: %s", ErrCancelled, reason)
+		r.finish(n, StateCancelled)
+		evs = append(evs, r.event(EventCancelled, n, func(e *Event) { e.Reason = reason; e.Err = n.res.Err }))
+	}
+	r.ready = r.ready[:0]
+	clear(r.batches)
+	return evs
+}
+
+func (r *run) event(t EventType, n *node, f func(*Event)) Event {
+	e := Event{Type: t, ID: n.op.ID, Kind: n.op.Kind, Batch: n.res.Batch, Time: r.cfg.clock.Now()}
+	if f != nil {
+		f(&e)
+	}
+	return e
+}
+
+// checkDone closes done when nothing is left to run. r.mu must be held.
+func (r *run) checkDone() {
+	if r.remaining == 0 && !r.closed {
+		r.closed = true
+		close(r.done)
+	}
+}
+
+func (r *run) send(units []*unit) {
+	for _, u := range units {
+		r.work <- u
+	}
+}
+
+func (r *run) worker(wg *sync.WaitGroup) {
+	defer wg.Done()
+	for u := range r.work {
+		r.execute(u)
+		r.mu.Lock()
+		evs := r.complete(u)
+		units := r.dispatch()
+		r.checkDone()
+		// Taking the event lock before releasing r.mu means no operation
+		// this completion lets start can report Started before this unit's
+		// Succeeded reaches the subscriber.
+		r.em.mu.lock()
+		r.mu.Unlock()
+		r.deliverTerminal(u)
+		for _, e := range evs {
+			r.em.deliver(e)
+		}
+		r.em.mu.unlock()
+		r.send(units)
+	}
+}
+
+func (r *run) deliverTerminal(u *unit) {
+	for _, m := range u.members {
+		if u.err == nil {
+			r.em.deliver(r.event(EventSucceeded, m, func(e *Event) {
+				e.Attempt = u.attempts
+				e.Elapsed = u.finished.Sub(u.started)
+			}))
+		} else {
+			r.em.deliver(r.event(EventFailed, m, func(e *Event) {
+				e.Attempt = u.attempts
+				e.Elapsed = u.finished.Sub(u.started)
+				e.Err = m.res.Err
+			}))
+		}
+	}
+}
+
+// onCancel runs when the plan's context is done.
+func (r *run) onCancel() {
+	r.mu.Lock()
+	var evs []Event
+	if r.remaining > 0 {
+		r.cancelled = true
+		evs = r.stop("context cancelled: " + context.Cause(r.ctx).Error())
+		r.checkDone()
+	}
+	r.em.mu.lock()
+	r.mu.Unlock()
+	for _, e := range evs {
+		r.em.deliver(e)
+	}
+	r.em.mu.unlock()
+}
+
+// execute runs a unit to its final attempt. It is the only place caller code
+// runs during the plan, and it holds no scheduler lock while it does.
+func (r *run) execute(u *unit) {
+	clk := r.cfg.clock
+	u.started = clk.Now()
+	for _, m := range u.members {
+		m.res.Started = u.started
+		r.em.emit(r.event(EventStarted, m, func(e *Event) { e.Attempt = 1 }))
+	}
+	exec, timeout, err := r.prepare(u)
+	if err != nil {
+		u.err = err
+		u.finished = clk.Now()
+		r.stamp(u)
+		return
+	}
+	progress := func(done, total int64, note string) {
+		now := clk.Now()
+		for _, m := range u.members {
+			r.em.emit(r.event(EventProgress, m, func(e *Event) {
+				e.Time = now
+				e.Done, e.Total, e.Note = done, total, note
+				e.Elapsed = now.Sub(u.started)
+			}))
+		}
+	}
+	id := u.members[0].op.ID
+	for attempt := 1; ; attempt++ {
+		u.attempts = attempt
+		err := attemptOnce(r.ctx, id, timeout, func(ctx context.Context) error { return exec(ctx, progress) })
+		if err == nil {
+			u.err = nil
+			break
+		}
+		u.err = err
+		if attempt >= u.policy.MaxAttempts || !u.policy.Retryable(err) || r.ctx.Err() != nil {
+			break
+		}
+		delay := u.policy.Backoff(attempt, r.cfg.rand())
+		now := clk.Now()
+		for _, m := range u.members {
+			r.em.emit(r.event(EventRetried, m, func(e *Event) {
+				e.Time = now
+				e.Attempt = attempt
+				e.Delay = delay
+				e.Err = err
+				e.Elapsed = now.Sub(u.started)
+			}))
+		}
+		if serr := clk.Sleep(r.ctx, delay); serr != nil {
+			u.err = fmt.Errorf("%w (retry abandoned: %w)", err, serr)
+			break
+		}
+	}
+	u.finished = clk.Now()
+	r.stamp(u)
+}
+
+func (r *run) stamp(u *unit) {
+	for _, m := range u.members {
+		m.res.Attempts = u.attempts
+		m.res.Finished = u.finished
+	}
+}
+
+// prepare resolves what a unit runs: the operation itself, or what the merge
+// function makes of a batch.
+func (r *run) prepare(u *unit) (exec func(context.Context, Progress) error, timeout time.Duration, err error) {
+	if len(u.members) == 1 {
+		n := u.members[0]
+		u.policy = r.policyOf(n.idx)
+		return n.op.Execute, n.op.Timeout, nil
+	}
+	ops := make([]Operation, len(u.members))
+	for i, m := range u.members {
+		ops[i] = *m.op
+	}
+	key := ops[0].BatchKey
+	var merged Operation
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				err = recovered("batch "+key, v)
+			}
+		}()
+		merged, err = r.cfg.merge(key, ops)
+	}()
+	if err != nil {
+		return nil, 0, fmt.Errorf("merging batch %q: %w", key, err)
+	}
+	if merged.Execute == nil {
+		return nil, 0, fmt.Errorf("%w: merge of batch %q returned no Execute", ErrInvalidOperation, key)
+	}
+	if merged.Timeout < 0 {
+		return nil, 0, fmt.Errorf("%w: merge of batch %q returned Timeout %v", ErrInvalidOperation, key, merged.Timeout)
+	}
+	u.policy = r.policyOf(u.members[0].idx)
+	if merged.Retry != nil {
+		p, perr := merged.Retry.withDefaults()
+		if perr != nil {
+			return nil, 0, fmt.Errorf("%w: merge of batch %q: %v", ErrInvalidOperation, key, perr)
+		}
+		u.policy = p
+	}
+	u.rollback = merged.Rollback
+	return merged.Execute, merged.Timeout, nil
+}
+
+func (r *run) policyOf(i int32) RetryPolicy {
+	if p := r.g.pol[i]; p != nil {
+		return *p
+	}
+	return r.cfg.retry
+}
+
+// attemptOnce runs f once with the attempt's deadline, turning a panic into
+// an error so that locks are released and the plan can roll back.
+func attemptOnce(ctx context.Context, id string, timeout time.Duration, f func(context.Context) error) (err error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = recovered(id, v)
+		}
+	}()
+	return f(ctx)
+}
+
+// readyHeap orders ready operations: higher priority first, then the one
+// that became ready first.
+type readyHeap []*node
+
+func before(a, b *node) bool {
+	if a.op.Priority != b.op.Priority {
+		return a.op.Priority > b.op.Priority
+	}
+	return a.seq < b.seq
+}
+
+func (h readyHeap) Len() int           { return len(h) }
+func (h readyHeap) Less(i, j int) bool { return before(h[i], h[j]) }
+func (h readyHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx = i
+	h[j].heapIdx = j
+}
+func (h *readyHeap) Push(x any) {
+	n := x.(*node)
+	n.heapIdx = len(*h)
+	*h = append(*h, n)
+}
+func (h *readyHeap) Pop() any {
+	old := *h
+	n := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	n.heapIdx = -1
+	return n
+}
