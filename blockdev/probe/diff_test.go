@@ -356,3 +356,9 @@ func TestDifferentialGPTBackup(t *testing.T) {
 		t.Errorf("backup GPT not used: %+v", r)
 	}
 }
+
+func execCommand(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	return cmd
+}
