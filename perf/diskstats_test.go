@@ -52,7 +52,7 @@ func TestParseDiskstatsFutureFieldsIgnored(t *testing.T) {
 
 func TestParseDiskstatsErrors(t *testing.T) {
 	for _, in := range []string{
-		"8 0 sda 1 2 3\n",                     // 3 counters
+		"8 0 sda 1 2 3\n",                      // 3 counters
 		"8 0 sda 1 2 3 4 5 6 7 8 9 10 11 12\n", // 12 counters
 		"x 0 sda 1 2 3 4\n",
 		"8 y sda 1 2 3 4\n",

@@ -91,7 +91,7 @@ func TestComputeRatesWrap32(t *testing.T) {
 // unsigned long counters: a 64-bit wrap and a 32-bit kernel's wrap.
 func TestComputeRatesCounterWrap(t *testing.T) {
 	p, c := ratePrev, rateCur
-	p.ReadIOs, c.ReadIOs = math.MaxUint64-9, 190 // +200 across 2^64
+	p.ReadIOs, c.ReadIOs = math.MaxUint64-9, 190      // +200 across 2^64
 	p.WriteSectors, c.WriteSectors = 1<<32-1000, 7000 // +8000 across 2^32 (32-bit kernel)
 	ratesClose(t, "counter wrap", ComputeRates(&p, &c, 2*time.Second), rateWant)
 }
