@@ -138,6 +138,12 @@ func (x *discovery) devices(ctx context.Context) error {
 		name := e.Name()
 		dir := filepath.Join(blockDir, name)
 		sysPath := x.resolve(dir, "/sys/block")
+		if v, err := sysfs.ReadAttr(filepath.Join(dir, "hidden")); err == nil && v == "1" {
+			// Hidden disks (the per-path devices of NVMe multipath) have no
+			// node in /dev; lsblk does not list them either.
+			x.cfg.log.Debug("skipping hidden device", "name", name)
+			continue
+		}
 		disk := x.device(name, dir, sysPath, nil)
 		x.g.add(disk)
 		x.disks = append(x.disks, disk.MajMin)

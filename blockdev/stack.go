@@ -16,12 +16,15 @@ func (x *discovery) stack() {
 		}
 	}
 	for m, names := range x.holders {
-		slices.Sort(names)
+		var hs []*Device
 		for _, n := range names {
-			h, ok := g.byName[n]
-			if !ok || h.MajMin == m {
-				continue
+			if h, ok := g.byName[n]; ok && h.MajMin != m {
+				hs = append(hs, h)
 			}
+		}
+		slices.SortFunc(hs, compareRoot)
+		for _, h := range hs {
+			n := h.KName
 			if g.reaches(h.MajMin, m) {
 				// A holder loop cannot happen in a real kernel; a broken or
 				// hostile tree must not make the walk below endless.
@@ -82,6 +85,13 @@ func comparePart(a, b *Device) int {
 	return cmp.Compare(a.KName, b.KName)
 }
 
+// compareRoot orders by device number, as lsblk lists whole devices.
 func compareRoot(a, b *Device) int {
+	if c := cmp.Compare(a.MajMin.Major, b.MajMin.Major); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.MajMin.Minor, b.MajMin.Minor); c != 0 {
+		return c
+	}
 	return cmp.Compare(a.KName, b.KName)
 }

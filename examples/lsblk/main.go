@@ -1,0 +1,413 @@
+// Command lsblk lists block devices like util-linux lsblk, from
+// blockdev.Discover instead of a scan by a C tool: a tree by default, -J for
+// JSON with lsblk 2.38's keys and value types, -b for sizes in bytes, -o and
+// -O to choose columns, --sysroot DIR to read a fake or foreign tree.
+//
+//	go run ./examples/lsblk
+//	go run ./examples/lsblk -J -b -o NAME,SIZE,TYPE,MOUNTPOINTS
+//	go run ./examples/lsblk --sysroot /path/to/tree -O
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	json, bytes, all, noHeadings, noDeps bool
+	probe                                *bool
+	sysroot                              string
+	columns                              []column
+	devices                              []string
+}
+
+var errUsage = errors.New("usage")
+
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	var cols []string
+	outputAll := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		value := func() (string, error) {
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("%w: %s needs a value", errUsage, a)
+			}
+			i++
+			return args[i], nil
+		}
+		switch {
+		case a == "--json":
+			o.json = true
+		case a == "--bytes":
+			o.bytes = true
+		case a == "--all":
+			o.all = true
+		case a == "--output-all":
+			outputAll = true
+		case a == "--noheadings":
+			o.noHeadings = true
+		case a == "--nodeps":
+			o.noDeps = true
+		case a == "--probe" || a == "--no-probe":
+			on := a == "--probe"
+			o.probe = &on
+		case a == "--output" || a == "--sysroot":
+			v, err := value()
+			if err != nil {
+				return nil, err
+			}
+			if a == "--output" {
+				cols = append(cols, strings.Split(v, ",")...)
+			} else {
+				o.sysroot = v
+			}
+		case strings.HasPrefix(a, "--output="):
+			cols = append(cols, strings.Split(strings.TrimPrefix(a, "--output="), ",")...)
+		case strings.HasPrefix(a, "--sysroot="):
+			o.sysroot = strings.TrimPrefix(a, "--sysroot=")
+		case strings.HasPrefix(a, "--"):
+			return nil, fmt.Errorf("%w: unknown option %s", errUsage, a)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for j := 1; j < len(a); j++ {
+				switch a[j] {
+				case 'J':
+					o.json = true
+				case 'b':
+					o.bytes = true
+				case 'a':
+					o.all = true
+				case 'O':
+					outputAll = true
+				case 'n':
+					o.noHeadings = true
+				case 'd':
+					o.noDeps = true
+				case 'o':
+					v := a[j+1:]
+					if v == "" {
+						var err error
+						if v, err = value(); err != nil {
+							return nil, err
+						}
+					}
+					cols = append(cols, strings.Split(v, ",")...)
+					j = len(a)
+				default:
+					return nil, fmt.Errorf("%w: unknown option -%c", errUsage, a[j])
+				}
+			}
+		default:
+			o.devices = append(o.devices, a)
+		}
+	}
+	switch {
+	case outputAll:
+		o.columns = columns
+	case len(cols) > 0:
+		for _, name := range cols {
+			if strings.HasPrefix(name, "+") { // -o +COL adds to the defaults
+				name = name[1:]
+				if len(o.columns) == 0 {
+					for _, dn := range defaultColumns {
+						c, _ := findColumn(dn)
+						o.columns = append(o.columns, c)
+					}
+				}
+			}
+			c, ok := findColumn(name)
+			if !ok {
+				return nil, fmt.Errorf("%w: unknown column: %s", errUsage, name)
+			}
+			o.columns = append(o.columns, c)
+		}
+	default:
+		for _, name := range defaultColumns {
+			c, _ := findColumn(name)
+			o.columns = append(o.columns, c)
+		}
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "lsblk: %v\n", err)
+		return 1
+	}
+	opts := []blockdev.Option{blockdev.WithRoot(o.sysroot)}
+	if o.probe != nil {
+		opts = append(opts, blockdev.WithProbe(*o.probe))
+	} else if !needsProbe(o.columns) {
+		opts = append(opts, blockdev.WithProbe(false))
+	}
+	g, err := blockdev.Discover(ctx, opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "lsblk: %v\n", err)
+		return 32
+	}
+	roots, err := selectRoots(g, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "lsblk: %v\n", err)
+		return 32
+	}
+	if o.json {
+		err = writeJSON(stdout, g, roots, o)
+	} else {
+		err = writeText(stdout, g, roots, o)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lsblk: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// needsProbe: signature columns are the only ones that read the devices.
+func needsProbe(cols []column) bool {
+	for _, c := range cols {
+		switch c.name {
+		case "FSTYPE", "FSVER", "LABEL", "UUID", "PTTYPE", "PTUUID", "PARTTYPE", "PARTUUID", "PARTLABEL":
+			return true
+		}
+	}
+	return false
+}
+
+// visible is lsblk's default filter: detached loop devices and RAM disks
+// (major 1) are listed only with -a.
+func visible(d *blockdev.Device, o *options) bool {
+	if o.all {
+		return true
+	}
+	if d.MajMin.Major == 1 {
+		return false
+	}
+	if d.Type == blockdev.TypeLoop && d.LoopBackingFile == "" && (d.Size == nil || *d.Size == 0) {
+		return false
+	}
+	return true
+}
+
+func selectRoots(g *blockdev.Graph, o *options) ([]row, error) {
+	var out []row
+	if len(o.devices) == 0 {
+		for _, d := range g.Roots() {
+			if visible(d, o) {
+				out = append(out, row{d: d})
+			}
+		}
+		return out, nil
+	}
+	for _, p := range o.devices {
+		d, ok := g.ByPath(p)
+		if !ok {
+			d, ok = g.ByName(p)
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: not a block device", p)
+		}
+		r := row{d: d}
+		if ps := g.Parents(d); len(ps) > 0 {
+			r.parent = ps[0]
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (o *options) children(g *blockdev.Graph, r row) []row {
+	if o.noDeps {
+		return nil
+	}
+	var out []row
+	for _, c := range g.Children(r.d) {
+		out = append(out, row{d: c, parent: r.d})
+	}
+	return out
+}
+
+func value(c column, r row, o *options) any {
+	v := c.get(r)
+	if c.kind == kSize && v != nil && !o.bytes {
+		return humanSize(v.(uint64))
+	}
+	if c.kind == kArray {
+		l := v.([]string)
+		out := make([]any, 0, max(1, len(l)))
+		for _, s := range l {
+			out = append(out, s)
+		}
+		if len(out) == 0 {
+			out = append(out, nil) // lsblk prints [null] for no mountpoint
+		}
+		return out
+	}
+	return v
+}
+
+// writeJSON prints {"blockdevices": [...]} with keys in column order, as
+// lsblk does, so a diff against lsblk's output reads naturally.
+func writeJSON(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
+	var b strings.Builder
+	b.WriteString("{\n   \"blockdevices\": [")
+	for i, r := range roots {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if err := o.jsonRow(&b, g, r, 2); err != nil {
+			return err
+		}
+	}
+	b.WriteString("\n   ]\n}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (o *options) jsonRow(b *strings.Builder, g *blockdev.Graph, r row, depth int) error {
+	ind := strings.Repeat("   ", depth)
+	b.WriteString("\n" + ind + "{")
+	for i, c := range o.columns {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		v, err := json.Marshal(value(c, r, o))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b, "\n%s   %q: %s", ind, strings.ToLower(c.name), v)
+	}
+	if kids := o.children(g, r); len(kids) > 0 {
+		fmt.Fprintf(b, ",\n%s   \"children\": [", ind)
+		for i, k := range kids {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			if err := o.jsonRow(b, g, k, depth+2); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(b, "\n%s   ]", ind)
+	}
+	b.WriteString("\n" + ind + "}")
+	return nil
+}
+
+func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
+	var lines [][]string
+	if !o.noHeadings {
+		h := make([]string, len(o.columns))
+		for i, c := range o.columns {
+			h[i] = c.name
+		}
+		lines = append(lines, h)
+	}
+	var walk func(r row, prefix string, last, top bool)
+	walk = func(r row, prefix string, last, top bool) {
+		cells := make([]string, len(o.columns))
+		for i, c := range o.columns {
+			cells[i] = textValue(c, r, o)
+			if c.name == "NAME" || (c.name == "KNAME" && !hasColumn(o.columns, "NAME")) {
+				branch := ""
+				if !top {
+					branch = "├─"
+					if last {
+						branch = "└─"
+					}
+				}
+				cells[i] = prefix + branch + cells[i]
+			}
+		}
+		lines = append(lines, cells)
+		kids := o.children(g, r)
+		next := prefix
+		if !top {
+			if last {
+				next += "  "
+			} else {
+				next += "│ "
+			}
+		}
+		for i, k := range kids {
+			walk(k, next, i == len(kids)-1, false)
+		}
+	}
+	for _, r := range roots {
+		walk(r, "", false, true)
+	}
+	widths := make([]int, len(o.columns))
+	for _, l := range lines {
+		for i, s := range l {
+			widths[i] = max(widths[i], len([]rune(s)))
+		}
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		for i, s := range l {
+			pad := strings.Repeat(" ", widths[i]-len([]rune(s)))
+			if i == len(l)-1 && !o.columns[i].right {
+				b.WriteString(s)
+				break
+			}
+			if o.columns[i].right {
+				b.WriteString(pad + s)
+			} else {
+				b.WriteString(s + pad)
+			}
+			b.WriteString(" ")
+		}
+		b.WriteString(strings.TrimRight("", " ") + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func hasColumn(cols []column, name string) bool {
+	for _, c := range cols {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func textValue(c column, r row, o *options) string {
+	v := value(c, r, o)
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case []any:
+		var parts []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, "\n")
+	}
+	return fmt.Sprint(v)
+}
