@@ -1,0 +1,143 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"hash/crc32"
+)
+
+// gptCopy is one copy (primary or backup) of a GPT as found on disk.
+type gptCopy struct {
+	lba        uint64
+	hdr        gptHeader
+	fault      headerFault
+	why        string
+	entries    []byte
+	entriesOK  bool
+	entriesErr string
+}
+
+func (c *gptCopy) ok() bool { return c != nil && c.fault == headerOK && c.entriesOK }
+
+// scan is everything Read and Verify look at, read once.
+type scan struct {
+	mbr     []byte
+	kind    mbrKind
+	primary *gptCopy
+	backup  *gptCopy // at the last LBA, or where the primary says it is
+	// backupAtEnd is the header found at the last LBA when the primary
+	// points elsewhere (a disk that grew).
+	backupAtEnd *gptCopy
+}
+
+func (d *Disk) readCopy(lba uint64) (*gptCopy, error) {
+	c := &gptCopy{lba: lba}
+	if lba == 0 || lba >= d.geo.Sectors() {
+		c.fault, c.why = headerNoSignature, fmt.Sprintf("LBA %d is outside the disk", lba)
+		return c, nil
+	}
+	s, err := d.readSector(lba)
+	if err != nil {
+		return nil, err
+	}
+	c.hdr, c.fault, c.why = parseGPTHeader(s, lba)
+	if c.fault != headerOK {
+		return c, nil
+	}
+	n := uint64(c.hdr.entriesLen()+d.geo.SectorSize-1) / uint64(d.geo.SectorSize)
+	if c.hdr.EntriesLBA == 0 || c.hdr.EntriesLBA >= d.geo.Sectors() || n > d.geo.Sectors()-c.hdr.EntriesLBA {
+		c.entriesErr = fmt.Sprintf("entries array at LBA %d (%d sectors) is outside the disk", c.hdr.EntriesLBA, n)
+		return c, nil
+	}
+	buf, err := d.readAt(c.hdr.EntriesLBA, n)
+	if err != nil {
+		return nil, err
+	}
+	c.entries = buf[:c.hdr.entriesLen()]
+	if got := crc32.ChecksumIEEE(c.entries); got != c.hdr.EntriesCRC {
+		c.entriesErr = fmt.Sprintf("entries CRC %08x, computed %08x", c.hdr.EntriesCRC, got)
+		return c, nil
+	}
+	c.entriesOK = true
+	return c, nil
+}
+
+func (d *Disk) scan(ctx context.Context) (*scan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s0, err := d.readSector(0)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scan{mbr: s0, kind: classifyMBR(s0)}
+	if sc.primary, err = d.readCopy(1); err != nil {
+		return nil, err
+	}
+	last := d.geo.Sectors() - 1
+	backupLBA := last
+	if sc.primary.fault == headerOK && sc.primary.hdr.AlternateLBA != last && sc.primary.hdr.AlternateLBA < d.geo.Sectors() {
+		backupLBA = sc.primary.hdr.AlternateLBA
+		if sc.backupAtEnd, err = d.readCopy(last); err != nil {
+			return nil, err
+		}
+	}
+	if sc.backup, err = d.readCopy(backupLBA); err != nil {
+		return nil, err
+	}
+	if !sc.backup.ok() && sc.backupAtEnd.ok() {
+		sc.backup, sc.backupAtEnd = sc.backupAtEnd, nil
+	}
+	return sc, nil
+}
+
+// Read reads the partition table.
+//
+// How it decides, in order (this is also the rule that makes the write
+// ordering crash-safe, see Write):
+//  1. A primary GPT whose header and entries CRCs check: GPT, FromPrimary.
+//  2. Else, if sector 0 is a protective or hybrid MBR, or is no MBR at all:
+//     a backup GPT whose CRCs check: GPT, FromBackup.
+//  3. Else a dos MBR (even one with no partitions): dos, EBR chain followed.
+//  4. Else, when any GPT signature or a 0xEE entry was seen: ErrUnreadable.
+//  5. Else: ErrNoTable.
+//
+// A dos MBR beside an intact backup GPT but a dead primary reads as dos: that
+// is the state half way through turning a dos disk into GPT, which must still
+// read as the old table.
+func (d *Disk) Read(ctx context.Context) (*Table, error) {
+	sc, err := d.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, _, err := d.decide(sc)
+	return t, err
+}
+
+func (d *Disk) decide(sc *scan) (*Table, []Problem, error) {
+	sectors := d.geo.Sectors()
+	if sc.primary.ok() {
+		t := tableFromHeader(sc.primary.hdr, sc.primary.entries, d.geo.SectorSize, sectors, FromPrimary)
+		d.setAlign(t)
+		return t, nil, nil
+	}
+	if sc.kind != mbrDOS && sc.kind != mbrEmpty && sc.backup.ok() {
+		t := tableFromHeader(sc.backup.hdr, sc.backup.entries, d.geo.SectorSize, sectors, FromBackup)
+		d.setAlign(t)
+		d.cfg.log.Warn("primary GPT damaged, using the backup", "path", d.path, "primary", sc.primary.why+sc.primary.entriesErr)
+		return t, nil, nil
+	}
+	if sc.kind == mbrDOS || sc.kind == mbrEmpty {
+		t, probs, err := parseDOS(sc.mbr, d.geo.SectorSize, sectors, d.readSector)
+		if err != nil {
+			return nil, nil, err
+		}
+		d.setAlign(t)
+		return t, probs, nil
+	}
+	if sc.primary.fault != headerNoSignature || sc.backup.fault != headerNoSignature || sc.kind == mbrProtective || sc.kind == mbrHybrid {
+		why := fmt.Sprintf("primary: %s%s; backup: %s%s", sc.primary.why, sc.primary.entriesErr, sc.backup.why, sc.backup.entriesErr)
+		return nil, nil, fmt.Errorf("%w: %s", ErrUnreadable, why)
+	}
+	return nil, nil, ErrNoTable
+}

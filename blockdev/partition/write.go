@@ -1,0 +1,260 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ByteRange is a byte range of the target.
+type ByteRange struct {
+	Offset int64
+	Length int64
+}
+
+// Journal is what Write needs from a write-ahead journal (the safety
+// package's, through an adapter, or a test's). Begin must make the intent
+// and the before-images of ranges durable before it returns.
+type Journal interface {
+	Begin(ctx context.Context, target, op string, ranges []ByteRange) (Txn, error)
+}
+
+// Txn is one journalled write.
+type Txn interface {
+	// Step records that a write step finished (for roll-forward decisions).
+	Step(ctx context.Context, name string) error
+	// Done closes the transaction: err nil means committed.
+	Done(ctx context.Context, err error) error
+}
+
+// Step is one sector-run write of a plan, in the order Write performs it.
+type Step struct {
+	What   string // "backup entries", "backup header", "primary entries", "primary header", "protective MBR", ...
+	Offset int64  // bytes
+	Data   []byte
+}
+
+// Plan returns the writes that storing t would make, in order, without
+// writing anything. The order for GPT is backup entries, backup header,
+// primary entries, primary header, protective MBR; each is synced before
+// the next starts.
+func (d *Disk) Plan(ctx context.Context, t *Table) ([]Step, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, fmt.Errorf("%w: nil table", ErrInvalidArgument)
+	}
+	if t.SectorSize != d.geo.SectorSize {
+		return nil, fmt.Errorf("%w: table has %d-byte sectors, disk %d", ErrInvalidLayout, t.SectorSize, d.geo.SectorSize)
+	}
+	if t.Sectors != d.geo.Sectors() {
+		return nil, fmt.Errorf("%w: table laid out for %d sectors, disk has %d (Repair moves a GPT to the new end)", ErrInvalidLayout, t.Sectors, d.geo.Sectors())
+	}
+	t = t.Clone()
+	t.setGeometry(d.geo)
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	ss := int64(d.geo.SectorSize)
+	old, err := d.readSector(0)
+	if err != nil {
+		return nil, err
+	}
+	var steps []Step
+	switch t.Label {
+	case LabelGPT:
+		entries, err := encodeGPTEntries(t)
+		if err != nil {
+			return nil, err
+		}
+		crc := crc32.ChecksumIEEE(entries)
+		steps = append(steps,
+			Step{"backup entries", int64(t.BackupEntriesLBA()) * ss, padSectors(entries, d.geo.SectorSize)},
+			Step{"backup header", int64(t.AlternateLBA) * ss, encodeGPTHeader(t, crc, true)},
+			Step{"primary entries", int64(t.EntriesLBA) * ss, padSectors(entries, d.geo.SectorSize)},
+			Step{"primary header", ss, encodeGPTHeader(t, crc, false)},
+			Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)},
+		)
+	case LabelDOS:
+		// Leaving a GPT behind would make readers (ours included) still see
+		// it: kill the primary first, so every later state reads as the new
+		// dos table or (through the backup) the old GPT, then the backup.
+		zero := make([]byte, ss)
+		if p, err := d.readSector(1); err == nil && string(p[:8]) == gptSignature {
+			steps = append(steps, Step{"erase primary GPT header", ss, zero})
+		}
+		ebrs := encodeEBRs(t)
+		for i := len(ebrs) - 1; i >= 0; i-- {
+			steps = append(steps, Step{fmt.Sprintf("EBR at LBA %d", ebrs[i].lba), int64(ebrs[i].lba) * ss, ebrs[i].data})
+		}
+		steps = append(steps, Step{"MBR", 0, encodeMBR(t, old)})
+		last := d.geo.Sectors() - 1
+		if b, err := d.readSector(last); err == nil && string(b[:8]) == gptSignature {
+			steps = append(steps, Step{"erase backup GPT header", int64(last) * ss, zero})
+		}
+	default:
+		return nil, fmt.Errorf("%w: label %q", ErrNotSupported, t.Label)
+	}
+	return steps, nil
+}
+
+func padSectors(b []byte, ss int) []byte {
+	if r := len(b) % ss; r != 0 {
+		b = append(b, make([]byte, ss-r)...)
+	}
+	return b
+}
+
+// Write stores t with crash-ordered writes: the journal (when configured)
+// first records intent and before-images, the whole-disk flock is held
+// throughout, and each step of Plan is written and synced before the next.
+//
+// Why the GPT order is safe: Read prefers a primary whose CRCs check and
+// falls back to the backup otherwise. Until the primary header is rewritten
+// the old primary stays valid, or (once its entries are overwritten) fails
+// its entries CRC, and the backup, already new and synced, is used. After
+// the primary header sync the new primary is valid. A torn sector fails a
+// CRC and so reads like the step not done. The protective MBR is last and
+// does not decide what a GPT disk holds.
+//
+// Cancelling ctx before the first write aborts; once writing has started
+// Write finishes the sequence, since stopping half way is the crash it
+// guards against.
+func (d *Disk) Write(ctx context.Context, t *Table) error {
+	if d.cfg.readOnly {
+		return fmt.Errorf("%w: opened read-only", ErrNotSupported)
+	}
+	steps, err := d.Plan(ctx, t)
+	if err != nil {
+		return err
+	}
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var txn Txn
+	if d.cfg.journal != nil {
+		rs := make([]ByteRange, len(steps))
+		for i, s := range steps {
+			rs[i] = ByteRange{s.Offset, int64(len(s.Data))}
+		}
+		target := d.path
+		if target == "" {
+			target = "device"
+		}
+		if txn, err = d.cfg.journal.Begin(ctx, target, "write "+string(t.Label)+" table", rs); err != nil {
+			return fmt.Errorf("%w: journal: %w", ErrUnsafe, err)
+		}
+	}
+	werr := d.apply(steps, txn)
+	if txn != nil {
+		if jerr := txn.Done(context.WithoutCancel(ctx), werr); jerr != nil && werr == nil {
+			werr = fmt.Errorf("partition: table written, journal not closed: %w", jerr)
+		}
+	}
+	return werr
+}
+
+func (d *Disk) apply(steps []Step, txn Txn) error {
+	for _, s := range steps {
+		n, err := d.dev.WriteAt(s.Data, s.Offset)
+		if err == nil && n != len(s.Data) {
+			err = fmt.Errorf("short write %d of %d", n, len(s.Data))
+		}
+		if err != nil {
+			return fmt.Errorf("partition: write %s at %d: %w", s.What, s.Offset, err)
+		}
+		if err := d.dev.Sync(); err != nil {
+			return fmt.Errorf("partition: sync after %s: %w", s.What, err)
+		}
+		d.cfg.log.Debug("partition write", "step", s.What, "offset", s.Offset, "bytes", len(s.Data))
+		if txn != nil {
+			if err := txn.Step(context.Background(), s.What); err != nil {
+				return fmt.Errorf("partition: journal step %s: %w", s.What, err)
+			}
+		}
+	}
+	return nil
+}
+
+// lock takes the whole-disk flock that udev and systemd honour, so nothing
+// probes or re-reads the disk while its table is half written.
+func (d *Disk) lock(ctx context.Context) (func(), error) {
+	if d.file == nil || !d.block {
+		return func() {}, nil
+	}
+	fd := int(d.file.Fd())
+	for {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { _ = unix.Flock(fd, unix.LOCK_UN) }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			return nil, fmt.Errorf("partition: flock %s: %w", d.path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %s is locked by another process: %w", ErrBusy, d.path, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Repair rewrites a damaged GPT copy from the good one, moves the backup to
+// the end of a disk that grew (or shrank, when every partition still fits)
+// and writes a protective MBR where it is missing or wrong. Problems no copy
+// can fix (overlaps, partitions outside the disk, a hybrid MBR, a dos table
+// with a broken chain) fail with ErrUnrepairable and write nothing.
+func (d *Disk) Repair(ctx context.Context) (*Table, Report, error) {
+	r, err := d.Verify(ctx)
+	if err != nil {
+		return nil, r, err
+	}
+	if r.OK() {
+		t, err := d.Read(ctx)
+		return t, r, err
+	}
+	var hard []Problem
+	for _, p := range r.Problems {
+		switch p.Kind {
+		case ErrOverlap, ErrOutsideUsable, ErrHybridMBR, ErrBadEBRChain, ErrMisaligned, ErrInvalidLayout:
+			hard = append(hard, p)
+		case ErrDiskShrank:
+			if r.Label == LabelDOS {
+				hard = append(hard, p)
+			}
+		}
+	}
+	if r.Label == LabelDOS && len(hard) == 0 {
+		hard = r.Problems
+	}
+	if len(hard) > 0 {
+		return nil, r, fmt.Errorf("%w: %w", ErrUnrepairable, &LayoutError{Problems: hard})
+	}
+	t, err := d.Read(ctx)
+	if err != nil {
+		return nil, r, err
+	}
+	last := d.geo.Sectors() - 1
+	if t.AlternateLBA != last || t.LastUsable >= last {
+		t.AlternateLBA = last
+		t.LastUsable = last - t.entriesSectors() - 1
+		for _, p := range t.Partitions {
+			if p.End() > t.LastUsable {
+				return nil, r, fmt.Errorf("%w: partition %d ends at %d, past the new last usable LBA %d", ErrUnrepairable, p.Number, p.End(), t.LastUsable)
+			}
+		}
+	}
+	t.Sectors = d.geo.Sectors()
+	if err := d.Write(ctx, t); err != nil {
+		return nil, r, err
+	}
+	t.Source = FromPrimary
+	return t, r, nil
+}
