@@ -1,5 +1,7 @@
 package sched
 
+import "slices"
+
 // findCycles lists the elementary cycles of the dependency graph, up to
 // limit, each starting at its operation earliest in plan order. It first
 // splits the graph into strongly connected components (Tarjan) so that the
@@ -116,35 +118,65 @@ type johnson struct {
 	cycles    [][]string
 	truncated bool
 
-	allowed map[int32]bool
-	blocked map[int32]bool
-	b       map[int32]map[int32]bool
+	// Per component, in local numbering (plan order within the component).
+	ids     []int32   // local -> graph index
+	adj     [][]int32 // local dependency edges inside the component
+	allowed []bool
+	blocked []bool
+	b       [][]int32
 	path    []int32
 	start   int32
 }
 
-// component enumerates the cycles of one strongly connected component, its
-// members sorted by plan order.
+// component enumerates the cycles of one strongly connected component.
+// Following Johnson, each round takes the strongly connected part of the
+// vertices from s on that holds the least vertex with a cycle, lists the
+// cycles through that vertex, and moves past it; every round but the last
+// finds a cycle, so the work stays proportional to the cycles found.
 func (j *johnson) component(ms []int32) {
-	for si, s := range ms {
-		// The subgraph of members at or after s in plan order, cut down
-		// to the part strongly connected with s.
-		rest := map[int32]bool{}
-		for _, v := range ms[si:] {
-			rest[v] = true
+	m := len(ms)
+	local := make(map[int32]int32, m)
+	for i, v := range ms {
+		local[v] = int32(i)
+	}
+	j.ids = ms
+	j.adj = make([][]int32, m)
+	for i, v := range ms {
+		for _, w := range j.g.deps[v] {
+			if lw, ok := local[w]; ok {
+				j.adj[i] = append(j.adj[i], lw)
+			}
 		}
-		j.allowed = strongWith(j.g, s, rest)
-		if len(j.allowed) == 1 && !hasSelfLoop(j.g.deps, s) {
-			continue
+	}
+	j.allowed = make([]bool, m)
+	j.blocked = make([]bool, m)
+	j.b = make([][]int32, m)
+	for s := int32(0); int(s) < m && !j.truncated; s++ {
+		comp := tarjanFrom(j.adj, s)
+		// The least vertex >= s that lies on a cycle of the subgraph.
+		least := int32(-1)
+		size := map[int32]int{}
+		for v := s; int(v) < m; v++ {
+			size[comp[v]]++
 		}
-		j.blocked = map[int32]bool{}
-		j.b = map[int32]map[int32]bool{}
+		for v := s; int(v) < m; v++ {
+			if size[comp[v]] > 1 || slices.Contains(j.adj[v], v) {
+				least = v
+				break
+			}
+		}
+		if least < 0 {
+			return
+		}
+		s = least
+		for v := range j.allowed {
+			j.allowed[v] = v >= int(s) && comp[v] == comp[s]
+			j.blocked[v] = false
+			j.b[v] = j.b[v][:0]
+		}
 		j.start = s
 		j.path = j.path[:0]
 		j.circuit(s)
-		if j.truncated {
-			return
-		}
 	}
 }
 
@@ -152,7 +184,7 @@ func (j *johnson) circuit(v int32) bool {
 	found := false
 	j.path = append(j.path, v)
 	j.blocked[v] = true
-	for _, w := range j.g.deps[v] {
+	for _, w := range j.adj[v] {
 		if j.truncated {
 			break
 		}
@@ -166,7 +198,7 @@ func (j *johnson) circuit(v int32) bool {
 			}
 			c := make([]string, len(j.path))
 			for i, u := range j.path {
-				c[i] = j.g.ops[u].ID
+				c[i] = j.g.ops[j.ids[u]].ID
 			}
 			j.cycles = append(j.cycles, c)
 			found = true
@@ -177,14 +209,10 @@ func (j *johnson) circuit(v int32) bool {
 	if found {
 		j.unblock(v)
 	} else {
-		for _, w := range j.g.deps[v] {
-			if !j.allowed[w] {
-				continue
+		for _, w := range j.adj[v] {
+			if j.allowed[w] && !slices.Contains(j.b[w], v) {
+				j.b[w] = append(j.b[w], v)
 			}
-			if j.b[w] == nil {
-				j.b[w] = map[int32]bool{}
-			}
-			j.b[w][v] = true
 		}
 	}
 	j.path = j.path[:len(j.path)-1]
@@ -193,39 +221,29 @@ func (j *johnson) circuit(v int32) bool {
 
 func (j *johnson) unblock(u int32) {
 	j.blocked[u] = false
-	for w := range j.b[u] {
-		delete(j.b[u], w)
+	for len(j.b[u]) > 0 {
+		w := j.b[u][len(j.b[u])-1]
+		j.b[u] = j.b[u][:len(j.b[u])-1]
 		if j.blocked[w] {
 			j.unblock(w)
 		}
 	}
 }
 
-// strongWith returns the vertices of rest that s reaches and that reach s.
-func strongWith(g *graph, s int32, rest map[int32]bool) map[int32]bool {
-	fwd := reach(g.deps, s, rest)
-	bwd := reach(g.outs, s, rest)
-	out := map[int32]bool{}
-	for v := range fwd {
-		if bwd[v] {
-			out[v] = true
-		}
-	}
-	return out
-}
-
-func reach(adj [][]int32, s int32, rest map[int32]bool) map[int32]bool {
-	seen := map[int32]bool{s: true}
-	stack := []int32{s}
-	for len(stack) > 0 {
-		v := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
+// tarjanFrom numbers the components of the subgraph of vertices >= lo;
+// vertices below lo get -1.
+func tarjanFrom(adj [][]int32, lo int32) []int32 {
+	sub := make([][]int32, len(adj))
+	for v := lo; int(v) < len(adj); v++ {
 		for _, w := range adj[v] {
-			if rest[w] && !seen[w] {
-				seen[w] = true
-				stack = append(stack, w)
+			if w >= lo {
+				sub[v] = append(sub[v], w)
 			}
 		}
 	}
-	return seen
+	comp := tarjan(sub)
+	for v := int32(0); v < lo; v++ {
+		comp[v] = -1
+	}
+	return comp
 }

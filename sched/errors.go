@@ -116,7 +116,8 @@ type ValidationError struct {
 	Duplicates []string
 	// Unknown holds each dependency on an ID not in the plan.
 	Unknown []UnknownDependency
-	// Cycles holds every elementary cycle, each as the IDs along it, starting
+	// Cycles holds every elementary cycle, each as the IDs along it (each
+	// one depends on the next, the last on the first), starting
 	// at the operation that comes first in the plan. At most MaxCycles are
 	// listed; CyclesTruncated says there were more.
 	Cycles          [][]string

@@ -1,7 +1,5 @@
 package sched
 
-
-
 // lockTable counts the claims held on each key and, for every key, the
 // claims held at or below it. With both counts a conflict check costs one map
 // lookup per level of the key, however many claims are held elsewhere.
@@ -108,4 +106,3 @@ func normalize(rs []Resource) []Resource {
 	}
 	return out
 }
-

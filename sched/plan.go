@@ -152,4 +152,3 @@ type Stage struct {
 	// when operations would be merged into one batch.
 	Units [][]string
 }
-

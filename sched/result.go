@@ -69,7 +69,7 @@ type Report struct {
 	Results []Result
 	// Started and Finished bound the whole run, rollback included.
 	Started, Finished time.Time
-	index           map[string]int
+	index             map[string]int
 }
 
 // Result returns the result of the operation id.

@@ -148,6 +148,11 @@ func (r *run) dispatch() []*unit {
 	if r.stopped || r.free == 0 || r.ready.Len() == 0 {
 		return nil
 	}
+	// The context watcher may not have run yet; nothing queued may start
+	// once ctx is done. The watcher marks the queued ones cancelled.
+	if r.ctx.Err() != nil {
+		return nil
+	}
 	r.scanID++
 	var back []*node
 	var out []*unit

@@ -145,3 +145,206 @@ func TestRetryCustomClassifier(t *testing.T) {
 		t.Fatalf("err %v %+v", err, rep.Results[0])
 	}
 }
+
+func TestFailureSkipsDependentsAndRollsBackInReverse(t *testing.T) {
+	var rb order
+	boom := errors.New("boom")
+	mk := func(id string, deps ...string) Operation {
+		return Operation{ID: id, Dependencies: deps, Execute: noop, Rollback: func(context.Context) error {
+			rb.exec(id)(nil, nil)
+			return nil
+		}}
+	}
+	fail := Operation{ID: "fail", Dependencies: []string{"b"}, Execute: func(context.Context, Progress) error { return boom }}
+	p := NewPlan(mk("a"), mk("b", "a"), fail, mk("after", "fail"), mk("after2", "after"))
+	rec := &recorder{}
+	rep, err := mustNew(t, WithWorkers(2), WithSubscriber(rec.add)).Run(context.Background(), p)
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+	if got := rb.get(); !slices.Equal(got, []string{"b", "a"}) {
+		t.Fatalf("rollback order %v", got)
+	}
+	want := map[string]State{"a": StateRolledBack, "b": StateRolledBack, "fail": StateFailed, "after": StateSkipped, "after2": StateSkipped}
+	for id, st := range want {
+		r, _ := rep.Result(id)
+		if r.State != st {
+			t.Errorf("%s: %v, want %v (%+v)", id, r.State, st, r)
+		}
+	}
+	r, _ := rep.Result("after2")
+	if !errors.Is(r.Err, ErrSkipped) || r.Reason == "" || r.Attempts != 0 {
+		t.Errorf("after2 %+v", r)
+	}
+	if got := rec.ids(EventSkipped); len(got) != 2 {
+		t.Errorf("skipped events %v", got)
+	}
+	if got := rec.ids(EventRolledBack); !slices.Equal(got, []string{"b", "a"}) {
+		t.Errorf("rolled back events %v", got)
+	}
+}
+
+func TestRollbackErrorKeepsCause(t *testing.T) {
+	boom := errors.New("execute failed")
+	undo := errors.New("undo failed")
+	var aRolled atomic.Bool
+	p := NewPlan(
+		Operation{ID: "a", Execute: noop, Rollback: func(context.Context) error { aRolled.Store(true); return nil }},
+		Operation{ID: "b", Dependencies: []string{"a"}, Execute: noop, Rollback: func(context.Context) error { return undo }},
+		Operation{ID: "indep", Execute: noop, Rollback: func(context.Context) error { return nil }, Priority: 10},
+		Operation{ID: "c", Dependencies: []string{"b"}, Execute: func(context.Context, Progress) error { return boom }},
+	)
+	rep, err := mustNew(t, WithWorkers(1)).Run(context.Background(), p)
+	if !errors.Is(err, boom) || !errors.Is(err, undo) || !errors.Is(err, ErrRollback) {
+		t.Fatalf("err %v", err)
+	}
+	b, _ := rep.Result("b")
+	var rbe *RollbackError
+	if b.State != StateRollbackFailed || !errors.As(b.RollbackErr, &rbe) {
+		t.Fatalf("b %+v", b)
+	}
+	if !errors.Is(rbe, undo) || !errors.Is(rbe, boom) {
+		t.Fatalf("rollback error lost one side: %v", rbe)
+	}
+	// a is under b, whose undo failed: it must be kept, not undone.
+	a, _ := rep.Result("a")
+	if aRolled.Load() || a.State != StateSucceeded || a.Reason == "" {
+		t.Fatalf("a %+v rolled=%v", a, aRolled.Load())
+	}
+	if in, _ := rep.Result("indep"); in.State != StateRolledBack {
+		t.Fatalf("indep %+v", in)
+	}
+}
+
+func TestContinueIndependent(t *testing.T) {
+	boom := errors.New("boom")
+	p := NewPlan(
+		Operation{ID: "fail", Priority: 9, Execute: func(context.Context, Progress) error { return boom }},
+		Operation{ID: "x", Execute: noop},
+		Operation{ID: "y", Dependencies: []string{"x"}, Execute: noop},
+	)
+	for _, tc := range []struct {
+		pol  FailurePolicy
+		want State
+	}{{ContinueIndependent, StateSucceeded}, {StopOnFailure, StateCancelled}} {
+		rep, err := mustNew(t, WithWorkers(1), WithFailurePolicy(tc.pol), WithRollback(false)).Run(context.Background(), p)
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"x", "y"} {
+			if r, _ := rep.Result(id); r.State != tc.want {
+				t.Errorf("%v: %s is %v, want %v", tc.pol, id, r.State, tc.want)
+			}
+		}
+	}
+}
+
+func TestPanicBecomesError(t *testing.T) {
+	p := NewPlan(Operation{ID: "p", Execute: func(context.Context, Progress) error { panic("kaboom") }})
+	rep, err := mustNew(t).Run(context.Background(), p)
+	var pe *PanicError
+	if !errors.Is(err, ErrPanicked) || !errors.As(err, &pe) || pe.Value != "kaboom" || len(pe.Stack) == 0 {
+		t.Fatalf("err %v", err)
+	}
+	if rep.Results[0].State != StateFailed {
+		t.Fatal(rep.Results[0])
+	}
+}
+
+func TestTimeoutPerAttempt(t *testing.T) {
+	p := NewPlan(Operation{ID: "slow", Timeout: time.Millisecond, Execute: func(ctx context.Context, _ Progress) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}})
+	_, err := mustNew(t).Run(context.Background(), p)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestCancellationMidPlan(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan struct{})
+	var rolled order
+	p := NewPlan(
+		Operation{ID: "first", Execute: noop, Rollback: func(context.Context) error { rolled.exec("first")(nil, nil); return nil }},
+		Operation{ID: "running", Dependencies: []string{"first"}, Execute: func(ctx context.Context, _ Progress) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		}},
+		Operation{ID: "queued", Dependencies: []string{"running"}, Execute: noop},
+		Operation{ID: "waiting", Resources: []Resource{Disk("8:0").Exclusive()}, Dependencies: []string{"first"}, Execute: noop, Priority: -1},
+		Operation{ID: "holder", Resources: []Resource{Disk("8:0").Partition(1).Shared()}, Dependencies: []string{"first"}, Execute: func(ctx context.Context, _ Progress) error {
+			<-ctx.Done()
+			return nil
+		}, Rollback: func(ctx context.Context) error {
+			if ctx.Err() != nil {
+				return fmt.Errorf("rollback context already done: %w", ctx.Err())
+			}
+			rolled.exec("holder")(nil, nil)
+			return nil
+		}},
+	)
+	go func() {
+		<-started
+		cancel()
+	}()
+	rep, err := mustNew(t, WithWorkers(4)).Run(ctx, p)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	want := map[string]State{"first": StateRolledBack, "running": StateFailed, "holder": StateRolledBack}
+	// "queued" is cancelled, or skipped if "running" failed before the
+	// context watcher ran: both say it never started, with a reason.
+	if r, _ := rep.Result("queued"); (r.State != StateCancelled && r.State != StateSkipped) || r.Reason == "" || r.Attempts != 0 {
+		t.Errorf("queued %+v", r)
+	}
+	for id, st := range want {
+		if r, _ := rep.Result(id); r.State != st {
+			t.Errorf("%s: %v, want %v", id, r.State, st)
+		}
+	}
+	// "waiting" was blocked by "holder"'s lock when the cancel came.
+	if r, _ := rep.Result("waiting"); r.State != StateCancelled || !errors.Is(r.Err, ErrCancelled) {
+		t.Errorf("waiting %+v", r)
+	}
+	if got := rolled.get(); !slices.Equal(got, []string{"holder", "first"}) {
+		t.Errorf("rolled %v", got)
+	}
+}
+
+func TestProgressEvents(t *testing.T) {
+	rec := &recorder{}
+	p := NewPlan(Operation{ID: "copy", Kind: "copy", Execute: func(_ context.Context, pr Progress) error {
+		for i := int64(1); i <= 3; i++ {
+			pr(i, 3, "blocks")
+		}
+		return nil
+	}})
+	if _, err := mustNew(t, WithSubscriber(rec.add)).Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.ofType(EventProgress)
+	if len(ev) != 3 || ev[2].Done != 3 || ev[2].Total != 3 || ev[2].Note != "blocks" || ev[2].Kind != "copy" {
+		t.Fatalf("%+v", ev)
+	}
+	var types []EventType
+	for _, e := range rec.events {
+		types = append(types, e.Type)
+	}
+	want := []EventType{EventStarted, EventProgress, EventProgress, EventProgress, EventSucceeded}
+	if !slices.Equal(types, want) {
+		t.Fatalf("events %v", types)
+	}
+}
+
+func TestOptionsValidated(t *testing.T) {
+	for i, o := range []Option{WithWorkers(0), WithRetry(RetryPolicy{Multiplier: 0.5}), WithRetry(RetryPolicy{Jitter: 2}),
+		WithFailurePolicy(0), WithRollbackTimeout(0), WithClock(nil), WithRand(nil), WithMaxBatch(0), WithLookahead(0)} {
+		if _, err := New(o); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("option %d: err %v", i, err)
+		}
+	}
+}
