@@ -1,0 +1,33 @@
+// Package smart reads drive health without smartctl: ATA SMART over SG_IO
+// (ATA PASS-THROUGH(16), the SCSI/ATA Translation that libata, SAS HBAs and
+// most USB bridges speak) and the NVMe SMART / Health log over the NVMe admin
+// ioctl.
+//
+// Read picks the protocol from sysfs facts (the disk's device/subsystem link:
+// nvme, or scsi), never from the device name; devices with no SMART at all
+// (loop, zram, device-mapper, md, virtio-blk) answer ErrNotSupported at once
+// without opening the device. Only read-only commands are sent: IDENTIFY
+// DEVICE, SMART READ DATA, READ THRESHOLDS, RETURN STATUS, READ LOG (self-test
+// and summary error logs); Identify Controller/Namespace and Get Log Page for
+// NVMe. Starting a self-test is the separate, explicit StartSelfTest.
+//
+// Every command carries a timeout to the kernel (the smaller of the
+// per-command timeout and what is left of the context), so a hung drive costs
+// at most that long; the context is checked between commands.
+//
+// Every page with a checksum (IDENTIFY with the A5h signature, SMART data,
+// thresholds, logs) is verified; a bad checksum is a *ChecksumError for that
+// page (errors.Is ErrChecksum), never silently used data. Sense data and NVMe
+// completion statuses are decoded into *CommandError values that match
+// ErrNotSupported, ErrDisabled, ErrTimeout, ErrPermission or ErrDevice.
+//
+// The page parsers (ParseIdentify, ParseSmartValues, ParseThresholds,
+// ParseSelfTestLog, ParseErrorLog, ParseNVMeIdentify, ParseNVMeHealth,
+// ParseNVMeErrorLog) are exported for replaying captured data;
+// ParseAtasmartBlob reads libatasmart blobs. Attribute names and raw-value
+// renderings follow smartctl's defaults (its DEFAULT drive database entry);
+// MarshalSmartctlJSON writes smartctl -j key names for the shared fields.
+//
+// Health turns a reading (and optionally the previous one) into a verdict
+// with machine-readable reasons.
+package smart
