@@ -42,6 +42,8 @@ type Report struct {
 	// Notes are facts worth telling that do not refuse (a signature that a
 	// wipe will remove, an override that was applied).
 	Notes []string `json:"notes,omitempty"`
+	// Facts are what the decision was made from.
+	Facts *Facts `json:"facts,omitempty"`
 }
 
 // Has reports whether the report carries code (overridden or not).
