@@ -1,0 +1,221 @@
+package perf
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strconv"
+	"time"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
+)
+
+// Collector is a source of metrics (the design's MetricCollector). The
+// Monitor calls Collect once per interval, from one goroutine, with the
+// snapshot being built; a collector appends its part (Disks, Filesystems or
+// Values). A collector that needs cleanup also implements io.Closer; the
+// Monitor closes its collectors when it stops.
+type Collector interface {
+	Name() string
+	Collect(ctx context.Context, s *Snapshot) error
+}
+
+// Snapshot is what a Monitor publishes each interval. Subscribers share one
+// Snapshot value and must treat it as read-only.
+type Snapshot struct {
+	Seq      uint64        // 1 for the first snapshot
+	Time     time.Time     // when sampling started (monotonic reading included)
+	Interval time.Duration // measured since the previous snapshot; 0 for the first
+
+	Disks       []DiskMetrics
+	Changes     []DeviceChange // devices that appeared, restarted or vanished
+	Filesystems []FSUsage
+	Values      []Value        // from callers' own collectors
+	Alerts      []AlertEvent   // transitions in this interval
+	Errors      []CollectError // collectors that failed this interval
+}
+
+// Disk returns the metrics of the named device, or nil.
+func (s *Snapshot) Disk(name string) *DiskMetrics {
+	for i := range s.Disks {
+		if s.Disks[i].Stat.Name == name {
+			return &s.Disks[i]
+		}
+	}
+	return nil
+}
+
+// DiskMetrics is one device in a snapshot: its raw counters and, from its
+// second sample on, its rates.
+type DiskMetrics struct {
+	Stat     DiskStat
+	Rates    Rates
+	HasRates bool        // false on the device's first sample (or after a restart)
+	SCSI     *SCSIErrors // nil unless enabled and the device has the counters
+}
+
+// Value is a free-form metric from a caller's collector.
+type Value struct {
+	Name   string
+	Device string // optional
+	Value  float64
+}
+
+// CollectError records a collector that failed in one interval.
+type CollectError struct {
+	Collector string
+	Err       error
+}
+
+// DiskOption configures a DiskstatsCollector.
+type DiskOption func(*DiskstatsCollector) error
+
+// WithDiskseqEvery re-reads every device's diskseq each n samples to notice a
+// name reused by another device whose counters happen to be higher (0: only
+// when a device appears). Default 10.
+func WithDiskseqEvery(n int) DiskOption {
+	return func(c *DiskstatsCollector) error {
+		if n < 0 {
+			return optErr("diskseq interval %d < 0", n)
+		}
+		c.seqEvery = n
+		return nil
+	}
+}
+
+// WithSCSIErrors reads the SCSI error counters of whole disks each n samples
+// (0 disables, the default: they cost three file reads per disk).
+func WithSCSIErrors(n int) DiskOption {
+	return func(c *DiskstatsCollector) error {
+		if n < 0 {
+			return optErr("SCSI counter interval %d < 0", n)
+		}
+		c.scsiEvery = n
+		return nil
+	}
+}
+
+// WithDeviceFilter keeps only devices for which keep returns true.
+func WithDeviceFilter(keep func(name string) bool) DiskOption {
+	return func(c *DiskstatsCollector) error {
+		if keep == nil {
+			return optErr("nil device filter")
+		}
+		c.keep = keep
+		return nil
+	}
+}
+
+// DiskstatsCollector is the Collector of /proc/diskstats: raw counters and
+// iostat rates of every device.
+type DiskstatsCollector struct {
+	root      sysfs.Root
+	reader    *StatReader
+	rater     *Rater
+	sample    Sample
+	kept      Sample
+	rates     []Rates
+	seqEvery  int
+	scsiEvery int
+	keep      func(string) bool
+	n         uint64
+	scsi      map[string]SCSIErrors
+}
+
+// NewDiskstatsCollector opens /proc/diskstats under root.
+func NewDiskstatsCollector(root sysfs.Root, opts ...DiskOption) (*DiskstatsCollector, error) {
+	c := &DiskstatsCollector{root: root, seqEvery: 10}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	r, err := OpenDiskstats(root)
+	if err != nil {
+		return nil, err
+	}
+	c.reader = r
+	c.rater = NewRater(c.diskseq, c.seqEvery)
+	return c, nil
+}
+
+func (c *DiskstatsCollector) diskseq(name string) (uint64, bool) {
+	s, err := sysfs.ReadAttr(c.root.Sys("class", "block", name, "diskseq"))
+	if err != nil {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	return v, err == nil
+}
+
+// Name implements Collector.
+func (c *DiskstatsCollector) Name() string { return "diskstats" }
+
+// Close releases the kept-open descriptor.
+func (c *DiskstatsCollector) Close() error { return c.reader.Close() }
+
+// Sample reads the counters and computes rates without a snapshot: the
+// allocation-free core that Collect wraps. The returned slices are valid
+// until the next call.
+func (c *DiskstatsCollector) Sample() (*Sample, []Rates, error) {
+	if err := c.reader.Read(&c.sample); err != nil {
+		return nil, nil, err
+	}
+	sm := &c.sample
+	if c.keep != nil {
+		// Filter into a second buffer: the parse buffer keeps its names in
+		// place, which is what keeps parsing allocation-free.
+		c.kept.Time = c.sample.Time
+		c.kept.Disks = c.kept.Disks[:0]
+		for i := range c.sample.Disks {
+			if c.keep(c.sample.Disks[i].Name) {
+				c.kept.Disks = append(c.kept.Disks, c.sample.Disks[i])
+			}
+		}
+		sm = &c.kept
+	}
+	c.rates = c.rater.Update(sm, c.rates[:0])
+	return sm, c.rates, nil
+}
+
+// Collect implements Collector.
+func (c *DiskstatsCollector) Collect(ctx context.Context, s *Snapshot) error {
+	sm, rates, err := c.Sample()
+	if err != nil {
+		return err
+	}
+	c.n++
+	readSCSI := c.scsiEvery > 0 && (c.n-1)%uint64(c.scsiEvery) == 0
+	if readSCSI && c.scsi == nil {
+		c.scsi = map[string]SCSIErrors{}
+	}
+	s.Changes = append(s.Changes, c.rater.Changes()...)
+	j := 0
+	for i := range sm.Disks {
+		d := DiskMetrics{Stat: sm.Disks[i]}
+		if j < len(rates) && rates[j].Name == d.Stat.Name {
+			d.Rates, d.HasRates = rates[j], true
+			j++
+		}
+		if c.scsiEvery > 0 {
+			if readSCSI {
+				e, err := ReadSCSIErrors(c.root, d.Stat.Name)
+				if err == nil {
+					c.scsi[d.Stat.Name] = e
+				} else if errors.Is(err, ErrNotSupported) || errors.Is(err, fs.ErrNotExist) {
+					delete(c.scsi, d.Stat.Name)
+				}
+			}
+			if e, ok := c.scsi[d.Stat.Name]; ok {
+				d.SCSI = &e
+			}
+		}
+		s.Disks = append(s.Disks, d)
+	}
+	for _, ch := range c.rater.Changes() {
+		if ch.Change == Vanished {
+			delete(c.scsi, ch.Name)
+		}
+	}
+	return ctx.Err()
+}

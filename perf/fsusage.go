@@ -1,0 +1,134 @@
+package perf
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
+)
+
+// FSUsage is the space and inode usage of one mounted block-device
+// filesystem, from statfs(2).
+type FSUsage struct {
+	Source       string // mount source, e.g. /dev/vda1
+	MountPoint   string // as the system sees it (not prefixed by the root)
+	FSType       string
+	Major, Minor uint32
+	BlockSize    uint64
+	SizeBytes    uint64
+	FreeBytes    uint64 // free, including blocks reserved for root
+	AvailBytes   uint64 // free to unprivileged users
+	Files        uint64
+	FilesFree    uint64
+}
+
+// UsedBytes is SizeBytes - FreeBytes.
+func (u *FSUsage) UsedBytes() uint64 { return u.SizeBytes - u.FreeBytes }
+
+// FilesystemCollector is a Collector that reports statfs of every mounted
+// filesystem backed by a block device (major number != 0), once per device
+// even when it is mounted several times (bind mounts). Pseudo and network
+// filesystems are skipped: they have no block device to join with diskstats
+// and a network statfs can hang.
+type FilesystemCollector struct {
+	root sysfs.Root
+}
+
+// NewFilesystemCollector returns a collector reading mountinfo under root.
+func NewFilesystemCollector(root sysfs.Root) *FilesystemCollector {
+	return &FilesystemCollector{root: root}
+}
+
+// Name implements Collector.
+func (c *FilesystemCollector) Name() string { return "filesystem" }
+
+// Collect implements Collector.
+func (c *FilesystemCollector) Collect(ctx context.Context, s *Snapshot) error {
+	data, err := os.ReadFile(c.root.Proc("self", "mountinfo"))
+	if err != nil {
+		return err
+	}
+	seen := map[[2]uint32]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		u, ok := parseMountinfo(sc.Text())
+		if !ok || u.Major == 0 || seen[[2]uint32{u.Major, u.Minor}] {
+			continue
+		}
+		var st unix.Statfs_t
+		if err := unix.Statfs(c.root.Path(u.MountPoint), &st); err != nil {
+			continue // unmounted meanwhile, or not visible under this root
+		}
+		seen[[2]uint32{u.Major, u.Minor}] = true
+		bs := uint64(st.Bsize)
+		if st.Frsize > 0 {
+			bs = uint64(st.Frsize)
+		}
+		u.BlockSize = bs
+		u.SizeBytes = st.Blocks * bs
+		u.FreeBytes = st.Bfree * bs
+		u.AvailBytes = st.Bavail * bs
+		u.Files, u.FilesFree = st.Files, st.Ffree
+		s.Filesystems = append(s.Filesystems, u)
+	}
+	return sc.Err()
+}
+
+// parseMountinfo reads one /proc/self/mountinfo line:
+// id parent MAJ:MIN root mountpoint opts [optional...] - fstype source superopts
+func parseMountinfo(line string) (FSUsage, bool) {
+	f := strings.Fields(line)
+	if len(f) < 10 {
+		return FSUsage{}, false
+	}
+	mm := strings.SplitN(f[2], ":", 2)
+	if len(mm) != 2 {
+		return FSUsage{}, false
+	}
+	maj, err1 := strconv.ParseUint(mm[0], 10, 32)
+	min, err2 := strconv.ParseUint(mm[1], 10, 32)
+	if err1 != nil || err2 != nil {
+		return FSUsage{}, false
+	}
+	sep := -1
+	for i := 6; i < len(f); i++ {
+		if f[i] == "-" {
+			sep = i
+			break
+		}
+	}
+	if sep < 0 || sep+2 >= len(f) {
+		return FSUsage{}, false
+	}
+	return FSUsage{Major: uint32(maj), Minor: uint32(min), MountPoint: unescapeOctal(f[4]),
+		FSType: f[sep+1], Source: unescapeOctal(f[sep+2])}, true
+}
+
+// unescapeOctal decodes mountinfo's \NNN escapes (\040 is a space).
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
