@@ -326,7 +326,7 @@ func TestDifferentialStaleChecksums(t *testing.T) {
 		args []string
 		off  int64
 	}{
-		{"mkfs.xfs", 300 << 20, []string{"-q", "-f"}, 130},            // sb_icount
+		{"mkfs.xfs", 300 << 20, []string{"-q", "-f"}, 130},             // sb_icount
 		{"mkfs.btrfs", 128 << 20, []string{"-q", "-f"}, 0x10000 + 120}, // bytes_used
 		{"mkfs.ext4", 16 << 20, []string{"-q", "-F"}, 1024 + 12},       // s_free_blocks_count
 	}

@@ -14,7 +14,6 @@ var (
 	be = binary.BigEndian
 )
 
-
 // uuidString formats 16 bytes as blkid does: lower case 8-4-4-4-12, and
 // nothing at all for the all-zero UUID (blkid treats it as unset).
 func uuidString(b []byte) string {
