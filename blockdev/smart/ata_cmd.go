@@ -1,0 +1,276 @@
+package smart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sgio"
+)
+
+// ATA command and SMART feature values (ACS-3).
+const (
+	ataIdentify      = 0xec
+	ataSmart         = 0xb0
+	smartReadData    = 0xd0
+	smartReadThresh  = 0xd1
+	smartExecOffline = 0xd4
+	smartReadLog     = 0xd5
+	smartReturnStat  = 0xda
+	smartLBAMid      = 0x4f // the SMART signature the host puts in LBA 15:8
+	smartLBAHigh     = 0xc2 // and LBA 23:16
+	smartFailMid     = 0xf4 // returned instead when a threshold is exceeded
+	smartFailHigh    = 0x2c
+	logSummaryError  = 0x01
+	logSelfTest      = 0x06
+)
+
+// SAT protocol field values (SAT-3 table 131).
+const (
+	satNonData   = 3
+	satPIODataIn = 4
+)
+
+// ataCommand is one 28-bit ATA command carried by ATA PASS-THROUGH(16).
+type ataCommand struct {
+	name                                     string
+	features, count, lbaLow, lbaMid, lbaHigh uint8
+	device, command                          uint8
+	dataIn                                   bool // one 512-byte sector to the host
+	checkCondition                           bool // ask for the registers back in sense data
+}
+
+// cdb builds the ATA PASS-THROUGH(16) CDB (SAT-3 12.2.2).
+func (a ataCommand) cdb() []byte {
+	c := make([]byte, 16)
+	c[0] = 0x85
+	if a.dataIn {
+		c[1] = satPIODataIn << 1
+		// T_DIR=1 (to host), BYT_BLOK=1 (count in blocks), T_LENGTH=2
+		// (the length is in the COUNT field).
+		c[2] = 1<<3 | 1<<2 | 2
+	} else {
+		c[1] = satNonData << 1
+	}
+	if a.checkCondition {
+		c[2] |= 1 << 5
+	}
+	c[4] = a.features
+	c[6] = a.count
+	c[8] = a.lbaLow
+	c[10] = a.lbaMid
+	c[12] = a.lbaHigh
+	c[13] = a.device
+	c[14] = a.command
+	return c
+}
+
+func smartCommand(name string, feature uint8, dataIn bool) ataCommand {
+	a := ataCommand{name: name, features: feature, lbaMid: smartLBAMid, lbaHigh: smartLBAHigh, command: ataSmart, dataIn: dataIn}
+	if dataIn {
+		a.count = 1
+	}
+	return a
+}
+
+var (
+	cmdIdentify     = ataCommand{name: "IDENTIFY DEVICE", count: 1, command: ataIdentify, dataIn: true}
+	cmdReadData     = smartCommand("SMART READ DATA", smartReadData, true)
+	cmdReadThresh   = smartCommand("SMART READ THRESHOLDS", smartReadThresh, true)
+	cmdReturnStatus = func() ataCommand {
+		a := smartCommand("SMART RETURN STATUS", smartReturnStat, false)
+		a.checkCondition = true
+		return a
+	}()
+)
+
+func cmdReadLog(name string, log uint8) ataCommand {
+	a := smartCommand(name, smartReadLog, true)
+	a.lbaLow = log
+	return a
+}
+
+// ataDevice sends ATA commands to an open SCSI disk.
+type ataDevice struct {
+	cfg  *config
+	fd   int
+	name string
+}
+
+// run issues one command and returns its data (nil for non-data commands)
+// and the ATA registers the SATL returned, if any.
+func (d *ataDevice) run(ctx context.Context, a ataCommand) ([]byte, *sgio.ATAStatus, error) {
+	timeout, err := d.cfg.commandTimeout(ctx)
+	if err != nil {
+		return nil, nil, &CommandError{Device: d.name, Op: a.name, Err: err, kind: ErrTimeout}
+	}
+	req := sgio.Request{CDB: a.cdb(), Direction: sgio.DxferNone, Timeout: timeout}
+	var buf []byte
+	if a.dataIn {
+		buf = make([]byte, 512)
+		req.Direction, req.Data = sgio.DxferFromDev, buf
+	}
+	d.cfg.logger.DebugContext(ctx, "ata command", "device", d.name, "op", a.name, "cdb", fmt.Sprintf("% x", req.CDB))
+	res, err := sgio.Do(d.fd, req)
+	if err != nil {
+		return nil, nil, &CommandError{Device: d.name, Op: a.name, Err: err, kind: classifySyscall(err)}
+	}
+	err = res.Err()
+	var se *sgio.SenseError
+	if errors.As(err, &se) && se.Sense.ATA != nil && se.Sense.ATA.Status&0x01 == 0 &&
+		(se.Sense.Key == sgio.KeyRecoveredError || se.Sense.Key == sgio.KeyNoSense) {
+		// CHECK CONDITION that only carries the registers (CK_COND, or a
+		// SATL that always returns them): the command succeeded.
+		return buf, se.Sense.ATA, nil
+	}
+	if err != nil {
+		return nil, nil, &CommandError{Device: d.name, Op: a.name, Err: err, kind: classifySG(err)}
+	}
+	if res.Resid > 0 && a.dataIn {
+		return nil, nil, &CommandError{Device: d.name, Op: a.name, kind: ErrDevice,
+			Err: fmt.Errorf("short transfer: %d of 512 bytes missing", res.Resid)}
+	}
+	return buf, nil, nil
+}
+
+// classifySG maps an SG_IO outcome to a sentinel.
+func classifySG(err error) error {
+	var te *sgio.TransportError
+	if errors.As(err, &te) {
+		if te.HostStatus == 0x03 { // DID_TIME_OUT
+			return ErrTimeout
+		}
+		return ErrDevice
+	}
+	var se *sgio.SenseError
+	if errors.As(err, &se) {
+		s := se.Sense
+		if s.InvalidCommand() {
+			return ErrNotSupported
+		}
+		// ABORTED COMMAND with ATA ERR and ABRT: the drive refused the
+		// command (SMART off or absent), not a transport failure.
+		if s.Key == sgio.KeyAbortedCommand && s.ATA != nil && s.ATA.Status&0x01 != 0 && s.ATA.Error&0x04 != 0 {
+			return ErrNotSupported
+		}
+	}
+	return ErrDevice
+}
+
+// classifySyscall maps an ioctl or open errno to a sentinel.
+func classifySyscall(err error) error {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return ErrDevice
+	}
+	switch errno {
+	case syscall.EACCES, syscall.EPERM:
+		return ErrPermission
+	case syscall.ENOTTY, syscall.EINVAL, syscall.EOPNOTSUPP, syscall.ENOSYS:
+		return ErrNotSupported
+	case syscall.ENOENT, syscall.ENXIO, syscall.ENODEV:
+		return ErrNotFound
+	case syscall.ETIMEDOUT, syscall.EINTR:
+		return ErrTimeout
+	}
+	return ErrDevice
+}
+
+// returnStatus reads SMART RETURN STATUS from the registers in the sense data.
+func (d *ataDevice) returnStatus(ctx context.Context) (Status, error) {
+	_, regs, err := d.run(ctx, cmdReturnStatus)
+	if err != nil {
+		return StatusUnknown, err
+	}
+	if regs == nil {
+		return StatusUnknown, &CommandError{Device: d.name, Op: cmdReturnStatus.name, kind: ErrNotSupported,
+			Err: errors.New("the SCSI/ATA translation returned no ATA registers")}
+	}
+	return decodeReturnStatus(regs.LBAMid(), regs.LBAHigh())
+}
+
+func decodeReturnStatus(mid, high uint8) (Status, error) {
+	switch {
+	case mid == smartLBAMid && high == smartLBAHigh:
+		return StatusPassed, nil
+	case mid == smartFailMid && high == smartFailHigh:
+		return StatusFailed, nil
+	}
+	return StatusUnknown, fmt.Errorf("%w: SMART RETURN STATUS registers 0x%02x/0x%02x are neither pass nor fail", ErrDevice, mid, high)
+}
+
+// readATA runs the read-only command sequence. IDENTIFY and READ DATA are
+// essential; the rest add to Problems when they fail.
+func (d *ataDevice) read(ctx context.Context) (*ATAData, error) {
+	page, _, err := d.run(ctx, cmdIdentify)
+	if err != nil {
+		return nil, err
+	}
+	id, err := ParseIdentify(page)
+	if err != nil {
+		return nil, err
+	}
+	if !id.SMARTSupported {
+		return nil, fmt.Errorf("%w: %s (%s) does not support SMART", ErrNotSupported, d.name, id.Model)
+	}
+	if id.SMARTEnabledKnown && !id.SMARTEnabled {
+		return nil, fmt.Errorf("%w: %s (%s)", ErrDisabled, d.name, id.Model)
+	}
+	if page, _, err = d.run(ctx, cmdReadData); err != nil {
+		return nil, err
+	}
+	v, err := ParseSmartValues(page)
+	if err != nil {
+		return nil, err
+	}
+	var problems []error
+	var th *Thresholds
+	if page, _, err = d.run(ctx, cmdReadThresh); err == nil {
+		th, err = ParseThresholds(page)
+	}
+	if err != nil {
+		problems = append(problems, err)
+	}
+	st, err := d.returnStatus(ctx)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	data := NewATAData(id, v, th, st)
+	if d.cfg.logs {
+		if v.ErrorLogCapability&1 != 0 || id.ErrorLogSupported {
+			if page, _, err = d.run(ctx, cmdReadLog("SMART READ LOG 01h", logSummaryError)); err == nil {
+				data.Errors, err = ParseErrorLog(page)
+			}
+			if err != nil {
+				problems = append(problems, err)
+			}
+		}
+		if v.OfflineCapability&(1<<4) != 0 || id.SelfTestSupported {
+			if page, _, err = d.run(ctx, cmdReadLog("SMART READ LOG 06h", logSelfTest)); err == nil {
+				data.SelfTests, err = ParseSelfTestLog(page)
+			}
+			if err != nil {
+				problems = append(problems, err)
+			}
+		}
+	}
+	data.Problems = problems
+	return data, nil
+}
+
+// openDevice opens a device node read-only without blocking on media.
+func openDevice(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+		case errors.Is(err, os.ErrPermission):
+			return nil, fmt.Errorf("%w: %w", ErrPermission, err)
+		}
+		return nil, fmt.Errorf("smart: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,179 @@
+package smart
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+)
+
+// fakeTree lays out the sysfs shapes that decide the protocol, with relative
+// links as the kernel makes them.
+func fakeTree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	mk := func(p string) {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln := func(target, link string) {
+		mk(filepath.Dir(link))
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch := func(p string) {
+		mk(filepath.Dir(p))
+		if err := os.WriteFile(filepath.Join(dir, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []string{"scsi", "nvme", "virtio", "mmc"} {
+		mk("sys/bus/" + s)
+	}
+	mk("sys/class/nvme-subsystem")
+	// SATA disk on libata with a partition.
+	sata := "sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0"
+	mk(sata + "/block/sda/sda1")
+	touch(sata + "/block/sda/sda1/partition")
+	ln("../../../../../../../bus/scsi", sata+"/subsystem")
+	ln("../../"+sata[4:]+"/block/sda", "sys/class/block/sda")
+	ln("../../"+sata[4:]+"/block/sda/sda1", "sys/class/block/sda1")
+	ln("../..", sata+"/block/sda/device")
+	// NVMe namespace whose device is the controller.
+	nv := "sys/devices/pci0000:00/0000:00:04.0/nvme/nvme0"
+	mk(nv + "/nvme0n1")
+	ln("../../../../../class/nvme", nv+"/subsystem")
+	mk("sys/class/nvme")
+	ln("../../"+nv[4:]+"/nvme0n1", "sys/class/block/nvme0n1")
+	ln("..", nv+"/nvme0n1/device")
+	// virtio-blk and loop.
+	vd := "sys/devices/pci0000:00/0000:00:05.0/virtio1"
+	mk(vd + "/block/vda")
+	ln("../../../../bus/virtio", vd+"/subsystem")
+	ln("../..", vd+"/block/vda/device")
+	ln("../../"+vd[4:]+"/block/vda", "sys/class/block/vda")
+	mk("sys/devices/virtual/block/loop0")
+	ln("../../devices/virtual/block/loop0", "sys/class/block/loop0")
+	for _, n := range []string{"sda", "sda1", "nvme0n1", "vda", "loop0"} {
+		touch("dev/" + n)
+	}
+	return dir
+}
+
+func TestLocate(t *testing.T) {
+	dir := fakeTree(t)
+	for _, c := range []struct {
+		dev   string
+		name  string
+		proto Protocol
+		err   error
+	}{
+		{"/dev/sda", "sda", ProtocolATA, nil},
+		{"/dev/sda1", "sda", ProtocolATA, nil},
+		{"/dev/nvme0n1", "nvme0n1", ProtocolNVMe, nil},
+		{"/dev/vda", "", 0, ErrNotSupported},
+		{"/dev/loop0", "", 0, ErrNotSupported},
+		{"/dev/sdz", "", 0, ErrNotFound},
+	} {
+		cfg, err := newConfig([]Option{WithRoot(dir)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg, err := cfg.locate(c.dev)
+		if c.err != nil {
+			if !errors.Is(err, c.err) {
+				t.Errorf("%s: err %v, want %v", c.dev, err, c.err)
+			}
+			continue
+		}
+		if err != nil || tg.name != c.name || tg.protocol != c.proto || tg.node != filepath.Join(dir, "dev", c.name) {
+			t.Errorf("%s: %+v %v", c.dev, tg, err)
+		}
+	}
+	// Forcing the protocol skips the subsystem decision but not the lookup.
+	cfg, _ := newConfig([]Option{WithRoot(dir), WithProtocol(ProtocolNVMe)})
+	if tg, err := cfg.locate("/dev/sda1"); err != nil || tg.protocol != ProtocolNVMe || tg.name != "sda" {
+		t.Errorf("forced: %+v %v", tg, err)
+	}
+}
+
+// Read against the fake tree reaches the ioctl on the (regular file) node,
+// which the kernel refuses: that must be ErrNotSupported, not a crash.
+func TestReadFakeNodes(t *testing.T) {
+	dir := fakeTree(t)
+	ctx := context.Background()
+	for _, dev := range []string{"/dev/sda", "/dev/nvme0n1", "/dev/vda", "/dev/loop0"} {
+		if _, err := Read(ctx, dev, WithRoot(dir)); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%s: %v", dev, err)
+		}
+	}
+	if err := StartSelfTest(ctx, "/dev/sda", SelfTestShort, WithRoot(dir)); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("self-test on a non-device: %v", err)
+	}
+	if err := StartSelfTest(ctx, "/dev/nvme0n1", SelfTestConveyance, WithRoot(dir)); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("NVMe conveyance: %v", err)
+	}
+}
+
+func TestOptionsValidated(t *testing.T) {
+	ctx := context.Background()
+	for _, o := range []Option{WithProtocol(7), WithCommandTimeout(0), WithCommandTimeout(2 * time.Hour), WithRoot("/nonexistent/x")} {
+		if _, err := Read(ctx, "/dev/sda", o); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("bad option accepted: %v", err)
+		}
+	}
+	if err := StartSelfTest(ctx, "/dev/sda", 99); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("bad self-test kind: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Read(cctx, "/dev/sda"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
+	}
+	cfg, _ := newConfig(nil)
+	dctx, cancel2 := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel2()
+	if _, err := cfg.commandTimeout(dctx); err == nil {
+		t.Error("expired deadline gave a timeout")
+	}
+}
+
+// A loop device has no drive behind it: ErrNotSupported, without opening it.
+func TestReadLoopDevice(t *testing.T) {
+	dev := testenv.Loop(t, 1<<20)
+	start := time.Now()
+	_, err := Read(context.Background(), dev)
+	if !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("Read(%s) = %v, want ErrNotSupported", dev, err)
+	}
+	t.Logf("%s: %v (in %v)", dev, err, time.Since(start))
+}
+
+// Every disk of this machine that is not on a SCSI or NVMe bus (virtio-blk,
+// zram, loop) answers ErrNotSupported from the live tree; the check runs on
+// whatever the machine has and needs none in particular.
+func TestReadLiveNonSMARTDisks(t *testing.T) {
+	names, _ := filepath.Glob("/sys/block/*")
+	checked := 0
+	for _, p := range names {
+		sub, err := os.Readlink(filepath.Join(p, "device", "subsystem"))
+		if err == nil && (filepath.Base(sub) == "scsi" || filepath.Base(sub) == "nvme" || filepath.Base(sub) == "nvme-subsystem") {
+			continue
+		}
+		dev := "/dev/" + filepath.Base(p)
+		if _, err := os.Stat(dev); err != nil {
+			continue
+		}
+		if _, err := Read(context.Background(), dev); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%s: %v, want ErrNotSupported", dev, err)
+		}
+		checked++
+	}
+	t.Logf("checked %d non-SMART disks", checked)
+}

@@ -1,0 +1,115 @@
+package smart
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// commandTimeout is the per-command timeout, cut to what the context has left.
+func (c *config) commandTimeout(ctx context.Context) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	t := c.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= 0 {
+			return 0, context.DeadlineExceeded
+		}
+		t = min(t, left)
+	}
+	return t, nil
+}
+
+// Read takes one health reading of the drive behind devicePath (a node such
+// as /dev/sda, a partition of it, or a /dev/disk/by-* link).
+//
+// The protocol comes from sysfs unless WithProtocol forces it. A device with
+// no SMART answers ErrNotSupported without being opened. Failures of the
+// essential commands are returned; failures of optional pages are kept in
+// the report's Problems.
+func Read(ctx context.Context, devicePath string, opts ...Option) (*Report, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t, err := cfg.locate(devicePath)
+	if err != nil {
+		return nil, err
+	}
+	f, err := openDevice(t.node)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := &Report{Device: devicePath, Protocol: t.protocol}
+	switch t.protocol {
+	case ProtocolATA:
+		d := &ataDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
+		r.ATA, err = d.read(ctx)
+	case ProtocolNVMe:
+		d := &nvmeDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
+		r.NVMe, err = d.read(ctx)
+	default:
+		err = fmt.Errorf("%w: protocol %v", ErrInvalidOption, t.protocol)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SelfTest is the kind of self-test StartSelfTest starts.
+type SelfTest int
+
+// Self-test kinds.
+const (
+	SelfTestShort SelfTest = iota + 1
+	SelfTestExtended
+	SelfTestConveyance // ATA only
+	SelfTestAbort
+)
+
+// StartSelfTest asks the drive to start (or abort) a background self-test.
+// It is the only command this package sends that changes drive state, and
+// it returns as soon as the drive accepted the request; Read reports the
+// progress and, later, the result in the self-test log.
+func StartSelfTest(ctx context.Context, devicePath string, kind SelfTest, opts ...Option) error {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return err
+	}
+	if kind < SelfTestShort || kind > SelfTestAbort {
+		return fmt.Errorf("%w: self-test kind %d", ErrInvalidOption, int(kind))
+	}
+	t, err := cfg.locate(devicePath)
+	if err != nil {
+		return err
+	}
+	f, err := openDevice(t.node)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	switch t.protocol {
+	case ProtocolATA:
+		sub := map[SelfTest]uint8{SelfTestShort: 1, SelfTestExtended: 2, SelfTestConveyance: 3, SelfTestAbort: 0x7f}[kind]
+		a := smartCommand("SMART EXECUTE OFF-LINE IMMEDIATE", smartExecOffline, false)
+		a.lbaLow = sub
+		d := &ataDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
+		_, _, err = d.run(ctx, a)
+		return err
+	case ProtocolNVMe:
+		stc := map[SelfTest]uint8{SelfTestShort: 1, SelfTestExtended: 2, SelfTestAbort: 0xf}[kind]
+		if stc == 0 {
+			return fmt.Errorf("%w: NVMe has no conveyance self-test", ErrNotSupported)
+		}
+		d := &nvmeDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
+		return d.selfTest(ctx, stc)
+	}
+	return fmt.Errorf("%w: protocol %v", ErrInvalidOption, t.protocol)
+}
