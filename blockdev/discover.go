@@ -53,7 +53,9 @@ type discovery struct {
 	cfg     *config
 	root    sysfs.Root
 	g       *Graph
-	opens   int // files opened, for the opens-per-device test
+	opens   int // files and directories opened, for the opens-per-device test
+	present map[string]bool // entries of presentDir; nil: unknown
+	presentDir string
 	unkeyed uint32
 	holders map[MajMin][]string // kernel names holding each device
 	parts   map[MajMin][]MajMin
@@ -63,6 +65,12 @@ type discovery struct {
 // attr reads one attribute of dir, recording a failure other than absence.
 // ok is false when the attribute is absent or unreadable.
 func (x *discovery) attr(d *Device, dir, name string) (string, bool) {
+	if x.present != nil && dir == x.presentDir {
+		// Not in the directory listing: absent, and no open spent on it.
+		if top, _, _ := strings.Cut(name, "/"); !x.present[top] {
+			return "", false
+		}
+	}
 	x.opens++
 	v, err := sysfs.ReadAttr(filepath.Join(dir, name))
 	if err != nil {
@@ -137,17 +145,36 @@ func (x *discovery) devices(ctx context.Context) error {
 		}
 		name := e.Name()
 		dir := filepath.Join(blockDir, name)
-		sysPath := x.resolve(dir, "/sys/block")
-		if v, err := sysfs.ReadAttr(filepath.Join(dir, "hidden")); err == nil && v == "1" {
-			// Hidden disks (the per-path devices of NVMe multipath) have no
-			// node in /dev; lsblk does not list them either.
-			x.cfg.log.Debug("skipping hidden device", "name", name)
-			continue
+		// One listing of the disk's directory finds its partitions and tells
+		// which optional attributes (dm/, md/, loop/, device, diskseq) exist,
+		// so absent ones cost no failed open.
+		x.opens++
+		list, err := os.ReadDir(dir)
+		x.present, x.presentDir = nil, dir
+		if err == nil {
+			x.present = make(map[string]bool, len(list))
+			for _, l := range list {
+				x.present[l.Name()] = true
+			}
 		}
+		if x.present != nil && x.present["hidden"] {
+			if v, err := sysfs.ReadAttr(filepath.Join(dir, "hidden")); err == nil && v == "1" {
+				// Hidden disks (the per-path devices of NVMe multipath) have
+				// no node in /dev; lsblk does not list them either.
+				x.cfg.log.Debug("skipping hidden device", "name", name)
+				continue
+			}
+			x.opens++
+		}
+		sysPath := x.resolve(dir, "/sys/block")
 		disk := x.device(name, dir, sysPath, nil)
+		if err != nil {
+			disk.addErr(".", err)
+		}
+		x.present = nil
 		x.g.add(disk)
 		x.disks = append(x.disks, disk.MajMin)
-		x.partitions(ctx, disk, dir)
+		x.partitions(ctx, disk, dir, list)
 	}
 	return nil
 }
@@ -170,13 +197,7 @@ func (x *discovery) resolve(dir, under string) string {
 	return filepath.Join(under, l)
 }
 
-func (x *discovery) partitions(ctx context.Context, disk *Device, dir string) {
-	ents, err := os.ReadDir(dir)
-	x.opens++
-	if err != nil {
-		disk.addErr(".", err)
-		return
-	}
+func (x *discovery) partitions(ctx context.Context, disk *Device, dir string, ents []os.DirEntry) {
 	for _, e := range ents {
 		if ctx.Err() != nil {
 			return
@@ -184,7 +205,7 @@ func (x *discovery) partitions(ctx context.Context, disk *Device, dir string) {
 		name := e.Name()
 		// A partition's directory is named after its disk (sda1, nvme0n1p1);
 		// the "partition" attribute, not the name, decides.
-		if !strings.HasPrefix(name, disk.KName) || name == disk.KName || !(e.IsDir() || e.Type()&fs.ModeSymlink != 0) {
+		if !strings.HasPrefix(name, disk.KName) || name == disk.KName || !e.IsDir() {
 			continue
 		}
 		pdir := filepath.Join(dir, name)
@@ -259,6 +280,9 @@ func (x *discovery) inherit(d, p *Device) {
 }
 
 func (x *discovery) listHolders(d *Device, dir string) []string {
+	if x.present != nil && !x.present["holders"] {
+		return nil
+	}
 	x.opens++
 	ents, err := os.ReadDir(filepath.Join(dir, "holders"))
 	if err != nil {
@@ -319,7 +343,7 @@ func (x *discovery) kind(d *Device, dir string) {
 		d.Type = dmType(uuid)
 		return
 	}
-	if _, err := os.Lstat(filepath.Join(dir, "dm")); err == nil {
+	if x.present["dm"] || (x.present == nil && exists(filepath.Join(dir, "dm"))) {
 		d.DMName = x.strAttr(d, dir, "dm/name")
 		if d.DMName != "" {
 			d.Name = d.DMName
@@ -353,6 +377,11 @@ func (x *discovery) kind(d *Device, dir string) {
 	if t, ok := x.attr(d, dir, "device/type"); ok {
 		d.Type = scsiType(t)
 	}
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }
 
 // dmType is lsblk's rule: the dm uuid's prefix before the first '-',

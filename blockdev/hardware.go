@@ -11,6 +11,9 @@ import (
 // serial, revision, WWN) and works out its transport and SCSI address from
 // the sysfs device path and links.
 func (x *discovery) hardware(d *Device, dir string) {
+	if x.present != nil && !x.present["device"] {
+		return // virtual devices (loop, dm, md, zram) have no device link
+	}
 	dev := filepath.Join(dir, "device")
 	target, err := os.Readlink(dev)
 	if err != nil {

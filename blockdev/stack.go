@@ -15,7 +15,13 @@ func (x *discovery) stack() {
 			g.link(disk, p)
 		}
 	}
-	for m, names := range x.holders {
+	lowers := make([]MajMin, 0, len(x.holders))
+	for m := range x.holders {
+		lowers = append(lowers, m)
+	}
+	slices.SortFunc(lowers, func(a, b MajMin) int { return compareRoot(g.devs[a], g.devs[b]) })
+	for _, m := range lowers {
+		names := x.holders[m]
 		var hs []*Device
 		for _, n := range names {
 			if h, ok := g.byName[n]; ok && h.MajMin != m {

@@ -1,0 +1,34 @@
+package blockdev
+
+import (
+	"context"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/probe"
+)
+
+// WithProbeFunc replaces probe.Path, so tests can simulate hung devices.
+func WithProbeFunc(fn func(ctx context.Context, path string, opts ...probe.Option) (*probe.Result, error)) Option {
+	return func(c *config) error {
+		c.probeFn = fn
+		return nil
+	}
+}
+
+// DiscoverOpens is Discover that also returns how many files it opened.
+func DiscoverOpens(ctx context.Context, opts ...Option) (*Graph, int, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	x := &discovery{cfg: cfg, root: cfg.root, g: newGraph()}
+	if err := x.devices(ctx); err != nil {
+		return nil, 0, err
+	}
+	x.stack()
+	x.mounts()
+	x.swaps()
+	if cfg.udev {
+		x.udev()
+	}
+	return x.g, x.opens, nil
+}

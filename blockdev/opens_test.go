@@ -1,0 +1,53 @@
+package blockdev_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/blockdevtest"
+)
+
+// TestOpensPerDevice counts the files and directories Discover opens for the
+// default attribute set (udev off, probing off), per kind of device. doc.go
+// documents these numbers; change both together.
+func TestOpensPerDevice(t *testing.T) {
+	base := func() *blockdevtest.Tree { return blockdevtest.New(t.TempDir()) }
+	count := func(t *testing.T, tr *blockdevtest.Tree) int {
+		t.Helper()
+		if err := tr.Err(); err != nil {
+			t.Fatal(err)
+		}
+		_, n, err := blockdev.DiscoverOpens(context.Background(), blockdev.WithRoot(tr.Dir), blockdev.WithUdev(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	empty := count(t, base())
+	for _, c := range []struct {
+		name  string
+		build func(tr *blockdevtest.Tree)
+		want  int
+	}{
+		{"sata disk", func(tr *blockdevtest.Tree) { tr.SATA("sda", 0, 0, 1<<30, "M", "", true) }, 30},
+		{"partition", func(tr *blockdevtest.Tree) {
+			tr.SATA("sda", 0, 0, 1<<30, "M", "", true)
+			tr.AddPartition("sda", "sda1", 8, 1, 1, 1<<20, 1<<29)
+		}, 30 + 8},
+		{"nvme disk", func(tr *blockdevtest.Tree) { tr.NVMe(0, 0, 1<<30, "M", "S") }, 30},
+		{"virtio disk", func(tr *blockdevtest.Tree) { tr.Virtio("vda", 0, 0, 1<<30) }, 29},
+		{"loop", func(tr *blockdevtest.Tree) { tr.Loop(0, 1<<20, "/img") }, 24},
+		{"dm", func(tr *blockdevtest.Tree) { tr.DM(0, "vg-lv", "LVM-x", 1<<20) }, 25},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := base()
+			c.build(tr)
+			got := count(t, tr) - empty
+			t.Logf("%s: %d opens", c.name, got)
+			if got != c.want {
+				t.Errorf("%s: %d opens, documented %d", c.name, got, c.want)
+			}
+		})
+	}
+}
