@@ -50,16 +50,16 @@ func Discover(ctx context.Context, opts ...Option) (*Graph, error) {
 
 // discovery is the state of one Discover call.
 type discovery struct {
-	cfg     *config
-	root    sysfs.Root
-	g       *Graph
-	opens   int // files and directories opened, for the opens-per-device test
-	present map[string]bool // entries of presentDir; nil: unknown
+	cfg        *config
+	root       sysfs.Root
+	g          *Graph
+	opens      int             // files and directories opened, for the opens-per-device test
+	present    map[string]bool // entries of presentDir; nil: unknown
 	presentDir string
-	unkeyed uint32
-	holders map[MajMin][]string // kernel names holding each device
-	parts   map[MajMin][]MajMin
-	disks   []MajMin // /sys/block entries in readdir order
+	unkeyed    uint32
+	holders    map[MajMin][]string // kernel names holding each device
+	parts      map[MajMin][]MajMin
+	disks      []MajMin // /sys/block entries in readdir order
 }
 
 // attr reads one attribute of dir, recording a failure other than absence.
