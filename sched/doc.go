@@ -23,7 +23,8 @@
 // partitions of one disk are independent of each other. The rule is
 // symmetric: a shared claim on a whole disk also keeps out an exclusive
 // claim on one of its partitions, because writing the partition changes
-// the disk.
+// the disk. An operation never needs to claim a key's parents as well: its
+// claim on a partition already keeps out an exclusive claim on the disk.
 //
 // # Scheduling rules
 //
