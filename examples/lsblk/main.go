@@ -9,12 +9,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -226,6 +228,10 @@ func selectRoots(g *blockdev.Graph, o *options) ([]row, error) {
 		}
 		out = append(out, r)
 	}
+	// lsblk lists the devices it is given in device-number order too.
+	slices.SortStableFunc(out, func(a, b row) int {
+		return cmp.Or(cmp.Compare(a.d.MajMin.Major, b.d.MajMin.Major), cmp.Compare(a.d.MajMin.Minor, b.d.MajMin.Minor))
+	})
 	return out, nil
 }
 
