@@ -29,16 +29,19 @@ func newMemDev(size int64) *memDev { return &memDev{size: size, chunks: map[int6
 func (m *memDev) ReadAt(p []byte, off int64) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for i := range p {
-		o := off + int64(i)
-		if o >= m.size {
-			return i, os.ErrInvalid
-		}
+	if off < 0 || off+int64(len(p)) > m.size {
+		return 0, os.ErrInvalid
+	}
+	for n := 0; n < len(p); {
+		o := off + int64(n)
+		in := int(o % chunk)
+		k := min(chunk-in, len(p)-n)
 		if c, ok := m.chunks[o/chunk]; ok {
-			p[i] = c[o%chunk]
+			copy(p[n:n+k], c[in:in+k])
 		} else {
-			p[i] = 0
+			clear(p[n : n+k])
 		}
+		n += k
 	}
 	return len(p), nil
 }
@@ -46,17 +49,20 @@ func (m *memDev) ReadAt(p []byte, off int64) (int, error) {
 func (m *memDev) WriteAt(p []byte, off int64) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for i, b := range p {
-		o := off + int64(i)
-		if o >= m.size {
-			return i, os.ErrInvalid
-		}
+	if off < 0 || off+int64(len(p)) > m.size {
+		return 0, os.ErrInvalid
+	}
+	for n := 0; n < len(p); {
+		o := off + int64(n)
+		in := int(o % chunk)
+		k := min(chunk-in, len(p)-n)
 		c, ok := m.chunks[o/chunk]
 		if !ok {
 			c = make([]byte, chunk)
 			m.chunks[o/chunk] = c
 		}
-		c[o%chunk] = b
+		copy(c[in:in+k], p[n:n+k])
+		n += k
 	}
 	return len(p), nil
 }

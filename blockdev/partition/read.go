@@ -99,7 +99,7 @@ func (d *Disk) scan(ctx context.Context) (*scan, error) {
 //  2. Else, if sector 0 is a protective or hybrid MBR, or is no MBR at all:
 //     a backup GPT whose CRCs check: GPT, FromBackup.
 //  3. Else a dos MBR (even one with no partitions): dos, EBR chain followed.
-//  4. Else, when any GPT signature or a 0xEE entry was seen: ErrUnreadable.
+//  4. Else, when a primary GPT signature or a 0xEE entry was seen: ErrUnreadable.
 //  5. Else: ErrNoTable.
 //
 // A dos MBR beside an intact backup GPT but a dead primary reads as dos: that
@@ -135,7 +135,10 @@ func (d *Disk) decide(sc *scan) (*Table, []Problem, error) {
 		d.setAlign(t)
 		return t, probs, nil
 	}
-	if sc.primary.fault != headerNoSignature || sc.backup.fault != headerNoSignature || sc.kind == mbrProtective || sc.kind == mbrHybrid {
+	// A damaged backup alone (no primary signature, no 0xEE entry) is not
+	// a table: it is what a crash leaves half way through creating a GPT
+	// on a blank disk, which must still read as "no table".
+	if sc.primary.fault != headerNoSignature || sc.kind == mbrProtective || sc.kind == mbrHybrid {
 		why := fmt.Sprintf("primary: %s%s; backup: %s%s", sc.primary.why, sc.primary.entriesErr, sc.backup.why, sc.backup.entriesErr)
 		return nil, nil, fmt.Errorf("%w: %s", ErrUnreadable, why)
 	}
