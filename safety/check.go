@@ -37,6 +37,7 @@ type checkConfig struct {
 	checks    []CheckFunc
 	open      DeviceOpener
 	timeout   time.Duration
+	graph     *blockdev.Graph
 }
 
 // DefaultProbeTimeout bounds the reads of one preflight: a device that does
@@ -161,6 +162,19 @@ func WithCheck(f CheckFunc) CheckOption {
 	}
 }
 
+// WithGraph uses an already discovered device graph instead of running
+// blockdev.Discover: a caller checking many devices discovers once. The
+// graph must be fresh; mounts and holders are taken from it as they are.
+func WithGraph(g *blockdev.Graph) CheckOption {
+	return func(c *checkConfig) error {
+		if g == nil {
+			return fmt.Errorf("%w: nil graph", ErrInvalid)
+		}
+		c.graph = g
+		return nil
+	}
+}
+
 // WithReader replaces how the target is opened for the signature probe
 // (tests inject read errors with it).
 func WithReader(o DeviceOpener) CheckOption {
@@ -252,12 +266,16 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 			f.Lockdown = &l
 		}
 	}
-	g, err := blockdev.Discover(ctx, blockdev.WithSysfsRoot(c.root), blockdev.WithProbe(false), blockdev.WithLogger(c.log))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	g := c.graph
+	if g == nil {
+		var err error
+		g, err = blockdev.Discover(ctx, blockdev.WithSysfsRoot(c.root), blockdev.WithProbe(false), blockdev.WithLogger(c.log))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			c.log.Warn("safety: discovery failed; preflight goes on with what the node tells", "err", err)
 		}
-		c.log.Warn("safety: discovery failed; preflight goes on with what the node tells", "err", err)
 	}
 	var dev *blockdev.Device
 	if g != nil {

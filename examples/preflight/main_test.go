@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
+)
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{nil, {"a", "b"}, {"--op", "mkfs", "/dev/null"}, {"--bogus"}} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestRefusedNotFound(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"/dev/does-not-exist", "--op", "wipe"}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "not_found") {
+		t.Fatalf("output %q", out.String())
+	}
+}
+
+func TestLoopAllowedThenRefused(t *testing.T) {
+	dev := testenv.Loop(t, 32<<20)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--json", dev, "--op", "partition"}, &out, &errb); code != 0 {
+		t.Fatalf("clean device: exit %d: %s %s", code, out.String(), errb.String())
+	}
+	var rep safety.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || !rep.Allowed || rep.Op != safety.OpPartition {
+		t.Fatalf("json %v: %s", err, out.String())
+	}
+	testenv.RequireTool(t, "mkswap")
+	testenv.Run(t, "mkswap", dev)
+	out.Reset()
+	if code := run(context.Background(), []string{"--json", dev}, &out, &errb); code != 1 {
+		t.Fatalf("swap signature: exit %d", code)
+	}
+	rep = safety.Report{}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Allowed || !rep.Has(safety.CodeNotEmpty) {
+		t.Fatalf("json %v: %s", err, out.String())
+	}
+}
