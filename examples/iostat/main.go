@@ -1,0 +1,40 @@
+// Command iostat is a drop-in for sysstat's `iostat -d -x` built on
+// eos-storage's perf package:
+//
+//	iostat [-c] [-d] [-x] [-y] [-z] [-k|-m] [-o JSON] [-p [ALL|dev,...]] [--root DIR] [interval [count]] [device...]
+//
+// Text output has sysstat's columns; -o JSON has sysstat's JSON structure
+// and keys. Without -y the first report covers the time since boot, as
+// iostat's does. Rates use the monotonic clock rather than /proc/uptime.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "iostat: %v\n%s", err, usage)
+		return 1
+	}
+	if err := report(ctx, cfg, stdout); err != nil {
+		fmt.Fprintf(stderr, "iostat: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = "Usage: iostat [ -c ] [ -d ] [ -k | -m ] [ -x ] [ -y ] [ -z ] [ -o JSON ] [ -p [ <device> [,...] | ALL ] ] [ --root DIR ] [ <device> [...] ] [ <interval> [ <count> ] ]\n"
