@@ -169,6 +169,14 @@ func ataHealth(a *Assessment, d, prev *ATAData) {
 			}
 		}
 	}
+	if d.SelfTests == nil && d.Values != nil {
+		// Without the log, the execution status byte still tells how the
+		// last self-test ended.
+		if st, _, name := SelfTestExecution(d.Values.SelfTestStatus); st >= 3 && st <= 8 {
+			a.add(Reason{Code: ReasonSelfTestFailed, Verdict: VerdictFailing, Current: uint64(st),
+				Message: "last self-test: " + name})
+		}
+	}
 	if d.SelfTests != nil && len(d.SelfTests.Entries) > 0 {
 		// Only the newest test counts: a later pass supersedes an old failure.
 		if e := d.SelfTests.Entries[0]; e.Failed() {

@@ -27,11 +27,12 @@ func TestHealthFromCaptures(t *testing.T) {
 		c[ReasonUncorrectable].Current != 46 {
 		t.Errorf("WDC: %v %+v", a.Verdict, a.Reasons)
 	}
-	// Maxtor: 5 failed in the past only; pending 0x6bf; one uncorrectable.
+	// Maxtor: 5 failed in the past only; pending 0x6bf; one uncorrectable;
+	// self-test execution status byte 0x7X: the last test hit a read failure.
 	a = Health(readBlob(t, "Maxtor_6Y120P0.bin"), nil)
 	c = codes(a)
-	if a.Verdict != VerdictWarning || c[ReasonAttrFailedPast].Attribute != 5 || c[ReasonPendingSectors].Current != 0x6bf ||
-		c[ReasonUncorrectable].Current != 1 {
+	if a.Verdict != VerdictFailing || c[ReasonAttrFailedPast].Verdict != VerdictWarning || c[ReasonAttrFailedPast].Attribute != 5 ||
+		c[ReasonPendingSectors].Current != 0x6bf || c[ReasonUncorrectable].Current != 1 || c[ReasonSelfTestFailed].Current != 7 {
 		t.Errorf("Maxtor: %v %+v", a.Verdict, a.Reasons)
 	}
 	if a := Health(nil, nil); a.Verdict != VerdictUnknown {

@@ -126,7 +126,7 @@ func writeATAText(p func(string, ...any), d *ATAData) {
 		p("Vendor Specific SMART Attributes with Thresholds:\n")
 		p("ID# ATTRIBUTE_NAME          FLAG     VALUE WORST THRESH TYPE      UPDATED  WHEN_FAILED RAW_VALUE\n")
 		for _, a := range d.Attributes {
-			typ, upd, wf := "Old_age", "Offline", "-"
+			typ, upd, wf := "Old_age", "Offline", "    -"
 			if a.Flags&FlagPrefailure != 0 {
 				typ = "Pre-fail"
 			}
@@ -143,7 +143,7 @@ func writeATAText(p func(string, ...any), d *ATAData) {
 			if a.HasThreshold {
 				th = fmt.Sprintf("%03d", a.Threshold)
 			}
-			p("%3d %-23s 0x%04x   %03d   %03d   %s    %-9s %-8s %-11s %s\n",
+			p("%3d %-23s 0x%04x   %03d   %03d   %s    %-10s%-9s%-12s%s\n",
 				a.ID, a.Name, uint16(a.Flags), a.Value, a.Worst, th, typ, upd, wf, a.RawString)
 		}
 	}
