@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -160,3 +161,5 @@ func mustSize(t testing.TB, s string) Size {
 	}
 	return v
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -36,7 +36,11 @@ func (t *Table) layoutProblems() []Problem {
 		case t.HeaderSize < gptMinHeaderSize || int(t.HeaderSize) > t.SectorSize:
 			add(ErrInvalidLayout, nil, "header size %d", t.HeaderSize)
 		case t.AlternateLBA >= t.Sectors || t.AlternateLBA < 2*es+3:
-			add(ErrOutsideUsable, nil, "backup header LBA %d outside the disk of %d sectors", t.AlternateLBA, t.Sectors)
+			kind := ErrOutsideUsable
+			if t.AlternateLBA >= t.Sectors {
+				kind = ErrDiskShrank
+			}
+			add(kind, nil, "backup header LBA %d outside the disk of %d sectors", t.AlternateLBA, t.Sectors)
 		default:
 			if t.EntriesLBA < 2 || t.EntriesLBA+es > t.FirstUsable {
 				add(ErrEntriesOverlapUsable, nil, "primary entries LBA %d-%d reach the first usable LBA %d", t.EntriesLBA, t.EntriesLBA+es-1, t.FirstUsable)
