@@ -29,7 +29,7 @@ type config struct {
 // is the interval and the second the count, and any other word is a device.
 func parseArgs(args []string) (*config, error) {
 	c := &config{count: 1}
-	reportSet := false
+	reportSet, kb := false, false
 	numbers := 0
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -77,7 +77,11 @@ func parseArgs(args []string) (*config, error) {
 					if c.mb {
 						return nil, errors.New("-k and -m exclude each other")
 					}
+					kb = true
 				case 'm':
+					if kb {
+						return nil, errors.New("-k and -m exclude each other")
+					}
 					c.mb = true
 				case 'p':
 					c.partsAll = true

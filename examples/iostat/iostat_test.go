@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -184,8 +185,11 @@ func TestDifferentialFio(t *testing.T) {
 
 	args := []string{"-x", "-y", "-o", "JSON", "1", fmt.Sprint(intervals), name}
 	// Start sysstat first and start ours the moment sysstat has taken its
-	// first sample (with -y it then prints an empty line, unbuffered), so
-	// both measure the same intervals to within a few milliseconds.
+	// first sample, so both measure the same intervals to within a few
+	// milliseconds. Its output does not show that moment (with -y nothing
+	// is printed until the first report), but its state does: after each
+	// sample iostat blocks in pause(2) until the next alarm, and
+	// /proc/PID/syscall names the system call a task is blocked in.
 	iostatPath, _ := testenv.LookTool("iostat")
 	cmd := exec.CommandContext(ctx, iostatPath, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
@@ -197,14 +201,7 @@ func TestDifferentialFio(t *testing.T) {
 		t.Fatal(err)
 	}
 	var theirs []byte
-	buf := make([]byte, 4096)
-	for !bytes.Contains(theirs, []byte("\"statistics\": [\n\n")) {
-		n, err := pipe.Read(buf)
-		theirs = append(theirs, buf[:n]...)
-		if err != nil {
-			t.Fatalf("sysstat iostat: %v: %s", err, theirs)
-		}
-	}
+	waitPaused(t, cmd.Process.Pid)
 	var wg sync.WaitGroup
 	var theirErr error
 	wg.Add(1)
@@ -254,6 +251,27 @@ func TestDifferentialFio(t *testing.T) {
 	if mean(b, "r/s") < 30 {
 		t.Errorf("fio load did not reach the device: sysstat r/s %.1f", mean(b, "r/s"))
 	}
+}
+
+// waitPaused waits until pid is blocked in pause(2) (x86-64 system call 34).
+func waitPaused(t *testing.T, pid int) {
+	t.Helper()
+	if runtime.GOARCH != "amd64" {
+		time.Sleep(100 * time.Millisecond) // no pause(2) elsewhere: approximate
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", pid))
+		if err != nil {
+			t.Fatalf("sysstat iostat exited early: %v", err)
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 && f[0] == "34" {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("sysstat iostat never reached pause(2)")
 }
 
 func perInterval(t *testing.T, out []byte, dev string) []map[string]any {
