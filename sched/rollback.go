@@ -21,13 +21,15 @@ func (r *run) rollbackAll(cause error) []error {
 	var errs []error
 	for i := len(r.completed) - 1; i >= 0; i-- {
 		u := r.completed[i]
-		if why, ok := r.kept(u, keep); ok {
-			for _, m := range u.members {
-				m.res.Reason = why
-			}
-			continue
-		}
 		if u.rollback != nil {
+			// One merged undo covers every member: if any must be kept,
+			// all are.
+			if why, ok := r.kept(u, keep); ok {
+				for _, m := range u.members {
+					m.res.Reason = why
+				}
+				continue
+			}
 			if err := r.rollbackOne(base, u, u.members, u.rollback, cause); err != nil {
 				errs = append(errs, err)
 				for _, m := range u.members {
@@ -37,6 +39,10 @@ func (r *run) rollbackAll(cause error) []error {
 			continue
 		}
 		for _, m := range slices.Backward(u.members) {
+			if why, ok := keep[m.idx]; ok {
+				m.res.Reason = why
+				continue
+			}
 			if m.op.Rollback == nil {
 				m.res.Reason = "kept: operation has no Rollback"
 				continue
