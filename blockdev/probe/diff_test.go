@@ -308,6 +308,16 @@ func TestDifferentialSynthetic(t *testing.T) {
 	pmbr := bytes.Clone(gptBackup)
 	pmbr[len(pmbr)-512+40]++
 	imgs["pmbr"] = pmbr
+	// A table and a superblock side by side: blkid reports both.
+	dosExt := synthExt(8*mib, extCompatHasJournal, 0x42, 1, "e4")
+	copy(dosExt, synthMBR(512, 0x11223344, []synthPart{{2048, 100, 0x83, false}}, nil))
+	imgs["dos+ext4"] = dosExt
+	gptBtrfs := synthBtrfs(8*mib, "b")
+	copy(gptBtrfs, synthGPT(8*mib, gptDisk, nil)[:34*512])
+	imgs["gpt-primary+btrfs"] = gptBtrfs
+	luksDos := synthLUKS(8*mib, 2, "l")
+	copy(luksDos[446:], synthMBR(512, 0, []synthPart{{2048, 100, 0x83, false}}, nil)[446:])
+	imgs["luks+dos"] = luksDos
 	for name, b := range imgs {
 		t.Run(name, func(t *testing.T) {
 			compareWithBlkid(t, writeImage(t, name+".img", b))

@@ -40,7 +40,7 @@ func sysUint(t *testing.T, dev, attr string) uint64 {
 // checkPartitions compares, for every partition of loop, our answer with
 // blkid's: once through Path on the partition node and once through
 // ReaderAt on the same byte range of the image file, both told the parent.
-func checkPartitions(t *testing.T, img, loop string, parts []int) map[int]*Result {
+func checkPartitions(t *testing.T, img, loop string, parts []int, imgOpts ...Option) map[int]*Result {
 	t.Helper()
 	testenv.Run(t, "partx", "-a", loop)
 	diskMM := sysAttr(t, loop, "dev")
@@ -59,7 +59,7 @@ func checkPartitions(t *testing.T, img, loop string, parts []int) map[int]*Resul
 		}
 		// The same bytes from the image file, parent named by its path.
 		sec := io.NewSectionReader(f, int64(start)*512, int64(size)*512)
-		viaImg, err := ReaderAt(context.Background(), sec, int64(size)*512, WithParent(img, diskMM, start, size))
+		viaImg, err := ReaderAt(context.Background(), sec, int64(size)*512, append(imgOpts, WithParent(img, diskMM, start, size))...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +108,34 @@ func TestDifferentialDOSPartitionsOnLoop(t *testing.T) {
 		t.Errorf("unexpected: p1 %+v p5 %+v", res[1], res[5])
 	}
 	compareWithBlkid(t, loop)
+}
+
+// TestDifferential4KSectorGPTOnLoop puts a GPT on a loop device with 4096-byte
+// logical sectors: the header is at byte 4096, and blkid still reports
+// PART_ENTRY_OFFSET and SIZE in 512-byte units. Path learns the sector size
+// from the kernel; an image file needs WithSectorSize.
+func TestDifferential4KSectorGPTOnLoop(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "sgdisk", "partx", "losetup", "blkid")
+	img := sparseImage(t, "gpt4k.img", 64<<20)
+	loop := testenv.LoopFile(t, img)
+	testenv.Run(t, "losetup", "--sector-size", "4096", loop)
+	if ssz := sysAttr(t, loop, "queue/logical_block_size"); ssz != "4096" {
+		testenv.Skip(t, "loop device kept %s-byte sectors", ssz)
+	}
+	testenv.Run(t, "sgdisk", "-n1:0:+8M", "-c1:four k", "-n2:0:+8M", loop)
+	compareWithBlkid(t, loop)
+	res := checkPartitions(t, img, loop, []int{1, 2}, WithSectorSize(4096))
+	if res[1].PartEntryName != "four k" {
+		t.Errorf("p1 %+v", res[1])
+	}
+	// Read as 512-byte sectors, the image holds no GPT where one is looked for.
+	if r, err := Path(context.Background(), img); err != nil || r.PTType == "gpt" {
+		t.Errorf("image as 512-byte sectors: %+v %v", r, err)
+	}
+	if r, err := Path(context.Background(), img, WithSectorSize(4096)); err != nil || r.PTType != "gpt" {
+		t.Errorf("image as 4096-byte sectors: %+v %v", r, err)
+	}
 }
 
 func TestDifferentialLVMOnLoop(t *testing.T) {

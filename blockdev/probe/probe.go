@@ -47,7 +47,10 @@ type Option func(*config) error
 type config struct {
 	log        *slog.Logger
 	sectorSize int64
-	parent     *parentInfo
+	// sectorSizeSet records WithSectorSize, which then also applies to the
+	// parent disk of WithParent (an image file cannot tell its own).
+	sectorSizeSet bool
+	parent        *parentInfo
 }
 
 type parentInfo struct {
@@ -83,14 +86,16 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithSectorSize sets the logical sector size used to locate partition
-// tables (512 or 4096). Path asks the kernel for block devices; image files
-// and ReaderAt default to 512, as blkid does for regular files.
+// tables (512 or 4096), on the probed device and on the parent named by
+// WithParent. Without it, Path asks the kernel for block devices, and image
+// files and ReaderAt use 512, as blkid does for regular files.
 func WithSectorSize(n int) Option {
 	return func(c *config) error {
 		if n < 512 || n > 65536 || n&(n-1) != 0 {
 			return fmt.Errorf("%w: sector size %d", ErrInvalidOption, n)
 		}
 		c.sectorSize = int64(n)
+		c.sectorSizeSet = true
 		return nil
 	}
 }
@@ -227,6 +232,9 @@ func fillPartEntry(ctx context.Context, c *config, res *Result) error {
 		return fmt.Errorf("probe: parent %s: %w", p.diskPath, err)
 	}
 	defer f.Close()
+	if c.sectorSizeSet {
+		ssz = c.sectorSize
+	}
 	t, err := ReadTable(ctx, f, size, int(ssz))
 	if err != nil {
 		return fmt.Errorf("probe: parent %s: %w", p.diskPath, err)
