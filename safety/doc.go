@@ -44,6 +44,17 @@
 // Journal.Plan is the dry run: what Begin would save and write, and whether
 // it would be refused, without touching anything.
 //
+// # With the scheduler
+//
+// Guard wraps a mutating operation as a sched.Operation: each attempt runs
+// the preflight, takes the device lock, journals intent and before-images,
+// and journals the outcome; a failed attempt restores what it wrote (the
+// scheduler expects a failed Execute to leave nothing behind) or locks the
+// target down. Its Rollback is journaled as a mutation of its own and goes
+// level by level: the caller's Compensate, the forward mutation's
+// before-images, lock-down. Without the scheduler, the same levels are
+// Mutation.Undo.
+//
 // # Hazards
 //
 // Hold the target with LockDevice (flock on the whole disk, O_EXCL on the

@@ -237,3 +237,18 @@ func imageDir(id string) string { return filepath.Join("images", id) }
 func validID(id string) bool {
 	return id != "" && len(id) <= 64 && !strings.ContainsAny(id, "/\\.\x00")
 }
+
+// Restore writes before-images back to target, byte-identical, verifying
+// every checksum first and reading the bytes back after a sync. It is what
+// Undo and recovery do, for callers (and operators) restoring by hand; it is
+// not journaled by itself.
+func (j *Journal) Restore(ctx context.Context, target string, imgs []Image) error {
+	if target == "" || len(imgs) == 0 {
+		return fmt.Errorf("%w: restore needs a target and images", ErrInvalid)
+	}
+	return j.restoreImages(ctx, target, imgs)
+}
+
+// ImagePath is the absolute path of a before-image file, for an operator's
+// dd: dd if=PATH of=DEV seek=OFFSET bs=1 conv=notrunc.
+func (j *Journal) ImagePath(img Image) string { return filepath.Join(j.dir, img.File) }

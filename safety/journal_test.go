@@ -393,3 +393,27 @@ func TestOverrideJournaled(t *testing.T) {
 		t.Fatalf("override not in journal: %q", data)
 	}
 }
+
+func TestRestoreByHand(t *testing.T) {
+	ctx := context.Background()
+	path, id, old := target(t, 32768)
+	j := openJ(t, t.TempDir())
+	if err := j.Restore(ctx, path, nil); !errors.Is(err, ErrInvalid) {
+		t.Fatal(err)
+	}
+	m, err := j.Begin(ctx, Intent{Op: "x", Target: id, Ranges: testRanges})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(path, 3)
+	m.Done(ctx)
+	if err := j.Restore(ctx, path, m.Images()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustRead(t, path), old) {
+		t.Fatal("not byte-identical")
+	}
+	if _, err := os.Stat(j.ImagePath(m.Images()[0])); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -288,9 +288,16 @@ func (m *Mutation) Undo(ctx context.Context, cause error, compensate func(contex
 	} else {
 		errs = append(errs, errors.New("no before-images to restore"))
 	}
-	why := errors.Join(errs...)
-	if err := j.lockDown(m.intent.Target, "undo failed: "+why.Error(), m.id, func() error {
-		return j.appendLocked(&record{Kind: kindOutcome, ID: m.id, Outcome: OutcomeLockedDown, Error: why.Error()})
+	return m.lockDown(errors.Join(errs...), "undo failed: ")
+}
+
+// lockDown ends the mutation as locked_down and locks its target: the last
+// level, when nothing could take the target back to a known state.
+func (m *Mutation) lockDown(why error, prefix string) (Outcome, error) {
+	j := m.j
+	msg := why.Error()
+	if err := j.lockDown(m.intent.Target, prefix+msg, m.id, func() error {
+		return j.appendLocked(&record{Kind: kindOutcome, ID: m.id, Outcome: OutcomeLockedDown, Error: msg})
 	}); err != nil {
 		return "", errors.Join(why, err)
 	}

@@ -1,0 +1,209 @@
+package safety
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
+	"golang.org/x/sys/unix"
+)
+
+// Guarded describes a mutating operation for Guard: the scheduler's data
+// plus the safety wrapping of its Execute and Rollback.
+type Guarded struct {
+	// Op carries ID, Kind, Priority, Resources, Dependencies, Timeout,
+	// Retry and BatchKey to the scheduler; its Execute and Rollback are
+	// ignored (use the fields below). Empty Resources default to an
+	// exclusive claim on the target (sched.Disk(maj:min), or its partition).
+	Op sched.Operation
+	// Target is the device (or file) the operation writes.
+	Target string
+	// Preflight, when set, runs Check for that operation kind before every
+	// attempt; a refusal fails the operation with a *RefusedError.
+	Preflight     Op
+	PreflightOpts []CheckOption
+	// Exclusive keeps an O_EXCL descriptor (DeviceLock.Excl) for the
+	// whole mutation; leave it false for operations that must open the
+	// device themselves while it is claimed (an online resize).
+	Exclusive bool
+	// Intent is journaled before each attempt. Op defaults to Op.Kind, the
+	// target identity is read from Target when Intent.Target.Path is empty.
+	Intent Intent
+	// Execute makes the change. m is its journaled mutation (call m.Step at
+	// crash-relevant points), lock the held device.
+	Execute func(ctx context.Context, m *Mutation, lock *DeviceLock, progress sched.Progress) error
+	// Compensate undoes a successful Execute when the plan rolls back. When
+	// it is nil or fails, the before-images are restored; when that fails,
+	// the target is locked down.
+	Compensate func(ctx context.Context, lock *DeviceLock) error
+}
+
+// Guard turns a Guarded into a sched.Operation whose Execute runs the
+// preflight, takes the device lock, journals the intent and before-images,
+// runs the change and journals its outcome, and, when Execute fails, undoes
+// what it wrote (before-images, then lock-down), since the scheduler expects
+// a failed Execute to leave nothing behind. Its Rollback is journaled as a
+// mutation of its own and goes level by level: Compensate, the forward
+// mutation's before-images, lock-down.
+func Guard(j *Journal, g Guarded) (sched.Operation, error) {
+	if j == nil || g.Execute == nil || g.Target == "" || g.Op.ID == "" {
+		return sched.Operation{}, fmt.Errorf("%w: Guard needs a journal, an ID, a target and Execute", ErrInvalid)
+	}
+	if g.Preflight != "" && !g.Preflight.Valid() {
+		return sched.Operation{}, fmt.Errorf("%w: preflight op %q", ErrInvalid, g.Preflight)
+	}
+	op := g.Op
+	if op.Kind == "" {
+		op.Kind = "safety.guarded"
+	}
+	if g.Intent.Op == "" {
+		g.Intent.Op = op.Kind
+	}
+	if len(op.Resources) == 0 {
+		key, err := targetKey(sysfs.Live, g.Target)
+		if err != nil {
+			return sched.Operation{}, err
+		}
+		op.Resources = []sched.Resource{key.Exclusive()}
+	}
+	var mu sync.Mutex
+	var done *Mutation // the successful forward mutation
+	op.Execute = func(ctx context.Context, progress sched.Progress) error {
+		m, lock, err := g.begin(ctx, j, g.Intent)
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
+		if err := g.Execute(ctx, m, lock, progress); err != nil {
+			// A failed Execute must leave nothing behind: restore, or lock down.
+			if _, uerr := m.Undo(context.WithoutCancel(ctx), err, nil); uerr != nil && errors.Is(uerr, ErrLockedDown) {
+				return uerr
+			}
+			return err
+		}
+		if err := m.Done(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+		mu.Lock()
+		done = m
+		mu.Unlock()
+		return nil
+	}
+	op.Rollback = func(ctx context.Context) error {
+		mu.Lock()
+		fwd := done
+		mu.Unlock()
+		if fwd == nil {
+			return nil
+		}
+		in := g.Intent
+		in.Op = op.Kind + ".rollback"
+		in.Description = "undo of mutation " + fwd.ID()
+		in.Overrides = nil
+		m, lock, err := g.begin(ctx, j, in)
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
+		var cerr error
+		if g.Compensate != nil {
+			if cerr = g.Compensate(ctx, lock); cerr == nil {
+				return m.Done(ctx)
+			}
+			m.Step(ctx, "compensate", cerr.Error())
+		} else {
+			cerr = errors.New("no compensation")
+		}
+		if len(fwd.images) > 0 {
+			if rerr := j.restoreImages(ctx, fwd.intent.Target.Path, fwd.images); rerr == nil {
+				m.Step(ctx, "restored", "before-images of "+fwd.ID())
+				return m.Done(ctx)
+			} else {
+				cerr = errors.Join(cerr, fmt.Errorf("restore before-images of %s: %w", fwd.ID(), rerr))
+			}
+		}
+		// Undoing the undo would restore the rollback's own before-images,
+		// which are the forward mutation's "new" state: lock down instead.
+		_, err = m.lockDown(cerr, "rollback failed: ")
+		return err
+	}
+	return op, nil
+}
+
+// begin runs the preflight, locks the device and begins the mutation.
+func (g *Guarded) begin(ctx context.Context, j *Journal, in Intent) (*Mutation, *DeviceLock, error) {
+	if g.Preflight != "" {
+		r, err := Check(ctx, g.Target, g.Preflight, append([]CheckOption{WithJournal(j)}, g.PreflightOpts...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !r.Allowed {
+			return nil, nil, r.Err()
+		}
+		in.Overrides = append(in.Overrides, usedOverrides(r)...)
+	}
+	lock, err := LockDevice(ctx, g.Target, g.Exclusive)
+	if err != nil {
+		if errors.Is(err, ErrBusy) {
+			err = fmt.Errorf("%w (%w)", err, sched.ErrRetryable)
+		}
+		return nil, nil, err
+	}
+	if in.Target.Path == "" {
+		id, err := IdentityOf(ctx, g.Target)
+		if err != nil {
+			lock.Close()
+			return nil, nil, err
+		}
+		in.Target = id
+	}
+	m, err := j.Begin(ctx, in)
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	return m, lock, nil
+}
+
+func usedOverrides(r *Report) []Override {
+	var out []Override
+	for _, x := range r.Reasons {
+		if x.Overridden {
+			out = append(out, Override{Code: x.Code, Reason: x.Override})
+		}
+	}
+	return out
+}
+
+// targetKey is the scheduler resource of a device: its disk, or the
+// partition of its disk; a regular file is a resource of its own.
+func targetKey(root sysfs.Root, path string) (sched.Key, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return sched.Key{}, fmt.Errorf("safety: %s: %w", path, os.NewSyscallError("stat", err))
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return sched.Root("file", path), nil
+	}
+	mm := fmt.Sprintf("%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
+	dir, err := filepath.EvalSymlinks(root.Sys("dev", "block", mm))
+	if err != nil {
+		return sched.Disk(mm), nil
+	}
+	pn, err := sysfs.ReadAttr(filepath.Join(dir, "partition"))
+	if err != nil {
+		return sched.Disk(mm), nil
+	}
+	disk, err := sysfs.ReadAttr(filepath.Join(filepath.Dir(dir), "dev"))
+	n, perr := strconv.Atoi(pn)
+	if err != nil || perr != nil {
+		return sched.Disk(mm), nil
+	}
+	return sched.Disk(disk).Partition(n), nil
+}
