@@ -117,7 +117,7 @@ func TestGuardPreflightRefuses(t *testing.T) {
 	ran := false
 	op, err := Guard(j, Guarded{Op: sched.Operation{ID: "fmt", Kind: "fsys.mkfs"}, Target: dev, Preflight: OpFormat,
 		Exclusive: true,
-		Execute: func(context.Context, *Mutation, *DeviceLock, sched.Progress) error { ran = true; return nil }})
+		Execute:   func(context.Context, *Mutation, *DeviceLock, sched.Progress) error { ran = true; return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
