@@ -38,7 +38,10 @@ const blkidAmbivalent = 8
 func blkidExport(t testing.TB, path string) (map[string]string, int) {
 	t.Helper()
 	bin := testenv.RequireTool(t, "blkid")[0]
-	cmd := exec.Command(bin, "-p", "-o", "export", path)
+	// -d (--no-encoding) keeps bytes above 127 as they are instead of
+	// blkid's cat -v style "M-" encoding; shell metacharacters are still
+	// backslash-escaped and undone below.
+	cmd := exec.Command(bin, "-d", "-p", "-o", "export", path)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -192,6 +195,7 @@ func TestDifferentialMkfs(t *testing.T) {
 		{"ext2", 8 * mib, "mkfs.ext2", func(i string) []string { return []string{"-q", "-F", "-L", "lab ext2", i} }},
 		{"ext3", 8 * mib, "mkfs.ext3", func(i string) []string { return []string{"-q", "-F", "-L", "labext3", i} }},
 		{"ext4", 16 * mib, "mkfs.ext4", func(i string) []string { return []string{"-q", "-F", "-L", "labext4", i} }},
+		{"ext4-utf8-label", 16 * mib, "mkfs.ext4", func(i string) []string { return []string{"-q", "-F", "-L", "héllo wörld$x", i} }},
 		{"ext4-nolabel", 16 * mib, "mkfs.ext4", func(i string) []string { return []string{"-q", "-F", "-O", "^has_journal", i} }},
 		{"jbd", 8 * mib, "mkfs.ext4", func(i string) []string { return []string{"-q", "-F", "-O", "journal_dev", "-L", "jnl", i} }},
 		{"xfs", 300 * mib, "mkfs.xfs", func(i string) []string { return []string{"-q", "-f", "-L", "labxfs", i} }},

@@ -78,7 +78,7 @@ func TestDifferentialGPTPartitionsOnLoop(t *testing.T) {
 	testenv.Run(t, "sgdisk",
 		"-n1:2048:+16M", "-c1:root fs", "-t1:8300",
 		"-n2:0:+8M", "-c2:swap", "-t2:8200", "-A2:set:0",
-		"-n4:0:+4M", "-c4:", "-t4:ef00", "-A4:set:60",
+		"-n4:0:+4M", "-c4:Ünïcode \"q\"", "-t4:ef00", "-A4:set:60",
 		img)
 	// Filesystems go into the image at the partitions' offsets before the
 	// loop device exists, so nothing writes through a partition node.
