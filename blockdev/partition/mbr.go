@@ -3,6 +3,7 @@ package partition
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 const (
@@ -216,6 +217,11 @@ func encodeEBRs(t *Table) []ebrWrite {
 		s[510], s[511] = 0x55, 0xaa
 		return []ebrWrite{{ext.Start, s}}
 	}
+	slices.SortFunc(logical, func(a, b Partition) int { return a.Number - b.Number })
+	// The chain starts at the first sector of the extended partition,
+	// whatever was there before (deleting the first logical partition
+	// would otherwise leave the old head describing it).
+	logical[0].ebr = ext.Start
 	out := make([]ebrWrite, len(logical))
 	for i, p := range logical {
 		s := make([]byte, t.SectorSize)
