@@ -7,7 +7,8 @@
 //
 // Nothing found is not an error: the Result is empty. Errors are kept for
 // I/O failure (ErrRead, with the offset), a cancelled context and invalid
-// options. Truncated or corrupt structures are simply not detected, as in
+// options. A removable drive without a medium (ENOMEDIUM) is empty, not an
+// error. Truncated or corrupt structures are simply not detected, as in
 // blkid, and never panic.
 //
 // Reads are bounded: the first 68 KiB are read once (every fixed-place

@@ -16,9 +16,6 @@ import (
 var (
 	// ErrRead marks an I/O failure while reading the device or image.
 	ErrRead = errors.New("probe: read failed")
-	// ErrCorrupt marks a structure whose magic matched but whose content is
-	// inconsistent in a way that makes the answer unreliable.
-	ErrCorrupt = errors.New("probe: corrupt structure")
 	// ErrInvalidOption marks an option value rejected before any I/O.
 	ErrInvalidOption = errors.New("probe: invalid option")
 )
@@ -128,6 +125,9 @@ func Path(ctx context.Context, path string, opts ...Option) (*Result, error) {
 		return nil, err
 	}
 	f, size, ssz, err := openDevice(path)
+	if errors.Is(err, unix.ENOMEDIUM) {
+		return &Result{}, nil // an empty CD or card reader holds nothing to probe
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -135,13 +135,19 @@ func Path(ctx context.Context, path string, opts ...Option) (*Result, error) {
 	if c.sectorSize == 0 {
 		c.sectorSize = ssz
 	}
-	return probe(ctx, c, f, size)
+	r, err := probe(ctx, c, f, size)
+	if errors.Is(err, unix.ENOMEDIUM) {
+		return &Result{}, nil
+	}
+	return r, err
 }
 
 // openDevice opens path read-only and returns its size and logical sector
-// size (512 for anything that is not a block device).
+// size (512 for anything that is not a block device). O_NONBLOCK lets a
+// removable drive without a medium open at all (as blkid opens them); the
+// empty drive then reports ENOMEDIUM.
 func openDevice(path string) (*os.File, int64, int64, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, 0, 0, err
 	}
