@@ -330,3 +330,32 @@ func TestLockDeviceFlockConflict(t *testing.T) {
 	}
 	l2.Close()
 }
+
+// hangingDevice blocks every read until release is closed, as a device
+// whose I/O never completes.
+type hangingDevice struct{ release chan struct{} }
+
+func (h hangingDevice) ReadAt([]byte, int64) (int, error) {
+	<-h.release
+	return 0, errEIO
+}
+func (hangingDevice) WriteAt([]byte, int64) (int, error) { return 0, errEIO }
+func (hangingDevice) Close() error                       { return nil }
+func (hangingDevice) Sync() error                        { return nil }
+
+func TestCheckHungDeviceIsUnreadable(t *testing.T) {
+	dev := testenv.Loop(t, loopSize)
+	release := make(chan struct{})
+	r := check(t, dev, OpFormat, WithProbeTimeout(100*time.Millisecond),
+		WithReader(func(string, int) (Device, error) { return hangingDevice{release}, nil }))
+	close(release) // let the abandoned probe goroutine finish before goleak looks
+	if !slices.Equal(r.Codes(), []Code{CodeUnreadable}) || !strings.Contains(evidence(r, CodeUnreadable), "did not answer") {
+		t.Fatalf("%v %q", r.Codes(), evidence(r, CodeUnreadable))
+	}
+	// A cancelled caller gets its context error, not a report.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Check(ctx, dev, OpFormat); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Check: %v", err)
+	}
+}

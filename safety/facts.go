@@ -90,7 +90,7 @@ func Evaluate(ctx context.Context, f *Facts, op Op, opts ...CheckOption) (*Repor
 }
 
 func evaluateCtx(ctx context.Context, f *Facts, op Op, c *checkConfig) *Report {
-	r := &Report{Target: f.Path, Op: op, Facts: f}
+	r := &Report{Target: f.Path, Op: op, Facts: f, Reasons: []Reason{}}
 	add := func(code Code, msg string, ev ...string) {
 		r.Reasons = append(r.Reasons, Reason{Code: code, Message: msg, Evidence: ev})
 	}

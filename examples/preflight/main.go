@@ -1,7 +1,8 @@
 // Command preflight asks package safety whether an operation on a block
 // device would be allowed, and why not.
 //
-//	preflight [--json] [--protect DEV]... [--min-size BYTES] DEVICE [--op format|partition|resize|wipe]
+//	preflight [--json] [--protect DEV]... [--tool NAME]... [--override CODE=REASON]...
+//	          [--min-size BYTES] DEVICE [--op format|partition|resize|wipe]
 //
 // It prints the report (JSON with --json) and exits 0 when the operation is
 // allowed, 1 when it is refused, 2 on a usage error or a failure.
@@ -38,9 +39,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	op := fs.String("op", "format", "operation: format, partition, resize or wipe")
-	var protect, tools multi
+	var protect, tools, overrides multi
 	fs.Var(&protect, "protect", "also protect this device (repeatable)")
 	fs.Var(&tools, "tool", "the operation needs this program (repeatable)")
+	fs.Var(&overrides, "override", "CODE=REASON: let one refusal code through, saying why (repeatable; never all at once)")
 	minSize := fs.Int64("min-size", 0, "refuse devices smaller than this many bytes")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: preflight [--json] DEVICE [--op format|partition|resize|wipe]")
@@ -73,6 +75,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := []safety.CheckOption{safety.WithProtected(protect...)}
 	if len(tools) > 0 {
 		opts = append(opts, safety.WithTools(tools...))
+	}
+	for _, ov := range overrides {
+		code, why, ok := strings.Cut(ov, "=")
+		if !ok || why == "" {
+			fmt.Fprintf(stderr, "preflight: --override wants CODE=REASON, got %q\n", ov)
+			return 2
+		}
+		opts = append(opts, safety.WithOverride(safety.Code(code), why, os.Getenv("USER")))
 	}
 	if *minSize > 0 {
 		opts = append(opts, safety.WithMinSize(*minSize))

@@ -12,7 +12,7 @@ import (
 )
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{nil, {"a", "b"}, {"--op", "mkfs", "/dev/null"}, {"--bogus"}} {
+	for _, args := range [][]string{nil, {"a", "b"}, {"--op", "mkfs", "/dev/null"}, {"--bogus"}, {"--override", "not_empty", "/dev/null"}, {"--override", "locked_down=please", "/dev/null"}} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
@@ -49,5 +49,18 @@ func TestLoopAllowedThenRefused(t *testing.T) {
 	rep = safety.Report{}
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Allowed || !rep.Has(safety.CodeNotEmpty) {
 		t.Fatalf("json %v: %s", err, out.String())
+	}
+}
+
+func TestOverrideOneCode(t *testing.T) {
+	dev := testenv.Loop(t, 32<<20)
+	testenv.RequireTool(t, "mkswap")
+	testenv.Run(t, "mkswap", dev)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{dev, "--override", "not_empty=old swap, reformat"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "overridden (old swap, reformat)") {
+		t.Fatalf("%s", out.String())
 	}
 }
