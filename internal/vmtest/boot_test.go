@@ -18,7 +18,8 @@ func TestBootTransports(t *testing.T) {
 			{Kind: SCSI, Model: "EOS SCSI", Serial: "EOSSCSI01"},
 			{Kind: USB, Serial: "EOSUSB01"},
 		},
-		Tools: []string{"lsblk"},
+		Modules: DriverModules(),
+		Tools:   []string{"lsblk"},
 		Script: `for d in /sys/block/*; do
 	[ -e "$d/device" ] || continue
 	echo "${d##*/} $(readlink -f "$d/device") $(cat "$d/removable")"
