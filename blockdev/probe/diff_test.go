@@ -322,6 +322,17 @@ func TestDifferentialSynthetic(t *testing.T) {
 	luksDos := synthLUKS(8*mib, 2, "l")
 	copy(luksDos[446:], synthMBR(512, 0, []synthPart{{2048, 100, 0x83, false}}, nil)[446:])
 	imgs["luks+dos"] = luksDos
+	// MBR corner cases: only the boot signature; a boot indicator that is
+	// neither 0 nor 0x80 (not a table); a hybrid MBR beside a valid GPT.
+	mbrEmpty := make([]byte, 8*mib)
+	mbrEmpty[510], mbrEmpty[511] = 0x55, 0xaa
+	imgs["mbr-signature-only"] = mbrEmpty
+	badBoot := synthMBR(8*mib, 0x55667788, []synthPart{{2048, 100, 0x83, false}}, nil)
+	badBoot[446] = 0x12
+	imgs["mbr-bad-boot-flag"] = badBoot
+	hybrid := synthGPT(8*mib, gptDisk, []synthGPTPart{{gptLinuxType, testUUID, 2048, 4095, "data", 0}})
+	copy(hybrid[446+16:], synthMBR(512, 0, []synthPart{{2048, 2048, 0x83, false}}, nil)[446:446+16])
+	imgs["gpt-hybrid-mbr"] = hybrid
 	for name, b := range imgs {
 		t.Run(name, func(t *testing.T) {
 			compareWithBlkid(t, writeImage(t, name+".img", b))
