@@ -12,10 +12,14 @@
 // as root on a Debian machine. It needs qemu-system-x86, kmod, busybox-static
 // and apt-get (scripts/install-test-deps.sh installs the packages). The first
 // run calls scripts/vm-assets.sh, which downloads the Debian kernel package
-// once and caches the kernel, the storage modules with a modules.dep and a
-// static busybox in /var/cache/eos-storage/vm (override with
-// EOS_STORAGE_VM_CACHE); later runs find the cache in milliseconds. A boot
-// takes 10-25 s under TCG on a busy 2-core machine. Without QEMU or assets
+// once and caches the kernel (also uncompressed, so QEMU starts it through
+// its PVH entry and skips ten seconds of decompression), the storage modules
+// with a modules.dep and a static busybox in /var/cache/eos-storage/vm
+// (override with EOS_STORAGE_VM_CACHE); later runs find the cache in
+// milliseconds. A boot takes 8-30 s under TCG depending on how busy the 2
+// host cores are; loading the filesystem and device-mapper modules adds
+// about ten, so tests that only need disks pass DriverModules() (the guest
+// kernel still loads a filesystem module by itself on mount). Without QEMU or assets
 // the tests skip, and fail under EOS_STORAGE_STRICT=1; -short skips them.
 //
 // # What a run does
