@@ -11,6 +11,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv(recoverChildEnv) != "" {
+		os.Exit(recoverChild())
+	}
 	if os.Getenv(holdChildEnv) != "" {
 		os.Exit(holdChild())
 	}
