@@ -54,7 +54,10 @@ type announceDev struct {
 	a *announcer
 }
 
-func (d announceDev) WriteAt(p []byte, off int64) (int, error) { d.a.at(); return d.Device.WriteAt(p, off) }
+func (d announceDev) WriteAt(p []byte, off int64) (int, error) {
+	d.a.at()
+	return d.Device.WriteAt(p, off)
+}
 
 // recoverChild runs Recover with a stop point before every journal sync,
 // every restore write and every roll-forward range.
