@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,29 +50,37 @@ func Discover(ctx context.Context, opts ...Option) (*Graph, error) {
 
 // discovery is the state of one Discover call.
 type discovery struct {
-	cfg        *config
-	root       sysfs.Root
-	g          *Graph
-	opens      int             // files and directories opened, for the opens-per-device test
-	present    map[string]bool // entries of presentDir; nil: unknown
-	presentDir string
-	unkeyed    uint32
-	holders    map[MajMin][]string // kernel names holding each device
-	parts      map[MajMin][]MajMin
-	disks      []MajMin // /sys/block entries in readdir order
+	cfg     *config
+	root    sysfs.Root
+	g       *Graph
+	opens   int // files and directories opened, for the opens-per-device test
+	unkeyed uint32
+	holders map[MajMin][]string // kernel names holding each device
+	parts   map[MajMin][]MajMin
+	disks   []MajMin // /sys/block entries in readdir order
+
+	// The device being read: attributes are opened relative to cur (the
+	// disk's directory) with prefix ("" for the disk, "sda1/" for its
+	// partition). present lists cur's entries, so that absent optional
+	// attributes of a disk cost no failed open; nil means unknown.
+	cur     *sysfs.Dir
+	prefix  string
+	present map[string]bool
 }
 
-// attr reads one attribute of dir, recording a failure other than absence.
-// ok is false when the attribute is absent or unreadable.
-func (x *discovery) attr(d *Device, dir, name string) (string, bool) {
-	if x.present != nil && dir == x.presentDir {
-		// Not in the directory listing: absent, and no open spent on it.
+// attr reads one attribute of the current device, recording a failure other
+// than absence. ok is false when the attribute is absent or unreadable.
+func (x *discovery) attr(d *Device, name string) (string, bool) {
+	if x.cur == nil {
+		return "", false
+	}
+	if x.present != nil && x.prefix == "" {
 		if top, _, _ := strings.Cut(name, "/"); !x.present[top] {
 			return "", false
 		}
 	}
 	x.opens++
-	v, err := sysfs.ReadAttr(filepath.Join(dir, name))
+	v, err := x.cur.ReadAttr(x.prefix + name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			d.addErr(name, err)
@@ -82,8 +90,8 @@ func (x *discovery) attr(d *Device, dir, name string) (string, bool) {
 	return v, true
 }
 
-func (x *discovery) uintAttr(d *Device, dir, name string) *uint64 {
-	s, ok := x.attr(d, dir, name)
+func (x *discovery) uintAttr(d *Device, name string) *uint64 {
+	s, ok := x.attr(d, name)
 	if !ok {
 		return nil
 	}
@@ -95,8 +103,8 @@ func (x *discovery) uintAttr(d *Device, dir, name string) *uint64 {
 	return &v
 }
 
-func (x *discovery) intAttr(d *Device, dir, name string) *int64 {
-	s, ok := x.attr(d, dir, name)
+func (x *discovery) intAttr(d *Device, name string) *int64 {
+	s, ok := x.attr(d, name)
 	if !ok {
 		return nil
 	}
@@ -108,8 +116,8 @@ func (x *discovery) intAttr(d *Device, dir, name string) *int64 {
 	return &v
 }
 
-func (x *discovery) boolAttr(d *Device, dir, name string) *bool {
-	s, ok := x.attr(d, dir, name)
+func (x *discovery) boolAttr(d *Device, name string) *bool {
+	s, ok := x.attr(d, name)
 	if !ok {
 		return nil
 	}
@@ -125,66 +133,100 @@ func (x *discovery) boolAttr(d *Device, dir, name string) *bool {
 	return nil
 }
 
-func (x *discovery) strAttr(d *Device, dir, name string) string {
-	s, _ := x.attr(d, dir, name)
+func (x *discovery) strAttr(d *Device, name string) string {
+	s, _ := x.attr(d, name)
 	return s
 }
 
 // devices reads /sys/block and the partitions inside each entry.
 func (x *discovery) devices(ctx context.Context) error {
 	blockDir := x.root.Sys("block")
-	ents, err := os.ReadDir(blockDir)
+	block, err := sysfs.OpenDir(blockDir)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoDevices, err)
 	}
+	defer block.Close()
+	names, err := block.Names()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNoDevices, err)
+	}
+	slices.Sort(names)
 	x.parts = map[MajMin][]MajMin{}
 	x.holders = map[MajMin][]string{}
-	for _, e := range ents {
+	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name := e.Name()
-		dir := filepath.Join(blockDir, name)
-		// One listing of the disk's directory finds its partitions and tells
-		// which optional attributes (dm/, md/, loop/, device, diskseq) exist,
-		// so absent ones cost no failed open.
-		x.opens++
-		list, err := os.ReadDir(dir)
-		x.present, x.presentDir = nil, dir
-		if err == nil {
-			x.present = make(map[string]bool, len(list))
-			for _, l := range list {
-				x.present[l.Name()] = true
-			}
-		}
-		if x.present != nil && x.present["hidden"] {
-			if v, err := sysfs.ReadAttr(filepath.Join(dir, "hidden")); err == nil && v == "1" {
-				// Hidden disks (the per-path devices of NVMe multipath) have
-				// no node in /dev; lsblk does not list them either.
-				x.cfg.log.Debug("skipping hidden device", "name", name)
-				continue
-			}
-			x.opens++
-		}
-		sysPath := x.resolve(dir, "/sys/block")
-		disk := x.device(name, dir, sysPath, nil)
-		if err != nil {
-			disk.addErr(".", err)
-		}
-		x.present = nil
-		x.g.add(disk)
-		x.disks = append(x.disks, disk.MajMin)
-		x.partitions(ctx, disk, dir, list)
+		x.disk(ctx, block, name)
 	}
 	return nil
 }
 
+// disk reads one /sys/block entry and its partitions.
+func (x *discovery) disk(ctx context.Context, block *sysfs.Dir, name string) {
+	dir := filepath.Join(block.Path(), name)
+	sysPath := x.resolve(block, name, "/sys/block")
+	x.opens++
+	cur, openErr := block.Sub(name)
+	x.cur, x.prefix, x.present = cur, "", nil
+	defer func() {
+		if x.cur != nil {
+			x.cur.Close()
+		}
+		x.cur, x.present = nil, nil
+	}()
+	// One listing of the disk's directory finds its partitions and tells
+	// which optional attributes (dm/, md/, loop/, device, diskseq) exist.
+	var list []string
+	if cur != nil {
+		var err error
+		if list, err = cur.Names(); err == nil {
+			x.present = make(map[string]bool, len(list))
+			for _, l := range list {
+				x.present[l] = true
+			}
+		}
+	}
+	if x.present["hidden"] {
+		x.opens++
+		if v, err := cur.ReadAttr("hidden"); err == nil && v == "1" {
+			// Hidden disks (the per-path devices of NVMe multipath) have
+			// no node in /dev; lsblk does not list them either.
+			x.cfg.log.Debug("skipping hidden device", "name", name, "dir", dir)
+			return
+		}
+	}
+	disk := x.device(name, sysPath, nil)
+	if openErr != nil {
+		disk.addErr(".", openErr)
+	}
+	x.g.add(disk)
+	x.disks = append(x.disks, disk.MajMin)
+	x.present = nil
+	slices.Sort(list)
+	for _, p := range list {
+		if ctx.Err() != nil {
+			return
+		}
+		// A partition's directory is named after its disk (sda1, nvme0n1p1);
+		// the "partition" attribute, not the name, decides.
+		if !strings.HasPrefix(p, name) || p == name || !cur.Exists(p+"/partition") {
+			continue
+		}
+		x.prefix = p + "/"
+		part := x.device(p, filepath.Join(disk.SysPath, p), disk)
+		x.prefix = ""
+		x.g.add(part)
+		x.parts[disk.MajMin] = append(x.parts[disk.MajMin], part.MajMin)
+	}
+}
+
 // resolve turns the /sys/block/<name> symlink into the device's path under
 // /sys/devices without walking every component (one readlink).
-func (x *discovery) resolve(dir, under string) string {
-	l, err := os.Readlink(dir)
+func (x *discovery) resolve(block *sysfs.Dir, name, under string) string {
+	l, err := block.Readlink(name)
 	if err != nil {
-		return filepath.Join(under, filepath.Base(dir))
+		return filepath.Join(under, name)
 	}
 	if filepath.IsAbs(l) {
 		if !x.root.IsLive() {
@@ -197,32 +239,11 @@ func (x *discovery) resolve(dir, under string) string {
 	return filepath.Join(under, l)
 }
 
-func (x *discovery) partitions(ctx context.Context, disk *Device, dir string, ents []os.DirEntry) {
-	for _, e := range ents {
-		if ctx.Err() != nil {
-			return
-		}
-		name := e.Name()
-		// A partition's directory is named after its disk (sda1, nvme0n1p1);
-		// the "partition" attribute, not the name, decides.
-		if !strings.HasPrefix(name, disk.KName) || name == disk.KName || !e.IsDir() {
-			continue
-		}
-		pdir := filepath.Join(dir, name)
-		if _, err := os.Lstat(filepath.Join(pdir, "partition")); err != nil {
-			continue
-		}
-		p := x.device(name, pdir, filepath.Join(disk.SysPath, name), disk)
-		x.g.add(p)
-		x.parts[disk.MajMin] = append(x.parts[disk.MajMin], p.MajMin)
-	}
-}
-
 // device reads one device's attributes. parent is the disk of a partition.
-func (x *discovery) device(name, dir, sysPath string, parent *Device) *Device {
+func (x *discovery) device(name, sysPath string, parent *Device) *Device {
 	d := &Device{Name: name, KName: name, SysPath: sysPath}
 	d.Path = filepath.Join("/dev", name)
-	if s, ok := x.attr(d, dir, "dev"); ok {
+	if s, ok := x.attr(d, "dev"); ok {
 		m, err := ParseMajMin(s)
 		if err != nil {
 			d.addErr("dev", err)
@@ -235,28 +256,34 @@ func (x *discovery) device(name, dir, sysPath string, parent *Device) *Device {
 		x.unkeyed++
 		d.MajMin = MajMin{0, x.unkeyed}
 	}
-	if s := x.uintAttr(d, dir, "size"); s != nil {
+	if s := x.uintAttr(d, "size"); s != nil {
 		b := *s * 512
 		d.Size = &b
 	}
-	d.ReadOnly = x.boolAttr(d, dir, "ro")
-	d.Alignment = x.intAttr(d, dir, "alignment_offset")
-	d.DiscardAlignment = x.intAttr(d, dir, "discard_alignment")
-	x.holders[d.MajMin] = x.listHolders(d, dir)
+	d.ReadOnly = x.boolAttr(d, "ro")
+	if x.cfg.attrs&AttrAlignment != 0 {
+		d.Alignment = x.intAttr(d, "alignment_offset")
+		d.DiscardAlignment = x.intAttr(d, "discard_alignment")
+	}
+	x.holders[d.MajMin] = x.listHolders(d)
 
 	if parent != nil {
 		d.Type = TypePart
-		d.PartNumber = x.uintAttr(d, dir, "partition")
-		d.Start = x.uintAttr(d, dir, "start")
+		d.PartNumber = x.uintAttr(d, "partition")
+		d.Start = x.uintAttr(d, "start")
 		x.inherit(d, parent)
 		return d
 	}
-	d.DiskSeq = x.uintAttr(d, dir, "diskseq")
-	d.Removable = x.boolAttr(d, dir, "removable")
-	x.queue(d, filepath.Join(dir, "queue"))
-	x.kind(d, dir)
-	x.hardware(d, dir)
-	d.Hotplug = x.hotplug(d)
+	d.DiskSeq = x.uintAttr(d, "diskseq")
+	d.Removable = x.boolAttr(d, "removable")
+	if x.cfg.attrs&AttrQueue != 0 {
+		x.queue(d)
+	}
+	x.kind(d)
+	if x.cfg.attrs&AttrHardware != 0 {
+		x.hardware(d)
+		d.Hotplug = x.hotplug(d)
+	}
 	return d
 }
 
@@ -279,41 +306,42 @@ func (x *discovery) inherit(d, p *Device) {
 	d.DAX = p.DAX
 }
 
-func (x *discovery) listHolders(d *Device, dir string) []string {
-	if x.present != nil && !x.present["holders"] {
+func (x *discovery) listHolders(d *Device) []string {
+	if x.cur == nil || (x.prefix == "" && x.present != nil && !x.present["holders"]) {
 		return nil
 	}
 	x.opens++
-	ents, err := os.ReadDir(filepath.Join(dir, "holders"))
+	h, err := x.cur.Sub(x.prefix + "holders")
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			d.addErr("holders", err)
 		}
 		return nil
 	}
-	out := make([]string, 0, len(ents))
-	for _, e := range ents {
-		out = append(out, e.Name())
+	defer h.Close()
+	names, err := h.Names()
+	if err != nil {
+		d.addErr("holders", err)
 	}
-	return out
+	return names
 }
 
-func (x *discovery) queue(d *Device, q string) {
-	d.Rotational = x.boolAttr(d, q, "rotational")
-	d.LogicalSectorSize = x.uintAttr(d, q, "logical_block_size")
-	d.PhysicalSectorSize = x.uintAttr(d, q, "physical_block_size")
-	d.MinIO = x.uintAttr(d, q, "minimum_io_size")
-	d.OptIO = x.uintAttr(d, q, "optimal_io_size")
-	d.DiscardGranularity = x.uintAttr(d, q, "discard_granularity")
-	d.DiscardMax = x.uintAttr(d, q, "discard_max_bytes")
-	d.DiscardZeroes = x.boolAttr(d, q, "discard_zeroes_data")
-	if s, ok := x.attr(d, q, "scheduler"); ok {
+func (x *discovery) queue(d *Device) {
+	d.Rotational = x.boolAttr(d, "queue/rotational")
+	d.LogicalSectorSize = x.uintAttr(d, "queue/logical_block_size")
+	d.PhysicalSectorSize = x.uintAttr(d, "queue/physical_block_size")
+	d.MinIO = x.uintAttr(d, "queue/minimum_io_size")
+	d.OptIO = x.uintAttr(d, "queue/optimal_io_size")
+	d.DiscardGranularity = x.uintAttr(d, "queue/discard_granularity")
+	d.DiscardMax = x.uintAttr(d, "queue/discard_max_bytes")
+	d.DiscardZeroes = x.boolAttr(d, "queue/discard_zeroes_data")
+	if s, ok := x.attr(d, "queue/scheduler"); ok {
 		d.Scheduler = activeScheduler(s)
 	}
-	d.NrRequests = x.uintAttr(d, q, "nr_requests")
-	d.ReadAheadKiB = x.uintAttr(d, q, "read_ahead_kb")
-	d.Zoned = x.strAttr(d, q, "zoned")
-	d.DAX = x.boolAttr(d, q, "dax")
+	d.NrRequests = x.uintAttr(d, "queue/nr_requests")
+	d.ReadAheadKiB = x.uintAttr(d, "queue/read_ahead_kb")
+	d.Zoned = x.strAttr(d, "queue/zoned")
+	d.DAX = x.boolAttr(d, "queue/dax")
 }
 
 // activeScheduler picks the bracketed entry of queue/scheduler
@@ -332,10 +360,10 @@ func activeScheduler(s string) string {
 
 // kind sets the type and the dm/md/loop attributes from the subdirectories
 // the kernel creates for them (dm/, md/, loop/), never from the name.
-func (x *discovery) kind(d *Device, dir string) {
-	if uuid, ok := x.attr(d, dir, "dm/uuid"); ok {
+func (x *discovery) kind(d *Device) {
+	if uuid, ok := x.attr(d, "dm/uuid"); ok {
 		d.DMUUID = uuid
-		d.DMName = x.strAttr(d, dir, "dm/name")
+		d.DMName = x.strAttr(d, "dm/name")
 		if d.DMName != "" {
 			d.Name = d.DMName
 			d.Path = filepath.Join("/dev/mapper", d.DMName)
@@ -343,8 +371,8 @@ func (x *discovery) kind(d *Device, dir string) {
 		d.Type = dmType(uuid)
 		return
 	}
-	if x.present["dm"] || (x.present == nil && exists(filepath.Join(dir, "dm"))) {
-		d.DMName = x.strAttr(d, dir, "dm/name")
+	if x.present["dm"] || (x.present == nil && x.cur != nil && x.cur.Exists(x.prefix+"dm")) {
+		d.DMName = x.strAttr(d, "dm/name")
 		if d.DMName != "" {
 			d.Name = d.DMName
 			d.Path = filepath.Join("/dev/mapper", d.DMName)
@@ -352,7 +380,7 @@ func (x *discovery) kind(d *Device, dir string) {
 		d.Type = TypeDM
 		return
 	}
-	if lvl, ok := x.attr(d, dir, "md/level"); ok {
+	if lvl, ok := x.attr(d, "md/level"); ok {
 		d.MDLevel = lvl
 		d.Type = Type(lvl)
 		if lvl == "" {
@@ -360,28 +388,27 @@ func (x *discovery) kind(d *Device, dir string) {
 		}
 		return
 	}
-	if bf, ok := x.attr(d, dir, "loop/backing_file"); ok {
+	if bf, ok := x.attr(d, "loop/backing_file"); ok {
 		d.LoopBackingFile = bf
 		d.Type = TypeLoop
-		d.Transport = "loop"
+		if x.cfg.attrs&AttrHardware != 0 {
+			d.Transport = "loop"
+		}
 		return
 	}
 	// A detached loop device has no loop/ directory; its major number, which
 	// the kernel reserves for loop (LOOP_MAJOR), still says what it is.
 	if d.MajMin.Major == 7 {
 		d.Type = TypeLoop
-		d.Transport = "loop"
+		if x.cfg.attrs&AttrHardware != 0 {
+			d.Transport = "loop"
+		}
 		return
 	}
 	d.Type = TypeDisk
-	if t, ok := x.attr(d, dir, "device/type"); ok {
+	if t, ok := x.attr(d, "device/type"); ok {
 		d.Type = scsiType(t)
 	}
-}
-
-func exists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
 }
 
 // dmType is lsblk's rule: the dm uuid's prefix before the first '-',

@@ -49,5 +49,11 @@
 //	partition          8
 //
 // plus one open each of /proc/self/mountinfo and /proc/swaps per Discover,
-// and one udev record per device where a udev database exists.
+// and one udev record per device where a udev database exists. With
+// WithAttributes(0) (the core only: names, numbers, type, size, ro, rm,
+// stacking, mounts) a SATA disk costs 9 and a partition 6.
+//
+// Attributes are read with openat(2) relative to the disk's open directory
+// (internal/sysfs.Dir): one open, one read and one close per attribute, and
+// no walk of the long /sys/devices path for each file.
 package blockdev

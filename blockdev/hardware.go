@@ -1,38 +1,41 @@
 package blockdev
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
 // hardware reads the identity of the device behind a disk (model, vendor,
 // serial, revision, WWN) and works out its transport and SCSI address from
-// the sysfs device path and links.
-func (x *discovery) hardware(d *Device, dir string) {
-	if x.present != nil && !x.present["device"] {
+// the sysfs device link and the subsystems on the device's path.
+func (x *discovery) hardware(d *Device) {
+	if x.cur == nil || (x.present != nil && !x.present["device"]) {
 		return // virtual devices (loop, dm, md, zram) have no device link
 	}
-	dev := filepath.Join(dir, "device")
-	target, err := os.Readlink(dev)
+	target, err := x.cur.Readlink("device")
 	if err != nil {
-		return // virtual devices (loop, dm, md, zram) have no device link
+		return
 	}
-	d.Model = x.strAttr(d, dir, "device/model")
-	d.Vendor = x.strAttr(d, dir, "device/vendor")
-	d.Revision = x.strAttr(d, dir, "device/rev")
-	d.Serial = x.strAttr(d, dir, "device/serial")
-	if w, ok := x.attr(d, dir, "device/wwid"); ok {
+	d.Model = x.strAttr(d, "device/model")
+	d.Vendor = x.strAttr(d, "device/vendor")
+	d.Revision = x.strAttr(d, "device/rev")
+	d.Serial = x.strAttr(d, "device/serial")
+	if w, ok := x.attr(d, "device/wwid"); ok {
 		d.WWN = wwnFromWWID(w)
-	} else if w, ok := x.attr(d, dir, "wwid"); ok {
+	} else if w, ok := x.attr(d, "wwid"); ok {
 		d.WWN = wwnFromWWID(w)
 	}
-	sub := x.subsystem(dev)
+	sub := x.subsystem("device/")
 	if sub == "scsi" {
 		if h, ok := parseHCTL(filepath.Base(target)); ok {
 			d.HCTL = filepath.Base(target)
-			d.Transport = x.scsiTransport(d, dir, h)
+			d.Transport = x.scsiTransport(d, h)
 		}
 		return
 	}
@@ -46,10 +49,11 @@ func (x *discovery) hardware(d *Device, dir string) {
 	}
 }
 
-// subsystem returns the name of the subsystem a sysfs device directory
-// belongs to, from its subsystem link ("" when it has none).
-func (x *discovery) subsystem(dir string) string {
-	l, err := os.Readlink(filepath.Join(dir, "subsystem"))
+// subsystem returns the name of the subsystem of the directory rel (relative
+// to the current disk's directory, "" or ending in '/'), from its subsystem
+// link; "" when it has none.
+func (x *discovery) subsystem(rel string) string {
+	l, err := x.cur.Readlink(rel + "subsystem")
 	if err != nil {
 		return ""
 	}
@@ -83,54 +87,63 @@ func parseHCTL(s string) (host int, ok bool) {
 
 // scsiTransport follows lsblk: the SCSI host's class (fc_host, sas_host,
 // iscsi_host) decides, then a USB ancestor, then the host driver's name.
-func (x *discovery) scsiTransport(d *Device, dir string, host int) string {
+func (x *discovery) scsiTransport(d *Device, host int) string {
 	hn := "host" + strconv.Itoa(host)
 	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
 	switch {
 	case exists(x.root.Sys("class", "spi_transport")) && exists(x.root.Sys("class", "spi_host", hn)):
 		return "spi"
 	case exists(x.root.Sys("class", "fc_host", hn)):
-		if name, ok := x.attr(d, x.root.Sys("class", "fc_host", hn), "symbolic_name"); ok && strings.Contains(name, " over ") {
+		if name, err := sysfs.ReadAttr(x.root.Sys("class", "fc_host", hn, "symbolic_name")); err == nil && strings.Contains(name, " over ") {
 			return "fcoe"
 		}
 		return "fc"
-	case exists(x.root.Sys("class", "sas_host", hn)) || exists(filepath.Join(dir, "device", "sas_device")):
+	case exists(x.root.Sys("class", "sas_host", hn)) || x.cur.Exists("device/sas_device"):
 		return "sas"
-	case exists(filepath.Join(dir, "device", "ieee1394_id")):
+	case x.cur.Exists("device/ieee1394_id"):
 		return "sbp"
 	case exists(x.root.Sys("class", "iscsi_host", hn)):
 		return "iscsi"
 	case strings.Contains(d.SysPath, "/usb"):
 		return "usb"
 	}
-	if proc, ok := x.attr(d, x.root.Sys("class", "scsi_host", hn), "proc_name"); ok {
-		switch {
-		case strings.HasPrefix(proc, "ahci"), strings.HasPrefix(proc, "sata"):
-			return "sata"
-		case strings.Contains(proc, "ata"):
-			return "ata"
+	x.opens++
+	proc, err := sysfs.ReadAttr(x.root.Sys("class", "scsi_host", hn, "proc_name"))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			d.addErr("scsi_host/"+hn+"/proc_name", err)
 		}
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(proc, "ahci"), strings.HasPrefix(proc, "sata"):
+		return "sata"
+	case strings.Contains(proc, "ata"):
+		return "ata"
 	}
 	return ""
 }
 
 // hotplug is lsblk's rule: removable media, or a device reached through a
-// bus whose devices can come and go (usb, ieee1394, pcmcia, mmc, ccw).
+// bus whose devices can come and go (usb, ieee1394, pcmcia, mmc, ccw). The
+// ancestors are reached with "../" from the open disk directory, which the
+// kernel resolved to its real place under /sys/devices.
 func (x *discovery) hotplug(d *Device) *bool {
 	t, f := true, false
 	if d.Removable != nil && *d.Removable {
 		return &t
 	}
-	if !strings.HasPrefix(d.SysPath, "/sys/devices/") {
+	rest, ok := strings.CutPrefix(d.SysPath, "/sys/devices/")
+	if !ok || x.cur == nil {
 		return &f
 	}
-	p := filepath.Dir(d.SysPath)
-	for p != "/sys/devices" && p != "/" && p != "." {
-		switch x.subsystem(x.root.Path(p)) {
+	up := ""
+	for range strings.Count(rest, "/") {
+		up += "../"
+		switch x.subsystem(up) {
 		case "usb", "ieee1394", "pcmcia", "mmc", "ccw":
 			return &t
 		}
-		p = filepath.Dir(p)
 	}
 	return &f
 }

@@ -51,3 +51,33 @@ func TestOpensPerDevice(t *testing.T) {
 		})
 	}
 }
+
+// TestOpensCore: with WithAttributes(0) only the core is read.
+func TestOpensCore(t *testing.T) {
+	count := func(tr *blockdevtest.Tree) int {
+		t.Helper()
+		if err := tr.Err(); err != nil {
+			t.Fatal(err)
+		}
+		g, n, err := blockdev.DiscoverOpens(context.Background(), blockdev.WithRoot(tr.Dir), blockdev.WithUdev(false), blockdev.WithAttributes(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range g.All() {
+			if d.Rotational != nil || d.Model != "" || d.Hotplug != nil || d.Alignment != nil {
+				t.Errorf("%s: an optional group was read", d.KName)
+			}
+		}
+		return n
+	}
+	empty := count(blockdevtest.New(t.TempDir()))
+	tr := blockdevtest.New(t.TempDir())
+	tr.SATA("sda", 0, 0, 1<<30, "M", "", true)
+	tr.AddPartition("sda", "sda1", 8, 1, 1, 1<<20, 1<<29)
+	if got := count(tr) - empty; got != 9+6 {
+		t.Errorf("core opens for a SATA disk and a partition: %d, documented 9+6", got)
+	}
+	if _, err := blockdev.Discover(context.Background(), blockdev.WithAttributes(1<<10)); err == nil {
+		t.Error("unknown attribute group accepted")
+	}
+}

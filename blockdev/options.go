@@ -24,6 +24,7 @@ type config struct {
 	probeTimeout time.Duration
 	probeWorkers int
 	udev         bool
+	attrs        AttrGroup
 	probeFn      probeFunc // nil: probe.Path
 }
 
@@ -98,8 +99,41 @@ func WithUdev(on bool) Option {
 	}
 }
 
+// AttrGroup selects optional groups of attributes to read. The core is
+// always read: number, name and path, type (dm, md, loop, partition), size,
+// ro, removable, diskseq, partition number and start, loop backing file, dm
+// name and uuid, md level, holders, mounts and swap.
+type AttrGroup uint
+
+const (
+	// AttrQueue: rotational, sector sizes, min/opt I/O, discard, scheduler,
+	// nr_requests, read-ahead, zoned, dax (13 files per disk).
+	AttrQueue AttrGroup = 1 << iota
+	// AttrHardware: model, vendor, serial, revision, WWN, transport, HCTL,
+	// hotplug (the device link, its attributes and the bus path).
+	AttrHardware
+	// AttrAlignment: alignment_offset and discard_alignment.
+	AttrAlignment
+
+	// AttrAll is the default: everything lsblk -O shows from sysfs.
+	AttrAll = AttrQueue | AttrHardware | AttrAlignment
+)
+
+// WithAttributes reads only the core and the given optional groups; a
+// caller that needs neither queue limits nor hardware identity (a
+// preflight check, a tree of names and sizes) spends far fewer opens.
+func WithAttributes(g AttrGroup) Option {
+	return func(c *config) error {
+		if g&^AttrAll != 0 {
+			return fmt.Errorf("%w: unknown attribute groups %#x", ErrInvalidOption, uint(g&^AttrAll))
+		}
+		c.attrs = g
+		return nil
+	}
+}
+
 func newConfig(opts []Option) (*config, error) {
-	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true}
+	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true, attrs: AttrAll}
 	for _, o := range opts {
 		if o == nil {
 			continue

@@ -150,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lsblk: %v\n", err)
 		return 1
 	}
-	opts := []blockdev.Option{blockdev.WithRoot(o.sysroot)}
+	opts := []blockdev.Option{blockdev.WithRoot(o.sysroot), blockdev.WithAttributes(attrGroups(o.columns))}
 	if o.probe != nil {
 		opts = append(opts, blockdev.WithProbe(*o.probe))
 	} else if !needsProbe(o.columns) {
@@ -176,6 +176,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// attrGroups reads only the sysfs attribute groups the columns show.
+func attrGroups(cols []column) blockdev.AttrGroup {
+	var g blockdev.AttrGroup
+	for _, c := range cols {
+		switch c.name {
+		case "ROTA", "LOG-SEC", "PHY-SEC", "MIN-IO", "OPT-IO", "DISC-GRAN", "DISC-MAX", "DISC-ZERO",
+			"SCHED", "RQ-SIZE", "RA", "ZONED", "DAX":
+			g |= blockdev.AttrQueue
+		case "MODEL", "SERIAL", "VENDOR", "REV", "WWN", "TRAN", "HCTL", "HOTPLUG":
+			g |= blockdev.AttrHardware
+		case "ALIGNMENT", "DISC-ALN":
+			g |= blockdev.AttrAlignment
+		}
+	}
+	return g
 }
 
 // needsProbe: signature columns are the only ones that read the devices.

@@ -1,0 +1,108 @@
+package sysfs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestDir(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("size", " 2048\n")
+	write("queue/rotational", "1\n")
+	write("page", strings.Repeat("x", MaxAttrSize))
+	write("big", strings.Repeat("x", 3*MaxAttrSize))
+	if err := os.Symlink("loop", filepath.Join(dir, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../x/0:0:0:0", filepath.Join(dir, "device")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if v, err := d.ReadAttr("size"); err != nil || v != "2048" {
+		t.Errorf("size = %q, %v", v, err)
+	}
+	if v, err := d.ReadAttr("queue/rotational"); err != nil || v != "1" {
+		t.Errorf("queue/rotational = %q, %v", v, err)
+	}
+	if v, err := d.ReadAttr("page"); err != nil || len(v) != MaxAttrSize {
+		t.Errorf("a full page: len %d, %v", len(v), err)
+	}
+	if _, err := d.ReadAttr("big"); !errors.Is(err, ErrAttrTooLarge) {
+		t.Errorf("big: %v", err)
+	}
+	if _, err := d.ReadAttr("missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := d.ReadAttr("loop"); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("loop: %v", err)
+	}
+	if _, err := d.ReadAttr("queue"); !errors.Is(err, syscall.EISDIR) {
+		t.Errorf("directory: %v", err)
+	}
+	if l, err := d.Readlink("device"); err != nil || l != "../../x/0:0:0:0" {
+		t.Errorf("readlink = %q, %v", l, err)
+	}
+	q, err := d.Sub("queue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := q.ReadAttr("rotational"); err != nil || v != "1" || q.Path() != filepath.Join(dir, "queue") {
+		t.Errorf("sub: %q, %v, %s", v, err, q.Path())
+	}
+	q.Close()
+	if _, err := d.Sub("size"); err == nil {
+		t.Error("Sub on a file succeeded")
+	}
+	if !d.Exists("loop") || d.Exists("nothing") {
+		t.Error("Exists wrong")
+	}
+	names, err := d.Names()
+	slices.Sort(names)
+	if err != nil || !slices.Equal(names, []string{"big", "device", "loop", "page", "queue", "size"}) {
+		t.Errorf("names = %v, %v", names, err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal("second close:", err)
+	}
+	if _, err := OpenDir(filepath.Join(dir, "size")); err == nil {
+		t.Error("OpenDir on a file succeeded")
+	}
+}
+
+func TestDirLiveSysfs(t *testing.T) {
+	d, err := OpenDir("/sys/block")
+	if err != nil {
+		t.Skip("no sysfs")
+	}
+	defer d.Close()
+	names, err := d.Names()
+	if err != nil || len(names) == 0 {
+		t.Fatalf("names %v, %v", names, err)
+	}
+	if _, err := d.ReadAttr(names[0] + "/size"); err != nil {
+		t.Errorf("%s/size: %v", names[0], err)
+	}
+}
