@@ -261,3 +261,31 @@ func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
 	c.n++
 	return c.r.ReadAt(p, off)
 }
+
+// TestReadCounts documents how many reads a probe issues: one for the head
+// (every fixed-place superblock and a primary GPT with its entries), plus
+// one per structure that lives elsewhere.
+func TestReadCounts(t *testing.T) {
+	gptBackup := synthGPT(8<<20, gptDisk, nil)
+	gptBackup[512+40]++
+	for _, tc := range []struct {
+		name  string
+		img   []byte
+		reads int
+	}{
+		{"ext4", synthExt(8<<20, extCompatHasJournal, 0x42, 1, "e"), 1},
+		{"btrfs", synthBtrfs(8<<20, "b"), 1},
+		{"gpt", synthGPT(8<<20, gptDisk, nil), 1},
+		{"gpt from backup", gptBackup, 3}, // backup header, backup entries
+		{"dos with 2 logicals", synthMBR(32<<20, 1, []synthPart{{8192, 20000, 0x05, false}}, []synthPart{{10240, 100, 0x83, false}, {12288, 100, 0x83, false}}), 3},
+		{"fat16", synthFAT16(8<<20, "B", "R"), 2}, // the root directory ends past the head
+	} {
+		cr := &countingReader{r: bytes.NewReader(tc.img)}
+		if _, err := ReaderAt(context.Background(), cr, int64(len(tc.img))); err != nil {
+			t.Fatal(err)
+		}
+		if cr.n != tc.reads {
+			t.Errorf("%s: %d reads, want %d", tc.name, cr.n, tc.reads)
+		}
+	}
+}
