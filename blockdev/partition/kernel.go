@@ -21,6 +21,7 @@ import (
 type KernelPartition struct {
 	Number int
 	Name   string // e.g. "loop0p1"
+	Path   string // its node under the system root's /dev
 	Start  uint64 // 512-byte sectors
 	Size   uint64 // 512-byte sectors
 }
@@ -67,7 +68,11 @@ func (d *Disk) KernelPartitions(ctx context.Context) ([]KernelPartition, error) 
 	if err != nil {
 		return nil, err
 	}
-	return kernelPartitions(dir)
+	kp, err := kernelPartitions(dir)
+	for i := range kp {
+		kp[i].Path = d.cfg.root.Dev(kp[i].Name)
+	}
+	return kp, err
 }
 
 func kernelPartitions(dir string) ([]KernelPartition, error) {

@@ -36,7 +36,7 @@ func kernelView(t *testing.T, d *Disk) map[int]KernelPartition {
 	}
 	m := map[int]KernelPartition{}
 	for _, p := range kp {
-		p.Name = ""
+		p.Name, p.Path = "", ""
 		m[p.Number] = p
 	}
 	return m

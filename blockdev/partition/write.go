@@ -5,37 +5,68 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// ByteRange is a byte range of the target.
-type ByteRange struct {
-	Offset int64
-	Length int64
+// WriteIntent is what Write tells the journal before its first write.
+type WriteIntent struct {
+	Target      string // the path written
+	Description string
+	Steps       []Step // every write, in order, with its data (for roll-forward)
+	// NewTableID is the table being written as blkid prints PTUUID: the
+	// lower-case GPT disk GUID or the dos id as 8 hex digits.
+	NewTableID string
 }
 
 // Journal is what Write needs from a write-ahead journal (the safety
-// package's, through an adapter, or a test's). Begin must make the intent
-// and the before-images of ranges durable before it returns.
+// package's through partsafety.Journal, or a test's). Begin must make the
+// intent and the before-images of every step's range durable before it
+// returns; an error means nothing may be written.
 type Journal interface {
-	Begin(ctx context.Context, target, op string, ranges []ByteRange) (Txn, error)
+	Begin(ctx context.Context, in WriteIntent) (Txn, error)
 }
 
 // Txn is one journalled write.
 type Txn interface {
 	// Step records that a write step finished (for roll-forward decisions).
 	Step(ctx context.Context, name string) error
-	// Done closes the transaction: err nil means committed.
+	// Done closes the transaction: err nil means committed; otherwise the
+	// journal puts the before-images back.
 	Done(ctx context.Context, err error) error
+}
+
+// Apply writes steps in order, syncing after each: what a journal's
+// roll-forward does to finish an interrupted Write.
+func (d *Disk) Apply(ctx context.Context, steps []Step) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d.cfg.readOnly {
+		return fmt.Errorf("%w: opened read-only", ErrNotSupported)
+	}
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return d.apply(steps, nil)
+}
+
+func (t *Table) tableID() string {
+	if t.Label == LabelGPT {
+		return strings.ToLower(t.DiskGUID.String())
+	}
+	return fmt.Sprintf("%08x", t.DiskID)
 }
 
 // Step is one sector-run write of a plan, in the order Write performs it.
 type Step struct {
-	What   string // "backup entries", "backup header", "primary entries", "primary header", "protective MBR", ...
-	Offset int64  // bytes
-	Data   []byte
+	What   string `json:"what"`   // "backup entries", "backup header", "primary entries", "primary header", "protective MBR", ...
+	Offset int64  `json:"offset"` // bytes
+	Data   []byte `json:"data"`
 }
 
 // Plan returns the writes that storing t would make, in order, without
@@ -147,15 +178,13 @@ func (d *Disk) Write(ctx context.Context, t *Table) error {
 	defer unlock()
 	var txn Txn
 	if d.cfg.journal != nil {
-		rs := make([]ByteRange, len(steps))
-		for i, s := range steps {
-			rs[i] = ByteRange{s.Offset, int64(len(s.Data))}
-		}
 		target := d.path
 		if target == "" {
 			target = "device"
 		}
-		if txn, err = d.cfg.journal.Begin(ctx, target, "write "+string(t.Label)+" table", rs); err != nil {
+		in := WriteIntent{Target: target, Steps: steps, NewTableID: t.tableID(),
+			Description: fmt.Sprintf("write a %s partition table with %d partitions to %s", t.Label, len(t.Partitions), target)}
+		if txn, err = d.cfg.journal.Begin(ctx, in); err != nil {
 			return fmt.Errorf("%w: journal: %w", ErrUnsafe, err)
 		}
 	}
