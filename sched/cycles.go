@@ -11,24 +11,23 @@ import "slices"
 func findCycles(g *graph, limit int) (cycles [][]string, truncated bool) {
 	n := len(g.ops)
 	comp := tarjan(g.deps)
-	members := map[int32][]int32{}
+	size := make([]int32, n)
 	for v := range n {
-		members[comp[v]] = append(members[comp[v]], int32(v))
+		size[comp[v]]++
 	}
-	// Components in order of their first member keep the output stable.
+	// Only components with a cycle matter; list them in order of their
+	// first member to keep the output stable.
+	members := map[int32][]int32{}
 	var order []int32
-	seen := map[int32]bool{}
 	for v := range n {
 		c := comp[v]
-		if seen[c] {
+		if size[c] == 1 && !hasSelfLoop(g.deps, int32(v)) {
 			continue
 		}
-		seen[c] = true
-		ms := members[c]
-		if len(ms) == 1 && !hasSelfLoop(g.deps, ms[0]) {
-			continue
+		if _, ok := members[c]; !ok {
+			order = append(order, c)
 		}
-		order = append(order, c)
+		members[c] = append(members[c], int32(v))
 	}
 	j := johnson{g: g, limit: limit}
 	for _, c := range order {

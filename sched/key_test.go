@@ -69,7 +69,7 @@ func TestConflicts(t *testing.T) {
 			t.Errorf("lock table %v then %v: conflict %v", tc.a, tc.b, got)
 		}
 		lt.release([]Resource{tc.a})
-		if len(lt.nodes) != 0 {
+		if !lt.empty() {
 			t.Errorf("lock table not empty after release: %v", lt.nodes)
 		}
 	}
@@ -108,7 +108,7 @@ func FuzzParseKey(f *testing.F) {
 			t.Fatalf("lock table and Overlaps disagree on %q %q", a, b)
 		}
 		lt.release([]Resource{ka.Exclusive()})
-		if len(lt.nodes) != 0 {
+		if !lt.empty() {
 			t.Fatal("leak in lock table")
 		}
 	})

@@ -1,90 +1,125 @@
 package sched
 
 // lockTable counts the claims held on each key and, for every key, the
-// claims held at or below it. With both counts a conflict check costs one map
-// lookup per level of the key, however many claims are held elsewhere.
+// claims held at or below it; with both, a conflict check needs one look at
+// each level of the key, however many claims are held elsewhere. Each claim
+// is resolved once per run into the chain of nodes from its top-level key
+// down to itself, so checks chase pointers instead of hashing strings.
+//
+// Reservations (the claims of operations that must wait, see dispatch) are
+// counted in the same nodes, stamped with the dispatch round; a node whose
+// stamp is old has no reservations, so a round never has to clear them.
 type lockTable struct {
 	nodes map[string]*lockNode
 }
 
 type lockNode struct {
-	here [3]int32 // by Mode: claims on exactly this key
-	sub  [3]int32 // by Mode: claims on this key or below it
+	here, sub   [3]int32 // held, by Mode: on this key; on it or below
+	round       uint64   // the dispatch round rhere and rsub belong to
+	rhere, rsub [3]int32 // reserved in that round
+}
+
+// claim is a Resource resolved against a lockTable.
+type claim struct {
+	mode  Mode
+	chain []*lockNode // ancestors top-down, then the key's own node
 }
 
 func newLockTable() lockTable { return lockTable{nodes: map[string]*lockNode{}} }
 
-// canGrant reports whether all claims could be added without conflicting
-// with what the table holds. Claims of one request never conflict with each
-// other: an operation may well claim a disk and one of its partitions.
-func (t *lockTable) canGrant(claims []Resource) bool {
-	if len(t.nodes) == 0 {
-		return true
-	}
-	for _, c := range claims {
-		p := c.Key.path
-		for i := 0; i < len(p); i++ {
-			if p[i] != '/' {
+func (t *lockTable) resolve(rs []Resource) []claim {
+	cs := make([]claim, len(rs))
+	for i, r := range rs {
+		p := r.Key.path
+		var chain []*lockNode
+		for j := 0; j <= len(p); j++ {
+			if j < len(p) && p[j] != '/' {
 				continue
 			}
-			if n := t.nodes[p[:i]]; n != nil {
-				if n.here[Exclusive] > 0 || (c.Mode == Exclusive && n.here[Shared] > 0) {
-					return false
+			n := t.nodes[p[:j]]
+			if n == nil {
+				n = &lockNode{}
+				t.nodes[p[:j]] = n
+			}
+			chain = append(chain, n)
+		}
+		cs[i] = claim{mode: r.Mode, chain: chain}
+	}
+	return cs
+}
+
+// blocked reports whether any of cs conflicts with a held claim, or with a
+// claim reserved in round (0: ignore reservations). Claims of one request
+// never conflict with each other: an operation may claim a disk and one of
+// its partitions.
+func blocked(cs []claim, round uint64) bool {
+	for _, c := range cs {
+		last := len(c.chain) - 1
+		for i, n := range c.chain {
+			resv := round != 0 && n.round == round
+			if i < last {
+				if conflictsWith(n.here, c.mode) || (resv && conflictsWith(n.rhere, c.mode)) {
+					return true
 				}
+				continue
+			}
+			if conflictsWith(n.sub, c.mode) || (resv && conflictsWith(n.rsub, c.mode)) {
+				return true
 			}
 		}
-		n := t.nodes[p]
-		if n == nil {
-			continue
+	}
+	return false
+}
+
+func conflictsWith(counts [3]int32, m Mode) bool {
+	return counts[Exclusive] > 0 || (m == Exclusive && counts[Shared] > 0)
+}
+
+func acquire(cs []claim) {
+	for _, c := range cs {
+		for _, n := range c.chain {
+			n.sub[c.mode]++
 		}
-		if n.sub[Exclusive] > 0 || (c.Mode == Exclusive && n.sub[Shared] > 0) {
+		c.chain[len(c.chain)-1].here[c.mode]++
+	}
+}
+
+func release(cs []claim) {
+	for _, c := range cs {
+		for _, n := range c.chain {
+			n.sub[c.mode]--
+		}
+		c.chain[len(c.chain)-1].here[c.mode]--
+	}
+}
+
+func reserve(cs []claim, round uint64) {
+	for _, c := range cs {
+		for _, n := range c.chain {
+			if n.round != round {
+				n.round = round
+				n.rhere, n.rsub = [3]int32{}, [3]int32{}
+			}
+			n.rsub[c.mode]++
+		}
+		c.chain[len(c.chain)-1].rhere[c.mode]++
+	}
+}
+
+// The Resource-level forms, for tests and the fuzz target.
+
+func (t *lockTable) canGrant(rs []Resource) bool { return !blocked(t.resolve(rs), 0) }
+func (t *lockTable) acquire(rs []Resource)       { acquire(t.resolve(rs)) }
+func (t *lockTable) release(rs []Resource)       { release(t.resolve(rs)) }
+
+// empty reports whether nothing is held.
+func (t *lockTable) empty() bool {
+	for _, n := range t.nodes {
+		if n.sub != [3]int32{} || n.here != [3]int32{} {
 			return false
 		}
 	}
 	return true
-}
-
-func (t *lockTable) acquire(claims []Resource) {
-	for _, c := range claims {
-		t.walk(c.Key.path, func(n *lockNode) { n.sub[c.Mode]++ })
-		t.node(c.Key.path).here[c.Mode]++
-	}
-}
-
-func (t *lockTable) release(claims []Resource) {
-	for _, c := range claims {
-		t.nodes[c.Key.path].here[c.Mode]--
-		p := c.Key.path
-		for i := 0; i <= len(p); i++ {
-			if i < len(p) && p[i] != '/' {
-				continue
-			}
-			n := t.nodes[p[:i]]
-			n.sub[c.Mode]--
-			if n.sub[Shared] == 0 && n.sub[Exclusive] == 0 {
-				delete(t.nodes, p[:i])
-			}
-		}
-	}
-}
-
-// walk calls f on the node of every prefix of p, p included, creating them.
-func (t *lockTable) walk(p string, f func(*lockNode)) {
-	for i := 0; i <= len(p); i++ {
-		if i < len(p) && p[i] != '/' {
-			continue
-		}
-		f(t.node(p[:i]))
-	}
-}
-
-func (t *lockTable) node(p string) *lockNode {
-	n := t.nodes[p]
-	if n == nil {
-		n = &lockNode{}
-		t.nodes[p] = n
-	}
-	return n
 }
 
 // normalize drops claims a request makes twice and keeps the stronger mode

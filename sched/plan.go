@@ -103,12 +103,6 @@ func (p *Plan) graph() (*graph, error) {
 }
 
 func checkOperation(op *Operation) string {
-	name := op.ID
-	if name == "" {
-		name = "(operation with empty ID, kind " + fmt.Sprintf("%q", op.Kind) + ")"
-	} else {
-		name = fmt.Sprintf("%q", name)
-	}
 	var probs []string
 	if op.ID == "" {
 		probs = append(probs, "empty ID")
@@ -134,6 +128,10 @@ func checkOperation(op *Operation) string {
 	}
 	if len(probs) == 0 {
 		return ""
+	}
+	name := fmt.Sprintf("%q", op.ID)
+	if op.ID == "" {
+		name = fmt.Sprintf("(operation with empty ID, kind %q)", op.Kind)
 	}
 	return fmt.Sprintf("operation %s: %v", name, errors.Join(stringsToErrs(probs)...))
 }

@@ -1,7 +1,6 @@
 package sched
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -24,16 +23,18 @@ type node struct {
 	ns      nodeState
 	pending int32  // dependencies not yet succeeded
 	seq     uint64 // when it became ready, for FIFO among equal priority
-	heapIdx int
 	scan    uint64 // dispatch round that last examined it
-	claims  []Resource
+	claims  []claim
 	res     Result
+
+	lvl        *level // ready queue links
+	prev, next *node
 }
 
 // unit is one execution: a single operation, or a batch merged into one.
 type unit struct {
 	members  []*node
-	claims   []Resource
+	claims   []claim
 	rollback func(context.Context) error // the merged Rollback, if any
 	policy   RetryPolicy
 	attempts int
@@ -61,10 +62,9 @@ type run struct {
 
 	mu        sync.Mutex
 	nodes     []node
-	ready     readyHeap
+	ready     readyQueue
 	batches   map[string][]*node // ready operations per batch key
-	held      lockTable
-	reserved  lockTable
+	locks     lockTable
 	free      int
 	remaining int
 	seq       uint64
@@ -87,8 +87,7 @@ func newRun(ctx context.Context, cfg *config, g *graph) *run {
 		em:        &emitter{ctx: ctx, logger: cfg.logger, sub: cfg.subscriber, mu: make(chanMutex, 1)},
 		nodes:     make([]node, len(g.ops)),
 		batches:   map[string][]*node{},
-		held:      newLockTable(),
-		reserved:  newLockTable(),
+		locks:     newLockTable(),
 		free:      cfg.workers,
 		remaining: len(g.ops),
 		done:      make(chan struct{}),
@@ -98,8 +97,7 @@ func newRun(ctx context.Context, cfg *config, g *graph) *run {
 		n.idx = int32(i)
 		n.op = &g.ops[i]
 		n.pending = int32(len(g.deps[i]))
-		n.heapIdx = -1
-		n.claims = normalize(n.op.Resources)
+		n.claims = r.locks.resolve(normalize(n.op.Resources))
 		n.res = Result{ID: n.op.ID, Kind: n.op.Kind}
 	}
 	for i := range r.nodes {
@@ -116,7 +114,7 @@ func (r *run) makeReady(n *node) {
 	n.ns = nsReady
 	n.seq = r.seq
 	r.seq++
-	heap.Push(&r.ready, n)
+	r.ready.push(n)
 	if r.batching(n) {
 		r.batches[n.op.BatchKey] = append(r.batches[n.op.BatchKey], n)
 	}
@@ -154,73 +152,85 @@ func (r *run) dispatch() []*unit {
 		return nil
 	}
 	r.scanID++
-	var back []*node
+	round := r.scanID
+	waiting := 0
 	var out []*unit
-	for r.free > 0 && r.ready.Len() > 0 && len(back) < r.cfg.lookahead {
-		n := heap.Pop(&r.ready).(*node)
-		n.scan = r.scanID
-		if !r.held.canGrant(n.claims) || !r.reserved.canGrant(n.claims) {
-			r.reserved.acquire(n.claims)
-			back = append(back, n)
-			continue
-		}
-		members := []*node{n}
-		claims := n.claims
-		if r.batching(n) {
-			for _, m := range r.batches[n.op.BatchKey] {
-				if len(members) >= r.cfg.maxBatch {
-					break
-				}
-				if m == n || m.scan == r.scanID || m.ns != nsReady {
-					continue
-				}
-				// Members may conflict with each other (that is the
-				// point of merging them), not with anyone else.
-				if r.held.canGrant(m.claims) && r.reserved.canGrant(m.claims) {
-					members = append(members, m)
-				}
+	for li := 0; li < len(r.ready.levels) && r.free > 0 && waiting < r.cfg.lookahead; li++ {
+		var next *node
+		for n := r.ready.levels[li].head; n != nil && r.free > 0 && waiting < r.cfg.lookahead; n = next {
+			next = n.next
+			n.scan = round
+			if blocked(n.claims, round) {
+				reserve(n.claims, round)
+				waiting++
+				continue
 			}
+			members := []*node{n}
+			claims := n.claims
+			if r.batching(n) {
+				members, claims = r.gather(n, round)
+				// Members are unlinked before n so that next is still
+				// in the queue.
+				for _, m := range members[1:] {
+					r.ready.remove(m)
+				}
+				next = n.next
+			}
+			r.ready.remove(n)
+			u := &unit{members: members, claims: claims}
+			batch := u.ids()
 			for _, m := range members {
-				if m != n {
-					heap.Remove(&r.ready, m.heapIdx)
-				}
-				r.unbatch(m)
+				m.ns = nsRunning
+				m.res.Batch = batch
 			}
-			if len(members) > 1 {
-				slices.SortFunc(members, func(a, b *node) int {
-					if before(a, b) {
-						return -1
-					}
-					return 1
-				})
-				var all []Resource
-				for _, m := range members {
-					all = append(all, m.claims...)
-				}
-				claims = normalize(all)
-			}
+			acquire(claims)
+			r.free--
+			out = append(out, u)
 		}
-		u := &unit{members: members, claims: claims}
-		batch := u.ids()
-		for _, m := range members {
-			m.ns = nsRunning
-			m.res.Batch = batch
-		}
-		r.held.acquire(claims)
-		r.free--
-		out = append(out, u)
-	}
-	for _, n := range back {
-		r.reserved.release(n.claims)
-		heap.Push(&r.ready, n)
 	}
 	return out
+}
+
+// gather collects the ready operations that can join n's batch: same key,
+// not examined yet this round (so behind n in the order), and free of
+// conflicts with everyone outside the batch. Members may conflict with each
+// other; that is the point of merging them. n comes first.
+func (r *run) gather(n *node, round uint64) ([]*node, []claim) {
+	members := []*node{n}
+	for _, m := range r.batches[n.op.BatchKey] {
+		if len(members) >= r.cfg.maxBatch {
+			break
+		}
+		if m == n || m.scan == round || m.ns != nsReady {
+			continue
+		}
+		if !blocked(m.claims, round) {
+			members = append(members, m)
+		}
+	}
+	for _, m := range members {
+		r.unbatch(m)
+	}
+	if len(members) == 1 {
+		return members, n.claims
+	}
+	slices.SortFunc(members, func(a, b *node) int {
+		if before(a, b) {
+			return -1
+		}
+		return 1
+	})
+	var all []Resource
+	for _, m := range members {
+		all = append(all, m.op.Resources...)
+	}
+	return members, r.locks.resolve(normalize(all))
 }
 
 // complete records a finished unit and frees what it held. It returns the
 // events to emit once r.mu is released.
 func (r *run) complete(u *unit) []Event {
-	r.held.release(u.claims)
+	release(u.claims)
 	r.free++
 	var evs []Event
 	if u.err == nil {
@@ -308,9 +318,15 @@ func (r *run) stop(reason string) []Event {
 		r.finish(n, StateCancelled)
 		evs = append(evs, r.event(EventCancelled, n, func(e *Event) { e.Reason = reason; e.Err = n.res.Err }))
 	}
-	r.ready = r.ready[:0]
+	r.ready.clear()
 	clear(r.batches)
 	return evs
+}
+
+// wants reports whether anyone would see an event of type t, so that the
+// common case of no subscriber and a quiet logger builds no events at all.
+func (r *run) wants(t EventType) bool {
+	return r.em.sub != nil || r.em.logger.Enabled(r.ctx, t.level())
 }
 
 func (r *run) event(t EventType, n *node, f func(*Event)) Event {
@@ -338,6 +354,16 @@ func (r *run) send(units []*unit) {
 func (r *run) worker(wg *sync.WaitGroup) {
 	defer wg.Done()
 	for u := range r.work {
+		r.runChain(u)
+	}
+}
+
+// runChain executes u and then, for as long as its completion lets work
+// start, one of the units it released: the worker keeps that one instead of
+// handing it to another goroutine, which saves a wake-up per operation on
+// chains of small operations.
+func (r *run) runChain(u *unit) {
+	for u != nil {
 		r.execute(u)
 		r.mu.Lock()
 		evs := r.complete(u)
@@ -346,18 +372,29 @@ func (r *run) worker(wg *sync.WaitGroup) {
 		// Taking the event lock before releasing r.mu means no operation
 		// this completion lets start can report Started before this unit's
 		// Succeeded reaches the subscriber.
-		r.em.mu.lock()
-		r.mu.Unlock()
-		r.deliverTerminal(u)
-		for _, e := range evs {
-			r.em.deliver(e)
+		if len(evs) == 0 && !r.wants(EventSucceeded) && !r.wants(EventFailed) {
+			r.mu.Unlock()
+		} else {
+			r.em.mu.lock()
+			r.mu.Unlock()
+			r.deliverTerminal(u)
+			for _, e := range evs {
+				r.em.deliver(e)
+			}
+			r.em.mu.unlock()
 		}
-		r.em.mu.unlock()
-		r.send(units)
+		u = nil
+		if len(units) > 0 {
+			u = units[0]
+			r.send(units[1:])
+		}
 	}
 }
 
 func (r *run) deliverTerminal(u *unit) {
+	if !r.wants(EventSucceeded) && !r.wants(EventFailed) {
+		return
+	}
 	for _, m := range u.members {
 		if u.err == nil {
 			r.em.deliver(r.event(EventSucceeded, m, func(e *Event) {
@@ -398,7 +435,9 @@ func (r *run) execute(u *unit) {
 	u.started = clk.Now()
 	for _, m := range u.members {
 		m.res.Started = u.started
-		r.em.emit(r.event(EventStarted, m, func(e *Event) { e.Attempt = 1 }))
+		if r.wants(EventStarted) {
+			r.em.emit(r.event(EventStarted, m, func(e *Event) { e.Attempt = 1 }))
+		}
 	}
 	exec, timeout, err := r.prepare(u)
 	if err != nil {
@@ -522,34 +561,3 @@ func attemptOnce(ctx context.Context, id string, timeout time.Duration, f func(c
 	return f(ctx)
 }
 
-// readyHeap orders ready operations: higher priority first, then the one
-// that became ready first.
-type readyHeap []*node
-
-func before(a, b *node) bool {
-	if a.op.Priority != b.op.Priority {
-		return a.op.Priority > b.op.Priority
-	}
-	return a.seq < b.seq
-}
-
-func (h readyHeap) Len() int           { return len(h) }
-func (h readyHeap) Less(i, j int) bool { return before(h[i], h[j]) }
-func (h readyHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx = i
-	h[j].heapIdx = j
-}
-func (h *readyHeap) Push(x any) {
-	n := x.(*node)
-	n.heapIdx = len(*h)
-	*h = append(*h, n)
-}
-func (h *readyHeap) Pop() any {
-	old := *h
-	n := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	n.heapIdx = -1
-	return n
-}

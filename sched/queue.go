@@ -1,0 +1,79 @@
+package sched
+
+// readyQueue holds the ready operations in dispatch order: priority levels,
+// highest first, each a FIFO list. Operations become ready with increasing
+// sequence numbers, so appending keeps every level in the order the
+// operations became ready, and dispatch can walk the queue in order without
+// taking anything out of it that it then cannot start.
+type readyQueue struct {
+	levels []*level // by priority, highest first
+	n      int
+}
+
+type level struct {
+	prio       int
+	head, tail *node
+}
+
+func (q *readyQueue) Len() int { return q.n }
+
+func (q *readyQueue) push(n *node) {
+	l := q.level(n.op.Priority)
+	n.lvl, n.prev, n.next = l, l.tail, nil
+	if l.tail != nil {
+		l.tail.next = n
+	} else {
+		l.head = n
+	}
+	l.tail = n
+	q.n++
+}
+
+func (q *readyQueue) remove(n *node) {
+	l := n.lvl
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		l.head = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	} else {
+		l.tail = n.prev
+	}
+	n.lvl, n.prev, n.next = nil, nil, nil
+	q.n--
+}
+
+func (q *readyQueue) clear() {
+	q.levels = nil
+	q.n = 0
+}
+
+func (q *readyQueue) level(prio int) *level {
+	lo, hi := 0, len(q.levels)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if q.levels[m].prio > prio {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(q.levels) && q.levels[lo].prio == prio {
+		return q.levels[lo]
+	}
+	l := &level{prio: prio}
+	q.levels = append(q.levels, nil)
+	copy(q.levels[lo+1:], q.levels[lo:])
+	q.levels[lo] = l
+	return l
+}
+
+// before is the dispatch order: higher priority, then earlier ready.
+func before(a, b *node) bool {
+	if a.op.Priority != b.op.Priority {
+		return a.op.Priority > b.op.Priority
+	}
+	return a.seq < b.seq
+}
