@@ -560,4 +560,3 @@ func attemptOnce(ctx context.Context, id string, timeout time.Duration, f func(c
 	}()
 	return f(ctx)
 }
-
