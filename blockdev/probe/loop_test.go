@@ -49,6 +49,11 @@ func checkPartitions(t *testing.T, img, loop string, parts []int, imgOpts ...Opt
 		t.Fatal(err)
 	}
 	defer f.Close()
+	// The table read once, for WithParentTable.
+	tab, err := TablePath(context.Background(), loop)
+	if err != nil || tab == nil {
+		t.Fatalf("TablePath(%s): %+v %v", loop, tab, err)
+	}
 	out := map[int]*Result{}
 	for _, n := range parts {
 		node := fmt.Sprintf("%sp%d", loop, n)
@@ -65,6 +70,13 @@ func checkPartitions(t *testing.T, img, loop string, parts []int, imgOpts ...Opt
 		}
 		if diff := cmp.Diff(got, viaImg); diff != "" {
 			t.Errorf("%s: Path vs ReaderAt on the image (-path +image)\n%s", node, diff)
+		}
+		viaTable, err := Path(context.Background(), node, WithParentTable(tab, diskMM, start, size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, viaTable); diff != "" {
+			t.Errorf("%s: WithParent vs WithParentTable (-parent +table)\n%s", node, diff)
 		}
 		out[n] = got
 	}

@@ -51,6 +51,7 @@ type config struct {
 }
 
 type parentInfo struct {
+	table       *Table // when set, used instead of reading diskPath
 	diskPath    string
 	diskMajMin  string
 	startSector uint64
@@ -69,7 +70,24 @@ func WithParent(diskPath, diskMajMin string, startSector, sizeSectors uint64) Op
 		if sizeSectors == 0 {
 			return fmt.Errorf("%w: zero partition size", ErrInvalidOption)
 		}
-		c.parent = &parentInfo{diskPath, diskMajMin, startSector, sizeSectors}
+		c.parent = &parentInfo{diskPath: diskPath, diskMajMin: diskMajMin, startSector: startSector, sizeSectors: sizeSectors}
+		return nil
+	}
+}
+
+// WithParentTable is WithParent with the parent's table already read (by
+// TablePath or ReadTable), so probing the partitions of one disk reads its
+// table once instead of once per partition. A nil table means the parent
+// has none: no PART_ENTRY_* values.
+func WithParentTable(t *Table, diskMajMin string, startSector, sizeSectors uint64) Option {
+	return func(c *config) error {
+		if sizeSectors == 0 {
+			return fmt.Errorf("%w: zero partition size", ErrInvalidOption)
+		}
+		if t == nil {
+			t = &Table{}
+		}
+		c.parent = &parentInfo{table: t, diskMajMin: diskMajMin, startSector: startSector, sizeSectors: sizeSectors}
 		return nil
 	}
 }
@@ -197,6 +215,31 @@ func ReadTable(ctx context.Context, r io.ReaderAt, size int64, sectorSize int) (
 	return probeTable(s, int64(sectorSize))
 }
 
+// TablePath reads only the partition table of a device node or image file,
+// with the kernel's logical sector size for a block device (WithSectorSize
+// overrides it). It returns nil and no error when there is none.
+func TablePath(ctx context.Context, path string, opts ...Option) (*Table, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, size, ssz, err := openDevice(path)
+	if errors.Is(err, unix.ENOMEDIUM) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if c.sectorSizeSet {
+		ssz = c.sectorSize
+	}
+	return ReadTable(ctx, f, size, int(ssz))
+}
+
 func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, error) {
 	if c.sectorSize == 0 {
 		c.sectorSize = 512
@@ -233,17 +276,17 @@ func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, 
 // starts (and ends) where this partition does.
 func fillPartEntry(ctx context.Context, c *config, res *Result) error {
 	p := c.parent
-	f, size, ssz, err := openDevice(p.diskPath)
-	if err != nil {
-		return fmt.Errorf("probe: parent %s: %w", p.diskPath, err)
-	}
-	defer f.Close()
-	if c.sectorSizeSet {
-		ssz = c.sectorSize
-	}
-	t, err := ReadTable(ctx, f, size, int(ssz))
-	if err != nil {
-		return fmt.Errorf("probe: parent %s: %w", p.diskPath, err)
+	t := p.table
+	if t == nil {
+		var opts []Option
+		if c.sectorSizeSet {
+			opts = append(opts, WithSectorSize(int(c.sectorSize)))
+		}
+		var err error
+		t, err = TablePath(ctx, p.diskPath, opts...)
+		if err != nil {
+			return fmt.Errorf("probe: parent %s: %w", p.diskPath, err)
+		}
 	}
 	if t == nil || t.Type == "PMBR" {
 		return nil

@@ -209,7 +209,7 @@ func TestErrors(t *testing.T) {
 	if _, err := ReaderAt(cctx, bytes.NewReader(img), int64(len(img))); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
-	for _, o := range []Option{WithParent("", "8:0", 0, 1), WithParent("/dev/sda", "8:0", 0, 0), WithSectorSize(1000)} {
+	for _, o := range []Option{WithParent("", "8:0", 0, 1), WithParent("/dev/sda", "8:0", 0, 0), WithParentTable(nil, "8:0", 0, 0), WithSectorSize(1000)} {
 		if _, err := ReaderAt(ctx, bytes.NewReader(img), 10, o); !errors.Is(err, ErrInvalidOption) {
 			t.Errorf("option: %v", err)
 		}
@@ -219,6 +219,40 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := Path(ctx, "/nonexistent/device"); err == nil {
 		t.Error("missing path: no error")
+	}
+	if _, err := TablePath(ctx, "/nonexistent/device"); err == nil {
+		t.Error("missing path: no error")
+	}
+	// A parent that cannot be opened is an error, not a silent omission.
+	if _, err := ReaderAt(ctx, bytes.NewReader(img), int64(len(img)), WithParent("/nonexistent/disk", "8:0", 2048, 10)); err == nil {
+		t.Error("missing parent: no error")
+	}
+}
+
+func TestParentTable(t *testing.T) {
+	disk := synthMBR(32<<20, 0xabcd, []synthPart{{2048, 4096, 0x83, false}, {8192, 20000, 0x05, false}}, []synthPart{{10240, 1000, 0x82, false}})
+	tab, err := ReadTable(context.Background(), bytes.NewReader(disk), int64(len(disk)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := disk[10240*512 : 11240*512]
+	got := probeBytes(t, part, WithParentTable(tab, "7:0", 10240, 1000))
+	want := &Result{HasPartEntry: true, PartEntryScheme: "dos", PartEntryUUID: "0000abcd-05", PartEntryType: "0x82",
+		PartEntryNumber: 5, PartEntryOffset: 10240, PartEntrySize: 1000, PartEntryDisk: "7:0"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+	// The kernel shows an extended partition as 2 sectors: matched by start.
+	ext := probeBytes(t, disk[8192*512:8194*512], WithParentTable(tab, "7:0", 8192, 2))
+	if ext.PartEntryNumber != 2 || ext.PartEntrySize != 20000 || ext.PTType != "dos" {
+		t.Errorf("extended: %+v", ext)
+	}
+	// No entry at that start: no PART_ENTRY values, and no error.
+	if r := probeBytes(t, part, WithParentTable(tab, "7:0", 3, 1000)); r.HasPartEntry {
+		t.Errorf("unmatched: %+v", r)
+	}
+	if r := probeBytes(t, part, WithParentTable(nil, "7:0", 10240, 1000)); r.HasPartEntry {
+		t.Errorf("nil table: %+v", r)
 	}
 }
 
