@@ -53,6 +53,7 @@ type Journal struct {
 	inflight map[string]*Mutation
 	locks    []Lockdown // active lock-downs
 	torn     int64      // bytes of torn tail dropped on open
+	size     int64      // journal bytes at open
 }
 
 // Identifier reports the identity of whatever is at path now; recovery uses
@@ -69,14 +70,15 @@ type RollForward func(ctx context.Context, e Entry) error
 type Option func(*journalConfig) error
 
 type journalConfig struct {
-	dir     string
-	fs      FS
-	open    DeviceOpener
-	ident   Identifier
-	log     *slog.Logger
-	retain  int
-	rollFwd map[string]RollForward
-	now     func() time.Time
+	dir       string
+	fs        FS
+	open      DeviceOpener
+	ident     Identifier
+	log       *slog.Logger
+	retain    int
+	rollFwd   map[string]RollForward
+	now       func() time.Time
+	compactAt int64
 }
 
 // WithStateDir sets the state directory (default DefaultStateDir).
@@ -174,7 +176,7 @@ func WithClock(now func() time.Time) Option {
 // through Interrupted. It does not recover them: call Recover.
 func OpenJournal(ctx context.Context, opts ...Option) (*Journal, error) {
 	c := journalConfig{dir: DefaultStateDir, fs: OSFS{}, open: openDevice, retain: DefaultRetention,
-		rollFwd: map[string]RollForward{}, now: time.Now}
+		rollFwd: map[string]RollForward{}, now: time.Now, compactAt: DefaultCompactAt}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -217,8 +219,13 @@ func OpenJournal(ctx context.Context, opts ...Option) (*Journal, error) {
 		return nil, err
 	}
 	j.mu.Lock()
+	defer j.mu.Unlock()
+	if c.compactAt > 0 && j.size > c.compactAt {
+		if _, err := j.compactLocked(); err != nil {
+			j.log.Warn("safety: journal compaction failed; the journal stays as it was", "err", err)
+		}
+	}
 	j.pruneImagesLocked()
-	j.mu.Unlock()
 	return j, nil
 }
 
@@ -260,6 +267,9 @@ func (j *Journal) load() error {
 			return fmt.Errorf("safety: sync journal: %w", err)
 		}
 	}
+	j.size = int64(end)
+	// A compaction that crashed before its rename leaves a temporary file.
+	j.fs.RemoveAll(filepath.Join(j.dir, JournalFile+".tmp"))
 	if _, err := f.Seek(int64(end), io.SeekStart); err != nil {
 		return fmt.Errorf("safety: seek journal: %w", err)
 	}

@@ -1,0 +1,125 @@
+package safety
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// compactFixture leaves a journal with finished mutations, one interrupted
+// and one lock-down, and returns what must survive compaction.
+func compactFixture(t *testing.T, dir string) (interruptedID string, locked Identity, path string, old []byte) {
+	t.Helper()
+	ctx := context.Background()
+	j, err := OpenJournal(ctx, WithStateDir(dir), WithRetention(2), WithCompactAt(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, idf, _ := target(t, 32768)
+	for i := 0; i < 6; i++ {
+		m, err := j.Begin(ctx, Intent{Op: "x", Target: idf, Ranges: testRanges[:1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Step(ctx, "s", "")
+		m.Done(ctx)
+	}
+	j.RecordOverride(ctx, idf, []Override{{Code: CodeNotEmpty, Reason: "audit me"}})
+	_, locked, _ = target(t, 4096)
+	j.LockDown(ctx, locked, "distrusted")
+	j.Close()
+	path, idi, old := target(t, 32768)
+	interruptedID = interruptedAfter(t, dir, path, idi, 1)
+	return interruptedID, locked, path, old
+}
+
+func TestCompactKeepsWhatRecoveryNeeds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mid, locked, path, old := compactFixture(t, dir)
+	j := openJ(t, dir, WithRetention(2), WithCompactAt(0))
+	before := len(j.Entries())
+	st, err := j.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.After >= st.Before || st.Entries != 3 || before != 7 {
+		t.Fatalf("stats %+v (before %d entries)", st, before)
+	}
+	arch := mustRead(t, st.Archive)
+	if !bytes.Contains(arch, []byte("audit me")) {
+		t.Fatal("archive lost the audit trail")
+	}
+	// Appends after compaction land in the new file.
+	if err := j.RecordOverride(ctx, locked, []Override{{Code: CodeMounted, Reason: "after"}}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	j2 := openJ(t, dir, WithCompactAt(0))
+	if in := j2.Interrupted(); len(in) != 1 || in[0].ID != mid || in[0].LastStep() != "range" {
+		t.Fatalf("interrupted %+v", in)
+	}
+	if _, ok := j2.LockedDown(locked); !ok {
+		t.Fatal("lock-down lost")
+	}
+	if n := len(j2.Entries()); n != 3 {
+		t.Fatalf("%d entries after compaction", n)
+	}
+	res, err := j2.Recover(ctx)
+	if err != nil || res[0].Outcome != OutcomeRolledBack || !bytes.Equal(mustRead(t, path), old) {
+		t.Fatalf("recover after compaction: %+v %v", res, err)
+	}
+}
+
+func TestCompactAutomaticallyAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	compactFixture(t, dir)
+	j := openJ(t, dir, WithRetention(1), WithCompactAt(1))
+	if n := len(j.Entries()); n != 2 {
+		t.Fatalf("%d entries", n)
+	}
+	ms, _ := filepath.Glob(filepath.Join(dir, "journal-*.wal.old"))
+	if len(ms) != 1 {
+		t.Fatalf("archives %v", ms)
+	}
+	if _, err := OpenJournal(context.Background(), WithStateDir(t.TempDir()), WithCompactAt(-1)); !errors.Is(err, ErrInvalid) {
+		t.Fatal(err)
+	}
+}
+
+func TestCompactFaultAtEveryWriteAndSync(t *testing.T) {
+	ctx := context.Background()
+	for failAt := 1; ; failAt++ {
+		dir := t.TempDir()
+		mid, locked, _, _ := compactFixture(t, dir)
+		ffs := &faultFS{failAt: failAt}
+		j, err := OpenJournal(ctx, WithStateDir(dir), WithFS(ffs), WithCompactAt(0), WithRetention(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ffs.armed = true
+		_, cerr := j.Compact(ctx)
+		j.Close()
+		j2 := openJ(t, dir, WithCompactAt(0))
+		if in := j2.Interrupted(); len(in) != 1 || in[0].ID != mid {
+			t.Fatalf("failAt=%d (%v): interrupted %+v", failAt, cerr, in)
+		}
+		if _, ok := j2.LockedDown(locked); !ok {
+			t.Fatalf("failAt=%d: lock-down lost", failAt)
+		}
+		if _, err := os.Stat(filepath.Join(dir, JournalFile+".tmp")); err == nil {
+			t.Fatalf("failAt=%d: temporary file left", failAt)
+		}
+		j2.Close()
+		if ffs.faults == 0 {
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			t.Logf("%d fault points", failAt-1)
+			break
+		}
+	}
+}
