@@ -4,15 +4,14 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
 // client_golang must stay out of perf (it belongs to perf/promexport): a
 // program that only samples disks should not link a metrics library.
 func TestNoPrometheusClientDependency(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not on PATH")
-	}
+	goTool := testenv.RequireTool(t, "go")[0]
 	out, err := exec.Command(goTool, "list", "-deps", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
