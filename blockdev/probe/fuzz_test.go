@@ -27,6 +27,7 @@ func fuzzSource(t *testing.T, data []byte, at int, size int64) *source {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.release)
 	return s
 }
 

@@ -212,6 +212,7 @@ func ReadTable(ctx context.Context, r io.ReaderAt, size int64, sectorSize int) (
 	if err != nil {
 		return nil, err
 	}
+	defer s.release()
 	return probeTable(s, int64(sectorSize))
 }
 
@@ -248,6 +249,7 @@ func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, 
 	if err != nil {
 		return nil, err
 	}
+	defer s.release()
 	res := &Result{}
 	if err := probeSuperblocks(s, res); err != nil {
 		return nil, err

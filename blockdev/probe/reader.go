@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 )
 
 // headSize covers every superblock this package knows at a fixed place: the
@@ -21,11 +22,26 @@ const maxExtraBytes = 1 << 20
 // source is the device or image being probed: one read of the head, then a
 // bounded number of small reads elsewhere, each after a context check.
 type source struct {
-	ctx   context.Context
-	r     io.ReaderAt
-	size  int64
-	head  []byte
-	extra int
+	ctx    context.Context
+	r      io.ReaderAt
+	size   int64
+	head   []byte
+	pooled *[]byte
+	extra  int
+}
+
+// headPool recycles head buffers: a discovery probes every device, and the
+// 68 KiB buffer is most of a probe's allocation. Nothing in a Result points
+// into the head (every string is a copy), so a buffer is reusable as soon as
+// the probe returns.
+var headPool = sync.Pool{New: func() any { b := make([]byte, headSize); return &b }}
+
+// release returns the head buffer to the pool; s must not be used after.
+func (s *source) release() {
+	if s.pooled != nil {
+		headPool.Put(s.pooled)
+		s.pooled, s.head = nil, nil
+	}
 }
 
 func newSource(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
@@ -34,9 +50,11 @@ func newSource(ctx context.Context, r io.ReaderAt, size int64) (*source, error) 
 	if size < n {
 		n = size
 	}
-	buf := make([]byte, n)
+	s.pooled = headPool.Get().(*[]byte)
+	buf := (*s.pooled)[:n]
 	if n > 0 {
 		if err := ctx.Err(); err != nil {
+			s.release()
 			return nil, err
 		}
 		got, err := r.ReadAt(buf, 0)
@@ -45,6 +63,7 @@ func newSource(ctx context.Context, r io.ReaderAt, size int64) (*source, error) 
 				// The size was larger than what the reader holds: probe what is there.
 				buf = buf[:got]
 			} else {
+				s.release()
 				return nil, &ReadError{Off: 0, Len: len(buf), Err: err}
 			}
 		}
