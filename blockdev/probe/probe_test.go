@@ -323,3 +323,28 @@ func TestReadCounts(t *testing.T) {
 		}
 	}
 }
+
+type shortReader struct{ n int }
+
+func (s shortReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(s.n) {
+		return 0, io.EOF
+	}
+	k := copy(p, make([]byte, s.n-int(off)))
+	return k, io.EOF
+}
+
+// TestPooledHeadNoStaleData probes a filesystem, then a device that returns
+// fewer bytes than its size claims: the recycled buffer must not let the
+// first device's superblock show through.
+func TestPooledHeadNoStaleData(t *testing.T) {
+	for i := 0; i < 4; i++ {
+		if r := probeBytes(t, synthExt(1<<20, extCompatHasJournal, 0x42, 1, "e")); r.Type != "ext4" {
+			t.Fatalf("ext4: %+v", r)
+		}
+		r, err := ReaderAt(context.Background(), shortReader{100}, 1<<20)
+		if err != nil || !r.Empty() {
+			t.Fatalf("short device: %+v %v", r, err)
+		}
+	}
+}
