@@ -2,6 +2,7 @@ package uevent
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -114,10 +115,10 @@ func parseUdev(msg []byte) (Event, error) {
 	}
 	// The magic is stored in network byte order; the offsets are native
 	// (little endian on every architecture this library builds for).
-	if beU32(msg[8:]) != udevMagic {
+	if binary.BigEndian.Uint32(msg[8:]) != udevMagic {
 		return Event{}, fmt.Errorf("%w: libudev magic", ErrMalformed)
 	}
-	hdrSize, off, n := leU32(msg[12:]), leU32(msg[16:]), leU32(msg[20:])
+	hdrSize, off, n := binary.LittleEndian.Uint32(msg[12:]), binary.LittleEndian.Uint32(msg[16:]), binary.LittleEndian.Uint32(msg[20:])
 	if hdrSize < udevHeaderMin || uint64(off)+uint64(n) > uint64(len(msg)) || off < hdrSize {
 		return Event{}, fmt.Errorf("%w: libudev offsets", ErrMalformed)
 	}
@@ -192,13 +193,6 @@ func Marshal(e Event) []byte {
 		b.WriteByte(0)
 	}
 	return b.Bytes()
-}
-
-func leU32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-func beU32(b []byte) uint32 {
-	return uint32(b[3]) | uint32(b[2])<<8 | uint32(b[1])<<16 | uint32(b[0])<<24
 }
 
 func truncate(b []byte) string {
