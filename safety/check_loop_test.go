@@ -3,6 +3,7 @@ package safety
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -116,6 +117,10 @@ func TestCheckLoopMountedPartition(t *testing.T) {
 	if ev := evidence(r, CodeMounted); !strings.Contains(ev, p1) {
 		t.Fatalf("mounted evidence %q does not name %s", ev, p1)
 	}
+	// lsblk, the oracle for mounts, sees exactly the mounts we report.
+	if got, want := lsblkMounts(t, dev), factMounts(r.Facts); !slices.Equal(got, want) {
+		t.Fatalf("lsblk mounts %v, preflight %v", got, want)
+	}
 	// The other partition is not mounted, but it is not empty either (it is
 	// a fresh partition: allowed to format).
 	r = check(t, p2, OpFormat)
@@ -140,6 +145,9 @@ func TestCheckLoopSwap(t *testing.T) {
 	testenv.Run(t, "swapon", dev)
 	r := check(t, dev, OpWipe)
 	wantCodes(t, r, CodeSwapActive, CodeInUse)
+	if got := lsblkMounts(t, dev); !slices.Equal(got, []string{dev + " [SWAP]"}) || !slices.Equal(r.Facts.Swap, []string{dev}) {
+		t.Fatalf("lsblk %v, preflight swap %v", got, r.Facts.Swap)
+	}
 }
 
 func TestCheckLoopLVMPhysicalVolume(t *testing.T) {
@@ -358,4 +366,50 @@ func TestCheckHungDeviceIsUnreadable(t *testing.T) {
 	if _, err := Check(ctx, dev, OpFormat); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Check: %v", err)
 	}
+}
+
+// lsblkMounts lists "PATH MOUNTPOINT" for dev and everything on it, as lsblk sees it.
+func lsblkMounts(t *testing.T, dev string) []string {
+	t.Helper()
+	out := testenv.Run(t, "lsblk", "-J", "-o", "PATH,MOUNTPOINTS", dev)
+	type node struct {
+		Path        string    `json:"path"`
+		MountPoints []*string `json:"mountpoints"`
+		Children    []node    `json:"children"`
+	}
+	var doc struct {
+		BlockDevices []node `json:"blockdevices"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("lsblk json: %v", err)
+	}
+	var got []string
+	var walk func(n node)
+	walk = func(n node) {
+		for _, m := range n.MountPoints {
+			if m != nil {
+				got = append(got, n.Path+" "+*m)
+			}
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	for _, n := range doc.BlockDevices {
+		walk(n)
+	}
+	slices.Sort(got)
+	return got
+}
+
+func factMounts(f *Facts) []string {
+	var out []string
+	for _, m := range f.Mounts {
+		out = append(out, m.Device+" "+m.MountPoint)
+	}
+	for _, s := range f.Swap {
+		out = append(out, s+" [SWAP]")
+	}
+	slices.Sort(out)
+	return out
 }

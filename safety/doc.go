@@ -58,7 +58,22 @@
 // # Hazards
 //
 // Hold the target with LockDevice (flock on the whole disk, O_EXCL on the
-// target) for the whole mutation. The journal grows without compaction;
-// before-images are pruned to the newest WithRetention finished mutations
-// (never those of unfinished ones).
+// target) for the whole mutation. Before-images are pruned to the newest
+// WithRetention finished mutations, never those of unfinished ones. The
+// journal is compacted at open once it exceeds WithCompactAt (or by
+// Compact): unfinished and retained mutations and active lock-downs are
+// rewritten to a new file that atomically replaces the old, and the old
+// one is kept as journal-<time>.wal.old (the newest few) for the audit
+// trail of overrides and cleared lock-downs.
+//
+// A preflight is a snapshot: between Check and the write, something may
+// mount the device. Guard re-checks before every attempt and then holds
+// the O_EXCL descriptor, which is what closes that window for good.
+//
+// State directory layout:
+//
+//	journal.wal                  the journal
+//	journal.lock                 flocked by the process that has it open
+//	journal-<time>.wal.old       archives left by compaction
+//	images/<mutation-id>/sfdisk-<dev>-0x<offset>.bak   before-images
 package safety
