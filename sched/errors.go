@@ -55,7 +55,14 @@ type OpError struct {
 }
 
 func (e *OpError) Error() string {
-	return fmt.Sprintf("sched: operation %q (%s) failed after %d attempt(s): %v", e.ID, e.Kind, e.Attempts, e.Err)
+	what := fmt.Sprintf("operation %q", e.ID)
+	if e.Kind != "" {
+		what += " (" + e.Kind + ")"
+	}
+	if e.Batch != nil {
+		what = fmt.Sprintf("batch %q", e.Batch)
+	}
+	return fmt.Sprintf("sched: %s failed after %d attempt(s): %v", what, e.Attempts, e.Err)
 }
 
 func (e *OpError) Unwrap() error { return e.Err }

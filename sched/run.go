@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -446,7 +447,14 @@ func (r *run) execute(u *unit) {
 		r.stamp(u)
 		return
 	}
+	var over atomic.Bool
+	defer over.Store(true)
 	progress := func(done, total int64, note string) {
+		// A goroutine the operation left behind may still report; the
+		// operation has ended, so the report is dropped.
+		if over.Load() || !r.wants(EventProgress) {
+			return
+		}
 		now := clk.Now()
 		for _, m := range u.members {
 			r.em.emit(r.event(EventProgress, m, func(e *Event) {

@@ -242,6 +242,14 @@ func (s *Scheduler) Workers() int { return s.cfg.workers }
 
 // lockRun waits for any other Run on s to finish.
 func (s *Scheduler) lockRun(ctx context.Context) error {
+	// An idle scheduler is taken even with ctx already done, so that such a
+	// Run reliably reports every operation cancelled rather than sometimes
+	// returning early.
+	select {
+	case s.runMu <- struct{}{}:
+		return nil
+	default:
+	}
 	select {
 	case s.runMu <- struct{}{}:
 		return nil

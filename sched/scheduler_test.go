@@ -348,3 +348,44 @@ func TestOptionsValidated(t *testing.T) {
 		}
 	}
 }
+
+func TestRunWithCancelledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var ran atomic.Bool
+	p := NewPlan(Operation{ID: "a", Execute: func(context.Context, Progress) error { ran.Store(true); return nil }}, op("b", "a"))
+	rep, err := mustNew(t).Run(ctx, p)
+	if !errors.Is(err, context.Canceled) || ran.Load() || rep.Count(StateCancelled) != 2 {
+		t.Fatalf("err %v ran %v %+v", err, ran.Load(), rep.Results)
+	}
+}
+
+func TestRunsAreSerialized(t *testing.T) {
+	s := mustNew(t)
+	inside := make(chan struct{})
+	release := make(chan struct{})
+	first := NewPlan(Operation{ID: "hold", Execute: func(context.Context, Progress) error {
+		close(inside)
+		<-release
+		return nil
+	}})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Run(context.Background(), first)
+		errc <- err
+	}()
+	<-inside
+	// A second Run waits; its context bounds the wait.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if rep, err := s.Run(ctx, NewPlan(op("x"))); err == nil || rep != nil {
+		t.Fatalf("second Run did not wait for the first: %v %v", rep, err)
+	}
+	close(release)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background(), NewPlan(op("x"))); err != nil {
+		t.Fatal(err)
+	}
+}
