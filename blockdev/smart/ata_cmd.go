@@ -274,3 +274,48 @@ func openDevice(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// selfTest checks with read-only commands that the drive has SMART on and
+// offers the test, then sends SMART EXECUTE OFF-LINE IMMEDIATE.
+func (d *ataDevice) selfTest(ctx context.Context, kind SelfTest) error {
+	page, _, err := d.run(ctx, cmdIdentify)
+	if err != nil {
+		return err
+	}
+	id, err := ParseIdentify(page)
+	if err != nil {
+		return err
+	}
+	if !id.SMARTSupported {
+		return fmt.Errorf("%w: %s (%s) does not support SMART", ErrNotSupported, d.name, id.Model)
+	}
+	if id.SMARTEnabledKnown && !id.SMARTEnabled {
+		return fmt.Errorf("%w: %s (%s)", ErrDisabled, d.name, id.Model)
+	}
+	if page, _, err = d.run(ctx, cmdReadData); err != nil {
+		return err
+	}
+	v, err := ParseSmartValues(page)
+	if err != nil {
+		return err
+	}
+	var sub uint8
+	var need uint8 // offline data collection capability bit the test needs
+	switch kind {
+	case SelfTestShort:
+		sub, need = 1, 1<<4
+	case SelfTestExtended:
+		sub, need = 2, 1<<4
+	case SelfTestConveyance:
+		sub, need = 3, 1<<5
+	case SelfTestAbort:
+		sub, need = 0x7f, 1<<4
+	}
+	if v.OfflineCapability&need == 0 {
+		return fmt.Errorf("%w: %s (%s) does not offer this self-test (capabilities 0x%02x)", ErrNotSupported, d.name, id.Model, v.OfflineCapability)
+	}
+	a := smartCommand("SMART EXECUTE OFF-LINE IMMEDIATE", smartExecOffline, false)
+	a.lbaLow = sub
+	_, _, err = d.run(ctx, a)
+	return err
+}

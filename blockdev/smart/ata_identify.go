@@ -28,6 +28,10 @@ type Identity struct {
 	SMARTEnabledKnown bool
 	SelfTestSupported bool // word 84 bit 1
 	ErrorLogSupported bool // word 84 bit 0
+	GPLSupported      bool // General Purpose Logging feature set (word 84 or 87 bit 5)
+	TrimSupported     bool // DATA SET MANAGEMENT with TRIM (word 169 bit 0)
+	TrimDeterministic bool // deterministic data after TRIM (word 69 bit 14)
+	TrimZeroed        bool // zeroes after TRIM (word 69 bit 5)
 	ATAMajor          uint16
 	ATAMinor          uint16
 	SATAVersion       uint16 // word 222
@@ -132,6 +136,12 @@ func ParseIdentify(b []byte) (*Identity, error) {
 	if w(84)&0xc000 == 0x4000 && w(84)&(1<<8) != 0 {
 		id.WWN = uint64(w(108))<<48 | uint64(w(109))<<32 | uint64(w(110))<<16 | uint64(w(111))
 		id.HasWWN = id.WWN != 0
+	}
+	id.GPLSupported = (w(84)&0xc000 == 0x4000 && w(84)&(1<<5) != 0) || (w(87)&0xc000 == 0x4000 && w(87)&(1<<5) != 0)
+	id.TrimSupported = w(169)&1 != 0
+	if id.TrimSupported {
+		id.TrimDeterministic = w(69)&(1<<14) != 0
+		id.TrimZeroed = w(69)&(1<<5) != 0
 	}
 	id.ATAMajor, id.ATAMinor = w(80), w(81)
 	id.SATAVersion = w(222)

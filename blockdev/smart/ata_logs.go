@@ -91,29 +91,62 @@ func SelfTestExecution(b uint8) (status uint8, remainingPercent uint8, name stri
 	return b >> 4, (b & 0xf) * 10, selfTestStatusName(b >> 4)
 }
 
-// OfflineStatusName describes the off-line data collection status byte (362).
-func OfflineStatusName(b uint8) string {
-	var s string
+// offlineStatus is smartctl's wording for the off-line data collection
+// status (byte 362, bits 6:0) and whether it counts as passed (nil: neither).
+func offlineStatus(b uint8) (string, *bool) {
+	t, f := true, false
 	switch b & 0x7f {
 	case 0x00:
-		s = "was never started"
+		return "was never started", nil
 	case 0x02:
-		s = "was completed without error"
+		return "was completed without error", &t
 	case 0x03:
-		s = "is in progress"
+		return "is in progress", nil
 	case 0x04:
-		s = "was suspended by an interrupting command from host"
+		return "was suspended by an interrupting command from host", nil
 	case 0x05:
-		s = "was aborted by an interrupting command from host"
+		return "was aborted by an interrupting command from host", nil
 	case 0x06:
-		s = "was aborted by the device with a fatal error"
-	default:
-		s = fmt.Sprintf("is in a vendor specific state (0x%02x)", b&0x7f)
+		return "was aborted by the device with a fatal error", &f
 	}
+	return fmt.Sprintf("is in a vendor specific state (0x%02x)", b&0x7f), nil
+}
+
+// OfflineStatusName describes the off-line data collection status byte (362).
+func OfflineStatusName(b uint8) string {
+	s, _ := offlineStatus(b)
 	if b&0x80 != 0 {
 		return s + "; auto off-line data collection enabled"
 	}
 	return s + "; auto off-line data collection disabled"
+}
+
+// selfTestExecString is smartctl's JSON wording for the self-test execution
+// status nibble of SMART READ DATA (distinct from the log's wording).
+func selfTestExecString(st uint8) string {
+	switch st {
+	case 0:
+		return "completed without error"
+	case 1:
+		return "was aborted by the host"
+	case 2:
+		return "was interrupted by the host with a hard or soft reset"
+	case 3:
+		return "could not complete due to a fatal or unknown error"
+	case 4:
+		return "completed with error (unknown test element)"
+	case 5:
+		return "completed with error (electrical test element)"
+	case 6:
+		return "completed with error (servo/seek test element)"
+	case 7:
+		return "completed with error (read test element)"
+	case 8:
+		return "completed with error (handling damage?)"
+	case 15:
+		return "is in progress"
+	}
+	return fmt.Sprintf("is in a reserved state (0x%x)", st)
 }
 
 // ParseSelfTestLog decodes the 512-byte SMART self-test log. Its 21

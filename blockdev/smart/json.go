@@ -42,6 +42,20 @@ type jAttr struct {
 	Raw        jRaw   `json:"raw"`
 }
 
+type jTrim struct {
+	Supported     bool  `json:"supported"`
+	Deterministic *bool `json:"deterministic,omitempty"`
+	Zeroed        *bool `json:"zeroed,omitempty"`
+}
+
+type jNamespace struct {
+	ID               uint32    `json:"id"`
+	Size             jCapacity `json:"size"`
+	Capacity         jCapacity `json:"capacity"`
+	Utilization      jCapacity `json:"utilization"`
+	FormattedLBASize uint32    `json:"formatted_lba_size"`
+}
+
 type jCapacity struct {
 	Blocks uint64 `json:"blocks"`
 	Bytes  uint64 `json:"bytes"`
@@ -74,9 +88,16 @@ type jSelfTestStatus struct {
 	Passed           *bool  `json:"passed,omitempty"`
 }
 
+type jOfflineStatus struct {
+	Value  uint8  `json:"value"`
+	String string `json:"string"`
+	Passed *bool  `json:"passed,omitempty"`
+}
+
 type jATASmartData struct {
 	OfflineDataCollection struct {
-		Status jValueString `json:"status"`
+		Status            jOfflineStatus `json:"status"`
+		CompletionSeconds uint16         `json:"completion_seconds"`
 	} `json:"offline_data_collection"`
 	SelfTest struct {
 		Status         jSelfTestStatus `json:"status"`
@@ -86,6 +107,18 @@ type jATASmartData struct {
 			Conveyance uint8  `json:"conveyance,omitempty"`
 		} `json:"polling_minutes"`
 	} `json:"self_test"`
+	Capabilities struct {
+		Values                     [2]uint16 `json:"values"`
+		ExecOfflineImmediate       bool      `json:"exec_offline_immediate_supported"`
+		OfflineIsAbortedUponNewCmd bool      `json:"offline_is_aborted_upon_new_cmd"`
+		OfflineSurfaceScan         bool      `json:"offline_surface_scan_supported"`
+		SelfTests                  bool      `json:"self_tests_supported"`
+		ConveyanceSelfTest         bool      `json:"conveyance_self_test_supported"`
+		SelectiveSelfTest          bool      `json:"selective_self_test_supported"`
+		AttributeAutosaveEnabled   bool      `json:"attribute_autosave_enabled"`
+		ErrorLogging               bool      `json:"error_logging_supported"`
+		GPLogging                  bool      `json:"gp_logging_supported"`
+	} `json:"capabilities"`
 }
 
 type jSelfTestEntry struct {
@@ -152,11 +185,13 @@ type jOutput struct {
 		String string `json:"string"`
 		Value  uint32 `json:"value"`
 	} `json:"nvme_version,omitempty"`
-	NVMeNumNamespaces *uint32    `json:"nvme_number_of_namespaces,omitempty"`
-	UserCapacity      *jCapacity `json:"user_capacity,omitempty"`
-	LogicalBlockSize  uint32     `json:"logical_block_size,omitempty"`
-	PhysicalBlockSize uint32     `json:"physical_block_size,omitempty"`
-	RotationRate      *uint16    `json:"rotation_rate,omitempty"`
+	NVMeNumNamespaces *uint32      `json:"nvme_number_of_namespaces,omitempty"`
+	NVMeNamespaces    []jNamespace `json:"nvme_namespaces,omitempty"`
+	UserCapacity      *jCapacity   `json:"user_capacity,omitempty"`
+	LogicalBlockSize  uint32       `json:"logical_block_size,omitempty"`
+	PhysicalBlockSize uint32       `json:"physical_block_size,omitempty"`
+	RotationRate      *uint16      `json:"rotation_rate,omitempty"`
+	Trim              *jTrim       `json:"trim,omitempty"`
 	ATAVersion        *struct {
 		MajorValue uint16 `json:"major_value"`
 		MinorValue uint16 `json:"minor_value"`
@@ -241,6 +276,11 @@ func fillATA(o *jOutput, d *ATAData) {
 			}
 			o.RotationRate = &rpm
 		}
+		o.Trim = &jTrim{Supported: id.TrimSupported}
+		if id.TrimSupported {
+			det, zero := id.TrimDeterministic, id.TrimZeroed
+			o.Trim.Deterministic, o.Trim.Zeroed = &det, &zero
+		}
 		if id.ATAMajor != 0 && id.ATAMajor != 0xffff {
 			o.ATAVersion = &struct {
 				MajorValue uint16 `json:"major_value"`
@@ -254,11 +294,27 @@ func fillATA(o *jOutput, d *ATAData) {
 	}
 	if v := d.Values; v != nil {
 		sd := &jATASmartData{}
-		sd.OfflineDataCollection.Status = jValueString{Value: int(v.OfflineStatus), String: OfflineStatusName(v.OfflineStatus)}
+		ostr, passed := offlineStatus(v.OfflineStatus)
+		sd.OfflineDataCollection.Status = jOfflineStatus{Value: v.OfflineStatus, String: ostr, Passed: passed}
+		sd.OfflineDataCollection.CompletionSeconds = v.OfflineSeconds
+		c := &sd.Capabilities
+		c.Values = [2]uint16{uint16(v.OfflineCapability), v.SmartCapability}
+		c.ExecOfflineImmediate = v.OfflineCapability&(1<<0) != 0
+		c.OfflineIsAbortedUponNewCmd = v.OfflineCapability&(1<<2) != 0
+		c.OfflineSurfaceScan = v.OfflineCapability&(1<<3) != 0
+		c.SelfTests = v.OfflineCapability&(1<<4) != 0
+		c.ConveyanceSelfTest = v.OfflineCapability&(1<<5) != 0
+		c.SelectiveSelfTest = v.OfflineCapability&(1<<6) != 0
+		c.AttributeAutosaveEnabled = v.SmartCapability&(1<<1) != 0
+		c.ErrorLogging = v.ErrorLogCapability&1 != 0
+		c.GPLogging = d.Identity != nil && d.Identity.GPLSupported
 		sd.SelfTest.Status = selfTestStatusJSON(v.SelfTestStatus)
+		sd.SelfTest.Status.String = selfTestExecString(v.SelfTestStatus >> 4)
 		sd.SelfTest.PollingMinutes.Short = v.ShortTestMinutes
 		sd.SelfTest.PollingMinutes.Extended = v.ExtendedTestMinutes
-		sd.SelfTest.PollingMinutes.Conveyance = v.ConveyanceTestMinutes
+		if v.OfflineCapability&(1<<5) != 0 {
+			sd.SelfTest.PollingMinutes.Conveyance = v.ConveyanceTestMinutes
+		}
 		o.ATASmartData = sd
 		o.ATASmartAttributes = &struct {
 			Revision uint16  `json:"revision"`
@@ -362,6 +418,19 @@ func fillNVMe(o *jOutput, d *NVMeData) {
 	if ns := d.Namespace; ns != nil {
 		o.UserCapacity = &jCapacity{Blocks: ns.Size, Bytes: ns.Bytes()}
 		o.LogicalBlockSize = ns.BlockSize
+		bs := uint64(ns.BlockSize)
+		o.NVMeNamespaces = []jNamespace{{ID: ns.ID,
+			Size:             jCapacity{Blocks: ns.Size, Bytes: ns.Size * bs},
+			Capacity:         jCapacity{Blocks: ns.Capacity, Bytes: ns.Capacity * bs},
+			Utilization:      jCapacity{Blocks: ns.Used, Bytes: ns.Used * bs},
+			FormattedLBASize: ns.BlockSize}}
+	}
+	if d.Identity != nil {
+		// Every NVMe controller has the SMART / Health log; it cannot be off.
+		o.SmartSupport = &struct {
+			Available bool `json:"available"`
+			Enabled   bool `json:"enabled"`
+		}{true, true}
 	}
 	if h := d.Health; h != nil {
 		o.SmartStatus.NVMe = &jNVMeStatus{Value: h.CriticalWarning}

@@ -227,7 +227,7 @@ func ParseNVMeErrorLog(b []byte) ([]NVMeErrorEntry, error) {
 	if len(b) == 0 || len(b)%64 != 0 {
 		return nil, malformed("Error Information log", "%d bytes, not a multiple of 64", len(b))
 	}
-	var out []NVMeErrorEntry
+	out := []NVMeErrorEntry{}
 	for p := 0; p < len(b); p += 64 {
 		d := b[p : p+64]
 		e := NVMeErrorEntry{

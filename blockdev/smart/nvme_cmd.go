@@ -106,6 +106,30 @@ func (d *nvmeDevice) read(ctx context.Context) (*NVMeData, error) {
 	return data, nil
 }
 
-func (d *nvmeDevice) selfTest(ctx context.Context, stc uint8) error {
+// selfTest checks Identify Controller's OACS for Device Self-test before
+// sending it (stc 1 short, 2 extended, 0xf abort).
+func (d *nvmeDevice) selfTest(ctx context.Context, kind SelfTest) error {
+	var stc uint8
+	switch kind {
+	case SelfTestShort:
+		stc = 1
+	case SelfTestExtended:
+		stc = 2
+	case SelfTestAbort:
+		stc = 0xf
+	default:
+		return fmt.Errorf("%w: NVMe has no conveyance self-test", ErrNotSupported)
+	}
+	buf := make([]byte, 4096)
+	if err := d.admin(ctx, "Identify Controller", nvmeioctl.IdentifyCmd(0, 1), buf); err != nil {
+		return err
+	}
+	id, err := ParseNVMeIdentify(buf)
+	if err != nil {
+		return err
+	}
+	if !id.SelfTestSupported() {
+		return fmt.Errorf("%w: %s (%s) does not implement Device Self-test", ErrNotSupported, d.name, id.Model)
+	}
 	return d.admin(ctx, "Device Self-test", nvmeioctl.SelfTestCmd(nvmeioctl.NSIDAll, stc), nil)
 }

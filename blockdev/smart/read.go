@@ -97,19 +97,11 @@ func StartSelfTest(ctx context.Context, devicePath string, kind SelfTest, opts .
 	defer f.Close()
 	switch t.protocol {
 	case ProtocolATA:
-		sub := map[SelfTest]uint8{SelfTestShort: 1, SelfTestExtended: 2, SelfTestConveyance: 3, SelfTestAbort: 0x7f}[kind]
-		a := smartCommand("SMART EXECUTE OFF-LINE IMMEDIATE", smartExecOffline, false)
-		a.lbaLow = sub
 		d := &ataDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
-		_, _, err = d.run(ctx, a)
-		return err
+		return d.selfTest(ctx, kind)
 	case ProtocolNVMe:
-		stc := map[SelfTest]uint8{SelfTestShort: 1, SelfTestExtended: 2, SelfTestAbort: 0xf}[kind]
-		if stc == 0 {
-			return fmt.Errorf("%w: NVMe has no conveyance self-test", ErrNotSupported)
-		}
 		d := &nvmeDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
-		return d.selfTest(ctx, stc)
+		return d.selfTest(ctx, kind)
 	}
 	return fmt.Errorf("%w: protocol %v", ErrInvalidOption, t.protocol)
 }

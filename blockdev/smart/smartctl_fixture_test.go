@@ -22,8 +22,26 @@ type smartctlOutput struct {
 	RotationRate       *int   `json:"rotation_rate"`
 	InSmartctlDatabase bool   `json:"in_smartctl_database"`
 	Trim               *struct {
-		Supported bool `json:"supported"`
+		Supported     bool  `json:"supported"`
+		Deterministic *bool `json:"deterministic"`
+		Zeroed        *bool `json:"zeroed"`
 	} `json:"trim"`
+	ATASmartData *struct {
+		OfflineDataCollection struct {
+			Status struct {
+				Value  uint8  `json:"value"`
+				String string `json:"string"`
+				Passed *bool  `json:"passed"`
+			} `json:"status"`
+		} `json:"offline_data_collection"`
+		SelfTest struct {
+			Status struct {
+				Value  uint8  `json:"value"`
+				String string `json:"string"`
+				Passed *bool  `json:"passed"`
+			} `json:"status"`
+		} `json:"self_test"`
+	} `json:"ata_smart_data"`
 	UserCapacity struct {
 		Bytes uint64 `json:"bytes"`
 	} `json:"user_capacity"`
@@ -140,6 +158,32 @@ func TestAgainstSmartctlJSON(t *testing.T) {
 	t.Logf("compared %d attributes with smartctl", compared)
 }
 
+// smartctl's wording of the status bytes, from the value it printed beside it.
+func TestStatusStringsAgainstSmartctlJSON(t *testing.T) {
+	names, _ := filepath.Glob("testdata/*.json")
+	n := 0
+	for _, p := range names {
+		o, err := loadSmartctl(p)
+		if err != nil || o.ATASmartData == nil {
+			continue
+		}
+		off := o.ATASmartData.OfflineDataCollection.Status
+		s, passed := offlineStatus(off.Value)
+		if s != off.String || (passed == nil) != (off.Passed == nil) || (passed != nil && *passed != *off.Passed) {
+			t.Errorf("%s: offline status %#x: %q %v, smartctl %q %v", p, off.Value, s, passed, off.String, off.Passed)
+		}
+		st := o.ATASmartData.SelfTest.Status
+		j := selfTestStatusJSON(st.Value)
+		if s := selfTestExecString(st.Value >> 4); s != st.String || (j.Passed == nil) != (st.Passed == nil) {
+			t.Errorf("%s: self-test status %#x: %q, smartctl %q", p, st.Value, s, st.String)
+		}
+		n++
+	}
+	if n < 5 {
+		t.Fatalf("only %d fixtures with ata_smart_data", n)
+	}
+}
+
 // The .bin and .json of TOSHIBA THNSNH128GBST are the same model read at
 // different times: ids, flags and thresholds agree; values and raw counters
 // need not.
@@ -151,6 +195,10 @@ func TestToshibaBlobMatchesSmartctl(t *testing.T) {
 	d := readBlob(t, "TOSHIBA_THNSNH128GBST.bin").ATA
 	if d.Identity.Model != o.ModelName || d.Identity.Capacity() != o.UserCapacity.Bytes {
 		t.Errorf("identity %q %d, smartctl %q %d", d.Identity.Model, d.Identity.Capacity(), o.ModelName, o.UserCapacity.Bytes)
+	}
+	if o.Trim == nil || d.Identity.TrimSupported != o.Trim.Supported || d.Identity.TrimDeterministic != *o.Trim.Deterministic ||
+		d.Identity.TrimZeroed != *o.Trim.Zeroed {
+		t.Errorf("trim %v %v %v, smartctl %+v", d.Identity.TrimSupported, d.Identity.TrimDeterministic, d.Identity.TrimZeroed, o.Trim)
 	}
 	if len(d.Attributes) != len(o.ATASmartAttributes.Table) {
 		t.Fatalf("%d attributes, smartctl %d", len(d.Attributes), len(o.ATASmartAttributes.Table))

@@ -169,7 +169,7 @@ func writeATAText(p func(string, ...any), d *ATAData) {
 				if e.Failed() {
 					lba = strconv.FormatUint(uint64(e.FailingLBA), 10)
 				}
-				p("# %2d  %-19s %-29s %3d%%  %8d         %s\n", i+1, e.TypeName(), e.StatusName(), e.Remaining, e.LifetimeHours, lba)
+				p("#%2d  %-19s %-29s %02d%%  %8d         %s\n", i+1, e.TypeName(), e.StatusName(), e.Remaining, e.LifetimeHours, lba)
 			}
 		}
 	}

@@ -2,6 +2,7 @@
 // JSON with smartctl -j key names.
 //
 //	smart [--json] [--timeout 10s] DEVICE
+//	smart --test short|long|conveyance|abort DEVICE
 //	smart --replay FILE [--json]
 //
 // FILE is a libatasmart blob (IDFY/SMST/SMDT/SMTH sections) or a raw
@@ -35,8 +36,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON with smartctl -j key names")
 	replay := fs.String("replay", "", "decode a saved libatasmart blob or NVMe health log instead of a device")
 	timeout := fs.Duration("timeout", smart.DefaultCommandTimeout, "timeout of each command sent to the drive")
+	test := fs.String("test", "", "start a self-test (short, long, conveyance) or abort one, instead of reading")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smart [--json] [--timeout D] DEVICE\n       smart --replay FILE [--json]")
+		fmt.Fprintln(stderr, "usage: smart [--json] [--timeout D] DEVICE\n       smart --test short|long|conveyance|abort DEVICE\n       smart --replay FILE [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -47,6 +49,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err error
 	)
 	switch {
+	case *test != "" && *replay == "" && fs.NArg() == 1:
+		kind, ok := map[string]smart.SelfTest{"short": smart.SelfTestShort, "long": smart.SelfTestExtended,
+			"conveyance": smart.SelfTestConveyance, "abort": smart.SelfTestAbort}[*test]
+		if !ok {
+			fs.Usage()
+			return 2
+		}
+		tctx, cancel := context.WithTimeout(ctx, *timeout+time.Second)
+		err = smart.StartSelfTest(tctx, fs.Arg(0), kind, smart.WithCommandTimeout(*timeout))
+		cancel()
+		if err == nil {
+			fmt.Fprintf(stdout, "%s self-test started on %s\n", *test, fs.Arg(0))
+			return 0
+		}
+	case *test != "":
+		fs.Usage()
+		return 2
 	case *replay != "" && fs.NArg() == 0:
 		var b []byte
 		if b, err = os.ReadFile(*replay); err == nil {

@@ -60,7 +60,7 @@ func TestReplayNVMePage(t *testing.T) {
 
 func TestUsageAndErrors(t *testing.T) {
 	var out, errb bytes.Buffer
-	for _, args := range [][]string{{}, {"a", "b"}, {"--replay", "x", "dev"}, {"--bogus"}} {
+	for _, args := range [][]string{{}, {"a", "b"}, {"--replay", "x", "dev"}, {"--bogus"}, {"--test", "bogus", "dev"}, {"--test", "short"}} {
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
@@ -75,5 +75,8 @@ func TestLoopDeviceHasNoSMART(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{dev}, &out, &errb); code != 3 {
 		t.Fatalf("exit %d, want 3: %s", code, errb.String())
+	}
+	if code := run(context.Background(), []string{"--test", "short", dev}, &out, &errb); code != 3 {
+		t.Fatalf("self-test on a loop device: exit %d, want 3: %s", code, errb.String())
 	}
 }
