@@ -85,13 +85,28 @@
 //
 // Every state change is an Event (started, retried, progress, succeeded,
 // failed, skipped, cancelled, rolling back, rolled back, rollback failed)
-// with timings, delivered in order to the WithSubscriber function and to the
-// WithLogger logger. Execute receives a Progress function for long work.
+// with timings, delivered one at a time to the WithSubscriber function and
+// to the WithLogger logger (debug for started and progress, info for
+// success, warn for retries, skips and cancels, error for failures). An
+// operation's Started event always comes after the Succeeded events of
+// everything it depends on. Execute receives a Progress function for long
+// work; reports made after Execute returned are dropped.
+//
+// # Cost
+//
+// Claims are resolved to lock-table nodes once per Run, a conflict check
+// walks the levels of each key, and the ready queue is walked in place, so
+// scheduling a no-op costs a few microseconds of CPU in a 10,000-operation
+// plan (see BenchmarkOverhead10000).
 //
 // # Lifecycle hazards
 //
 // Runs on one Scheduler are serialized so that two plans cannot touch one
-// resource at once; use one Scheduler per process. Execute and Rollback run
-// on worker goroutines and must honour ctx; a panic in them is recovered as
-// a *PanicError so that locks are released and the plan can roll back.
+// resource at once; use one Scheduler per process. Run takes a snapshot of
+// the Plan, but not of the slices inside its operations: do not change
+// those while a Run uses them. Execute and Rollback run on worker goroutines
+// and must honour ctx: Run returns only after every Execute has returned. A
+// panic in Execute, Rollback or a merge function is recovered as a
+// *PanicError so that locks are released and the plan can roll back.
+// Timeout bounds each attempt, not the whole operation with its retries.
 package sched

@@ -52,13 +52,15 @@ func (p *Plan) graph() (*graph, error) {
 	index := make(map[string]int32, len(p.ops))
 	dup := map[string]bool{}
 	g := &graph{
-		ops:  p.ops,
+		// A snapshot, so that adding to the plan later cannot race
+		// with a Run that is using it.
+		ops:  slices.Clone(p.ops),
 		deps: make([][]int32, len(p.ops)),
 		outs: make([][]int32, len(p.ops)),
 		pol:  make([]*RetryPolicy, len(p.ops)),
 	}
-	for i := range p.ops {
-		op := &p.ops[i]
+	for i := range g.ops {
+		op := &g.ops[i]
 		if msg := checkOperation(op); msg != "" {
 			ve.Invalid = append(ve.Invalid, msg)
 		}
@@ -80,8 +82,8 @@ func (p *Plan) graph() (*graph, error) {
 		}
 		index[op.ID] = int32(i)
 	}
-	for i := range p.ops {
-		op := &p.ops[i]
+	for i := range g.ops {
+		op := &g.ops[i]
 		for _, d := range op.Dependencies {
 			j, ok := index[d]
 			if !ok {

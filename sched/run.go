@@ -13,7 +13,7 @@ type nodeState uint8
 
 const (
 	nsWaiting nodeState = iota // dependencies unfinished
-	nsReady                    // in the ready heap
+	nsReady                    // in the ready queue
 	nsRunning                  // in a dispatched unit
 	nsDone                     // final; res.State says how
 )
