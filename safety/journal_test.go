@@ -417,3 +417,26 @@ func TestRestoreByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestUndoCancelledIsLeftForRecovery(t *testing.T) {
+	path, id, old := target(t, 32768)
+	j := openJ(t, t.TempDir())
+	m, err := j.Begin(context.Background(), Intent{Op: "x", Target: id, Ranges: testRanges})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(path, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o, err := m.Undo(ctx, errors.New("boom"), nil)
+	if o != "" || !errors.Is(err, context.Canceled) || errors.Is(err, ErrLockedDown) {
+		t.Fatalf("%q %v", o, err)
+	}
+	if len(j.Lockdowns()) != 0 || len(j.Interrupted()) != 1 {
+		t.Fatal("cancelled undo locked down or vanished")
+	}
+	res, err := j.Recover(context.Background())
+	if err != nil || res[0].Outcome != OutcomeRolledBack || !bytes.Equal(mustRead(t, path), old) {
+		t.Fatalf("%+v %v", res, err)
+	}
+}

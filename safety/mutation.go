@@ -259,7 +259,9 @@ func (m *Mutation) end(_ context.Context, o Outcome, why error) error {
 // operation's own Rollback, may be nil); when that fails or is absent,
 // restore the before-images; when that fails too (or there are none), lock
 // the target down. It returns the outcome journaled, and an error wrapping
-// ErrLockedDown for the last level.
+// ErrLockedDown for the last level. When ctx ends before the undo could
+// finish, nothing is locked: the mutation is left interrupted, and Recover
+// (now or after a restart) finishes the undo.
 func (m *Mutation) Undo(ctx context.Context, cause error, compensate func(context.Context) error) (Outcome, error) {
 	if m.ended {
 		return "", fmt.Errorf("%w: mutation %s already ended", ErrInvalid, m.id)
@@ -287,6 +289,15 @@ func (m *Mutation) Undo(ctx context.Context, cause error, compensate func(contex
 		errs = append(errs, fmt.Errorf("restore before-images: %w", err))
 	} else {
 		errs = append(errs, errors.New("no before-images to restore"))
+	}
+	if err := ctx.Err(); err != nil {
+		// A cancelled undo is not a failed one: leave the mutation
+		// interrupted (no outcome) for Recover instead of locking the disk.
+		j.mu.Lock()
+		delete(j.inflight, m.id)
+		m.ended = true
+		j.mu.Unlock()
+		return "", fmt.Errorf("safety: undo of %s interrupted, left for recovery: %w", m.id, errors.Join(append(errs, err)...))
 	}
 	return m.lockDown(errors.Join(errs...), "undo failed: ")
 }
