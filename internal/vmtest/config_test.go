@@ -22,6 +22,9 @@ func TestValidate(t *testing.T) {
 		{Modules: []string{"ext4; reboot"}},
 		{Files: []File{{Src: "/bin/true", Dst: "relative"}}},
 		{MemoryMiB: -1},
+		{Disks: []Disk{{Kind: NVMe, Serial: "N", Options: []string{"x"}}}},
+		{Disks: []Disk{{Kind: NVMe, Serial: "N", Options: []string{"a=b,drive=c"}}}},
+		{Disks: []Disk{{Kind: NVMe, Serial: "N", Options: []string{"bus=x"}}}},
 	}
 	for i, c := range bad {
 		if err := c.validate(); !errors.Is(err, ErrConfig) {
@@ -36,7 +39,7 @@ func TestValidate(t *testing.T) {
 		t.Errorf("7 SATA disks: %v", err)
 	}
 	good := Config{
-		Disks:   []Disk{{Kind: SATA, Model: "M", Serial: "S"}, {Kind: NVMe, Serial: "N"}, {Kind: SCSI}, {Kind: USB}, {Kind: Virtio}},
+		Disks:   []Disk{{Kind: SATA, Model: "M", Serial: "S"}, {Kind: NVMe, Serial: "N", Options: []string{"smart_critical_warning=4"}}, {Kind: SCSI}, {Kind: USB}, {Kind: Virtio}},
 		Modules: []string{"usb_storage delay_use=0", "dm-mod"},
 	}
 	if err := good.validate(); err != nil {
@@ -48,7 +51,7 @@ func TestDiskArgs(t *testing.T) {
 	disks := []Disk{
 		{Kind: SATA, Model: "M1", Serial: "S1"},
 		{Kind: SATA},
-		{Kind: NVMe, Serial: "N1"},
+		{Kind: NVMe, Serial: "N1", Options: []string{"smart_critical_warning=4"}},
 		{Kind: SCSI, Model: "P", Serial: "S3"},
 		{Kind: USB, Serial: "U"},
 		{Kind: Virtio},
@@ -58,7 +61,7 @@ func TestDiskArgs(t *testing.T) {
 	want := strings.Join([]string{
 		"-drive if=none,id=d0,format=raw,file=/t/0 -device ahci,id=ahci0 -device ide-hd,drive=d0,bus=ahci0.0,model=M1,serial=S1",
 		"-drive if=none,id=d1,format=raw,file=/t/1 -device ide-hd,drive=d1,bus=ahci0.1",
-		"-drive if=none,id=d2,format=raw,file=/t/a,,b -device nvme,drive=d2,serial=N1",
+		"-drive if=none,id=d2,format=raw,file=/t/a,,b -device nvme,drive=d2,serial=N1,smart_critical_warning=4",
 		"-drive if=none,id=d3,format=raw,file=/t/3 -device virtio-scsi-pci,id=scsi0 -device scsi-hd,drive=d3,bus=scsi0.0,product=P,serial=S3",
 		"-drive if=none,id=d4,format=raw,file=/t/4 -device qemu-xhci,id=xhci0 -device usb-storage,drive=d4,bus=xhci0.0,removable=on,serial=U",
 		"-drive if=none,id=d5,format=raw,file=/t/5 -device virtio-blk-pci,drive=d5",

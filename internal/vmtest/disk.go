@@ -56,6 +56,10 @@ type Disk struct {
 	Model string
 	// Serial is the drive serial every kind reports.
 	Serial string
+	// Options are extra QEMU -device properties ("key=value"), such as
+	// "smart_critical_warning=4" on an NVMe disk to make its health log
+	// report a failing drive.
+	Options []string
 }
 
 const defaultDiskSize = 64 << 20
@@ -77,6 +81,16 @@ func (d Disk) validate(i int) error {
 	for _, v := range []string{d.Model, d.Serial} {
 		if strings.ContainsAny(v, ",=\n") {
 			return fmt.Errorf("%w: disk %d: %q contains ',' '=' or newline", ErrConfig, i, v)
+		}
+	}
+	for _, o := range d.Options {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || k == "" || v == "" || strings.ContainsAny(o, ",\n") || strings.Contains(v, "=") {
+			return fmt.Errorf("%w: disk %d: option %q is not key=value", ErrConfig, i, o)
+		}
+		switch k {
+		case "drive", "bus", "id", "serial", "model", "product":
+			return fmt.Errorf("%w: disk %d: option %q is set by vmtest", ErrConfig, i, o)
 		}
 	}
 	if (d.Kind == NVMe || d.Kind == USB || d.Kind == Virtio) && d.Model != "" {
@@ -144,6 +158,9 @@ func diskArgs(disks []Disk, imgs []string) []string {
 			dev = fmt.Sprintf("usb-storage,drive=%s,bus=xhci0.0,removable=on", id) + opt("serial", d.Serial)
 		case Virtio:
 			dev = fmt.Sprintf("virtio-blk-pci,drive=%s", id) + opt("serial", d.Serial)
+		}
+		for _, o := range d.Options {
+			dev += "," + o
 		}
 		args = append(args, "-device", dev)
 	}
