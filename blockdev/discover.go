@@ -57,7 +57,6 @@ type discovery struct {
 	unkeyed uint32
 	holders map[MajMin][]string // kernel names holding each device
 	parts   map[MajMin][]MajMin
-	disks   []MajMin // /sys/block entries in readdir order
 
 	// The device being read: attributes are opened relative to cur (the
 	// disk's directory) with prefix ("" for the disk, "sda1/" for its
@@ -66,7 +65,18 @@ type discovery struct {
 	cur     *sysfs.Dir
 	prefix  string
 	present map[string]bool
+
+	// fresh, when not nil, limits mounts, swaps, udev, usage and probing to
+	// the devices read in this pass (Watch re-reads one disk at a time, and
+	// devices of earlier snapshots are never modified).
+	fresh map[MajMin]bool
+	// slaves: also link each device to the devices it is built on, from its
+	// slaves/ directory (Watch needs it when a holder appears after them).
+	slaves map[MajMin][]string
 }
+
+// isFresh reports whether d was read in this pass.
+func (x *discovery) isFresh(d *Device) bool { return x.fresh == nil || x.fresh[d.MajMin] }
 
 // attr reads one attribute of the current device, recording a failure other
 // than absence. ok is false when the attribute is absent or unreadable.
@@ -201,7 +211,6 @@ func (x *discovery) disk(ctx context.Context, block *sysfs.Dir, name string) {
 		disk.addErr(".", openErr)
 	}
 	x.g.add(disk)
-	x.disks = append(x.disks, disk.MajMin)
 	x.present = nil
 	slices.Sort(list)
 	for _, p := range list {
@@ -265,7 +274,13 @@ func (x *discovery) device(name, sysPath string, parent *Device) *Device {
 		d.Alignment = x.intAttr(d, "alignment_offset")
 		d.DiscardAlignment = x.intAttr(d, "discard_alignment")
 	}
-	x.holders[d.MajMin] = x.listHolders(d)
+	x.holders[d.MajMin] = x.listHolders(d, "holders")
+	if x.slaves != nil {
+		x.slaves[d.MajMin] = x.listHolders(d, "slaves")
+	}
+	if x.fresh != nil {
+		x.fresh[d.MajMin] = true
+	}
 
 	if parent != nil {
 		d.Type = TypePart
@@ -306,22 +321,23 @@ func (x *discovery) inherit(d, p *Device) {
 	d.DAX = p.DAX
 }
 
-func (x *discovery) listHolders(d *Device) []string {
-	if x.cur == nil || (x.prefix == "" && x.present != nil && !x.present["holders"]) {
+// listHolders lists the holders/ (or slaves/) directory of the current device.
+func (x *discovery) listHolders(d *Device, sub string) []string {
+	if x.cur == nil || (x.prefix == "" && x.present != nil && !x.present[sub]) {
 		return nil
 	}
 	x.opens++
-	h, err := x.cur.Sub(x.prefix + "holders")
+	h, err := x.cur.Sub(x.prefix + sub)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			d.addErr("holders", err)
+			d.addErr(sub, err)
 		}
 		return nil
 	}
 	defer h.Close()
 	names, err := h.Names()
 	if err != nil {
-		d.addErr("holders", err)
+		d.addErr(sub, err)
 	}
 	return names
 }

@@ -31,6 +31,17 @@
 // descriptor until the kernel completes or fails the read, then exits. It
 // never blocks Discover.
 //
+// # Watching
+//
+// Watch opens the kernel's uevent socket (blockdev/uevent), discovers once,
+// then turns each block add, change or remove into an Event carrying a new
+// Graph snapshot: only the disk the event concerns is read again (with its
+// partitions, holders and slaves), the rest of the graph is shared with the
+// previous snapshot, and no published snapshot or Device is ever modified.
+// When the kernel drops events (socket overrun) the next Event is a full
+// rediscovery marked Resync. Mounts have no uevents: a device's mountpoints
+// are current as of the last event that touched its disk.
+//
 // # Cost
 //
 // Each attribute is one bounded read of one file. One listing of each disk's

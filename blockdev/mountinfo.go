@@ -110,6 +110,9 @@ func (x *discovery) mounts() {
 				continue
 			}
 		}
+		if !x.isFresh(d) {
+			continue
+		}
 		d.Mounts = append(d.Mounts, Mount{
 			MountPoint: mi.MountPoint, Root: mi.Root, FSType: mi.FSType,
 			Source: mi.Source, Options: mi.Options, SuperOpts: mi.SuperOptions,

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/uevent"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
@@ -25,7 +26,8 @@ type config struct {
 	probeWorkers int
 	udev         bool
 	attrs        AttrGroup
-	probeFn      probeFunc // nil: probe.Path
+	eventSrc     uevent.Source // Watch only; nil: the kernel's socket
+	probeFn      probeFunc     // nil: probe.Path
 }
 
 // WithRoot reads dir/sys, dir/proc, dir/dev and dir/run instead of the live

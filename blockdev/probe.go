@@ -30,7 +30,7 @@ func (x *discovery) probeAll(ctx context.Context) error {
 	var todo []*Device
 	for _, m := range x.g.order {
 		d := x.g.devs[m]
-		if d.Size == nil || *d.Size == 0 || d.MajMin.Major == 0 {
+		if d.Size == nil || *d.Size == 0 || d.MajMin.Major == 0 || !x.isFresh(d) {
 			continue
 		}
 		todo = append(todo, d)

@@ -40,8 +40,27 @@ func (x *discovery) stack() {
 			g.link(m, h.MajMin)
 		}
 	}
-	roots := slices.Clone(x.disks)
+	for m, names := range x.slaves {
+		for _, n := range names {
+			if l, ok := g.byName[n]; ok && l.MajMin != m && !g.reaches(m, l.MajMin) {
+				g.link(l.MajMin, m)
+			}
+		}
+	}
+	g.reorder()
+}
+
+// reorder fixes the order of All and Roots: whole devices by number, each
+// followed depth-first by what is stacked on it.
+func (g *Graph) reorder() {
+	var roots []MajMin
+	for m, d := range g.devs {
+		if d.Type != TypePart {
+			roots = append(roots, m)
+		}
+	}
 	slices.SortStableFunc(roots, func(a, b MajMin) int { return compareRoot(g.devs[a], g.devs[b]) })
+	g.order = g.order[:0]
 	seen := map[MajMin]bool{}
 	var visit func(MajMin)
 	visit = func(m MajMin) {

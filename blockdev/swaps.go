@@ -27,12 +27,12 @@ func (x *discovery) swaps() {
 			var st unix.Stat_t
 			if unix.Stat(name, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK {
 				if d, ok := x.g.devs[MajMin{unix.Major(st.Rdev), unix.Minor(st.Rdev)}]; ok {
-					d.Swap = true
+					d.Swap = d.Swap || x.isFresh(d)
 					continue
 				}
 			}
 		}
-		if d, ok := x.g.ByPath(name); ok {
+		if d, ok := x.g.ByPath(name); ok && x.isFresh(d) {
 			d.Swap = true
 		}
 	}
@@ -41,7 +41,7 @@ func (x *discovery) swaps() {
 // usage fills FSUsage from statfs of each mounted device's first mountpoint.
 func (x *discovery) usage() {
 	for _, d := range x.g.devs {
-		if len(d.Mounts) == 0 {
+		if len(d.Mounts) == 0 || !x.isFresh(d) {
 			continue
 		}
 		var st unix.Statfs_t

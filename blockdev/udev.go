@@ -62,7 +62,7 @@ func (x *discovery) udev() {
 		return // no udev on this machine: discovery is complete without it
 	}
 	for _, d := range x.g.devs {
-		if d.MajMin.Major == 0 {
+		if d.MajMin.Major == 0 || !x.isFresh(d) {
 			continue
 		}
 		p := dir + "/b" + d.MajMin.String()
