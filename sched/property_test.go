@@ -307,6 +307,7 @@ func TestPropertyRandomPlans(t *testing.T) {
 			WithFailurePolicy(rapid.SampledFrom([]FailurePolicy{StopOnFailure, ContinueIndependent}).Draw(rt, "policy")),
 			WithClock(newFakeClock()),
 			WithRetry(RetryPolicy{MaxAttempts: 3}),
+			WithLookahead(rapid.IntRange(1, 8).Draw(rt, "lookahead")),
 		}
 		rollback := rapid.Bool().Draw(rt, "rollback")
 		opts = append(opts, WithRollback(rollback))

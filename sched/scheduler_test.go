@@ -389,3 +389,21 @@ func TestRunsAreSerialized(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRollbackTimeoutBoundsHungUndo(t *testing.T) {
+	boom := errors.New("boom")
+	p := NewPlan(
+		Operation{ID: "a", Execute: noop, Rollback: func(ctx context.Context) error {
+			<-ctx.Done() // a hung undo
+			return ctx.Err()
+		}},
+		Operation{ID: "b", Dependencies: []string{"a"}, Execute: func(context.Context, Progress) error { return boom }},
+	)
+	rep, err := mustNew(t, WithRollbackTimeout(5*time.Millisecond)).Run(context.Background(), p)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+	if r, _ := rep.Result("a"); r.State != StateRollbackFailed {
+		t.Fatalf("a %+v", r)
+	}
+}
