@@ -3,6 +3,7 @@ package smart
 import (
 	"encoding/binary"
 	"errors"
+	"os"
 	"testing"
 )
 
@@ -175,6 +176,9 @@ func TestUint128(t *testing.T) {
 
 func FuzzParseNVMeHealth(f *testing.F) {
 	f.Add(healthPage())
+	if b, err := os.ReadFile("testdata/qemu_nvme_health.bin"); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := ParseNVMeHealth(b)
 		if err == nil {
@@ -189,6 +193,9 @@ func FuzzParseNVMeHealth(f *testing.F) {
 
 func FuzzParseNVMeIdentify(f *testing.F) {
 	f.Add(identifyPage()[:600])
+	if b, err := os.ReadFile("testdata/qemu_nvme_id_ctrl.bin"); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := make([]byte, 4096)
 		copy(p, b)
