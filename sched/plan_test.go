@@ -176,3 +176,116 @@ func TestDryRunStages(t *testing.T) {
 		t.Fatalf("stages %v, want %v", got, want)
 	}
 }
+
+// FuzzValidate builds a dependency graph from bytes and checks the cycle
+// finder against brute force: every listed cycle is real, none is listed
+// twice, and the count matches an exhaustive search; an acyclic plan dry
+// runs with every operation in exactly one stage.
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte{3, 0, 1, 1, 2, 2, 0})
+	f.Add([]byte{5, 0, 1, 1, 0, 2, 3, 3, 4, 4, 2, 1, 1})
+	f.Add([]byte{6})
+	f.Add([]byte{4, 0, 1, 0, 2, 1, 3, 2, 3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		n := int(data[0])%7 + 1
+		deps := make([][]int, n)
+		for i := 1; i+1 < len(data) && i < 60; i += 2 {
+			a, b := int(data[i])%n, int(data[i+1])%n
+			if !slices.Contains(deps[a], b) {
+				deps[a] = append(deps[a], b)
+			}
+		}
+		p := NewPlan()
+		for i := range n {
+			var ds []string
+			for _, d := range deps[i] {
+				ds = append(ds, fmt.Sprint(d))
+			}
+			p.Add(op(fmt.Sprint(i), ds...))
+		}
+		want := bruteCycles(deps)
+		err := p.Validate()
+		var ve *ValidationError
+		if want == 0 {
+			if err != nil {
+				t.Fatalf("acyclic plan rejected: %v", err)
+			}
+			stages, err := mustNew(t, WithWorkers(3)).DryRun(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			for _, st := range stages {
+				for _, u := range st.Units {
+					for _, id := range u {
+						seen[id]++
+					}
+				}
+			}
+			if len(seen) != n {
+				t.Fatalf("dry run covered %d of %d", len(seen), n)
+			}
+			for id, c := range seen {
+				if c != 1 {
+					t.Fatalf("%s in %d stages", id, c)
+				}
+			}
+			return
+		}
+		if !errors.As(err, &ve) {
+			t.Fatalf("%d cycles but err %v", want, err)
+		}
+		got := min(want, MaxCycles)
+		if len(ve.Cycles) != got || ve.CyclesTruncated != (want > MaxCycles) {
+			t.Fatalf("listed %d cycles (truncated %v), brute force %d", len(ve.Cycles), ve.CyclesTruncated, want)
+		}
+		uniq := map[string]bool{}
+		for _, c := range ve.Cycles {
+			k := strings.Join(c, ",")
+			if uniq[k] {
+				t.Fatalf("cycle %v twice", c)
+			}
+			uniq[k] = true
+			on := map[string]bool{}
+			for i, id := range c {
+				if on[id] {
+					t.Fatalf("cycle %v repeats %s", c, id)
+				}
+				on[id] = true
+				var a, b int
+				fmt.Sscan(id, &a)
+				fmt.Sscan(c[(i+1)%len(c)], &b)
+				if !slices.Contains(deps[a], b) {
+					t.Fatalf("cycle %v: %d does not depend on %d", c, a, b)
+				}
+			}
+		}
+	})
+}
+
+// bruteCycles counts elementary cycles by trying every simple path from
+// each vertex through higher-numbered vertices only.
+func bruteCycles(deps [][]int) int {
+	count := 0
+	var walk func(start, v int, on []bool)
+	walk = func(start, v int, on []bool) {
+		for _, w := range deps[v] {
+			if w == start {
+				count++
+			} else if w > start && !on[w] {
+				on[w] = true
+				walk(start, w, on)
+				on[w] = false
+			}
+		}
+	}
+	for s := range deps {
+		on := make([]bool, len(deps))
+		on[s] = true
+		walk(s, s, on)
+	}
+	return count
+}
