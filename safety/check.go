@@ -340,11 +340,7 @@ func graphFacts(f *Facts, g *blockdev.Graph, dev *blockdev.Device, c *checkConfi
 	}
 	// The caller's devices: they, what they are built on and what is on them.
 	for _, p := range c.protected {
-		var pst unix.Stat_t
-		if err := unix.Stat(p, &pst); err != nil || pst.Mode&unix.S_IFMT != unix.S_IFBLK {
-			continue
-		}
-		pd, ok := g.Device(blockdev.MajMin{Major: unix.Major(pst.Rdev), Minor: unix.Minor(pst.Rdev)})
+		pd, ok := protectedDevice(g, p)
 		if !ok {
 			continue
 		}
@@ -352,6 +348,17 @@ func graphFacts(f *Facts, g *blockdev.Graph, dev *blockdev.Device, c *checkConfi
 			f.Protected = append(f.Protected, "protected by the caller: "+p)
 		}
 	}
+}
+
+// protectedDevice finds a caller-protected device by its node's number,
+// or by name when the path is no device node (a fake tree, a node that
+// vanished).
+func protectedDevice(g *blockdev.Graph, p string) (*blockdev.Device, bool) {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK {
+		return g.Device(blockdev.MajMin{Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev)})
+	}
+	return g.ByPath(p)
 }
 
 // gatherBusy tries the exclusive open the kernel uses to keep two claimers

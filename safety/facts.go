@@ -133,10 +133,10 @@ func evaluateCtx(ctx context.Context, f *Facts, op Op, c *checkConfig) *Report {
 		add(CodeReadOnly, "the kernel marks the device read-only")
 	}
 	if len(f.LVMMember) > 0 {
-		add(CodeLVMMember, "the device is an LVM physical volume", f.LVMMember...)
+		add(CodeLVMMember, "the device or one of its partitions is an LVM physical volume", f.LVMMember...)
 	}
 	if len(f.MDMember) > 0 {
-		add(CodeMDMember, "the device is an md RAID member", f.MDMember...)
+		add(CodeMDMember, "the device or one of its partitions is an md RAID member", f.MDMember...)
 	}
 	if f.Unreadable != "" {
 		add(CodeUnreadable, "the device could not be read, so nothing proves it is empty", f.Unreadable)
