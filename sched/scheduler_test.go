@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -65,154 +64,6 @@ func TestPriorityOrder(t *testing.T) {
 	}
 	if !slices.Equal(dry, want) {
 		t.Fatalf("dry run %v disagrees with run %v", dry, want)
-	}
-}
-
-func TestRetryCountsAndBackoffBounds(t *testing.T) {
-	clk := newFakeClock()
-	var calls atomic.Int32
-	pol := RetryPolicy{MaxAttempts: 5, Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 2, Jitter: 0.5}
-	rnd := []float64{0, 0.999, 0.5, 0.25}
-	var ri int
-	s := mustNew(t, WithClock(clk), WithRetry(pol), WithRand(func() float64 { v := rnd[ri%len(rnd)]; ri++; return v }))
-	rec := &recorder{}
-	s.cfg.subscriber = rec.add
-	p := NewPlan(Operation{ID: "busy", Execute: func(context.Context, Progress) error {
-		calls.Add(1)
-		return fmt.Errorf("open: %w", syscall.EBUSY)
-	}})
-	rep, err := s.Run(context.Background(), p)
-	if !errors.Is(err, syscall.EBUSY) {
-		t.Fatalf("err %v", err)
-	}
-	var oe *OpError
-	if !errors.As(err, &oe) || oe.Attempts != 5 {
-		t.Fatalf("OpError %+v", oe)
-	}
-	if calls.Load() != 5 || rep.Results[0].Attempts != 5 || rep.Results[0].State != StateFailed {
-		t.Fatalf("calls %d result %+v", calls.Load(), rep.Results[0])
-	}
-	// Nominal waits 10, 20, 40, 50(capped); jitter removes up to half.
-	nominal := []time.Duration{10, 20, 40, 50}
-	sleeps := clk.Sleeps()
-	if len(sleeps) != 4 {
-		t.Fatalf("sleeps %v", sleeps)
-	}
-	for i, d := range sleeps {
-		hi := nominal[i] * time.Millisecond
-		if d > hi || d < hi/2 {
-			t.Errorf("wait %d = %v outside [%v, %v]", i, d, hi/2, hi)
-		}
-		if want := pol.Backoff(i+1, rnd[i]); d != want {
-			t.Errorf("wait %d = %v, Backoff says %v", i, d, want)
-		}
-	}
-	if got := len(rec.ofType(EventRetried)); got != 4 {
-		t.Errorf("%d retried events", got)
-	}
-}
-
-func TestRetryStopsOnNonRetryable(t *testing.T) {
-	clk := newFakeClock()
-	var calls atomic.Int32
-	boom := errors.New("boom")
-	p := NewPlan(Operation{ID: "x", Execute: func(context.Context, Progress) error {
-		if calls.Add(1) == 1 {
-			return syscall.EAGAIN
-		}
-		return boom
-	}})
-	_, err := mustNew(t, WithClock(clk)).Run(context.Background(), p)
-	if !errors.Is(err, boom) || calls.Load() != 2 || len(clk.Sleeps()) != 1 {
-		t.Fatalf("err %v calls %d sleeps %v", err, calls.Load(), clk.Sleeps())
-	}
-}
-
-func TestRetryCustomClassifier(t *testing.T) {
-	clk := newFakeClock()
-	errFlaky := errors.New("flaky")
-	var calls atomic.Int32
-	p := NewPlan(Operation{ID: "x",
-		Retry: &RetryPolicy{MaxAttempts: 3, Retryable: RetryOn(errFlaky)},
-		Execute: func(context.Context, Progress) error {
-			if calls.Add(1) < 3 {
-				return errFlaky
-			}
-			return nil
-		}})
-	rep, err := mustNew(t, WithClock(clk)).Run(context.Background(), p)
-	if err != nil || rep.Results[0].Attempts != 3 {
-		t.Fatalf("err %v %+v", err, rep.Results[0])
-	}
-}
-
-func TestFailureSkipsDependentsAndRollsBackInReverse(t *testing.T) {
-	var rb order
-	boom := errors.New("boom")
-	mk := func(id string, deps ...string) Operation {
-		return Operation{ID: id, Dependencies: deps, Execute: noop, Rollback: func(context.Context) error {
-			rb.exec(id)(nil, nil)
-			return nil
-		}}
-	}
-	fail := Operation{ID: "fail", Dependencies: []string{"b"}, Execute: func(context.Context, Progress) error { return boom }}
-	p := NewPlan(mk("a"), mk("b", "a"), fail, mk("after", "fail"), mk("after2", "after"))
-	rec := &recorder{}
-	rep, err := mustNew(t, WithWorkers(2), WithSubscriber(rec.add)).Run(context.Background(), p)
-	if !errors.Is(err, boom) {
-		t.Fatalf("err %v", err)
-	}
-	if got := rb.get(); !slices.Equal(got, []string{"b", "a"}) {
-		t.Fatalf("rollback order %v", got)
-	}
-	want := map[string]State{"a": StateRolledBack, "b": StateRolledBack, "fail": StateFailed, "after": StateSkipped, "after2": StateSkipped}
-	for id, st := range want {
-		r, _ := rep.Result(id)
-		if r.State != st {
-			t.Errorf("%s: %v, want %v (%+v)", id, r.State, st, r)
-		}
-	}
-	r, _ := rep.Result("after2")
-	if !errors.Is(r.Err, ErrSkipped) || r.Reason == "" || r.Attempts != 0 {
-		t.Errorf("after2 %+v", r)
-	}
-	if got := rec.ids(EventSkipped); len(got) != 2 {
-		t.Errorf("skipped events %v", got)
-	}
-	if got := rec.ids(EventRolledBack); !slices.Equal(got, []string{"b", "a"}) {
-		t.Errorf("rolled back events %v", got)
-	}
-}
-
-func TestRollbackErrorKeepsCause(t *testing.T) {
-	boom := errors.New("execute failed")
-	undo := errors.New("undo failed")
-	var aRolled atomic.Bool
-	p := NewPlan(
-		Operation{ID: "a", Execute: noop, Rollback: func(context.Context) error { aRolled.Store(true); return nil }},
-		Operation{ID: "b", Dependencies: []string{"a"}, Execute: noop, Rollback: func(context.Context) error { return undo }},
-		Operation{ID: "indep", Execute: noop, Rollback: func(context.Context) error { return nil }, Priority: 10},
-		Operation{ID: "c", Dependencies: []string{"b"}, Execute: func(context.Context, Progress) error { return boom }},
-	)
-	rep, err := mustNew(t, WithWorkers(1)).Run(context.Background(), p)
-	if !errors.Is(err, boom) || !errors.Is(err, undo) || !errors.Is(err, ErrRollback) {
-		t.Fatalf("err %v", err)
-	}
-	b, _ := rep.Result("b")
-	var rbe *RollbackError
-	if b.State != StateRollbackFailed || !errors.As(b.RollbackErr, &rbe) {
-		t.Fatalf("b %+v", b)
-	}
-	if !errors.Is(rbe, undo) || !errors.Is(rbe, boom) {
-		t.Fatalf("rollback error lost one side: %v", rbe)
-	}
-	// a is under b, whose undo failed: it must be kept, not undone.
-	a, _ := rep.Result("a")
-	if aRolled.Load() || a.State != StateSucceeded || a.Reason == "" {
-		t.Fatalf("a %+v rolled=%v", a, aRolled.Load())
-	}
-	if in, _ := rep.Result("indep"); in.State != StateRolledBack {
-		t.Fatalf("indep %+v", in)
 	}
 }
 
@@ -387,23 +238,5 @@ func TestRunsAreSerialized(t *testing.T) {
 	}
 	if _, err := s.Run(context.Background(), NewPlan(op("x"))); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestRollbackTimeoutBoundsHungUndo(t *testing.T) {
-	boom := errors.New("boom")
-	p := NewPlan(
-		Operation{ID: "a", Execute: noop, Rollback: func(ctx context.Context) error {
-			<-ctx.Done() // a hung undo
-			return ctx.Err()
-		}},
-		Operation{ID: "b", Dependencies: []string{"a"}, Execute: func(context.Context, Progress) error { return boom }},
-	)
-	rep, err := mustNew(t, WithRollbackTimeout(5*time.Millisecond)).Run(context.Background(), p)
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, boom) {
-		t.Fatalf("err %v", err)
-	}
-	if r, _ := rep.Result("a"); r.State != StateRollbackFailed {
-		t.Fatalf("a %+v", r)
 	}
 }

@@ -1,0 +1,89 @@
+package sched
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRetryCountsAndBackoffBounds(t *testing.T) {
+	clk := newFakeClock()
+	var calls atomic.Int32
+	pol := RetryPolicy{MaxAttempts: 5, Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 2, Jitter: 0.5}
+	rnd := []float64{0, 0.999, 0.5, 0.25}
+	var ri int
+	s := mustNew(t, WithClock(clk), WithRetry(pol), WithRand(func() float64 { v := rnd[ri%len(rnd)]; ri++; return v }))
+	rec := &recorder{}
+	s.cfg.subscriber = rec.add
+	p := NewPlan(Operation{ID: "busy", Execute: func(context.Context, Progress) error {
+		calls.Add(1)
+		return fmt.Errorf("open: %w", syscall.EBUSY)
+	}})
+	rep, err := s.Run(context.Background(), p)
+	if !errors.Is(err, syscall.EBUSY) {
+		t.Fatalf("err %v", err)
+	}
+	var oe *OpError
+	if !errors.As(err, &oe) || oe.Attempts != 5 {
+		t.Fatalf("OpError %+v", oe)
+	}
+	if calls.Load() != 5 || rep.Results[0].Attempts != 5 || rep.Results[0].State != StateFailed {
+		t.Fatalf("calls %d result %+v", calls.Load(), rep.Results[0])
+	}
+	// Nominal waits 10, 20, 40, 50(capped); jitter removes up to half.
+	nominal := []time.Duration{10, 20, 40, 50}
+	sleeps := clk.Sleeps()
+	if len(sleeps) != 4 {
+		t.Fatalf("sleeps %v", sleeps)
+	}
+	for i, d := range sleeps {
+		hi := nominal[i] * time.Millisecond
+		if d > hi || d < hi/2 {
+			t.Errorf("wait %d = %v outside [%v, %v]", i, d, hi/2, hi)
+		}
+		if want := pol.Backoff(i+1, rnd[i]); d != want {
+			t.Errorf("wait %d = %v, Backoff says %v", i, d, want)
+		}
+	}
+	if got := len(rec.ofType(EventRetried)); got != 4 {
+		t.Errorf("%d retried events", got)
+	}
+}
+
+func TestRetryStopsOnNonRetryable(t *testing.T) {
+	clk := newFakeClock()
+	var calls atomic.Int32
+	boom := errors.New("boom")
+	p := NewPlan(Operation{ID: "x", Execute: func(context.Context, Progress) error {
+		if calls.Add(1) == 1 {
+			return syscall.EAGAIN
+		}
+		return boom
+	}})
+	_, err := mustNew(t, WithClock(clk)).Run(context.Background(), p)
+	if !errors.Is(err, boom) || calls.Load() != 2 || len(clk.Sleeps()) != 1 {
+		t.Fatalf("err %v calls %d sleeps %v", err, calls.Load(), clk.Sleeps())
+	}
+}
+
+func TestRetryCustomClassifier(t *testing.T) {
+	clk := newFakeClock()
+	errFlaky := errors.New("flaky")
+	var calls atomic.Int32
+	p := NewPlan(Operation{ID: "x",
+		Retry: &RetryPolicy{MaxAttempts: 3, Retryable: RetryOn(errFlaky)},
+		Execute: func(context.Context, Progress) error {
+			if calls.Add(1) < 3 {
+				return errFlaky
+			}
+			return nil
+		}})
+	rep, err := mustNew(t, WithClock(clk)).Run(context.Background(), p)
+	if err != nil || rep.Results[0].Attempts != 3 {
+		t.Fatalf("err %v %+v", err, rep.Results[0])
+	}
+}
