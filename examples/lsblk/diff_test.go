@@ -46,6 +46,9 @@ type knownDifference func(key string, dev map[string]any, theirs, our any) strin
 
 // fakeTreeDifferences are lsblk's limits when it reads a --sysroot tree or
 // runs without udev; in each case our value is the one the tree says.
+// (FSSIZE, FSUSED and FSAVAIL are not compared on fake trees at all: lsblk
+// statfs's the tree's mountpoints on the live system, so a fake "/" gets the
+// host's root filesystem; we report no usage for a fake tree.)
 func fakeTreeDifferences(key string, dev map[string]any, theirs, our any) string {
 	switch {
 	case key == "wwn" && theirs == nil && our != nil:

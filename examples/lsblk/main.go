@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
 )
@@ -29,6 +30,7 @@ func main() {
 
 type options struct {
 	json, bytes, all, noHeadings, noDeps bool
+	ascii                                bool // tree drawn with |- and `- (not a UTF-8 locale)
 	probe                                *bool
 	sysroot                              string
 	columns                              []column
@@ -150,6 +152,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lsblk: %v\n", err)
 		return 1
 	}
+	o.ascii = !utf8Locale()
 	opts := []blockdev.Option{blockdev.WithRoot(o.sysroot), blockdev.WithAttributes(attrGroups(o.columns))}
 	if o.probe != nil {
 		opts = append(opts, blockdev.WithProbe(*o.probe))
@@ -329,6 +332,19 @@ func (o *options) jsonRow(b *strings.Builder, g *blockdev.Graph, r row, depth in
 	return nil
 }
 
+// minWidth is lsblk's absolute width hint of a column in text output
+// (libsmartcols gives a column at least this width); 0 means none.
+var minWidth = map[string]int{
+	"MAJ:MIN": 6, "FSAVAIL": 5, "FSSIZE": 5, "FSUSED": 5, "FSUSE%": 3, "UUID": 36, "PTUUID": 36,
+	"PARTTYPE": 36, "PARTUUID": 36, "RA": 3, "RO": 1, "RM": 1, "HOTPLUG": 1, "ROTA": 1, "SIZE": 5,
+	"ALIGNMENT": 6, "MIN-IO": 6, "OPT-IO": 6, "PHY-SEC": 7, "LOG-SEC": 7, "RQ-SIZE": 5, "TYPE": 4,
+	"DISC-ALN": 6, "DISC-GRAN": 6, "DISC-MAX": 6, "DISC-ZERO": 1, "WWN": 18, "HCTL": 10, "TRAN": 6,
+	"REV": 4, "DAX": 1, "START": 0, "PARTN": 0, "DISK-SEQ": 0,
+}
+
+// writeText prints lsblk's table: a tree in the NAME column, numbers right
+// aligned, every column but the last padded to its width, and a device
+// with several mountpoints on several lines.
 func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 	var lines [][]string
 	if !o.noHeadings {
@@ -341,61 +357,132 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 	var walk func(r row, prefix string, last, top bool)
 	walk = func(r row, prefix string, last, top bool) {
 		cells := make([]string, len(o.columns))
+		extra := [][]string{}
 		for i, c := range o.columns {
 			cells[i] = textValue(c, r, o)
+			if c.name == "MAJ:MIN" {
+				cells[i] = fmt.Sprintf("%3d:%-3d", r.d.MajMin.Major, r.d.MajMin.Minor)
+			}
 			if c.name == "NAME" || (c.name == "KNAME" && !hasColumn(o.columns, "NAME")) {
 				branch := ""
 				if !top {
-					branch = "├─"
+					branch = pick(o.ascii, "|-", "├─")
 					if last {
-						branch = "└─"
+						branch = pick(o.ascii, "`-", "└─")
 					}
 				}
 				cells[i] = prefix + branch + cells[i]
 			}
+			if more := strings.Split(cells[i], "\n"); len(more) > 1 {
+				cells[i] = more[0]
+				for j, m := range more[1:] {
+					if j >= len(extra) {
+						extra = append(extra, make([]string, len(o.columns)))
+					}
+					extra[j][i] = m
+				}
+			}
 		}
 		lines = append(lines, cells)
+		lines = append(lines, extra...)
+		if !hasColumn(o.columns, "NAME") {
+			return // list mode: the caller visits every row
+		}
 		kids := o.children(g, r)
 		next := prefix
 		if !top {
 			if last {
 				next += "  "
 			} else {
-				next += "│ "
+				next += pick(o.ascii, "| ", "│ ")
 			}
 		}
 		for i, k := range kids {
 			walk(k, next, i == len(kids)-1, false)
 		}
 	}
-	for _, r := range roots {
-		walk(r, "", false, true)
+	if hasColumn(o.columns, "NAME") {
+		for _, r := range roots {
+			walk(r, "", false, true)
+		}
+	} else {
+		// Without NAME lsblk prints a list: one line per place in the tree,
+		// ordered by device number, then by parent name.
+		var flat []row
+		var collect func(r row)
+		collect = func(r row) {
+			flat = append(flat, r)
+			for _, k := range o.children(g, r) {
+				collect(k)
+			}
+		}
+		for _, r := range roots {
+			collect(r)
+		}
+		slices.SortStableFunc(flat, func(a, b row) int {
+			return cmp.Or(cmp.Compare(a.d.MajMin.Major, b.d.MajMin.Major), cmp.Compare(a.d.MajMin.Minor, b.d.MajMin.Minor),
+				cmp.Compare(pkname(a), pkname(b)))
+		})
+		for _, r := range flat {
+			walk(r, "", false, true)
+		}
 	}
 	widths := make([]int, len(o.columns))
+	for i, c := range o.columns {
+		widths[i] = minWidth[c.name]
+	}
 	for _, l := range lines {
 		for i, s := range l {
-			widths[i] = max(widths[i], len([]rune(s)))
+			widths[i] = max(widths[i], utf8.RuneCountInString(s))
 		}
 	}
 	var b strings.Builder
 	for _, l := range lines {
 		for i, s := range l {
-			pad := strings.Repeat(" ", widths[i]-len([]rune(s)))
-			if i == len(l)-1 && !o.columns[i].right {
-				b.WriteString(s)
-				break
+			if i > 0 {
+				b.WriteByte(' ')
 			}
-			if o.columns[i].right {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(s))
+			switch {
+			case o.columns[i].right:
 				b.WriteString(pad + s)
-			} else {
+			case i == len(l)-1:
+				b.WriteString(s)
+			default:
 				b.WriteString(s + pad)
 			}
-			b.WriteString(" ")
 		}
-		b.WriteString(strings.TrimRight("", " ") + "\n")
+		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// utf8Locale reports whether the locale's character set is UTF-8, from the
+// variables the C library consults, in its order; lsblk draws its tree in
+// ASCII otherwise.
+func utf8Locale() bool {
+	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			l = strings.ToLower(l)
+			return strings.Contains(l, "utf-8") || strings.Contains(l, "utf8")
+		}
+	}
+	return false
+}
+
+func pkname(r row) string {
+	if r.parent == nil {
+		return ""
+	}
+	return r.parent.KName
+}
+
+func pick(ascii bool, a, u string) string {
+	if ascii {
+		return a
+	}
+	return u
 }
 
 func hasColumn(cols []column, name string) bool {
