@@ -176,7 +176,7 @@ func TestUint128(t *testing.T) {
 
 func FuzzParseNVMeHealth(f *testing.F) {
 	f.Add(healthPage())
-	if b, err := os.ReadFile("testdata/qemu_nvme_health.bin"); err == nil {
+	if b, err := os.ReadFile("testdata/qemu_nvme_health.raw"); err == nil {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -193,7 +193,7 @@ func FuzzParseNVMeHealth(f *testing.F) {
 
 func FuzzParseNVMeIdentify(f *testing.F) {
 	f.Add(identifyPage()[:600])
-	if b, err := os.ReadFile("testdata/qemu_nvme_id_ctrl.bin"); err == nil {
+	if b, err := os.ReadFile("testdata/qemu_nvme_id_ctrl.raw"); err == nil {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

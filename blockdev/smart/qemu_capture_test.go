@@ -52,15 +52,15 @@ func TestQEMUNVMeCaptureAgainstSmartctl(t *testing.T) {
 		}
 		return b
 	}
-	id, err := ParseNVMeIdentify(read("qemu_nvme_id_ctrl.bin"))
+	id, err := ParseNVMeIdentify(read("qemu_nvme_id_ctrl.raw"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := ParseNVMeNamespace(1, read("qemu_nvme_id_ns.bin"))
+	ns, err := ParseNVMeNamespace(1, read("qemu_nvme_id_ns.raw"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := ParseNVMeHealth(read("qemu_nvme_health.bin"))
+	h, err := ParseNVMeHealth(read("qemu_nvme_health.raw"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestQEMUNVMeCaptureAgainstSmartctl(t *testing.T) {
 		t.Fatalf("only %d shared keys", shared)
 	}
 	t.Logf("%d shared keys equal", shared)
-	if r, err := ParseReplay(read("qemu_nvme_health.bin")); err != nil || r.NVMe == nil || r.NVMe.Health.TemperatureC() != 50 {
+	if r, err := ParseReplay(read("qemu_nvme_health.raw")); err != nil || r.NVMe == nil || r.NVMe.Health.TemperatureC() != 50 {
 		t.Fatalf("replay of the raw health page: %v", err)
 	}
 }
