@@ -160,6 +160,20 @@ func TestCheckLoopLVMPhysicalVolume(t *testing.T) {
 	wantCodes(t, r, CodeLVMMember)
 }
 
+// A PV on a partition makes its disk an LVM member too: the partitions are
+// probed as well as the disk.
+func TestCheckLoopLVMOnPartition(t *testing.T) {
+	testenv.RequireTool(t, "pvcreate")
+	dev := testenv.Loop(t, loopSize)
+	p1, _ := partitioned(t, dev)
+	testenv.Run(t, "pvcreate", "-q", "--config", "devices/use_devicesfile=0", p1)
+	r := check(t, dev, OpWipe)
+	wantCodes(t, r, CodeLVMMember)
+	if !strings.Contains(evidence(r, CodeLVMMember), "partition "+p1) {
+		t.Fatalf("evidence %q", evidence(r, CodeLVMMember))
+	}
+}
+
 func TestCheckLoopHeldExclusive(t *testing.T) {
 	dev := testenv.Loop(t, loopSize)
 	exe, err := os.Executable()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,7 +66,7 @@ func identityAt(ctx context.Context, root sysfs.Root, path string) (Identity, er
 
 // readPTUUID reads the partition-table UUID as blkid prints it: the GPT disk
 // GUID (header at 512 or 4096), else the MBR disk signature as 8 hex digits.
-func readPTUUID(f *os.File) string {
+func readPTUUID(f io.ReaderAt) string {
 	buf := make([]byte, 8192)
 	n, _ := f.ReadAt(buf, 0)
 	buf = buf[:n]

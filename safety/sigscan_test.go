@@ -82,3 +82,19 @@ func FuzzScanBackups(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadPTUUID(f *testing.F) {
+	b := make([]byte, 8192)
+	b[510], b[511] = 0x55, 0xAA
+	f.Add(b)
+	g := append([]byte(nil), b...)
+	copy(g[512:], "EFI PART")
+	f.Add(g)
+	f.Add([]byte("EFI PART"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		u := readPTUUID(bytes.NewReader(data))
+		if u != "" && len(u) != 8 && len(u) != 36 {
+			t.Fatalf("PTUUID %q", u)
+		}
+	})
+}
