@@ -61,7 +61,7 @@ func (k Key) Child(kind, name string) Key {
 func (k Key) Partition(n int) Key { return k.Child(KindPartition, strconv.Itoa(n)) }
 
 // Filesystem is the key of the filesystem on k (a disk, partition or LV).
-func (k Key) Filesystem() Key { return Key{path: k.path + "/" + KindFilesystem} }
+func (k Key) Filesystem() Key { return k.Child(KindFilesystem, "") }
 
 // Mount is the key of the mountpoint at path of the filesystem k.
 func (k Key) Mount(path string) Key { return k.Child(KindMount, path) }
