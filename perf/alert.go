@@ -259,6 +259,18 @@ func (a *Alerter) Baseline(device string, m Metric) (mean, stddev float64, ready
 // Devices in changes that restarted or vanished lose their baselines and
 // states; a firing alert on such a device resolves with a Reason.
 func (a *Alerter) Observe(at time.Time, rates []Rates, changes []DeviceChange, out []AlertEvent) []AlertEvent {
+	out = a.forget(at, changes, out)
+	for i := range rates {
+		out = a.observe(at, &rates[i], out)
+	}
+	return out
+}
+
+// forget drops the state of devices that restarted or vanished.
+func (a *Alerter) forget(at time.Time, changes []DeviceChange, out []AlertEvent) []AlertEvent {
+	if len(a.state) == 0 && len(a.baselines) == 0 {
+		return out
+	}
 	for _, c := range changes {
 		if c.Change == Appeared {
 			continue
@@ -280,24 +292,29 @@ func (a *Alerter) Observe(at time.Time, rates []Rates, changes []DeviceChange, o
 			}
 		}
 	}
-	for i := range rates {
-		rt := &rates[i]
-		for ri := range a.rules {
-			r := &a.rules[ri]
-			if r.Device != "" && r.Device != rt.Name {
-				continue
-			}
-			out = a.evaluate(ri, r, rt, at, out)
+	return out
+}
+
+// observe evaluates every rule on one device's interval.
+func (a *Alerter) observe(at time.Time, rt *Rates, out []AlertEvent) []AlertEvent {
+	if len(a.rules) == 0 {
+		return out
+	}
+	for ri := range a.rules {
+		r := &a.rules[ri]
+		if r.Device != "" && r.Device != rt.Name {
+			continue
 		}
-		// Learn after evaluating, so an interval is judged against the
-		// normal that came before it; a deviating interval is not learned
-		// while its alert is pending or firing.
-		for _, m := range a.deviationMetrics(rt.Name) {
-			if a.deviating(m, rt.Name) {
-				continue
-			}
-			a.baseline(m, rt.Name).Add(m.Value(rt))
+		out = a.evaluate(ri, r, rt, at, out)
+	}
+	// Learn after evaluating, so an interval is judged against the normal
+	// that came before it; a deviating interval is not learned while its
+	// alert is pending or firing.
+	for _, m := range a.deviationMetrics(rt.Name) {
+		if a.deviating(m, rt.Name) {
+			continue
 		}
+		a.baseline(m, rt.Name).Add(m.Value(rt))
 	}
 	return out
 }

@@ -41,48 +41,6 @@ func (d *DiskStat) HasDiscard() bool { return d.Fields >= FieldsDiscard }
 // HasFlush reports whether the flush counters are present.
 func (d *DiskStat) HasFlush() bool { return d.Fields >= FieldsFlush }
 
-// counters returns pointers to the counters in kernel order, so one loop
-// fills any line length without reflection or allocation.
-func (d *DiskStat) counter(i int) *uint64 {
-	switch i {
-	case 0:
-		return &d.ReadIOs
-	case 1:
-		return &d.ReadMerges
-	case 2:
-		return &d.ReadSectors
-	case 3:
-		return &d.ReadTicks
-	case 4:
-		return &d.WriteIOs
-	case 5:
-		return &d.WriteMerges
-	case 6:
-		return &d.WriteSectors
-	case 7:
-		return &d.WriteTicks
-	case 8:
-		return &d.InFlight
-	case 9:
-		return &d.IOTicks
-	case 10:
-		return &d.TimeInQueue
-	case 11:
-		return &d.DiscardIOs
-	case 12:
-		return &d.DiscardMerges
-	case 13:
-		return &d.DiscardSectors
-	case 14:
-		return &d.DiscardTicks
-	case 15:
-		return &d.FlushIOs
-	case 16:
-		return &d.FlushTicks
-	}
-	return nil
-}
-
 const maxCounters = 17
 
 // ParseDiskstats parses the content of /proc/diskstats into dst[:0] and
@@ -203,44 +161,75 @@ func parseLine(l []byte, d *DiskStat, line int) error {
 	return setFields(d, n+3, line)
 }
 
+// scanUint skips blanks from l[i:] and parses one unsigned decimal in the
+// same pass. It returns the value, the index after it and whether a field
+// was there at all; ok is false for a field that is not an unsigned
+// decimal or overflows 64 bits.
+func scanUint(l []byte, i int) (v uint64, next int, present, ok bool) {
+	for i < len(l) && isSpace(l[i]) {
+		i++
+	}
+	if i == len(l) {
+		return 0, i, false, true
+	}
+	start := i
+	for i < len(l) {
+		c := l[i] - '0'
+		if c > 9 {
+			break
+		}
+		if i-start >= 19 { // the 20th digit may overflow: check exactly
+			if v > (1<<64-1-uint64(c))/10 {
+				return 0, i, true, false
+			}
+		}
+		v = v*10 + uint64(c)
+		i++
+	}
+	if i == start || (i < len(l) && !isSpace(l[i])) {
+		return 0, i, true, false
+	}
+	return v, i, true, true
+}
+
 // parseCounters fills d's counters in kernel order and returns how many it
 // found (at most maxCounters; extra fields are ignored).
 func parseCounters(l []byte, d *DiskStat, line int) (int, error) {
-	var vals [maxCounters]uint64
-	n := 0
+	var v [maxCounters]uint64
+	n, i := 0, 0
 	for {
-		var f []byte
-		f, l = nextField(l)
-		if len(f) == 0 {
+		x, next, present, ok := scanUint(l, i)
+		if !present {
 			break
 		}
-		if n == maxCounters {
-			continue // fields of a future kernel
-		}
-		v, ok := parseUint(f)
 		if !ok {
+			if n == maxCounters {
+				break // a future kernel's field need not be a number we know
+			}
 			return 0, &ParseError{Line: line, Reason: "counter is not an unsigned decimal"}
 		}
-		vals[n] = v
-		n++
+		i = next
+		if n < maxCounters {
+			v[n] = x
+			n++
+		}
 	}
 	switch n {
 	case 4:
 		// Legacy partition line: reads, read sectors, writes, write sectors.
 		*d = DiskStat{Major: d.Major, Minor: d.Minor, Name: d.Name,
-			ReadIOs: vals[0], ReadSectors: vals[1], WriteIOs: vals[2], WriteSectors: vals[3]}
+			ReadIOs: v[0], ReadSectors: v[1], WriteIOs: v[2], WriteSectors: v[3]}
 		return n, nil
 	case 11, 15, 17:
 	default:
 		return 0, &ParseError{Line: line, Reason: "unexpected number of fields"}
 	}
-	for i := 0; i < maxCounters; i++ {
-		if i < n {
-			*d.counter(i) = vals[i]
-		} else {
-			*d.counter(i) = 0
-		}
-	}
+	// Fields beyond n are zero in v, which is what an absent field must be.
+	d.ReadIOs, d.ReadMerges, d.ReadSectors, d.ReadTicks = v[0], v[1], v[2], v[3]
+	d.WriteIOs, d.WriteMerges, d.WriteSectors, d.WriteTicks = v[4], v[5], v[6], v[7]
+	d.InFlight, d.IOTicks, d.TimeInQueue = v[8], v[9], v[10]
+	d.DiscardIOs, d.DiscardMerges, d.DiscardSectors, d.DiscardTicks = v[11], v[12], v[13], v[14]
+	d.FlushIOs, d.FlushTicks = v[15], v[16]
 	return n, nil
 }
 

@@ -411,31 +411,30 @@ func (m *Monitor) loop(ctx context.Context) {
 }
 
 func (m *Monitor) publish(snap *Snapshot, alerts chan<- AlertEvent) {
-	rates := make([]Rates, 0, len(snap.Disks))
-	for i := range snap.Disks {
-		if snap.Disks[i].HasRates {
-			rates = append(rates, snap.Disks[i].Rates)
-		}
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	snap.Alerts = m.alerter.Observe(snap.Time, rates, snap.Changes, nil)
+	snap.Alerts = m.alerter.forget(snap.Time, snap.Changes, nil)
 	for _, ch := range snap.Changes {
 		if ch.Change != Appeared {
 			delete(m.windows, ch.Name)
 		}
 	}
-	for i := range rates {
-		ws := m.windows[rates[i].Name]
+	for i := range snap.Disks {
+		if !snap.Disks[i].HasRates {
+			continue
+		}
+		r := &snap.Disks[i].Rates
+		snap.Alerts = m.alerter.observe(snap.Time, r, snap.Alerts)
+		ws := m.windows[r.Name]
 		if ws == nil {
 			ws = new([7]*Window)
 			for j := range ws {
 				ws[j], _ = NewWindow(m.window)
 			}
-			m.windows[rates[i].Name] = ws
+			m.windows[r.Name] = ws
 		}
 		for j, mt := range Metrics {
-			ws[j].Add(mt.Value(&rates[i]))
+			ws[j].Add(mt.Value(r))
 		}
 	}
 	for _, e := range snap.Alerts {
