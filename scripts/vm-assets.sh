@@ -72,13 +72,25 @@ fi
 
 # apt-get download writes into the current directory; _apt cannot write into a
 # root-only temp dir, so the sandbox warning is expected and harmless.
-(cd "$work" && apt-get download -q "$kpkg" >&2)
+# A security update can retire the version stale lists point at: refresh
+# the lists and resolve again before giving up.
+if ! (cd "$work" && apt-get download -q "$kpkg" >&2); then
+  apt-get update -q >&2
+  kpkg="$(pkg_of_meta)"
+  (cd "$work" && apt-get download -q "$kpkg" >&2)
+fi
 deb=("$work"/linux-image-*.deb)
 mkdir "$work/root"
 dpkg -x "${deb[0]}" "$work/root"
 rm -f "${deb[@]}"
 
-kver="$(ls "$work/root/lib/modules" | head -n1)"
+# Newer Debian kernels install modules under /usr/lib; depmod -b and modprobe
+# -d look under lib/modules, so point that at wherever they are.
+if [ ! -d "$work/root/lib/modules" ] && [ -d "$work/root/usr/lib/modules" ]; then
+  mkdir -p "$work/root/lib"
+  ln -s ../usr/lib/modules "$work/root/lib/modules"
+fi
+kver="$(ls "$work/root/lib/modules" 2>/dev/null | head -n1)"
 [ -n "$kver" ] || { echo "vm-assets: no modules in $kpkg" >&2; exit 1; }
 src="$work/root/lib/modules/$kver"
 
