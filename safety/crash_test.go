@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
 const crashChildEnv = "EOS_SAFETY_CRASH_CHILD" // "stateDir|targetPath"
@@ -69,6 +71,36 @@ func crashChild() int {
 // journaled mutation; after recovery the target is exactly old or exactly
 // new, and the journal's outcome says which.
 func TestCrashAtEveryStep(t *testing.T) {
+	t.Run("file", func(t *testing.T) {
+		crashAtEveryStep(t, func() (string, []byte) {
+			path, _, old := target(t, 32768)
+			return path, old
+		})
+	})
+	// The same on a real block device: before-images and restores go
+	// through the device node, identity is maj:min plus diskseq, and
+	// recovery flocks the disk.
+	t.Run("loop", func(t *testing.T) {
+		img, _, old := target(t, 1<<20)
+		dev := testenv.LoopFile(t, img)
+		crashAtEveryStep(t, func() (string, []byte) {
+			f, err := os.OpenFile(dev, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt(old, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			return dev, old
+		})
+	})
+}
+
+func crashAtEveryStep(t *testing.T, fresh func() (string, []byte)) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +109,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 	for kill := 0; kill <= points; kill++ {
 		for _, fwd := range []bool{false, true} {
 			dir := t.TempDir()
-			path, _, old := target(t, 32768)
+			path, old := fresh()
 			cmd := exec.Command(exe, "-test.run=^$")
 			cmd.Env = append(os.Environ(), crashChildEnv+"="+dir+"|"+path)
 			var stderr bytes.Buffer
