@@ -45,3 +45,40 @@ func FuzzParseDiskstats(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseDeviceStat(f *testing.F) {
+	f.Add([]byte("   32794     5677  1515306    11671    11463    11318  2134096     7514        0     8812    19885     4475       49   276536      533     1921      166\n"))
+	f.Add([]byte("1 2 3 4\n"))
+	f.Add([]byte("1 2 3 4 5 6 7 8 9 10 11"))
+	f.Add([]byte("\t\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := DiskStat{Name: "x"}
+		if err := ParseDeviceStat(data, &d); err != nil {
+			return
+		}
+		if d.Name != "x" {
+			t.Fatalf("identity changed: %+v", d)
+		}
+		switch d.Fields {
+		case FieldsLegacyPartition, FieldsBasic, FieldsDiscard, FieldsFlush:
+		default:
+			t.Fatalf("Fields %d", d.Fields)
+		}
+	})
+}
+
+func FuzzParseMountinfo(f *testing.F) {
+	f.Add(`36 35 254:1 / /mnt/my\040disk rw,noatime master:1 - ext4 /dev/vda1 rw,errors=remount-ro`)
+	f.Add(`22 1 0:21 / /proc rw - proc proc rw`)
+	f.Add(`1 2 3:4 / / rw - - -`)
+	f.Add(`1 2 3:4 / /\0 rw - x y z`)
+	f.Fuzz(func(t *testing.T, line string) {
+		u, ok := parseMountinfo(line)
+		if !ok {
+			return
+		}
+		if u.FSType == "" || u.MountPoint == "" {
+			t.Fatalf("accepted an empty field: %+v", u)
+		}
+	})
+}

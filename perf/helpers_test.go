@@ -2,7 +2,12 @@ package perf
 
 import (
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"strings"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
 // genDiskstats builds an n-device /proc/diskstats page in the 20-field
@@ -27,4 +32,15 @@ func devSuffix(i int) string {
 			return s
 		}
 	}
+}
+
+func runStdin(stdin io.Reader, name string, args ...string) ([]byte, error) {
+	p, err := testenv.LookTool(name)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(p, args...)
+	cmd.Stdin = stdin
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	return cmd.CombinedOutput()
 }
