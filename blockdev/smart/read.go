@@ -34,6 +34,10 @@ func Read(ctx context.Context, devicePath string, opts ...Option) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
+	return cfg.read(ctx, devicePath)
+}
+
+func (cfg *config) read(ctx context.Context, devicePath string) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
