@@ -37,4 +37,56 @@
 // Differences from sysstat: sysstat measures the interval with /proc/uptime
 // (10 ms resolution), we with the monotonic clock (nanoseconds); on a
 // one-second interval the two can differ by up to about 1%.
+//
+// # Windows and percentiles
+//
+// A Window holds the last N interval values of one metric of one device and
+// gives their mean, min, max and p50/p95/p99. diskstats only gives totals
+// per interval, so every value is an interval average (the mean await of the
+// requests completed in that interval, the IOPS over that interval). A p99
+// here is the 99th percentile of interval averages by nearest rank, the
+// smallest value that at least 99% of the last N intervals are at or below.
+// It is not a per-request latency percentile; a few slow requests in a busy
+// interval are averaged away. The Monitor keeps a window per device for
+// every Metric (Monitor.Window).
+//
+// # Baselines and alerts
+//
+// A Baseline learns a metric's normal mean and variance: exact (Welford)
+// over a warm-up of N intervals, then exponentially weighted with factor
+// alpha so it follows slow drift. Alert rules (Rule) fire on a threshold
+// (Threshold) or on a deviation from the device's baseline (Deviation:
+// value > mean + K sigma, and at least MinDelta above the mean), after For
+// consecutive intervals, never before the baseline's warm-up is over, and
+// once per episode (de-duplication). They resolve after ClearFor
+// consecutive intervals at or below a lower clear level (hysteresis), or
+// when the device vanishes or restarts (with a Reason). A deviating
+// interval is not learned into the baseline while its alert is pending or
+// firing, so a long incident does not become the new normal. Handlers get
+// AlertEvents with a Severity.
+//
+// # Collectors, Monitor, sinks
+//
+// Collector is the interface a metrics source implements (the design's
+// MetricCollector): DiskstatsCollector (counters, rates, optional SCSI error
+// counters from device/ioerr_cnt, iodone_cnt, iorequest_cnt) and
+// FilesystemCollector (statfs of every mounted block-device filesystem) are
+// two; callers add their own, which put Values into the Snapshot.
+//
+// Monitor samples its collectors every interval (at least MinInterval, 100
+// ms) on one goroutine started by Start and publishes a Snapshot to
+// subscribers: channels (Subscribe), callbacks (OnSnapshot) and Sinks
+// (WithSinks). Each consumer has its own queue; one that falls behind loses
+// its oldest snapshots (Monitor.Dropped counts them) and never blocks
+// sampling. Alert handlers run on their own goroutine too. Cancel the
+// context or call Stop: sampling ends, subscriber channels are closed,
+// collectors that implement io.Closer are closed, and Stop and Wait return
+// only after every goroutine the Monitor started has returned. A Monitor
+// runs once; build a new one to start again. Snapshots are shared between
+// consumers and must be treated as read-only.
+//
+// Cost: sampling 1,000 devices at 10 Hz (pread, parse, rates) takes about
+// 1% of one core on a loaded 2-core test machine, a whole Monitor about 2%;
+// BenchmarkSampling1000Devices10Hz measures it. perf/promexport exports
+// snapshots to Prometheus; client_golang is kept out of this package.
 package perf

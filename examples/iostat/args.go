@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,9 @@ func parseArgs(args []string) (*config, error) {
 			}
 			switch numbers {
 			case 0:
+				if int64(v) > int64(math.MaxInt64/time.Second) {
+					return nil, fmt.Errorf("interval %q too large", a)
+				}
 				c.interval = time.Duration(v) * time.Second
 				c.count = -1
 			case 1:

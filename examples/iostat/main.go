@@ -1,11 +1,3 @@
-// Command iostat is a drop-in for sysstat's `iostat -d -x` built on
-// eos-storage's perf package:
-//
-//	iostat [-c] [-d] [-x] [-y] [-z] [-k|-m] [-o JSON] [-p [ALL|dev,...]] [--root DIR] [interval [count]] [device...]
-//
-// Text output has sysstat's columns; -o JSON has sysstat's JSON structure
-// and keys. Without -y the first report covers the time since boot, as
-// iostat's does. Rates use the monotonic clock rather than /proc/uptime.
 package main
 
 import (
