@@ -27,7 +27,8 @@ type config struct {
 	udev         bool
 	attrs        AttrGroup
 	eventSrc     uevent.Source // Watch only; nil: the kernel's socket
-	probeFn      probeFunc     // nil: probe.Path
+	probeFilter  func(*Graph, *Device) bool
+	probeFn      probeFunc // nil: probe.Path
 }
 
 // WithRoot reads dir/sys, dir/proc, dir/dev and dir/run instead of the live
@@ -77,6 +78,21 @@ func WithProbeTimeout(d time.Duration) Option {
 			return fmt.Errorf("%w: probe timeout %v", ErrInvalidOption, d)
 		}
 		c.probeTimeout = d
+		return nil
+	}
+}
+
+// WithProbeFilter probes only the devices keep accepts (it sees the whole
+// graph, so it can select a disk and everything stacked on it). Opening a
+// partition, even read-only, makes the kernel refuse to delete it or re-read
+// its disk's table for that moment; a caller interested in a few devices
+// should not touch the others.
+func WithProbeFilter(keep func(g *Graph, d *Device) bool) Option {
+	return func(c *config) error {
+		if keep == nil {
+			return fmt.Errorf("%w: nil probe filter", ErrInvalidOption)
+		}
+		c.probeFilter = keep
 		return nil
 	}
 }

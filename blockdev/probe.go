@@ -33,6 +33,9 @@ func (x *discovery) probeAll(ctx context.Context) error {
 		if d.Size == nil || *d.Size == 0 || d.MajMin.Major == 0 || !x.isFresh(d) {
 			continue
 		}
+		if x.cfg.probeFilter != nil && !x.cfg.probeFilter(x.g, d) {
+			continue
+		}
 		todo = append(todo, d)
 	}
 	jobs := make(chan *Device)

@@ -98,3 +98,33 @@ func TestProbeCancelled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestProbeFilter(t *testing.T) {
+	tr := blockdevtest.Sample(t.TempDir())
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var probed sync.Map
+	fn := func(ctx context.Context, path string, opts ...probe.Option) (*probe.Result, error) {
+		probed.Store(path, true)
+		return &probe.Result{}, nil
+	}
+	onlySDA := func(g *blockdev.Graph, d *blockdev.Device) bool {
+		sda, _ := g.ByName("sda")
+		return g.Disk(d) == sda
+	}
+	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(tr.Dir), blockdev.WithProbe(true),
+		blockdev.WithProbeFunc(fn), blockdev.WithProbeFilter(onlySDA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range g.All() {
+		_, was := probed.Load(tr.Path("/dev/" + d.KName))
+		if want := d.KName == "sda" || d.KName == "sda1" || d.KName == "sda2"; was != want {
+			t.Errorf("%s probed %v, want %v", d.KName, was, want)
+		}
+	}
+	if _, err := blockdev.Discover(context.Background(), blockdev.WithProbeFilter(nil)); !errors.Is(err, blockdev.ErrInvalidOption) {
+		t.Errorf("nil filter: %v", err)
+	}
+}

@@ -17,7 +17,11 @@ const (
 //	vda     virtio disk
 //	sdc     USB stick, removable       sdc1 mounted at /media/usb
 //	sr0     SATA DVD drive (rom)
-//	loop0   backed by /var/lib/images/disk.img, loop1 detached
+//	loop0   backed by /var/lib/images/disk.img, loop200 detached
+//
+// The detached loop device is loop200 because lsblk --sysroot asks the live
+// system (/sys/dev/block/7:N) whether a zero-size loop device is in use: a
+// number no host has attached keeps lsblk's answer independent of the host.
 //
 // Users' tests can start from it and change attributes with Set and Remove.
 func Sample(dir string) *Tree {
@@ -36,7 +40,7 @@ func Sample(dir string) *Tree {
 	t.AddPartition("sdc", "sdc1", 8, 33, 1, 1*MiB, 8*GiB-1*MiB)
 	t.CDROM("sr0", 2, 0, 700*MiB)
 	t.Loop(0, 256*MiB, "/var/lib/images/disk.img")
-	t.Loop(1, 0, "")
+	t.Loop(200, 0, "")
 	t.MD(0, "raid1", 16*GiB, "sda2", "sdb1")
 	t.DM(0, "vg0-root", "LVM-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 12*GiB, "md0")
 	t.DM(1, "vg0-swap", "LVM-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaacccccccccccccccccccccccccccccccc", 2*GiB, "md0")

@@ -159,6 +159,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else if !needsProbe(o.columns) {
 		opts = append(opts, blockdev.WithProbe(false))
 	}
+	if len(o.devices) > 0 {
+		// Probe only the devices asked for and what is stacked on them:
+		// an open partition, even read-only, blocks its deletion by others.
+		opts = append(opts, blockdev.WithProbeFilter(func(g *blockdev.Graph, d *blockdev.Device) bool {
+			for _, p := range o.devices {
+				sel, ok := g.ByPath(p)
+				if !ok {
+					sel, ok = g.ByName(p)
+				}
+				if ok && (sel == d || slices.Contains(g.Descendants(sel), d)) {
+					return true
+				}
+			}
+			return false
+		}))
+	}
 	g, err := blockdev.Discover(ctx, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "lsblk: %v\n", err)
