@@ -41,7 +41,7 @@ func (c *config) locate(devicePath string) (*target, error) {
 		r, err := filepath.EvalSymlinks(c.root.Sys("class", "block", name))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("%w: %s has no entry in %s", ErrNotFound, devicePath, c.root.Sys("class", "block"))
+				return c.locateChar(devicePath, name)
 			}
 			return nil, fmt.Errorf("smart: %s: %w", devicePath, err)
 		}
@@ -72,5 +72,31 @@ func (c *config) locate(devicePath string) (*target, error) {
 	default:
 		return nil, fmt.Errorf("%w: %s is on the %s bus, which has no SMART passthrough", ErrNotSupported, t.name, s)
 	}
+	return t, nil
+}
+
+// locateChar accepts the character devices smartctl users also name: an
+// NVMe controller (/dev/nvme0) and a SCSI generic node (/dev/sg0).
+func (c *config) locateChar(devicePath, name string) (*target, error) {
+	if r, err := filepath.EvalSymlinks(c.root.Sys("class", "nvme", name)); err == nil {
+		p := c.protocol
+		if p == ProtocolAuto {
+			p = ProtocolNVMe
+		}
+		return &target{name: name, node: c.root.Dev(name), sysDir: r, protocol: p}, nil
+	}
+	r, err := filepath.EvalSymlinks(c.root.Sys("class", "scsi_generic", name))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is neither a block device, an NVMe controller nor a SCSI generic node", ErrNotFound, devicePath)
+	}
+	t := &target{name: name, node: c.root.Dev(name), sysDir: r, protocol: c.protocol}
+	if t.protocol != ProtocolAuto {
+		return t, nil
+	}
+	sub, err := os.Readlink(filepath.Join(r, "device", "subsystem"))
+	if err != nil || filepath.Base(sub) != "scsi" {
+		return nil, fmt.Errorf("%w: %s is not a SCSI device", ErrNotSupported, name)
+	}
+	t.protocol = ProtocolATA
 	return t, nil
 }

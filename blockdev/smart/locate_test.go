@@ -52,6 +52,11 @@ func fakeTree(t *testing.T) string {
 	mk("sys/class/nvme")
 	ln("../../"+nv[4:]+"/nvme0n1", "sys/class/block/nvme0n1")
 	ln("..", nv+"/nvme0n1/device")
+	// The controller's character device and a SCSI generic node.
+	ln("../../"+nv[4:], "sys/class/nvme/nvme0")
+	mk(sata + "/scsi_generic/sg0")
+	ln("../..", sata+"/scsi_generic/sg0/device")
+	ln("../../"+sata[4:]+"/scsi_generic/sg0", "sys/class/scsi_generic/sg0")
 	// virtio-blk and loop.
 	vd := "sys/devices/pci0000:00/0000:00:05.0/virtio1"
 	mk(vd + "/block/vda")
@@ -60,7 +65,7 @@ func fakeTree(t *testing.T) string {
 	ln("../../"+vd[4:]+"/block/vda", "sys/class/block/vda")
 	mk("sys/devices/virtual/block/loop0")
 	ln("../../devices/virtual/block/loop0", "sys/class/block/loop0")
-	for _, n := range []string{"sda", "sda1", "nvme0n1", "vda", "loop0"} {
+	for _, n := range []string{"sda", "sda1", "nvme0n1", "vda", "loop0", "nvme0", "sg0"} {
 		touch("dev/" + n)
 	}
 	return dir
@@ -77,6 +82,8 @@ func TestLocate(t *testing.T) {
 		{"/dev/sda", "sda", ProtocolATA, nil},
 		{"/dev/sda1", "sda", ProtocolATA, nil},
 		{"/dev/nvme0n1", "nvme0n1", ProtocolNVMe, nil},
+		{"/dev/nvme0", "nvme0", ProtocolNVMe, nil},
+		{"/dev/sg0", "sg0", ProtocolATA, nil},
 		{"/dev/vda", "", 0, ErrNotSupported},
 		{"/dev/loop0", "", 0, ErrNotSupported},
 		{"/dev/sdz", "", 0, ErrNotFound},
