@@ -43,17 +43,32 @@ func ImageName(dev string, offset int64) string {
 const maxImageRange = 256 << 20
 
 func validateRanges(rs []Range) error {
-	seen := map[int64]bool{}
 	for _, r := range rs {
 		if r.Offset < 0 || r.Length <= 0 || r.Length > maxImageRange || r.Offset > (1<<62) {
 			return fmt.Errorf("%w: before-image range offset %d length %d", ErrInvalid, r.Offset, r.Length)
 		}
-		if seen[r.Offset] {
-			return fmt.Errorf("%w: two before-image ranges at offset %d", ErrInvalid, r.Offset)
-		}
-		seen[r.Offset] = true
 	}
 	return nil
+}
+
+// imageRanges merges ranges that start at the same offset (they would
+// share a file name) into the longest of them. Overlapping ranges at
+// different offsets stay apart: every image is taken before the first
+// write, so their common bytes are the same and restoring both is harmless.
+func imageRanges(rs []Range) []Range {
+	var out []Range
+	at := map[int64]int{}
+	for _, r := range rs {
+		if i, ok := at[r.Offset]; ok {
+			if r.Length > out[i].Length {
+				out[i].Length = r.Length
+			}
+			continue
+		}
+		at[r.Offset] = len(out)
+		out = append(out, r)
+	}
+	return out
 }
 
 // saveImages copies each range of dev into dir (relative to the state
@@ -74,6 +89,7 @@ func (j *Journal) saveImages(ctx context.Context, devPath, rel string, rs []Rang
 	if err := j.fs.SyncDir(filepath.Dir(abs)); err != nil {
 		return nil, fmt.Errorf("safety: before-image dir sync: %w", err)
 	}
+	rs = imageRanges(rs)
 	imgs := make([]Image, 0, len(rs))
 	buf := make([]byte, 1<<20)
 	for _, r := range rs {

@@ -174,7 +174,6 @@ func TestBeginValidates(t *testing.T) {
 		{Op: "x"},
 		{Op: "x", Target: id, Ranges: []Range{{Offset: -1, Length: 1}}},
 		{Op: "x", Target: id, Ranges: []Range{{Offset: 0, Length: 0}}},
-		{Op: "x", Target: id, Ranges: []Range{{0, 1}, {0, 2}}},
 		{Op: "x", Target: id, Params: []byte("{")},
 		{Op: "x", Target: id, Overrides: []Override{{Code: CodeMounted}}},
 		{Op: "x", Target: id, Overrides: []Override{{Code: CodeLockedDown, Reason: "please"}}},
@@ -438,5 +437,32 @@ func TestUndoCancelledIsLeftForRecovery(t *testing.T) {
 	res, err := j.Recover(context.Background())
 	if err != nil || res[0].Outcome != OutcomeRolledBack || !bytes.Equal(mustRead(t, path), old) {
 		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestSameOffsetRangesShareOneImage(t *testing.T) {
+	ctx := context.Background()
+	path, id, old := target(t, 32768)
+	j := openJ(t, t.TempDir())
+	rs := []Range{{0, 512}, {0, 1024}, {512, 512}, {4096, 100}}
+	p, err := j.Plan(Intent{Op: "x", Target: id, Ranges: rs})
+	if err != nil || len(p.Images) != 3 {
+		t.Fatalf("plan %+v %v", p, err)
+	}
+	m, err := j.Begin(ctx, Intent{Op: "x", Target: id, Ranges: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := m.Images(); len(im) != 3 || im[0].Length != 1024 {
+		t.Fatalf("images %+v", im)
+	}
+	writeAll(path, 3)
+	if o, err := m.Undo(ctx, nil, nil); o != OutcomeRolledBack || err != nil {
+		t.Fatal(o, err)
+	}
+	// Only the bytes the images cover are restored; writeAll touched more.
+	got := mustRead(t, path)
+	if !bytes.Equal(got[:1024], old[:1024]) || !bytes.Equal(got[4096:4196], old[4096:4196]) {
+		t.Fatal("overlapping images did not restore the old bytes")
 	}
 }

@@ -35,7 +35,7 @@ func (j *Journal) Plan(intent Intent) (*Plan, error) {
 	}
 	p := &Plan{Op: intent.Op, Description: intent.Description, Target: intent.Target,
 		Journal: filepath.Join(j.dir, JournalFile), Overrides: intent.Overrides}
-	for _, r := range intent.Ranges {
+	for _, r := range imageRanges(intent.Ranges) {
 		p.Images = append(p.Images, PlannedImage{File: filepath.Join("images", "<mutation-id>", ImageName(intent.Target.Path, r.Offset)),
 			Offset: r.Offset, Length: r.Length})
 	}
