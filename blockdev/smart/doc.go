@@ -6,7 +6,10 @@
 // Read picks the protocol from sysfs facts (the disk's device/subsystem link:
 // nvme, or scsi), never from the device name; devices with no SMART at all
 // (loop, zram, device-mapper, md, virtio-blk) answer ErrNotSupported at once
-// without opening the device. Only read-only commands are sent: IDENTIFY
+// without opening the device. A partition reads its disk; an NVMe
+// controller node (/dev/nvme0) and a SCSI generic node (/dev/sg0) work too.
+// ReadAll reads many devices with a bounded number of workers, each device's
+// failure or timeout confined to its own Result. Only read-only commands are sent: IDENTIFY
 // DEVICE, SMART READ DATA, READ THRESHOLDS, RETURN STATUS, READ LOG (self-test
 // and summary error logs); Identify Controller/Namespace and Get Log Page for
 // NVMe. Starting a self-test is the separate, explicit StartSelfTest.
@@ -29,5 +32,12 @@
 // MarshalSmartctlJSON writes smartctl -j key names for the shared fields.
 //
 // Health turns a reading (and optionally the previous one) into a verdict
-// with machine-readable reasons.
+// with machine-readable reasons. WriteText renders a reading like a short
+// smartctl -a.
+//
+// Tested against smartctl three ways: its JSON from real drives
+// (testdata/*.json: names, flags, raw renderings, WHEN_FAILED, status
+// wording), its JSON for the same QEMU NVMe controller whose pages are kept
+// in testdata/qemu_nvme_*, and, in the VM tier, smartctl -j on live SATA and
+// NVMe drives, where every shared key agrees.
 package smart
