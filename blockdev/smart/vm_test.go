@@ -30,7 +30,8 @@ const (
 	vmNVMeBadSerial = "EOSNVMEBAD1"
 )
 
-// vmSmartScript runs smartctl, then ours, then smartctl again on each disk.
+// vmSmartScript runs smartctl, then ours, then smartctl again on each disk,
+// after its sysfs device path (which tells the test the transport).
 // Two smartctl reads around ours bound the counters that move while the
 // guest runs (NVMe host reads, busy time): ours must lie between them.
 const vmSmartScript = `
@@ -55,7 +56,10 @@ run() {
 	cat /tmp/err
 	echo
 }
-for dev in $sata /dev/nvme*n1; do
+for d in /sys/block/*; do
+	[ -e "$d/device" ] || continue
+	dev=/dev/${d##*/}
+	run "path $dev" readlink -f "$d/device"
 	run "before $dev" smartctl -j -a "$dev"
 	run "ours $dev" /usr/local/bin/smart --json "$dev"
 	run "after $dev" smartctl -j -a "$dev"
@@ -105,8 +109,12 @@ func TestVMSmartMatchesSmartctl(t *testing.T) {
 			{Kind: vmtest.SATA, Model: vmSATAModel, Serial: vmSATASerial},
 			{Kind: vmtest.NVMe, Serial: vmNVMeSerial},
 			{Kind: vmtest.NVMe, Serial: vmNVMeBadSerial, Options: []string{"smart_critical_warning=4"}},
+			// Disks with no SMART to read, where both must refuse.
+			{Kind: vmtest.SCSI, Serial: "EOSSCSI0001"},
+			{Kind: vmtest.USB, Serial: "EOSUSB0001"},
+			{Kind: vmtest.Virtio, Serial: "EOSVIRT0001"},
 		},
-		Modules: []string{"ahci", "sd_mod", "nvme"},
+		Modules: vmtest.DriverModules(),
 		Files:   []vmtest.File{{Src: bin, Dst: "/usr/local/bin/smart"}},
 		Tools:   []string{"smartctl"},
 		Script:  vmSmartScript,
@@ -119,8 +127,8 @@ func TestVMSmartMatchesSmartctl(t *testing.T) {
 		}
 	}
 	sort.Strings(devs)
-	if len(devs) != 3 {
-		t.Fatalf("guest read %d disks (%v), want the SATA and both NVMe:\n%s", len(devs), devs, res.Stdout)
+	if len(devs) != 6 {
+		t.Fatalf("guest read %d disks (%v), want 6:\n%s", len(devs), devs, res.Stdout)
 	}
 	// What QEMU was told each drive is, keyed by serial: the kernel may
 	// number the two NVMe controllers either way.
@@ -128,8 +136,12 @@ func TestVMSmartMatchesSmartctl(t *testing.T) {
 	for _, dev := range devs {
 		t.Run(strings.TrimPrefix(dev, "/dev/"), func(t *testing.T) {
 			before, ours, after := secs["before "+dev], secs["ours "+dev], secs["after "+dev]
-			if before == nil || ours == nil || after == nil {
+			if before == nil || ours == nil || after == nil || secs["path "+dev] == nil {
 				t.Fatalf("missing output for %s", dev)
+			}
+			if path := string(secs["path "+dev].out); !strings.Contains(path, "/ata") && !strings.Contains(path, "/nvme/") {
+				vmCheckRefusal(t, dev, path, before, ours)
+				return
 			}
 			// smartctl's exit status is a bit mask; bits 0 and 1 mean it
 			// could not parse its arguments or open the device.
@@ -165,6 +177,31 @@ func TestVMSmartMatchesSmartctl(t *testing.T) {
 			}
 		})
 	}
+}
+
+// vmCheckRefusal: on a disk with no SMART to read, smartctl and ours must
+// agree that there is none. QEMU's virtio-scsi disk answers SCSI inquiries
+// but has no SMART (smartctl: smart_support.available false); its USB disk
+// is behind a bridge that speaks no SAT (smartctl: unknown USB bridge); a
+// virtio-blk disk has no passthrough at all (smartctl: unable to detect
+// device type). Ours must say "not supported" (exit 3) on each, not fail
+// some other way or print a report.
+func vmCheckRefusal(t *testing.T, dev, path string, smartctl, ours *vmSection) {
+	t.Helper()
+	var sj struct {
+		SmartSupport *struct {
+			Available bool `json:"available"`
+		} `json:"smart_support"`
+	}
+	_ = json.Unmarshal(smartctl.out, &sj)
+	noSMART := smartctl.rc&3 != 0 || (sj.SmartSupport != nil && !sj.SmartSupport.Available)
+	if !noSMART {
+		t.Fatalf("smartctl reads SMART on %s (%s), which QEMU does not emulate there (rc %d):\n%s", dev, strings.TrimSpace(path), smartctl.rc, smartctl.out)
+	}
+	if ours.rc != 3 {
+		t.Errorf("smart --json %s (%s) exited %d, want 3 (no SMART) as smartctl agrees: %s%s", dev, strings.TrimSpace(path), ours.rc, ours.stderr, ours.out)
+	}
+	t.Logf("%s: both refuse (smartctl rc %d; ours: %s)", dev, smartctl.rc, bytes.TrimSpace(ours.stderr))
 }
 
 func vmDecode(t *testing.T, who string, b []byte) map[string]any {
