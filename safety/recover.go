@@ -27,13 +27,36 @@ func (j *Journal) Recover(ctx context.Context) ([]Recovered, error) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
+		if !j.claim(e) {
+			continue // settled or being settled by a concurrent Recover
+		}
 		r, err := j.recoverOne(ctx, e)
+		j.release(e.ID)
 		out = append(out, r)
 		if err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+// claim marks an interrupted mutation as being recovered, so a concurrent
+// Recover skips it and Begin on its target is refused as busy.
+func (j *Journal) claim(e Entry) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	cur := j.entries[e.ID]
+	if _, busy := j.inflight[e.ID]; busy || cur == nil || cur.Outcome != "" {
+		return false
+	}
+	j.inflight[e.ID] = &Mutation{j: j, id: e.ID, intent: e.Intent, images: e.Images}
+	return true
+}
+
+func (j *Journal) release(id string) {
+	j.mu.Lock()
+	delete(j.inflight, id)
+	j.mu.Unlock()
 }
 
 func (j *Journal) recoverOne(ctx context.Context, e Entry) (Recovered, error) {

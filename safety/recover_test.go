@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -247,5 +248,32 @@ func TestRecoveryInterruptedAtEveryStep(t *testing.T) {
 				break // no fault point left
 			}
 		}
+	}
+}
+
+func TestConcurrentRecoverSettlesOnce(t *testing.T) {
+	dir := t.TempDir()
+	path, id, old := target(t, 32768)
+	interruptedAfter(t, dir, path, id, 2)
+	j := openJ(t, dir)
+	var wg sync.WaitGroup
+	results := make([][]Recovered, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], _ = j.Recover(context.Background())
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, r := range results {
+		n += len(r)
+	}
+	if n != 1 || !bytes.Equal(mustRead(t, path), old) {
+		t.Fatalf("%d recoveries", n)
+	}
+	if e := j.Entries(); e[0].Recoveries != 1 {
+		t.Fatalf("journal shows %d recovery starts", e[0].Recoveries)
 	}
 }
