@@ -117,22 +117,36 @@ func (d *ataDevice) run(ctx context.Context, a ataCommand) ([]byte, *sgio.ATASta
 	if err != nil {
 		return nil, nil, &CommandError{Device: d.name, Op: a.name, Err: err, kind: classifySyscall(err)}
 	}
-	err = res.Err()
+	regs, err := interpret(res, a.dataIn)
+	if err != nil {
+		var ce *CommandError
+		if errors.As(err, &ce) {
+			ce.Device, ce.Op = d.name, a.name
+		}
+		return nil, nil, err
+	}
+	return buf, regs, nil
+}
+
+// interpret decides what an SG_IO outcome means for an ATA PASS-THROUGH
+// command: success (with the returned ATA registers when the SATL sent
+// them) or a classified *CommandError.
+func interpret(res sgio.Result, dataIn bool) (*sgio.ATAStatus, error) {
+	err := res.Err()
 	var se *sgio.SenseError
 	if errors.As(err, &se) && se.Sense.ATA != nil && se.Sense.ATA.Status&0x01 == 0 &&
 		(se.Sense.Key == sgio.KeyRecoveredError || se.Sense.Key == sgio.KeyNoSense) {
 		// CHECK CONDITION that only carries the registers (CK_COND, or a
 		// SATL that always returns them): the command succeeded.
-		return buf, se.Sense.ATA, nil
+		return se.Sense.ATA, nil
 	}
 	if err != nil {
-		return nil, nil, &CommandError{Device: d.name, Op: a.name, Err: err, kind: classifySG(err)}
+		return nil, &CommandError{Err: err, kind: classifySG(err)}
 	}
-	if res.Resid > 0 && a.dataIn {
-		return nil, nil, &CommandError{Device: d.name, Op: a.name, kind: ErrDevice,
-			Err: fmt.Errorf("short transfer: %d of 512 bytes missing", res.Resid)}
+	if res.Resid > 0 && dataIn {
+		return nil, &CommandError{kind: ErrDevice, Err: fmt.Errorf("short transfer: %d of 512 bytes missing", res.Resid)}
 	}
-	return buf, nil, nil
+	return nil, nil
 }
 
 // classifySG maps an SG_IO outcome to a sentinel.

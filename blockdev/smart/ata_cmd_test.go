@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
+	"syscall"
 	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sgio"
 )
 
 // CDBs byte for byte against SAT-3 12.2.2 (ATA PASS-THROUGH(16)):
@@ -118,5 +122,60 @@ func TestParseErrorLog(t *testing.T) {
 	p[1] = 6
 	if _, err := ParseErrorLog(fixSum(p)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("index 6: %v", err)
+	}
+}
+
+// What each SG_IO outcome means, as libata and other SATLs report them.
+func TestInterpretSGResult(t *testing.T) {
+	ataDesc := func(key, status, errReg, mid, high byte) []byte {
+		return []byte{0x72, key, 0x00, 0x1d, 0, 0, 0, 14,
+			0x09, 0x0c, 0, errReg, 0, 0, 0, 0, 0, mid, 0, high, 0, status}
+	}
+	check := func(sense []byte) sgio.Result {
+		return sgio.Result{Status: sgio.StatusCheckCondition, DriverStatus: 0x08, Info: 1, Sense: sense}
+	}
+	for _, c := range []struct {
+		name    string
+		res     sgio.Result
+		dataIn  bool
+		want    error
+		regsMid byte
+	}{
+		{"good", sgio.Result{}, true, nil, 0},
+		{"CK_COND registers", check(ataDesc(sgio.KeyRecoveredError, 0x50, 0, 0x4f, 0xc2)), false, nil, 0x4f},
+		{"threshold exceeded registers", check(ataDesc(sgio.KeyRecoveredError, 0x50, 0, 0xf4, 0x2c)), false, nil, 0xf4},
+		{"drive aborted (SMART off)", check(ataDesc(sgio.KeyAbortedCommand, 0x51, 0x04, 0, 0)), false, ErrNotSupported, 0},
+		{"ATA error reported as recovered", check(ataDesc(sgio.KeyRecoveredError, 0x51, 0x40, 0, 0)), true, ErrDevice, 0},
+		{"no ATA PASS-THROUGH", check([]byte{0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x20, 0x00}), true, ErrNotSupported, 0},
+		{"medium error", check([]byte{0x70, 0, 0x03, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x11, 0x00}), true, ErrDevice, 0},
+		{"command timed out", sgio.Result{HostStatus: 0x03, Info: 1}, true, ErrTimeout, 0},
+		{"host bus failure", sgio.Result{HostStatus: 0x01, Info: 1}, true, ErrDevice, 0},
+		{"short transfer", sgio.Result{Resid: 12}, true, ErrDevice, 0},
+	} {
+		regs, err := interpret(c.res, c.dataIn)
+		if c.want == nil {
+			if err != nil || (c.regsMid != 0 && (regs == nil || regs.LBAMid() != c.regsMid)) {
+				t.Errorf("%s: regs %+v err %v", c.name, regs, err)
+			}
+			continue
+		}
+		var ce *CommandError
+		if !errors.Is(err, c.want) || !errors.As(err, &ce) {
+			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+func TestClassifySyscall(t *testing.T) {
+	for errno, want := range map[syscall.Errno]error{
+		syscall.EACCES: ErrPermission, syscall.EPERM: ErrPermission, syscall.ENOTTY: ErrNotSupported,
+		syscall.EINVAL: ErrNotSupported, syscall.ENODEV: ErrNotFound, syscall.ETIMEDOUT: ErrTimeout, syscall.EIO: ErrDevice,
+	} {
+		if got := classifySyscall(os.NewSyscallError("ioctl", errno)); got != want {
+			t.Errorf("%v: %v, want %v", errno, got, want)
+		}
+	}
+	if classifySyscall(errors.New("x")) != ErrDevice {
+		t.Error("non-errno")
 	}
 }
