@@ -166,22 +166,30 @@ func parseLine(l []byte, d *DiskStat, line int) error {
 // was there at all; ok is false for a field that is not an unsigned
 // decimal or overflows 64 bits.
 func scanUint(l []byte, i int) (v uint64, next int, present, ok bool) {
-	for i < len(l) && isSpace(l[i]) {
+	for i < len(l) && l[i] <= ' ' && isSpace(l[i]) {
 		i++
 	}
 	if i == len(l) {
 		return 0, i, false, true
 	}
 	start := i
-	for i < len(l) {
+	// Up to 19 digits cannot overflow 64 bits: no check in the hot loop.
+	end := min(len(l), start+19)
+	for i < end {
 		c := l[i] - '0'
 		if c > 9 {
 			break
 		}
-		if i-start >= 19 { // the 20th digit may overflow: check exactly
-			if v > (1<<64-1-uint64(c))/10 {
-				return 0, i, true, false
-			}
+		v = v*10 + uint64(c)
+		i++
+	}
+	for i < len(l) { // a 20th digit or more: check exactly
+		c := l[i] - '0'
+		if c > 9 {
+			break
+		}
+		if v > (1<<64-1-uint64(c))/10 {
+			return 0, i, true, false
 		}
 		v = v*10 + uint64(c)
 		i++
