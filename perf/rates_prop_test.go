@@ -1,0 +1,69 @@
+package perf
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// Property: the rates depend only on the deltas. Shifting every millisecond
+// field of both samples by the same amount modulo 2^32 (so that any of them
+// may wrap), and every counter by the same amount modulo 2^64, never changes
+// a rate, and no rate is negative or NaN.
+func TestRatesDependOnlyOnDeltas(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		prev := DiskStat{Name: "d", Fields: 20}
+		for _, p := range counterPtrs(&prev) {
+			*p = rapid.Uint64().Draw(t, "prev")
+		}
+		for _, p := range msPtrs(&prev) {
+			*p = uint64(rapid.Uint32().Draw(t, "prevms"))
+		}
+		cur := prev
+		for _, p := range counterPtrs(&cur) {
+			*p += rapid.Uint64Range(0, 1<<40).Draw(t, "delta")
+		}
+		for _, p := range msPtrs(&cur) {
+			*p = uint64(uint32(*p) + rapid.Uint32Range(0, 1<<31).Draw(t, "deltams"))
+		}
+		iv := time.Duration(rapid.Int64Range(int64(time.Millisecond), int64(time.Hour)).Draw(t, "interval"))
+		want := ComputeRates(&prev, &cur, iv)
+
+		shift := rapid.Uint64().Draw(t, "shift")
+		shiftMs := rapid.Uint32().Draw(t, "shiftms")
+		p2, c2 := prev, cur
+		for i, p := range counterPtrs(&p2) {
+			*p += shift
+			*counterPtrs(&c2)[i] += shift
+		}
+		for i, p := range msPtrs(&p2) {
+			*p = uint64(uint32(*p) + shiftMs)
+			*msPtrs(&c2)[i] = uint64(uint32(*msPtrs(&c2)[i]) + shiftMs)
+		}
+		got := ComputeRates(&p2, &c2, iv)
+		gf, wf := rateFields(&got), rateFields(&want)
+		for i := range gf {
+			if math.IsNaN(gf[i]) || gf[i] < 0 {
+				t.Fatalf("%s = %v", rateFieldNames[i], gf[i])
+			}
+			if gf[i] != wf[i] {
+				// A 64-bit shift can move a counter below 2^32 while its
+				// partner is above: still the same modular delta.
+				if math.Abs(gf[i]-wf[i]) > 1e-9*math.Max(1, wf[i]) {
+					t.Fatalf("%s: %v after shift, %v before", rateFieldNames[i], gf[i], wf[i])
+				}
+			}
+		}
+	})
+}
+
+func counterPtrs(d *DiskStat) []*uint64 {
+	return []*uint64{&d.ReadIOs, &d.ReadMerges, &d.ReadSectors, &d.WriteIOs, &d.WriteMerges, &d.WriteSectors,
+		&d.DiscardIOs, &d.DiscardMerges, &d.DiscardSectors, &d.FlushIOs}
+}
+
+func msPtrs(d *DiskStat) []*uint64 {
+	return []*uint64{&d.ReadTicks, &d.WriteTicks, &d.IOTicks, &d.TimeInQueue, &d.DiscardTicks, &d.FlushTicks}
+}
