@@ -31,6 +31,8 @@ type config struct {
 	readOnly   bool
 	sectorSize int
 	journal    Journal
+	progress   func(done int, s Step)
+	lockHeld   bool
 }
 
 // WithLogger sets the logger; nil discards.
@@ -75,6 +77,25 @@ func WithJournal(j Journal) Option {
 		c.journal = j
 		return nil
 	}
+}
+
+// WithProgress calls f after each write step of Write, Repair or Apply is
+// written and synced (done counts the steps finished so far).
+func WithProgress(f func(done int, s Step)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil progress func", ErrInvalidArgument)
+		}
+		c.progress = f
+		return nil
+	}
+}
+
+// WithLockHeld says the caller already holds the whole-disk flock (safety's
+// recovery does, around a roll-forward); Write and Apply then do not take it
+// again, which on another file description would wait forever.
+func WithLockHeld() Option {
+	return func(c *config) error { c.lockHeld = true; return nil }
 }
 
 // Disk is one target: an image file or a whole-disk block device.

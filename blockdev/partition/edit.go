@@ -302,7 +302,7 @@ func (t *Table) Add(spec AddSpec) (Partition, error) {
 	if best == nil {
 		return Partition{}, fmt.Errorf("%w: nothing free fits %v", ErrNoSpace, spec.Size)
 	}
-	p.Start, p.Size, p.ebr = best.start, best.size, best.ebr
+	p.Start, p.Size, p.ebr, p.logical = best.start, best.size, best.ebr, spec.Logical
 	next := t.Clone()
 	next.Partitions = append(next.Partitions, p)
 	next.sort()

@@ -155,7 +155,7 @@ func parseDOS(s0 []byte, sectorSize int, sectors uint64, read sectorReader) (*Ta
 		}
 		es := mbrEntries(s)
 		if es[0].Type != 0 && es[0].Size != 0 {
-			t.Partitions = append(t.Partitions, Partition{Number: n, Start: next + uint64(es[0].Start), Size: uint64(es[0].Size), MBRType: es[0].Type, Bootable: es[0].Boot == 0x80, ebr: next})
+			t.Partitions = append(t.Partitions, Partition{Number: n, Start: next + uint64(es[0].Start), Size: uint64(es[0].Size), MBRType: es[0].Type, Bootable: es[0].Boot == 0x80, ebr: next, logical: true})
 		} else {
 			n-- // an empty EBR (fdisk leaves one at the head of the chain)
 		}

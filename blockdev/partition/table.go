@@ -86,7 +86,8 @@ type Partition struct {
 	Bootable bool
 	// ebr is the LBA of the extended boot record describing a logical
 	// partition (dos, Number >= 5).
-	ebr uint64
+	ebr     uint64
+	logical bool
 
 	// extra holds bytes of a GPT entry beyond the 128 the spec defines, so
 	// larger entries round-trip unchanged.
@@ -96,8 +97,9 @@ type Partition struct {
 // End is the last sector of p (inclusive), as GPT stores it.
 func (p Partition) End() uint64 { return p.Start + p.Size - 1 }
 
-// Logical reports whether p is a dos logical partition.
-func (p Partition) Logical() bool { return p.Number >= 5 }
+// Logical reports whether p is a dos logical partition (numbered 5 and up,
+// described by an EBR inside the extended partition).
+func (p Partition) Logical() bool { return p.logical }
 
 // Table is a partition table in memory. Read returns one; NewGPT and NewDOS
 // create one; the edit methods change it; Disk.Write stores it.

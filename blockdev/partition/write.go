@@ -198,7 +198,7 @@ func (d *Disk) Write(ctx context.Context, t *Table) error {
 }
 
 func (d *Disk) apply(steps []Step, txn Txn) error {
-	for _, s := range steps {
+	for i, s := range steps {
 		n, err := d.dev.WriteAt(s.Data, s.Offset)
 		if err == nil && n != len(s.Data) {
 			err = fmt.Errorf("short write %d of %d", n, len(s.Data))
@@ -215,6 +215,9 @@ func (d *Disk) apply(steps []Step, txn Txn) error {
 				return fmt.Errorf("partition: journal step %s: %w", s.What, err)
 			}
 		}
+		if d.cfg.progress != nil {
+			d.cfg.progress(i+1, s)
+		}
 	}
 	return nil
 }
@@ -222,7 +225,7 @@ func (d *Disk) apply(steps []Step, txn Txn) error {
 // lock takes the whole-disk flock that udev and systemd honour, so nothing
 // probes or re-reads the disk while its table is half written.
 func (d *Disk) lock(ctx context.Context) (func(), error) {
-	if d.file == nil || !d.block {
+	if d.file == nil || !d.block || d.cfg.lockHeld {
 		return func() {}, nil
 	}
 	fd := int(d.file.Fd())

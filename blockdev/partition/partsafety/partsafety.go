@@ -69,7 +69,8 @@ func RollForward() safety.Option {
 		if err := json.Unmarshal(e.Intent.Params, &p); err != nil {
 			return fmt.Errorf("partsafety: journal params: %w", err)
 		}
-		d, err := partition.Open(ctx, e.Intent.Target.Path)
+		// Recovery holds the whole-disk flock while it rolls forward.
+		d, err := partition.Open(ctx, e.Intent.Target.Path, partition.WithLockHeld())
 		if err != nil {
 			return err
 		}
