@@ -128,3 +128,24 @@ func TestBootExitStatusAndStreams(t *testing.T) {
 		t.Errorf("ExitCode = %d", res.ExitCode)
 	}
 }
+
+// A guest whose kernel dies mid-script must come back at once (panic=-1
+// and -no-reboot turn the panic into a QEMU exit), not at the timeout, and
+// say the output is incomplete while keeping what was printed.
+func TestBootGuestCrash(t *testing.T) {
+	a := Require(t)
+	res, err := Run(t.Context(), Config{
+		Assets:  &a,
+		Modules: []string{},
+		Script:  "echo before; echo c >/proc/sysrq-trigger; echo after\n",
+	})
+	if !errors.Is(err, ErrNoOutput) {
+		t.Fatalf("Run after a guest crash = %v, want ErrNoOutput", err)
+	}
+	if res == nil || !strings.Contains(string(res.Console), "Kernel panic") {
+		t.Fatalf("console does not show the panic")
+	}
+	if got := string(res.Stdout); got != "before\n" {
+		t.Errorf("partial stdout = %q, want %q", got, "before\n")
+	}
+}

@@ -40,6 +40,9 @@ func TestExtract(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, c.err)
 			}
 			if err != nil {
+				if c.name == "no end" && string(out) != "half" {
+					t.Fatalf("partial output = %q, want %q", out, "half")
+				}
 				return
 			}
 			if string(out) != c.out || code != c.code {

@@ -227,13 +227,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	var code int
 	res.Stdout, code, err = extract(outData, nonce)
+	var errErr error
+	res.Stderr, _, errErr = extract(errData, nonce)
 	if err != nil {
 		return res, fmt.Errorf("%w (stdout): console tail:\n%s", err, tail(res.Console, 2000))
 	}
-	res.ExitCode = code
-	if res.Stderr, _, err = extract(errData, nonce); err != nil {
-		return res, fmt.Errorf("%w (stderr)", err)
+	if errErr != nil {
+		return res, fmt.Errorf("%w (stderr)", errErr)
 	}
+	res.ExitCode = code
 	if code != 0 {
 		return res, &ScriptError{Code: code}
 	}
@@ -252,7 +254,8 @@ func beginMarker(nonce string) string { return "EOS-VMTEST-" + nonce + "-BEGIN\n
 func endMarker(nonce string) string   { return "\nEOS-VMTEST-" + nonce + "-END " }
 
 // extract returns what lies between the begin and end markers of one serial
-// port and the exit status the end marker carries. The end marker starts
+// port and the exit status the end marker carries. Without an end marker it
+// returns what followed the begin marker along with ErrNoOutput. The end marker starts
 // with a newline the init adds, so output without a final newline still
 // ends cleanly and output with one keeps it.
 func extract(data []byte, nonce string) ([]byte, int, error) {
@@ -265,7 +268,9 @@ func extract(data []byte, nonce string) ([]byte, int, error) {
 	e := []byte(endMarker(nonce))
 	j := bytes.LastIndex(body, e)
 	if j < 0 {
-		return nil, 0, fmt.Errorf("%w: no end marker after %d bytes", ErrNoOutput, len(body))
+		// What the script printed before the guest died is often the
+		// best clue why, so it comes back with the error.
+		return bytes.Clone(body), 0, fmt.Errorf("%w: no end marker after %d bytes", ErrNoOutput, len(body))
 	}
 	rest := body[j+len(e):]
 	nl := bytes.IndexByte(rest, '\n')
