@@ -39,7 +39,14 @@
 // random per-run nonce and the exit status; the kernel console (ttyS0) is
 // kept apart in Result.Console for diagnosis. So output is byte-exact: no
 // kernel message lands in it, no \r is added, and the script cannot forge
-// its end.
+// its end. A guest that dies before the end marker (a kernel panic exits
+// QEMU at once: panic=-1 with -no-reboot) returns ErrNoOutput with what the
+// script printed so far; a non-zero exit returns the output with a
+// *ScriptError.
+//
+// Disk.Options passes extra QEMU device properties, for example
+// smart_critical_warning=4 on an NVMe disk to make it report a failing
+// drive (blockdev/smart's VM test does this).
 //
 // # Hazards
 //
