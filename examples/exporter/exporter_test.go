@@ -85,6 +85,13 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err := run(context.Background(), []string{"--interval", "10ms"}, io.Discard, nil); err == nil {
 		t.Error("accepted a 10ms interval")
 	}
+	if err := run(context.Background(), []string{"--device-exclude", "("}, io.Discard, nil); err == nil {
+		t.Error("accepted a bad regexp")
+	}
+	// node_exporter's default exclusion: no loop devices.
+	if bytes.Contains(body, []byte(`device="loop0"`)) {
+		t.Error("loop0 exported despite the default exclusion")
+	}
 }
 
 func freePort(t *testing.T) int {

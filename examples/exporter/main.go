@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 	"time"
 
@@ -25,6 +26,11 @@ import (
 // DefaultListen is the default address: loopback only, so exposing the
 // metrics beyond the host is a deliberate choice.
 const DefaultListen = "127.0.0.1:9477"
+
+// DefaultDeviceExclude is node_exporter's default --collector.diskstats.device-exclude:
+// partitions, RAM and loop devices are not exported, so the series match
+// what node_exporter users already have.
+const DefaultDeviceExclude = `^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -44,6 +50,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	interval := fs.Duration("interval", time.Second, "sampling interval (>= 100ms)")
 	rootDir := fs.String("root", "/", "root of the /proc and /sys trees to read")
 	scsi := fs.Bool("scsi-errors", false, "also read SCSI error counters (3 file reads per disk per interval)")
+	exclude := fs.String("device-exclude", DefaultDeviceExclude, "regexp of device names not to export (node_exporter's default; empty exports all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,6 +63,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return err
 	}
 	var dopts []perf.DiskOption
+	if *exclude != "" {
+		re, err := regexp.Compile(*exclude)
+		if err != nil {
+			return fmt.Errorf("--device-exclude: %w", err)
+		}
+		dopts = append(dopts, perf.WithDeviceFilter(func(name string) bool { return !re.MatchString(name) }))
+	}
 	if *scsi {
 		dopts = append(dopts, perf.WithSCSIErrors(1))
 	}
