@@ -10,74 +10,65 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
-// lsblkAnchor runs the anchor a few times in the same process run and
-// returns its mean time, so the ratio compares like with like on a noisy
-// machine.
-func lsblkAnchor(b *testing.B, runs int, args ...string) time.Duration {
+// versusLsblk times fn against exec'ing lsblk with args and decoding its
+// JSON, interleaved (one lsblk run every fifth iteration) so that both see
+// the same machine load, and reports the ratio of their mean times.
+func versusLsblk(b *testing.B, fn func() error, args ...string) {
 	b.Helper()
-	start := time.Now()
-	for range runs {
-		out := testenv.Run(b, "lsblk", args...)
-		var v map[string]any
-		if err := json.Unmarshal(out, &v); err != nil {
+	testenv.RequireTool(b, "lsblk")
+	var ours, anchor time.Duration
+	var n, m int
+	for b.Loop() {
+		start := time.Now()
+		if err := fn(); err != nil {
 			b.Fatal(err)
 		}
+		ours += time.Since(start)
+		n++
+		if n%5 == 1 {
+			b.StopTimer()
+			start = time.Now()
+			out := testenv.Run(b, "lsblk", args...)
+			var v map[string]any
+			if err := json.Unmarshal(out, &v); err != nil {
+				b.Fatal(err)
+			}
+			anchor += time.Since(start)
+			m++
+			b.StartTimer()
+		}
 	}
-	return time.Since(start) / time.Duration(runs)
+	b.ReportMetric((float64(anchor)/float64(m))/(float64(ours)/float64(n)), "x_vs_lsblk")
 }
 
-// BenchmarkDiscoverLive: Discover of this machine (no signature probing,
-// which lsblk does not do either without udev) against exec'ing
-// `lsblk -J -O -b` and decoding its JSON.
+// BenchmarkDiscoverLive: Discover of this machine with every sysfs
+// attribute and no signature probing (lsblk does not probe either: without
+// udev it prints no signatures) against `lsblk -J -O -b`.
 func BenchmarkDiscoverLive(b *testing.B) {
-	testenv.RequireTool(b, "lsblk")
-	anchor := lsblkAnchor(b, 20, "-J", "-O", "-b")
 	ctx := context.Background()
-	n := 0
-	start := time.Now()
-	for b.Loop() {
-		if _, err := blockdev.Discover(ctx, blockdev.WithProbe(false)); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	ours := time.Since(start) / time.Duration(n)
-	b.ReportMetric(float64(anchor)/float64(ours), "x_vs_lsblk")
+	versusLsblk(b, func() error {
+		_, err := blockdev.Discover(ctx, blockdev.WithProbe(false))
+		return err
+	}, "-J", "-O", "-b")
 }
 
 // BenchmarkDiscoverLiveCore reads the core attributes only (what a
 // preflight check or a tree of names, sizes and mounts needs) against
 // `lsblk -J -b -o NAME,MAJ:MIN,SIZE,RO,RM,TYPE,MOUNTPOINTS`.
 func BenchmarkDiscoverLiveCore(b *testing.B) {
-	testenv.RequireTool(b, "lsblk")
-	anchor := lsblkAnchor(b, 20, "-J", "-b", "-o", "NAME,MAJ:MIN,SIZE,RO,RM,TYPE,MOUNTPOINTS")
 	ctx := context.Background()
-	n := 0
-	start := time.Now()
-	for b.Loop() {
-		if _, err := blockdev.Discover(ctx, blockdev.WithProbe(false), blockdev.WithAttributes(0)); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	ours := time.Since(start) / time.Duration(n)
-	b.ReportMetric(float64(anchor)/float64(ours), "x_vs_lsblk")
+	versusLsblk(b, func() error {
+		_, err := blockdev.Discover(ctx, blockdev.WithProbe(false), blockdev.WithAttributes(0))
+		return err
+	}, "-J", "-b", "-o", "NAME,MAJ:MIN,SIZE,RO,RM,TYPE,MOUNTPOINTS")
 }
 
-// BenchmarkDiscoverLiveProbe is the same with signature probing on (the
-// default), which reads every device's first blocks.
+// BenchmarkDiscoverLiveProbe is the default Discover, which also reads every
+// device's signatures (blkid's work, which lsblk here does not do).
 func BenchmarkDiscoverLiveProbe(b *testing.B) {
-	testenv.RequireTool(b, "lsblk")
-	anchor := lsblkAnchor(b, 20, "-J", "-O", "-b")
 	ctx := context.Background()
-	n := 0
-	start := time.Now()
-	for b.Loop() {
-		if _, err := blockdev.Discover(ctx); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	ours := time.Since(start) / time.Duration(n)
-	b.ReportMetric(float64(anchor)/float64(ours), "x_vs_lsblk")
+	versusLsblk(b, func() error {
+		_, err := blockdev.Discover(ctx)
+		return err
+	}, "-J", "-O", "-b")
 }
