@@ -25,7 +25,7 @@ func benchTree(b *testing.B, n int) (string, *StatReader, blockdevice.FS) {
 		b.Fatal(err)
 	}
 	root := fakeRoot(b, string(genDiskstats(n)))
-	r, err := OpenDiskstats(root)
+	r, err := OpenDiskstats(root.Dir())
 	if err != nil {
 		b.Fatal(err)
 	}

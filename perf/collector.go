@@ -126,15 +126,24 @@ type DiskstatsCollector struct {
 	scsi      map[string]SCSIErrors
 }
 
-// NewDiskstatsCollector opens /proc/diskstats under root.
-func NewDiskstatsCollector(root sysfs.Root, opts ...DiskOption) (*DiskstatsCollector, error) {
+// NewDiskstatsCollector opens /proc/diskstats under rootDir ("" for the
+// live system).
+func NewDiskstatsCollector(rootDir string, opts ...DiskOption) (*DiskstatsCollector, error) {
+	root, err := newRoot(rootDir)
+	if err != nil {
+		return nil, err
+	}
+	return newDiskstatsCollector(root, opts...)
+}
+
+func newDiskstatsCollector(root sysfs.Root, opts ...DiskOption) (*DiskstatsCollector, error) {
 	c := &DiskstatsCollector{root: root, seqEvery: 100}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
 		}
 	}
-	r, err := OpenDiskstats(root)
+	r, err := openStat(root.Proc("diskstats"), "")
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +213,7 @@ func (c *DiskstatsCollector) Collect(ctx context.Context, s *Snapshot) error {
 		}
 		if c.scsiEvery > 0 {
 			if readSCSI {
-				e, err := ReadSCSIErrors(c.root, d.Stat.Name)
+				e, err := readSCSIErrors(c.root, d.Stat.Name)
 				if err == nil {
 					c.scsi[d.Stat.Name] = e
 				} else if errors.Is(err, ErrNotSupported) || errors.Is(err, fs.ErrNotExist) {

@@ -56,7 +56,7 @@ func BenchmarkSampling1000Devices10Hz(b *testing.B) {
 	root := fakeRoot(b, string(genDiskstats(1000)))
 	var sampling, monitor, monitorWall, procfs time.Duration
 	for i := 0; i < b.N; i++ {
-		c, err := NewDiskstatsCollector(root)
+		c, err := NewDiskstatsCollector(root.Dir())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func BenchmarkSampling1000Devices10Hz(b *testing.B) {
 		})
 		c.Close()
 
-		m, err := NewMonitor(WithRoot(root), WithInterval(100*time.Millisecond))
+		m, err := NewMonitor(WithRoot(root.Dir()), WithInterval(100*time.Millisecond))
 		if err != nil {
 			b.Fatal(err)
 		}

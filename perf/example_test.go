@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
 )
 
@@ -43,9 +42,8 @@ func ExampleMonitor() {
 	defer os.RemoveAll(dir)
 	os.MkdirAll(filepath.Join(dir, "proc"), 0o755)
 	os.WriteFile(filepath.Join(dir, "proc", "diskstats"), []byte("8 0 sda 0 0 0 0 0 0 0 0 0 0 0\n"), 0o644)
-	root, _ := sysfs.New(dir)
 
-	m, err := perf.NewMonitor(perf.WithRoot(root), perf.WithInterval(100*time.Millisecond),
+	m, err := perf.NewMonitor(perf.WithRoot(dir), perf.WithInterval(100*time.Millisecond),
 		perf.WithRules(perf.Rule{Name: "busy", Kind: perf.Threshold, Metric: perf.MetricUtil, Above: 90, For: 3}))
 	if err != nil {
 		panic(err)

@@ -40,9 +40,14 @@ type FilesystemCollector struct {
 	root sysfs.Root
 }
 
-// NewFilesystemCollector returns a collector reading mountinfo under root.
-func NewFilesystemCollector(root sysfs.Root) *FilesystemCollector {
-	return &FilesystemCollector{root: root}
+// NewFilesystemCollector returns a collector reading mountinfo under
+// rootDir ("" for the live system).
+func NewFilesystemCollector(rootDir string) (*FilesystemCollector, error) {
+	root, err := newRoot(rootDir)
+	if err != nil {
+		return nil, err
+	}
+	return &FilesystemCollector{root: root}, nil
 }
 
 // Name implements Collector.

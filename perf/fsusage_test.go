@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
@@ -27,7 +26,11 @@ func TestParseMountinfo(t *testing.T) {
 func TestFilesystemCollectorMatchesDf(t *testing.T) {
 	testenv.RequireTool(t, "df")
 	var s Snapshot
-	if err := NewFilesystemCollector(sysfs.Live).Collect(context.Background(), &s); err != nil {
+	fc, err := NewFilesystemCollector("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.Collect(context.Background(), &s); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.Filesystems) == 0 {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
@@ -30,7 +29,7 @@ func TestLiveDeviceLifecycle(t *testing.T) {
 	name := filepath.Base(dev)
 	part := name + "p1"
 
-	c, err := NewDiskstatsCollector(sysfs.Live, WithDeviceFilter(func(n string) bool { return strings.HasPrefix(n, name) }))
+	c, err := NewDiskstatsCollector("", WithDeviceFilter(func(n string) bool { return strings.HasPrefix(n, name) }))
 	if err != nil {
 		t.Fatal(err)
 	}

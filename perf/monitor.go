@@ -18,9 +18,23 @@ const MinInterval = 100 * time.Millisecond
 // Option configures a Monitor. Options are validated once, by NewMonitor.
 type Option func(*Monitor) error
 
-// WithRoot reads /proc and /sys under root (default: the live system).
-func WithRoot(root sysfs.Root) Option {
-	return func(m *Monitor) error { m.root = root; return nil }
+// WithRoot reads /proc and /sys under the directory dir instead of the live
+// system ("" or "/"): a fake tree, a container's root, a --sysroot.
+func WithRoot(dir string) Option {
+	return func(m *Monitor) error {
+		r, err := newRoot(dir)
+		if err != nil {
+			return err
+		}
+		m.root = r
+		return nil
+	}
+}
+
+// WithSysfsRoot is WithRoot for callers inside this module that already
+// hold the root seam.
+func WithSysfsRoot(r sysfs.Root) Option {
+	return func(m *Monitor) error { m.root = r; return nil }
 }
 
 // WithInterval sets the sampling interval (>= MinInterval; default 1s).
@@ -161,7 +175,7 @@ func NewMonitor(opts ...Option) (*Monitor, error) {
 	}
 	m.alerter = a
 	if len(m.collectors) == 0 {
-		c, err := NewDiskstatsCollector(m.root)
+		c, err := newDiskstatsCollector(m.root)
 		if err != nil {
 			return nil, err
 		}

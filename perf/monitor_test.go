@@ -49,7 +49,7 @@ func TestMonitorPublishesAndStops(t *testing.T) {
 	fd.step(t)
 	var alerts []AlertEvent
 	var amu sync.Mutex
-	m, err := NewMonitor(WithRoot(fd.root), WithInterval(100*time.Millisecond), WithWindow(10),
+	m, err := NewMonitor(WithRoot(fd.root.Dir()), WithInterval(100*time.Millisecond), WithWindow(10),
 		WithRules(Rule{Name: "busy", Kind: Threshold, Metric: MetricIOPS, Above: 1}),
 		WithAlertHandler(func(e AlertEvent) { amu.Lock(); alerts = append(alerts, e); amu.Unlock() }))
 	if err != nil {
@@ -172,7 +172,7 @@ func TestMonitorOptions(t *testing.T) {
 			t.Errorf("accepted a bad option: %v", err)
 		}
 	}
-	if _, err := NewMonitor(WithRoot(fakeRootEmpty(t))); !errors.Is(err, os.ErrNotExist) {
+	if _, err := NewMonitor(WithRoot(fakeRootEmpty(t).Dir())); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing diskstats: %v", err)
 	}
 	// A monitor stopped before it started closes its subscribers.
@@ -194,7 +194,7 @@ func TestDiskstatsCollectorFilterAndSCSI(t *testing.T) {
 	os.WriteFile(dev+"/iorequest_cnt", []byte("0x1f\n"), 0o644)
 	os.WriteFile(dev+"/iodone_cnt", []byte("0x1e\n"), 0o644)
 	os.WriteFile(dev+"/ioerr_cnt", []byte("0x2\n"), 0o644)
-	c, err := NewDiskstatsCollector(root, WithSCSIErrors(1), WithDeviceFilter(func(n string) bool { return n != "vda" }))
+	c, err := NewDiskstatsCollector(root.Dir(), WithSCSIErrors(1), WithDeviceFilter(func(n string) bool { return n != "vda" }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,15 +212,15 @@ func TestDiskstatsCollectorFilterAndSCSI(t *testing.T) {
 	if s.Disk("sdb").SCSI != nil {
 		t.Fatal("sdb has no SCSI counters")
 	}
-	if _, err := ReadSCSIErrors(root, "sdb"); !errors.Is(err, ErrNotSupported) {
+	if _, err := ReadSCSIErrors(root.Dir(), "sdb"); !errors.Is(err, ErrNotSupported) {
 		t.Fatalf("sdb: %v", err)
 	}
 	os.WriteFile(dev+"/ioerr_cnt", []byte("zz\n"), 0o644)
-	if _, err := ReadSCSIErrors(root, "sda"); !errors.Is(err, ErrMalformed) {
+	if _, err := ReadSCSIErrors(root.Dir(), "sda"); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("bad counter: %v", err)
 	}
 	for _, o := range []DiskOption{WithSCSIErrors(-1), WithDiskseqEvery(-1), WithDeviceFilter(nil)} {
-		if _, err := NewDiskstatsCollector(root, o); !errors.Is(err, ErrInvalidOption) {
+		if _, err := NewDiskstatsCollector(root.Dir(), o); !errors.Is(err, ErrInvalidOption) {
 			t.Errorf("bad option accepted: %v", err)
 		}
 	}

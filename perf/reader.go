@@ -45,17 +45,35 @@ type StatReader struct {
 	closed bool
 }
 
-// OpenDiskstats opens /proc/diskstats under root.
-func OpenDiskstats(root sysfs.Root) (*StatReader, error) {
+// OpenDiskstats opens /proc/diskstats under the root directory rootDir
+// ("" or "/" for the live system; another directory holds a tree laid out
+// like / with proc and sys in it).
+func OpenDiskstats(rootDir string) (*StatReader, error) {
+	root, err := newRoot(rootDir)
+	if err != nil {
+		return nil, err
+	}
 	return openStat(root.Proc("diskstats"), "")
 }
 
-// OpenDeviceStat opens /sys/class/block/NAME/stat under root: the counters of
-// one device or partition without scanning every line of /proc/diskstats.
-// The device's major:minor come from its dev attribute.
-func OpenDeviceStat(root sysfs.Root, name string) (*StatReader, error) {
+func newRoot(dir string) (sysfs.Root, error) {
+	r, err := sysfs.New(dir)
+	if err != nil {
+		return sysfs.Root{}, fmt.Errorf("%w: root: %w", ErrInvalidOption, err)
+	}
+	return r, nil
+}
+
+// OpenDeviceStat opens /sys/class/block/NAME/stat under rootDir: the
+// counters of one device or partition without scanning every line of
+// /proc/diskstats. The device's major:minor come from its dev attribute.
+func OpenDeviceStat(rootDir, name string) (*StatReader, error) {
 	if name == "" || name == "." || name == ".." || containsSlash(name) {
 		return nil, optErr("device name %q", name)
+	}
+	root, err := newRoot(rootDir)
+	if err != nil {
+		return nil, err
 	}
 	return openStat(root.Sys("class", "block", name, "stat"), name)
 }

@@ -30,7 +30,7 @@ func fakeRoot(t testing.TB, diskstats string) sysfs.Root {
 
 func TestStatReaderFakeTree(t *testing.T) {
 	root := fakeRoot(t, line20+line18+line14+line7)
-	r, err := OpenDiskstats(root)
+	r, err := OpenDiskstats(root.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestStatReaderFakeTree(t *testing.T) {
 	if err := r.Read(&s); !errors.Is(err, ErrClosed) {
 		t.Fatalf("read after close: %v", err)
 	}
-	if _, err := OpenDiskstats(fakeRootEmpty(t)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := OpenDiskstats(fakeRootEmpty(t).Dir()); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing diskstats: %v", err)
 	}
 }
@@ -69,7 +69,7 @@ func fakeRootEmpty(t *testing.T) sysfs.Root {
 // A file larger than the initial buffer is read whole (the buffer grows).
 func TestStatReaderGrows(t *testing.T) {
 	in := string(genDiskstats(1000))
-	r, err := OpenDiskstats(fakeRoot(t, in))
+	r, err := OpenDiskstats(fakeRoot(t, in).Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestStatReaderGrows(t *testing.T) {
 
 // Steady-state sampling allocates nothing: one pread, parse in place.
 func TestStatReaderZeroAllocs(t *testing.T) {
-	r, err := OpenDiskstats(fakeRoot(t, string(genDiskstats(200))))
+	r, err := OpenDiskstats(fakeRoot(t, string(genDiskstats(200))).Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestDeviceStatFakeTree(t *testing.T) {
 	os.MkdirAll(d, 0o755)
 	os.WriteFile(filepath.Join(d, "dev"), []byte("254:0\n"), 0o644)
 	os.WriteFile(filepath.Join(d, "stat"), []byte("  1 2 3 4 5 6 7 8 0 10 11\n"), 0o644)
-	r, err := OpenDeviceStat(root, "vda")
+	r, err := OpenDeviceStat(root.Dir(), "vda")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestDeviceStatFakeTree(t *testing.T) {
 	if got := s.Disks[0]; got.Name != "vda" || got.Major != 254 || got.Fields != 14 || got.TimeInQueue != 11 {
 		t.Fatalf("%+v", got)
 	}
-	if _, err := OpenDeviceStat(root, "../etc"); !errors.Is(err, ErrInvalidOption) {
+	if _, err := OpenDeviceStat(root.Dir(), "../etc"); !errors.Is(err, ErrInvalidOption) {
 		t.Fatalf("bad name: %v", err)
 	}
 }
@@ -127,7 +127,7 @@ func TestDeviceStatFakeTree(t *testing.T) {
 // The live /proc/diskstats against prometheus/procfs reading the same file,
 // and each whole disk's /sys/block/DEV/stat against its diskstats line.
 func TestLiveDiskstatsMatchesProcfs(t *testing.T) {
-	r, err := OpenDiskstats(sysfs.Live)
+	r, err := OpenDiskstats("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestLiveDiskstatsMatchesProcfs(t *testing.T) {
 		if _, err := os.Stat("/sys/block/" + d.Name); err != nil {
 			continue
 		}
-		dr, err := OpenDeviceStat(sysfs.Live, d.Name)
+		dr, err := OpenDeviceStat("", d.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +199,7 @@ func TestLiveDiskstatsMatchesProcfs(t *testing.T) {
 // nothing in the steady state. diskseq re-checks read sysfs and do allocate;
 // they are off here and run every 100 samples by default.
 func TestCollectorSampleZeroAllocs(t *testing.T) {
-	c, err := NewDiskstatsCollector(fakeRoot(t, string(genDiskstats(300))), WithDiskseqEvery(0))
+	c, err := NewDiskstatsCollector(fakeRoot(t, string(genDiskstats(300))).Dir(), WithDiskseqEvery(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestCollectorSampleZeroAllocs(t *testing.T) {
 // content, and follows a file that was replaced.
 func TestStatReaderReopenFallback(t *testing.T) {
 	root := fakeRoot(t, line20)
-	r, err := OpenDiskstats(root)
+	r, err := OpenDiskstats(root.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,18 @@ type SCSIErrors struct {
 	IORequests, IODone, IOErrors uint64
 }
 
-// ReadSCSIErrors reads the counters of a whole-disk device. A device without
-// them (NVMe, virtio, loop) gives ErrNotSupported.
-func ReadSCSIErrors(root sysfs.Root, device string) (SCSIErrors, error) {
+// ReadSCSIErrors reads the counters of a whole-disk device under rootDir
+// ("" for the live system). A device without them (NVMe, virtio, loop)
+// gives ErrNotSupported.
+func ReadSCSIErrors(rootDir, device string) (SCSIErrors, error) {
+	root, err := newRoot(rootDir)
+	if err != nil {
+		return SCSIErrors{}, err
+	}
+	return readSCSIErrors(root, device)
+}
+
+func readSCSIErrors(root sysfs.Root, device string) (SCSIErrors, error) {
 	if device == "" || containsSlash(device) || device == "." || device == ".." {
 		return SCSIErrors{}, optErr("device name %q", device)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf/promexport"
 )
@@ -58,10 +57,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	root, err := sysfs.New(*rootDir)
-	if err != nil {
-		return err
-	}
 	var dopts []perf.DiskOption
 	if *exclude != "" {
 		re, err := regexp.Compile(*exclude)
@@ -73,7 +68,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if *scsi {
 		dopts = append(dopts, perf.WithSCSIErrors(1))
 	}
-	disks, err := perf.NewDiskstatsCollector(root, dopts...)
+	disks, err := perf.NewDiskstatsCollector(*rootDir, dopts...)
 	if err != nil {
 		return err
 	}
@@ -81,8 +76,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	mon, err := perf.NewMonitor(perf.WithRoot(root), perf.WithInterval(*interval), perf.WithLogger(log),
-		perf.WithCollectors(disks, perf.NewFilesystemCollector(root)), perf.WithSinks(exp))
+	fsc, err := perf.NewFilesystemCollector(*rootDir)
+	if err != nil {
+		disks.Close()
+		return err
+	}
+	mon, err := perf.NewMonitor(perf.WithRoot(*rootDir), perf.WithInterval(*interval), perf.WithLogger(log),
+		perf.WithCollectors(disks, fsc), perf.WithSinks(exp))
 	if err != nil {
 		disks.Close()
 		return err

@@ -36,7 +36,7 @@ func report(ctx context.Context, cfg *config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rd, err := perf.OpenDiskstats(root)
+	rd, err := perf.OpenDiskstats(root.Dir())
 	if err != nil {
 		return err
 	}
