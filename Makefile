@@ -9,8 +9,11 @@ TESTFLAGS ?= -race -timeout 45m
 test: deps vet
 	$(GO) test $(TESTFLAGS) ./...
 
+# deps installs the Debian packages, then prepares the VM tier's guest assets
+# (cached; a no-op when present). Without root both only say what they skip.
 deps:
 	./scripts/install-test-deps.sh
+	@if [ "$$(id -u)" = 0 ]; then ./scripts/vm-assets.sh; else echo "deps: not root, VM tier will skip"; fi
 
 vet:
 	$(GO) vet ./...
