@@ -38,6 +38,7 @@ type checkConfig struct {
 	open      DeviceOpener
 	timeout   time.Duration
 	graph     *blockdev.Graph
+	snapshot  *Snapshot
 }
 
 // DefaultProbeTimeout bounds the reads of one preflight: a device that does
@@ -175,6 +176,30 @@ func WithGraph(g *blockdev.Graph) CheckOption {
 	}
 }
 
+// WithSnapshot makes preflight refuse a target that a journal snapshot
+// (ReadJournal) shows locked down or awaiting recovery, without opening the
+// journal (which another process may hold). Overrides are not journaled
+// this way.
+func WithSnapshot(s *Snapshot) CheckOption {
+	return func(c *checkConfig) error {
+		if s == nil {
+			return fmt.Errorf("%w: nil snapshot", ErrInvalid)
+		}
+		c.snapshot = s
+		return nil
+	}
+}
+
+func pendingOn(es []Entry, t Identity) []string {
+	var out []string
+	for _, e := range es {
+		if e.Intent.Target.sameTarget(t) {
+			out = append(out, fmt.Sprintf("mutation %s (%s) interrupted after step %q", e.ID, e.Intent.Op, e.LastStep()))
+		}
+	}
+	return out
+}
+
 // WithReader replaces how the target is opened for the signature probe
 // (tests inject read errors with it).
 func WithReader(o DeviceOpener) CheckOption {
@@ -265,6 +290,15 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 		if l, ok := c.journal.LockedDown(f.Identity); ok {
 			f.Lockdown = &l
 		}
+		f.Pending = pendingOn(c.journal.Interrupted(), f.Identity)
+	} else if c.snapshot != nil {
+		for _, l := range c.snapshot.Lockdowns {
+			if l.Target.sameTarget(f.Identity) {
+				f.Lockdown = &l
+				break
+			}
+		}
+		f.Pending = pendingOn(c.snapshot.Interrupted(), f.Identity)
 	}
 	g := c.graph
 	if g == nil {

@@ -427,3 +427,37 @@ func factMounts(f *Facts) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestCheckLoopPendingRecovery(t *testing.T) {
+	ctx := context.Background()
+	dev := testenv.Loop(t, loopSize)
+	dir := t.TempDir()
+	id, err := IdentityOf(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := openJ(t, dir)
+	if _, err := j.Begin(ctx, Intent{Op: "partition.write", Target: id, Ranges: testRanges}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close() // a crash: the mutation stays interrupted
+	j = openJ(t, dir)
+	r := check(t, dev, OpPartition, WithJournal(j))
+	if !slices.Equal(r.Codes(), []Code{CodePendingRecovery}) {
+		t.Fatalf("%v", r.Codes())
+	}
+	// A snapshot sees the same while the journal is held open.
+	s, err := ReadJournal(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := check(t, dev, OpPartition, WithSnapshot(s)); !slices.Equal(r.Codes(), []Code{CodePendingRecovery}) {
+		t.Fatalf("snapshot: %v", r.Codes())
+	}
+	if _, err := j.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := check(t, dev, OpPartition, WithJournal(j)); !r.Allowed {
+		t.Fatalf("after recovery: %s", r)
+	}
+}

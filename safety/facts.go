@@ -46,6 +46,8 @@ type Facts struct {
 
 	MissingTools []string  `json:"missing_tools,omitempty"`
 	Lockdown     *Lockdown `json:"lockdown,omitempty"`
+	// Pending lists interrupted mutations of the target awaiting recovery.
+	Pending []string `json:"pending,omitempty"`
 }
 
 // MountFact is one mount of the target or of something on it.
@@ -109,6 +111,9 @@ func evaluateCtx(ctx context.Context, f *Facts, op Op, c *checkConfig) *Report {
 	if f.Lockdown != nil {
 		add(CodeLockedDown, "a failed undo locked this device down; an operator must clear it",
 			f.Lockdown.Reason, "mutation "+f.Lockdown.MutationID)
+	}
+	if len(f.Pending) > 0 {
+		add(CodePendingRecovery, "an interrupted change of this device must be recovered first", f.Pending...)
 	}
 	if len(f.Mounts) > 0 {
 		ev := make([]string, len(f.Mounts))

@@ -44,6 +44,7 @@ func TestEvaluateRules(t *testing.T) {
 		{"lvm", OpWipe, func(f *Facts) { f.LVMMember = []string{"label"} }, []Code{CodeLVMMember}, false},
 		{"md", OpWipe, func(f *Facts) { f.MDMember = []string{"sb"} }, []Code{CodeMDMember}, false},
 		{"tools", OpFormat, func(f *Facts) { f.MissingTools = []string{"mkfs.zfs"} }, []Code{CodeToolMissing}, false},
+		{"pending", OpWipe, func(f *Facts) { f.Pending = []string{"mutation m (x) interrupted"} }, []Code{CodePendingRecovery}, false},
 		{"locked", OpResize, func(f *Facts) { f.Lockdown = &Lockdown{Reason: "undo failed"} }, []Code{CodeLockedDown}, false},
 		{"everything at once", OpFormat, func(f *Facts) {
 			f.Mounts = []MountFact{{Device: "/dev/sdx", MountPoint: "/"}}
@@ -97,7 +98,7 @@ func TestOverridesArePerReason(t *testing.T) {
 	if !r.Allowed || !strings.Contains(r.String(), "overridden") {
 		t.Fatalf("both overridden but refused:\n%s", r)
 	}
-	for _, c := range []Code{CodeNotFound, CodeNotBlockDevice, CodeReadOnly, CodeToolMissing, CodeLockedDown} {
+	for _, c := range []Code{CodeNotFound, CodeNotBlockDevice, CodeReadOnly, CodeToolMissing, CodeLockedDown, CodePendingRecovery} {
 		if _, err := Evaluate(ctx, f, OpFormat, WithOverride(c, "please", "")); !errors.Is(err, ErrInvalid) {
 			t.Errorf("override of %s accepted", c)
 		}

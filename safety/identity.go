@@ -83,6 +83,10 @@ func (id Identity) Mismatch(now Identity, alsoPTUUID ...string) error {
 	return fmt.Errorf("%w: %s: %s", ErrIdentityMismatch, id.Path, strings.Join(diffs, "; "))
 }
 
+// SameTarget reports whether two identities name the same device, as
+// lock-down and pending-recovery lookups decide it.
+func (id Identity) SameTarget(o Identity) bool { return id.sameTarget(o) }
+
 // sameTarget reports whether two identities name the same device, for
 // lock-down lookups. Strong keys (WWN, serial, diskseq, inode) decide when
 // both sides have one; otherwise maj:min, then the path.

@@ -466,3 +466,32 @@ func TestSameOffsetRangesShareOneImage(t *testing.T) {
 		t.Fatal("overlapping images did not restore the old bytes")
 	}
 }
+
+func TestReadJournalSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, id, _ := target(t, 32768)
+	mid := interruptedAfter(t, dir, path, id, 1)
+	j := openJ(t, dir)
+	j.LockDown(ctx, Identity{Path: "/dev/sdz", Serial: "Z"}, "bad disk")
+	// Torn tail: a snapshot ignores it and leaves the file alone.
+	f, _ := os.OpenFile(filepath.Join(dir, JournalFile), os.O_WRONLY|os.O_APPEND, 0)
+	f.Write([]byte("EWAL\x05"))
+	f.Close()
+	s, err := ReadJournal(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := s.Interrupted(); len(in) != 1 || in[0].ID != mid || len(s.Lockdowns) != 1 || s.TornBytes != 5 {
+		t.Fatalf("snapshot %+v", s)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, JournalFile)); fi.Size() == 0 {
+		t.Fatal("snapshot changed the journal")
+	}
+	if s, err := ReadJournal(ctx, t.TempDir()); err != nil || len(s.Entries) != 0 {
+		t.Fatalf("missing journal: %+v %v", s, err)
+	}
+	if !id.SameTarget(Identity{Path: "/elsewhere", Major: id.Major, Minor: id.Minor, Inode: id.Inode}) {
+		t.Fatal("same inode is the same target")
+	}
+}

@@ -19,6 +19,9 @@ const (
 	CodeMDMember       Code = "md_member"        // an md RAID member
 	CodeToolMissing    Code = "tool_missing"     // a program the operation runs is not installed
 	CodeLockedDown     Code = "locked_down"      // a failed undo locked the device down
+	// CodePendingRecovery: an interrupted mutation of the device awaits
+	// Journal.Recover; nothing else may touch it first.
+	CodePendingRecovery Code = "pending_recovery"
 )
 
 // Overridable reports whether an operator may override the code. Facts
@@ -27,7 +30,7 @@ const (
 // cannot be overridden.
 func (c Code) Overridable() bool {
 	switch c {
-	case CodeNotFound, CodeNotBlockDevice, CodeToolMissing, CodeReadOnly, CodeLockedDown:
+	case CodeNotFound, CodeNotBlockDevice, CodeToolMissing, CodeReadOnly, CodeLockedDown, CodePendingRecovery:
 		return false
 	}
 	return true

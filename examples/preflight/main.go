@@ -2,7 +2,7 @@
 // device would be allowed, and why not.
 //
 //	preflight [--json] [--protect DEV]... [--tool NAME]... [--override CODE=REASON]...
-//	          [--min-size BYTES] DEVICE [--op format|partition|resize|wipe]
+//	          [--min-size BYTES] [--state-dir DIR] DEVICE [--op format|partition|resize|wipe]
 //
 // It prints the report (JSON with --json) and exits 0 when the operation is
 // allowed, 1 when it is refused, 2 on a usage error or a failure.
@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&tools, "tool", "the operation needs this program (repeatable)")
 	fs.Var(&overrides, "override", "CODE=REASON: let one refusal code through, saying why (repeatable; never all at once)")
 	minSize := fs.Int64("min-size", 0, "refuse devices smaller than this many bytes")
+	stateDir := fs.String("state-dir", "", "also refuse what this journal shows locked down or awaiting recovery (read-only; e.g. "+safety.DefaultStateDir+")")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: preflight [--json] DEVICE [--op format|partition|resize|wipe]")
 		fs.PrintDefaults()
@@ -83,6 +84,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		opts = append(opts, safety.WithOverride(safety.Code(code), why, os.Getenv("USER")))
+	}
+	if *stateDir != "" {
+		snap, err := safety.ReadJournal(ctx, *stateDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "preflight: %v\n", err)
+			return 2
+		}
+		opts = append(opts, safety.WithSnapshot(snap))
 	}
 	if *minSize > 0 {
 		opts = append(opts, safety.WithMinSize(*minSize))

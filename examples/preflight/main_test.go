@@ -64,3 +64,26 @@ func TestOverrideOneCode(t *testing.T) {
 		t.Fatalf("%s", out.String())
 	}
 }
+
+func TestStateDirLockdown(t *testing.T) {
+	ctx := context.Background()
+	dev := testenv.Loop(t, 32<<20)
+	dir := t.TempDir()
+	j, err := safety.OpenJournal(ctx, safety.WithStateDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	id, err := safety.IdentityOf(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.LockDown(ctx, id, "undo failed in a test"); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	// The journal is held open (as the engine would): the snapshot still reads it.
+	if code := run(ctx, []string{"--state-dir", dir, dev}, &out, &errb); code != 1 || !strings.Contains(out.String(), "locked_down") {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+}
