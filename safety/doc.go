@@ -9,8 +9,12 @@
 // locations such as the GPT backup header) and returns a Report: allowed or
 // refused, with every Reason as a stable Code, a sentence and the evidence.
 // The decision is a pure function of a Facts value (Evaluate), so it is
-// tested without root. "Unreadable" is never "empty". An operator may
-// override one Code at a time (never all), and the override is journaled.
+// tested without root. "Unreadable" is never "empty". With WithJournal (or
+// a read-only Snapshot from ReadJournal) a locked-down target or one with
+// an interrupted mutation is refused too (locked_down, pending_recovery).
+// An operator may override one Code at a time (never all; facts that make
+// the operation impossible and lock-down cannot be), and the override is
+// journaled.
 //
 // # Journal
 //
