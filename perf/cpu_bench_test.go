@@ -44,6 +44,9 @@ func at10Hz(b *testing.B, d time.Duration, fn func()) time.Duration {
 //     kept-open page, in-place parse and iostat rates of every device;
 //   - monitor_pct_of_core: a whole Monitor (snapshots, windows, alert
 //     evaluation, delivery to one subscriber);
+//   - sampling_best_pct_of_core: the same work timed back to back, fastest
+//     of five rounds, times 10 per second: what it costs on an idle core,
+//     without the cache misses and preemption a loaded machine adds;
 //   - procfs_pct_of_core: the anchor, prometheus/procfs reading the same
 //     page at the same rate and doing nothing else; x_vs_procfs is anchor
 //     over sampling.
@@ -54,7 +57,7 @@ func BenchmarkSampling1000Devices10Hz(b *testing.B) {
 	const run = 3 * time.Second
 	_, _, fs := benchTree(b, 1000)
 	root := fakeRoot(b, string(genDiskstats(1000)))
-	var sampling, monitor, monitorWall, procfs time.Duration
+	var sampling, sampleBest, monitor, monitorWall, procfs time.Duration
 	for i := 0; i < b.N; i++ {
 		c, err := NewDiskstatsCollector(root.Dir())
 		if err != nil {
@@ -68,6 +71,18 @@ func BenchmarkSampling1000Devices10Hz(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
+		best := time.Duration(0)
+		for r := 0; r < 5; r++ {
+			start, n := time.Now(), 0
+			for time.Since(start) < 50*time.Millisecond {
+				c.Sample()
+				n++
+			}
+			if d := time.Since(start) / time.Duration(n); best == 0 || d < best {
+				best = d
+			}
+		}
+		sampleBest += best
 		c.Close()
 
 		m, err := NewMonitor(WithRoot(root.Dir()), WithInterval(100*time.Millisecond))
@@ -107,6 +122,7 @@ func BenchmarkSampling1000Devices10Hz(b *testing.B) {
 	}
 	wall := float64(time.Duration(b.N) * run)
 	b.ReportMetric(float64(sampling)/wall*100, "sampling_pct_of_core")
+	b.ReportMetric(float64(sampleBest*10)/float64(time.Duration(b.N)*time.Second)*100, "sampling_best_pct_of_core")
 	b.ReportMetric(float64(monitor)/float64(monitorWall)*100, "monitor_pct_of_core")
 	b.ReportMetric(float64(procfs)/wall*100, "procfs_pct_of_core")
 	b.ReportMetric(float64(procfs)/float64(sampling), "x_vs_procfs")

@@ -41,6 +41,7 @@ type DeviceChange struct {
 type SeqFunc func(name string) (uint64, bool)
 
 type devState struct {
+	name   string
 	last   DiskStat
 	seq    uint64
 	hasSeq bool
@@ -52,6 +53,7 @@ type devState struct {
 // vanish and are reused (see Change). Not safe for concurrent use.
 type Rater struct {
 	devs     map[string]*devState
+	order    []*devState // states in the previous sample's order: skips the map when devices keep their places
 	gen      uint64
 	last     time.Time
 	seq      SeqFunc
@@ -100,9 +102,21 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 	checkSeq := r.seq != nil && r.seqEvery > 0 && r.gen%uint64(r.seqEvery) == 0
 	for i := range s.Disks {
 		cur := &s.Disks[i]
-		st, ok := r.devs[cur.Name]
+		var st *devState
+		ok := false
+		if i < len(r.order) && r.order[i] != nil && r.order[i].name == cur.Name {
+			st, ok = r.order[i], true
+		} else {
+			st, ok = r.devs[cur.Name]
+		}
+		if i < len(r.order) {
+			r.order[i] = st
+		} else {
+			r.order = append(r.order, st)
+		}
 		if !ok {
-			st = &devState{last: *cur, gen: r.gen}
+			st = &devState{name: cur.Name, last: *cur, gen: r.gen}
+			r.order[i] = st
 			if r.seq != nil {
 				st.seq, st.hasSeq = r.seq(cur.Name)
 			}
@@ -131,6 +145,8 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 		out = append(out, ComputeRates(&st.last, cur, interval))
 		st.last = *cur
 	}
+	clear(r.order[len(s.Disks):])
+	r.order = r.order[:len(s.Disks)]
 	if len(r.devs) != len(s.Disks) {
 		for name, st := range r.devs {
 			if st.gen != r.gen {
