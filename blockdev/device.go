@@ -114,15 +114,16 @@ type FSUsage struct {
 	Size, Used, Avail uint64
 }
 
-// MountPoints returns the mountpoints of d in mountinfo order, with "[SWAP]"
-// for active swap, as lsblk's MOUNTPOINTS column.
+// MountPoints returns the mountpoints of d as lsblk's MOUNTPOINTS column
+// lists them: the most recent mount first (lsblk walks mountinfo backwards),
+// and "[SWAP]" for active swap.
 func (d *Device) MountPoints() []string {
 	var out []string
 	if d.Swap {
 		out = append(out, "[SWAP]")
 	}
-	for _, m := range d.Mounts {
-		out = append(out, m.MountPoint)
+	for i := len(d.Mounts) - 1; i >= 0; i-- {
+		out = append(out, d.Mounts[i].MountPoint)
 	}
 	return out
 }

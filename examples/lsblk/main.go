@@ -1,11 +1,24 @@
-// Command lsblk lists block devices like util-linux lsblk, from
-// blockdev.Discover instead of a scan by a C tool: a tree by default, -J for
-// JSON with lsblk 2.38's keys and value types, -b for sizes in bytes, -o and
-// -O to choose columns, --sysroot DIR to read a fake or foreign tree.
+// Command lsblk lists block devices like util-linux lsblk 2.38, from
+// blockdev.Discover instead of a C tool, for its common uses: a tree by
+// default; -J/--json with lsblk's keys, value types and layout; -b/--bytes;
+// -o LIST (and -o +COL), -O/--output-all, -f/--fs; -l/--list, -r/--raw,
+// -P/--pairs, -n/--noheadings, -d/--nodeps, -p/--paths, -a/--all,
+// -e/--exclude; device arguments; --sysroot DIR.
 //
 //	go run ./examples/lsblk
 //	go run ./examples/lsblk -J -b -o NAME,SIZE,TYPE,MOUNTPOINTS
 //	go run ./examples/lsblk --sysroot /path/to/tree -O
+//
+// Where it answers differently from lsblk 2.38, lsblk is the one without
+// the fact (tests in this directory check each case): TRAN is "virtio" for
+// virtio disks (lsblk 2.39+ too) and "loop" for loop devices, and empty for
+// partitions (lsblk 2.38 guesses "nvme" from the name); WWN comes from
+// sysfs when there is no udev; and with --sysroot, serials come from the
+// tree's udev database, swap is matched in the tree, and filesystem usage is
+// not taken from the host. -O also prints PARTN and DISK-SEQ (lsblk 2.39)
+// and omits columns with no sysfs source here (OWNER, MODE, ZONE-*...).
+// Signature columns (FSTYPE, UUID, LABEL, PT*, PART*) come from our own
+// probe, matching blkid -p, where lsblk needs udev.
 package main
 
 import (
@@ -31,6 +44,9 @@ func main() {
 type options struct {
 	json, bytes, all, noHeadings, noDeps bool
 	ascii                                bool // tree drawn with |- and `- (not a UTF-8 locale)
+	list, paths, raw, pairs, fs          bool
+	exclude                              map[uint32]bool // majors not listed; default: RAM disks (1)
+	excludeSet                           bool            // -e given: -a no longer brings RAM disks back
 	probe                                *bool
 	sysroot                              string
 	columns                              []column
@@ -40,7 +56,7 @@ type options struct {
 var errUsage = errors.New("usage")
 
 func parseArgs(args []string) (*options, error) {
-	o := &options{}
+	o := &options{exclude: map[uint32]bool{1: true}}
 	var cols []string
 	outputAll := false
 	for i := 0; i < len(args); i++ {
@@ -65,6 +81,24 @@ func parseArgs(args []string) (*options, error) {
 			o.noHeadings = true
 		case a == "--nodeps":
 			o.noDeps = true
+		case a == "--list":
+			o.list = true
+		case a == "--paths":
+			o.paths = true
+		case a == "--raw":
+			o.raw = true
+		case a == "--pairs":
+			o.pairs = true
+		case a == "--fs":
+			o.fs = true
+		case a == "--exclude":
+			v, err := value()
+			if err != nil {
+				return nil, err
+			}
+			if err := o.setExclude(v); err != nil {
+				return nil, err
+			}
 		case a == "--probe" || a == "--no-probe":
 			on := a == "--probe"
 			o.probe = &on
@@ -99,6 +133,28 @@ func parseArgs(args []string) (*options, error) {
 					o.noHeadings = true
 				case 'd':
 					o.noDeps = true
+				case 'l':
+					o.list = true
+				case 'p':
+					o.paths = true
+				case 'r':
+					o.raw = true
+				case 'P':
+					o.pairs = true
+				case 'f':
+					o.fs = true
+				case 'e':
+					v := a[j+1:]
+					if v == "" {
+						var err error
+						if v, err = value(); err != nil {
+							return nil, err
+						}
+					}
+					if err := o.setExclude(v); err != nil {
+						return nil, err
+					}
+					j = len(a)
 				case 'o':
 					v := a[j+1:]
 					if v == "" {
@@ -116,6 +172,9 @@ func parseArgs(args []string) (*options, error) {
 		default:
 			o.devices = append(o.devices, a)
 		}
+	}
+	if o.fs && len(cols) == 0 && !outputAll {
+		cols = []string{"NAME", "FSTYPE", "FSVER", "LABEL", "UUID", "FSAVAIL", "FSUSE%", "MOUNTPOINTS"}
 	}
 	switch {
 	case outputAll:
@@ -144,6 +203,20 @@ func parseArgs(args []string) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// setExclude parses -e: a comma-separated list of major numbers, which
+// replaces the default exclusion of RAM disks.
+func (o *options) setExclude(v string) error {
+	o.exclude, o.excludeSet = map[uint32]bool{}, true
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 32)
+		if err != nil {
+			return fmt.Errorf("%w: bad major number %q", errUsage, f)
+		}
+		o.exclude[uint32(n)] = true
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -228,11 +301,11 @@ func needsProbe(cols []column) bool {
 // visible is lsblk's default filter: detached loop devices and RAM disks
 // (major 1) are listed only with -a.
 func visible(d *blockdev.Device, o *options) bool {
+	if o.exclude[d.MajMin.Major] && (o.excludeSet || !o.all) {
+		return false
+	}
 	if o.all {
 		return true
-	}
-	if d.MajMin.Major == 1 {
-		return false
 	}
 	if d.Type == blockdev.TypeLoop && d.LoopBackingFile == "" && (d.Size == nil || *d.Size == 0) {
 		return false
@@ -277,13 +350,23 @@ func (o *options) children(g *blockdev.Graph, r row) []row {
 	}
 	var out []row
 	for _, c := range g.Children(r.d) {
-		out = append(out, row{d: c, parent: r.d})
+		if !o.exclude[c.MajMin.Major] {
+			out = append(out, row{d: c, parent: r.d})
+		}
 	}
 	return out
 }
 
 func value(c column, r row, o *options) any {
 	v := c.get(r)
+	if o.paths && v != nil {
+		switch c.name {
+		case "NAME":
+			v = r.d.Path
+		case "KNAME", "PKNAME":
+			v = "/dev/" + v.(string)
+		}
+	}
 	if c.kind == kSize && v != nil && !o.bytes {
 		return humanSize(v.(uint64))
 	}
@@ -301,16 +384,49 @@ func value(c column, r row, o *options) any {
 	return v
 }
 
+// flatten lists every place of every device in tree order; sorted orders
+// them by device number then parent (lsblk's list), dedupe keeps one line
+// per device (lsblk -l).
+func (o *options) flatten(g *blockdev.Graph, roots []row, sorted, dedupe bool) []row {
+	var flat []row
+	var collect func(r row)
+	collect = func(r row) {
+		flat = append(flat, r)
+		for _, k := range o.children(g, r) {
+			collect(k)
+		}
+	}
+	for _, r := range roots {
+		collect(r)
+	}
+	if sorted {
+		slices.SortStableFunc(flat, func(a, b row) int {
+			return cmp.Or(cmp.Compare(a.d.MajMin.Major, b.d.MajMin.Major), cmp.Compare(a.d.MajMin.Minor, b.d.MajMin.Minor),
+				cmp.Compare(pkname(a), pkname(b)))
+		})
+	}
+	if dedupe {
+		seen := map[blockdev.MajMin]bool{}
+		flat = slices.DeleteFunc(flat, func(r row) bool {
+			dup := seen[r.d.MajMin]
+			seen[r.d.MajMin] = true
+			return dup
+		})
+	}
+	return flat
+}
+
 // writeJSON prints {"blockdevices": [...]} with keys in column order, as
 // lsblk does, so a diff against lsblk's output reads naturally.
 func writeJSON(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 	var b strings.Builder
 	b.WriteString("{\n   \"blockdevices\": [")
+	if o.list {
+		roots = o.flatten(g, roots, true, true)
+		o.noDeps = true
+	}
 	for i, r := range roots {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		if err := o.jsonRow(&b, g, r, 2); err != nil {
+		if err := o.jsonRow(&b, g, r, 2, i == 0); err != nil {
 			return err
 		}
 	}
@@ -319,14 +435,33 @@ func writeJSON(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 	return err
 }
 
-func (o *options) jsonRow(b *strings.Builder, g *blockdev.Graph, r row, depth int) error {
+// jsonRow writes one device; siblings are joined as "},{" as lsblk does.
+func (o *options) jsonRow(b *strings.Builder, g *blockdev.Graph, r row, depth int, first bool) error {
 	ind := strings.Repeat("   ", depth)
-	b.WriteString("\n" + ind + "{")
+	if first {
+		b.WriteString("\n" + ind + "{")
+	} else {
+		b.WriteString(",{")
+	}
 	for i, c := range o.columns {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		v, err := json.Marshal(value(c, r, o))
+		val := value(c, r, o)
+		if arr, ok := val.([]any); ok {
+			// lsblk puts an array's elements on one line of their own.
+			parts := make([]string, len(arr))
+			for j, e := range arr {
+				v, err := json.Marshal(e)
+				if err != nil {
+					return err
+				}
+				parts[j] = string(v)
+			}
+			fmt.Fprintf(b, "\n%s   %q: [\n%s       %s\n%s   ]", ind, strings.ToLower(c.name), ind, strings.Join(parts, ", "), ind)
+			continue
+		}
+		v, err := json.Marshal(val)
 		if err != nil {
 			return err
 		}
@@ -335,10 +470,7 @@ func (o *options) jsonRow(b *strings.Builder, g *blockdev.Graph, r row, depth in
 	if kids := o.children(g, r); len(kids) > 0 {
 		fmt.Fprintf(b, ",\n%s   \"children\": [", ind)
 		for i, k := range kids {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			if err := o.jsonRow(b, g, k, depth+2); err != nil {
+			if err := o.jsonRow(b, g, k, depth+2, i == 0); err != nil {
 				return err
 			}
 		}
@@ -376,7 +508,7 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 		extra := [][]string{}
 		for i, c := range o.columns {
 			cells[i] = textValue(c, r, o)
-			if c.name == "MAJ:MIN" {
+			if c.name == "MAJ:MIN" && !o.raw && !o.pairs {
 				cells[i] = fmt.Sprintf("%3d:%-3d", r.d.MajMin.Major, r.d.MajMin.Minor)
 			}
 			if c.name == "NAME" || (c.name == "KNAME" && !hasColumn(o.columns, "NAME")) {
@@ -389,7 +521,7 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 				}
 				cells[i] = prefix + branch + cells[i]
 			}
-			if more := strings.Split(cells[i], "\n"); len(more) > 1 {
+			if more := strings.Split(cells[i], "\n"); len(more) > 1 && !o.raw && !o.pairs {
 				cells[i] = more[0]
 				for j, m := range more[1:] {
 					if j >= len(extra) {
@@ -401,8 +533,8 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 		}
 		lines = append(lines, cells)
 		lines = append(lines, extra...)
-		if !hasColumn(o.columns, "NAME") {
-			return // list mode: the caller visits every row
+		if !o.tree() {
+			return // list modes: the caller visits every row
 		}
 		kids := o.children(g, r)
 		next := prefix
@@ -417,31 +549,19 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 			walk(k, next, i == len(kids)-1, false)
 		}
 	}
-	if hasColumn(o.columns, "NAME") {
+	if o.tree() {
 		for _, r := range roots {
 			walk(r, "", false, true)
 		}
 	} else {
-		// Without NAME lsblk prints a list: one line per place in the tree,
-		// ordered by device number, then by parent name.
-		var flat []row
-		var collect func(r row)
-		collect = func(r row) {
-			flat = append(flat, r)
-			for _, k := range o.children(g, r) {
-				collect(k)
-			}
-		}
-		for _, r := range roots {
-			collect(r)
-		}
-		slices.SortStableFunc(flat, func(a, b row) int {
-			return cmp.Or(cmp.Compare(a.d.MajMin.Major, b.d.MajMin.Major), cmp.Compare(a.d.MajMin.Minor, b.d.MajMin.Minor),
-				cmp.Compare(pkname(a), pkname(b)))
-		})
-		for _, r := range flat {
+		// A list: -r and -P keep tree order; -l and a table without NAME
+		// are ordered by device number, -l with each device once.
+		for _, r := range o.flatten(g, roots, !o.raw && !o.pairs, o.list) {
 			walk(r, "", false, true)
 		}
+	}
+	if o.raw || o.pairs {
+		return writeRaw(w, lines, o)
 	}
 	widths := make([]int, len(o.columns))
 	for i, c := range o.columns {
@@ -492,6 +612,53 @@ func pkname(r row) string {
 		return ""
 	}
 	return r.parent.KName
+}
+
+// tree reports whether rows are drawn as a tree.
+func (o *options) tree() bool {
+	return hasColumn(o.columns, "NAME") && !o.list && !o.raw && !o.pairs
+}
+
+// writeRaw prints -r (values separated by one space, blanks and specials
+// hex-escaped) and -P (KEY="value" pairs, quotes and backslashes escaped).
+func writeRaw(w io.Writer, lines [][]string, o *options) error {
+	var b strings.Builder
+	for li, l := range lines {
+		header := li == 0 && !o.noHeadings
+		if header && o.pairs {
+			continue
+		}
+		for i, v := range l {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			if o.pairs {
+				fmt.Fprintf(&b, "%s=\"%s\"", o.columns[i].name, escapeValue(v, `"\`, o.ascii))
+			} else if header {
+				b.WriteString(v)
+			} else {
+				b.WriteString(escapeValue(v, " \\\"'`", o.ascii))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// escapeValue writes control characters, the bytes in special and (outside
+// a UTF-8 locale) non-ASCII bytes as \xHH, as libsmartcols does.
+func escapeValue(v, special string, ascii bool) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c == 0x7f || strings.IndexByte(special, c) >= 0 || (ascii && c >= 0x80) {
+			fmt.Fprintf(&b, "\\x%02x", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func pick(ascii bool, a, u string) string {
