@@ -80,7 +80,9 @@ func (m *memDev) clone() *memDev {
 	return c
 }
 
-func geo512(size int64) Geometry { return Geometry{Size: size, SectorSize: 512, PhysicalSectorSize: 512} }
+func geo512(size int64) Geometry {
+	return Geometry{Size: size, SectorSize: 512, PhysicalSectorSize: 512}
+}
 
 // image makes a sparse image file of size bytes.
 func image(t testing.TB, size int64) string {
