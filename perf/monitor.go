@@ -201,8 +201,12 @@ func (m *Monitor) Subscribe(buffer int) (<-chan *Snapshot, func()) {
 
 // OnSnapshot calls fn with every snapshot on a goroutine of its own; when fn
 // is slower than the interval it gets the newest snapshot next. cancel stops
-// it and waits for a running call to return.
+// further calls (a call in progress finishes); Stop and Wait return only
+// after every callback has returned. A nil fn is ignored.
 func (m *Monitor) OnSnapshot(fn func(*Snapshot)) (cancel func()) {
+	if fn == nil {
+		return func() {}
+	}
 	s := &subscriber{ch: make(chan *Snapshot, 1), fn: fn, quit: make(chan struct{})}
 	id := m.add(s)
 	return func() { m.remove(id) }

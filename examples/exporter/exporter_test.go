@@ -77,7 +77,11 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	for _, want := range []string{"node_disk_reads_completed_total{device=", "node_disk_read_bytes_total{", "eos_storage_disk_iops{", "# TYPE node_disk_io_now gauge"} {
+	want := []string{"node_disk_reads_completed_total{device=", "node_disk_read_bytes_total{", "eos_storage_disk_iops{", "# TYPE node_disk_io_now gauge"}
+	if hasBlockMount(t) {
+		want = append(want, "node_filesystem_size_bytes{device=")
+	}
+	for _, want := range want {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %q", want)
 		}
@@ -92,6 +96,21 @@ func TestMetricsEndpoint(t *testing.T) {
 	if bytes.Contains(body, []byte(`device="loop0"`)) {
 		t.Error("loop0 exported despite the default exclusion")
 	}
+}
+
+// hasBlockMount reports whether a block-device filesystem is mounted (the
+// filesystem collector then has something to export).
+func hasBlockMount(t *testing.T) bool {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && !strings.HasPrefix(f[2], "0:") {
+			return true
+		}
+	}
+	return false
 }
 
 func freePort(t *testing.T) int {
