@@ -56,9 +56,15 @@
 // layouts. A dos table's MBR is a single sector, so a dos table without
 // logical partitions is atomic too; a chain of EBRs is not, and relies on
 // the journal's before-images (WithJournal) for a way back.
-// Before the first write the journal (if any) holds the intent and the
-// before-image of every range to be written, and the whole-disk flock is
-// held (udev's convention) for the duration.
+// Before the first write the journal (if any, WithJournal) holds the intent,
+// every step with its data, and the before-image of every range to be
+// written; the whole-disk flock is held (udev's convention) for the
+// duration. Package partsafety adapts the safety package's journal (and
+// registers the roll-forward that recovery uses) and runs its preflight:
+// editing a partition the kernel would have to delete, move or resize is
+// refused while it is mounted, swap or held; its neighbours may change.
+// Context cancellation is honoured before the first write, never between
+// steps: stopping half way is the crash the ordering guards against.
 //
 // # Kernel
 //
@@ -71,11 +77,13 @@
 //
 // # Why not go-diskfs
 //
-// github.com/diskfs/go-diskfs v1.9.4 was evaluated (see
-// diskfs_decision_test.go). Its GPT write order is backup-then-primary, but
-// it writes the protective MBR first and is not configurable; it always
-// writes a 92-byte header (dropping a larger header's reserved bytes),
-// does not refuse overlapping partitions, and its MBR package does not
-// follow extended/logical chains. This package keeps the format code itself:
-// it is small and defined by the UEFI spec.
+// github.com/diskfs/go-diskfs v1.9.4 was evaluated; diskfs_decision_test.go
+// holds the evidence as assertions, so an upgrade that changes it fails
+// there. Its GPT write syncs backup before primary, but it writes the
+// protective MBR first (not last); it always writes a 92-byte header
+// (dropping a larger header's reserved bytes); it writes overlapping
+// partitions without complaint; and its MBR reader does not follow the
+// extended partition's EBR chain, so logical partitions are invisible.
+// Its reader has no typed problems to match sgdisk -v. This package keeps
+// the format code itself: it is small and defined by the UEFI spec.
 package partition
