@@ -165,3 +165,5 @@ func mustSize(t testing.TB, s string) Size {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func cmpDiff(a, b any) string { return cmp.Diff(a, b) }

@@ -171,3 +171,53 @@ func TestOurDOSWithLogicalsReadBySfdiskAndParted(t *testing.T) {
 		}
 	}
 }
+
+// On a real loop device: sfdisk writes a dos table with logical partitions,
+// we read it as sfdisk does, and the kernel learns exactly what partx reads.
+func TestLoopSfdiskDOSReadAndSynced(t *testing.T) {
+	testenv.RequireTool(t, "sfdisk", "partx")
+	dev := testenv.Loop(t, 64<<20)
+	script := "label: dos\nstart=2048, size=8192, type=83\nstart=10240, size=40960, type=5\nstart=12288, size=8192, type=83\nstart=22528, size=8192, type=82\n"
+	if _, err := runStdin("sfdisk", script, "-q", dev); err != nil {
+		t.Fatal(err)
+	}
+	d := openT(t, dev)
+	tab := mustRead(t, d)
+	sameAsSfdisk(t, dev, tab)
+	if _, err := d.SyncKernel(context.Background(), tab); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmpDiff(partxView(t, dev), kernelView(t, d)); diff != "" {
+		t.Errorf("kernel view differs from partx (-partx +kernel):\n%s", diff)
+	}
+}
+
+// A header larger than 92 bytes (the spec allows up to the sector size) is
+// read, kept byte for byte through an edit, and accepted by sfdisk and sgdisk.
+func TestLargeHeaderRoundTrip(t *testing.T) {
+	img := image(t, 32<<20)
+	d := openT(t, img)
+	tab, err := NewGPT(d.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.HeaderSize = 512
+	tab.headerExtra = make([]byte, 512-92)
+	mustAdd(t, tab, AddSpec{Size: Bytes(4 << 20), Name: "x"})
+	if err := d.Write(context.Background(), tab); err != nil {
+		t.Fatal(err)
+	}
+	back := mustRead(t, d)
+	if back.HeaderSize != 512 {
+		t.Errorf("header size read back %d", back.HeaderSize)
+	}
+	mustAdd(t, back, AddSpec{Size: Bytes(4 << 20)})
+	if err := d.Write(context.Background(), back); err != nil {
+		t.Fatal(err)
+	}
+	if again := mustRead(t, d); again.HeaderSize != 512 || len(again.Partitions) != 2 {
+		t.Errorf("after an edit: header %d, %d partitions", again.HeaderSize, len(again.Partitions))
+	}
+	sameAsSfdisk(t, img, mustRead(t, d))
+	sgdiskClean(t, img)
+}
