@@ -15,7 +15,10 @@
 //	recover                            settle interrupted writes from the journal (needs --journal)
 //
 // A command that would write prints its plan and writes nothing unless
-// --apply is given (before or after the command). SIZE takes units (MiB,
+// --apply is given (before or after the command). On a block device the
+// safety preflight runs first: a partition the kernel would have to delete,
+// move or resize must not be mounted, swap or held, and a new table needs a
+// positively empty disk; --override CODE:REASON lets one refusal through. SIZE takes units (MiB,
 // GiB, ...), a percentage of the disk ("25%") or "rest".
 //
 // Exit status: 0 done, 1 verify found problems, 2 usage, 3 refused by a
@@ -32,6 +35,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition"
@@ -64,6 +68,7 @@ type cli struct {
 	sectorSize int
 	apply      bool
 	verbose    bool
+	overrides  []safety.CheckOption
 	target     string
 	out, errw  io.Writer
 	journal    *safety.Journal
@@ -99,6 +104,18 @@ func (c *cli) main(ctx context.Context, args []string) error {
 	fs.IntVar(&c.sectorSize, "sector-size", 0, "logical sector size of an image file (512 or 4096)")
 	fs.BoolVar(&c.apply, "apply", false, "write (otherwise only print the plan)")
 	fs.BoolVar(&c.verbose, "v", false, "log each write")
+	fs.Func("override", "let one preflight refusal through: CODE:REASON (e.g. not_empty:replacing a stale table)", func(v string) error {
+		code, reason, ok := strings.Cut(v, ":")
+		if !ok || code == "" || strings.TrimSpace(reason) == "" {
+			return errors.New("--override wants CODE:REASON")
+		}
+		by := os.Getenv("SUDO_USER")
+		if by == "" {
+			by = os.Getenv("USER")
+		}
+		c.overrides = append(c.overrides, safety.WithOverride(safety.Code(code), reason, by))
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
@@ -330,7 +347,11 @@ func (c *cli) edit(ctx context.Context, d *partition.Disk, cmd string, args []st
 		fmt.Fprintln(c.out, "dry run: nothing written (add --apply)")
 		return nil
 	}
-	if err := partsafety.Preflight(ctx, d, next); err != nil {
+	opts := c.overrides
+	if c.journal != nil {
+		opts = append(opts, safety.WithJournal(c.journal))
+	}
+	if err := partsafety.Preflight(ctx, d, next, opts...); err != nil {
 		return err
 	}
 	if err := d.Write(ctx, next); err != nil {

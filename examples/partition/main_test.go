@@ -174,3 +174,32 @@ func show(t *testing.T, dev string) string {
 	t.Helper()
 	return mustCLI(t, dev, "show", "--json")
 }
+
+// On a loop device with partition 1 mounted, deleting it is refused (exit 3,
+// with the reason); deleting partition 2 is allowed; a new table needs an
+// override of not_empty and is still refused for the mount.
+func TestRefusedOnMountedPartition(t *testing.T) {
+	testenv.RequireTool(t, "mkfs.ext4", "mount")
+	dev := testenv.Loop(t, 64<<20)
+	mustCLI(t, dev, "create-table", "gpt", "--apply")
+	mustCLI(t, dev, "add", "--size", "16MiB", "--apply")
+	mustCLI(t, dev, "add", "--size", "16MiB", "--apply")
+	p1 := partition.PartitionNode(dev, 1)
+	testenv.Run(t, "mkfs.ext4", "-q", "-F", p1)
+	mnt := t.TempDir()
+	testenv.Run(t, "mount", p1, mnt)
+	t.Cleanup(func() { _, _ = testenv.RunErr("umount", mnt) })
+
+	code, _, errs := runCLI(t, dev, "delete", "1", "--apply")
+	if code != exitRefused || !strings.Contains(errs, "mounted") {
+		t.Errorf("delete mounted 1: exit %d\n%s", code, errs)
+	}
+	mustCLI(t, dev, "delete", "2", "--apply")
+	code, _, errs = runCLI(t, "--override", "not_empty:test", dev, "create-table", "dos", "--apply")
+	if code != exitRefused || !strings.Contains(errs, "mounted") {
+		t.Errorf("new table over a mounted partition: exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(show(t, dev), `"label": "gpt"`) {
+		t.Error("a refused create-table changed the table")
+	}
+}
