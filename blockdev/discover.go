@@ -361,15 +361,14 @@ func (x *discovery) queue(d *Device) {
 }
 
 // activeScheduler picks the bracketed entry of queue/scheduler
-// ("none [mq-deadline] kyber"); a single entry without brackets is active.
+// ("none [mq-deadline] kyber"). A queue that cannot have a scheduler (a
+// bio-based dm device) shows a bare "none": there is no active scheduler
+// then, as lsblk also reports.
 func activeScheduler(s string) string {
 	if i := strings.IndexByte(s, '['); i >= 0 {
 		if j := strings.IndexByte(s[i:], ']'); j > 0 {
 			return s[i+1 : i+j]
 		}
-	}
-	if f := strings.Fields(s); len(f) == 1 {
-		return f[0]
 	}
 	return ""
 }

@@ -27,9 +27,9 @@ func (x *discovery) hardware(d *Device) {
 	d.Revision = x.strAttr(d, "device/rev")
 	d.Serial = x.strAttr(d, "device/serial")
 	if w, ok := x.attr(d, "device/wwid"); ok {
-		d.WWN = wwnFromWWID(w)
+		d.WWN = wwnFromSCSI(w)
 	} else if w, ok := x.attr(d, "wwid"); ok {
-		d.WWN = wwnFromWWID(w)
+		d.WWN = strings.TrimSpace(w) // an NVMe namespace's identifier, as udev's ID_WWN takes it
 	}
 	sub := x.subsystem("device/")
 	if sub == "scsi" {
@@ -60,15 +60,19 @@ func (x *discovery) subsystem(rel string) string {
 	return filepath.Base(l)
 }
 
-// wwnFromWWID turns a SCSI "naa.5000c500a1b2c3d4" or NVMe "eui.00253882..."
-// identifier into the form udev's ID_WWN and lsblk print: NAA identifiers as
-// 0x-prefixed hex, other designators as they are.
-func wwnFromWWID(w string) string {
+// wwnFromSCSI turns the SCSI device identification designator the kernel
+// shows in device/wwid into a WWN as udev's ID_WWN and lsblk print it: NAA
+// and EUI-64 designators as 0x-prefixed hex. A T10 vendor designator
+// ("t10.ATA     MODEL   SERIAL") names a product, not a world-wide name,
+// and gives none.
+func wwnFromSCSI(w string) string {
 	w = strings.TrimSpace(w)
-	if rest, ok := strings.CutPrefix(w, "naa."); ok {
-		return "0x" + strings.ToLower(rest)
+	for _, p := range []string{"naa.", "eui."} {
+		if rest, ok := strings.CutPrefix(w, p); ok && rest != "" {
+			return "0x" + strings.ToLower(rest)
+		}
 	}
-	return w
+	return ""
 }
 
 func parseHCTL(s string) (host int, ok bool) {

@@ -154,8 +154,9 @@ func (t *Tree) DM(n int, name, uuid string, size uint64, lowers ...string) strin
 		"queue/rotational":      "0",
 		"queue/minimum_io_size": "512", "queue/read_ahead_kb": "128", "ext_range": "1",
 	}})
-	// bio-based dm devices have no scheduler and no request queue depth.
-	t.Remove(kname, "queue/scheduler").Remove(kname, "queue/nr_requests")
+	// A bio-based dm queue has no request queue depth, and its scheduler
+	// file shows a bare "none" (Linux 6.1; later kernels hide the file).
+	t.Set(kname, "queue/scheduler", "none").Remove(kname, "queue/nr_requests")
 	for _, l := range lowers {
 		t.Hold(kname, l)
 	}
@@ -170,7 +171,7 @@ func (t *Tree) MD(n int, level string, size uint64, lowers ...string) string {
 		"md/level": level, "md/array_state": "clean", "md/raid_disks": strconv.Itoa(len(lowers)),
 		"md/metadata_version": "1.2", "queue/rotational": "0", "ext_range": "1",
 	}})
-	t.Remove(kname, "queue/scheduler").Remove(kname, "queue/nr_requests")
+	t.Set(kname, "queue/scheduler", "none").Remove(kname, "queue/nr_requests")
 	for _, l := range lowers {
 		t.Hold(kname, l)
 	}
