@@ -10,7 +10,7 @@ set -euo pipefail
 pkgs=(
   util-linux fdisk gdisk parted e2fsprogs xfsprogs btrfs-progs dosfstools
   squashfs-tools cryptsetup-bin lvm2 sysstat smartmontools nvme-cli fio
-  prometheus kmod busybox-static cpio xz-utils qemu-system-x86
+  prometheus prometheus-node-exporter kmod busybox-static cpio xz-utils qemu-system-x86
 )
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
