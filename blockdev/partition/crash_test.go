@@ -50,9 +50,10 @@ func state(t *testing.T, dev *memDev, g Geometry) string {
 }
 
 type crashCase struct {
-	name      string
-	from, to  Label // "" is a blank disk
-	subSector bool  // tear inside sectors too
+	name        string
+	from, to    Label // "" is a blank disk
+	subSector   bool  // tear inside sectors too
+	deadPrimary bool  // the old table's primary header is damaged (a repair)
 }
 
 // randomTable builds a random valid table of label on g.
@@ -129,13 +130,14 @@ func TestCrashEveryPrefixIsOldOrNew(t *testing.T) {
 		layouts = 100
 	}
 	cases := []crashCase{
-		{"blank to gpt", "", LabelGPT, true},
-		{"gpt to gpt", LabelGPT, LabelGPT, true},
-		{"dos to gpt", LabelDOS, LabelGPT, true},
+		{"blank to gpt", "", LabelGPT, true, false},
+		{"gpt to gpt", LabelGPT, LabelGPT, true, false},
+		{"dos to gpt", LabelDOS, LabelGPT, true, false},
+		{"gpt with a dead primary to gpt", LabelGPT, LabelGPT, true, true},
 		// A dos MBR is one sector: atomic on a disk that writes whole
 		// sectors, but a sub-sector tear could mix two entry arrays.
-		{"gpt to dos", LabelGPT, LabelDOS, false},
-		{"dos to dos", LabelDOS, LabelDOS, false},
+		{"gpt to dos", LabelGPT, LabelDOS, false, false},
+		{"dos to dos", LabelDOS, LabelDOS, false, false},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	prefixes := 0
@@ -155,6 +157,9 @@ func TestCrashEveryPrefixIsOldOrNew(t *testing.T) {
 			d, _ := NewDisk(old, g)
 			if err := d.Write(context.Background(), oldTab); err != nil {
 				t.Fatalf("%s: old write: %v", c.name, err)
+			}
+			if c.deadPrimary {
+				old.WriteAt([]byte{0xff, 0xee}, int64(ss)+60)
 			}
 			oldState = state(t, old, g)
 		}

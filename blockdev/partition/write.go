@@ -72,7 +72,9 @@ type Step struct {
 // Plan returns the writes that storing t would make, in order, without
 // writing anything. The order for GPT is backup entries, backup header,
 // primary entries, primary header, protective MBR; each is synced before
-// the next starts.
+// the next starts. When the primary is damaged and the backup is the only
+// intact copy, the two copies swap places (primary first), so the good copy
+// is never the one being overwritten.
 func (d *Disk) Plan(ctx context.Context, t *Table) ([]Step, error) {
 	return d.plan(ctx, t, true)
 }
@@ -111,13 +113,27 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 			return nil, err
 		}
 		crc := crc32.ChecksumIEEE(entries)
-		steps = append(steps,
-			Step{"backup entries", int64(t.BackupEntriesLBA()) * ss, padSectors(entries, d.geo.SectorSize)},
-			Step{"backup header", int64(t.AlternateLBA) * ss, encodeGPTHeader(t, crc, true)},
-			Step{"primary entries", int64(t.EntriesLBA) * ss, padSectors(entries, d.geo.SectorSize)},
-			Step{"primary header", ss, encodeGPTHeader(t, crc, false)},
-			Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)},
-		)
+		backup := []Step{
+			{"backup entries", int64(t.BackupEntriesLBA()) * ss, padSectors(entries, d.geo.SectorSize)},
+			{"backup header", int64(t.AlternateLBA) * ss, encodeGPTHeader(t, crc, true)},
+		}
+		primary := []Step{
+			{"primary entries", int64(t.EntriesLBA) * ss, padSectors(entries, d.geo.SectorSize)},
+			{"primary header", ss, encodeGPTHeader(t, crc, false)},
+		}
+		// The copy that currently decides what the disk holds is written
+		// last. Normally that is the primary; when the primary is dead and
+		// the backup is the only good copy (a repair), overwriting the
+		// backup first would leave no good copy while it is torn.
+		sc, err := d.scan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !sc.primary.ok() && sc.backup.ok() {
+			backup, primary = primary, backup
+		}
+		steps = append(append(append(steps, backup...), primary...),
+			Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)})
 	case LabelDOS:
 		// Leaving a GPT behind would make readers (ours included) still see
 		// it: kill the primary first, so every later state reads as the new
