@@ -51,7 +51,9 @@
 // including a torn sector at the point of the crash, reads as exactly the
 // old table or exactly the new one: until the primary header is rewritten
 // the old primary is intact or fails its entries CRC, in which case the
-// already-synced new backup is read. The tests replay every prefix of the
+// already-synced new backup is read. When the primary is already dead and
+// the backup is the only intact copy (a repair), the copies swap places so
+// the good one is never the one being overwritten. The tests replay every prefix of the
 // write log, torn at sector and sub-sector points, for thousands of random
 // layouts. A dos table's MBR is a single sector, so a dos table without
 // logical partitions is atomic too; a chain of EBRs is not, and relies on

@@ -169,7 +169,8 @@ func padSectors(b []byte, ss int) []byte {
 // throughout, and each step of Plan is written and synced before the next.
 //
 // Why the GPT order is safe: Read prefers a primary whose CRCs check and
-// falls back to the backup otherwise. Until the primary header is rewritten
+// falls back to the backup otherwise (Plan swaps the copies when only the
+// backup is intact, so the copy being overwritten is never the only good one). Until the primary header is rewritten
 // the old primary stays valid, or (once its entries are overwritten) fails
 // its entries CRC, and the backup, already new and synced, is used. After
 // the primary header sync the new primary is valid. A torn sector fails a
