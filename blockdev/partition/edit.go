@@ -412,13 +412,11 @@ func (t *Table) Resize(n int, s Size) (Partition, error) {
 	}
 	p := t.Partitions[i]
 	// The room p may take: up to the next thing after it.
-	lo, hi := t.usable()
+	_, limit := t.usable()
 	if p.Logical() {
 		ext, _ := t.extended()
-		lo, hi = ext.Start, ext.End()
+		limit = ext.End()
 	}
-	_ = lo
-	limit := hi
 	for _, q := range t.Partitions {
 		if q.Number == p.Number || q.Logical() != p.Logical() {
 			continue

@@ -442,6 +442,9 @@ func (c *cli) recover(ctx context.Context) error {
 			continue
 		}
 		fmt.Fprintf(c.out, "%s on %s after step %q: %s (%s table)\n", r.Entry.Intent.Op, r.Entry.Intent.Target.Path, r.Entry.LastStep(), r.Outcome, state)
+		if r.Entry.Intent.Op == partsafety.Op {
+			c.syncAfterRecover(ctx, r.Entry.Intent.Target.Path)
+		}
 	}
 	if len(rs) == 0 {
 		fmt.Fprintln(c.out, "nothing to recover")
@@ -455,4 +458,30 @@ func (c *cli) recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// syncAfterRecover tells the kernel about the table recovery left on a block
+// device; the interrupted command never got that far. A failure is reported
+// with its advice but does not fail the recovery, which did its job.
+func (c *cli) syncAfterRecover(ctx context.Context, path string) {
+	d, err := partition.Open(ctx, path)
+	if err != nil {
+		fmt.Fprintf(c.errw, "partition: after recovery: %v\n", err)
+		return
+	}
+	defer d.Close()
+	if !d.IsBlockDevice() {
+		return
+	}
+	t, err := d.Read(ctx)
+	if err == nil {
+		var changes []partition.KernelChange
+		changes, err = d.SyncKernel(ctx, t)
+		for _, ch := range changes {
+			fmt.Fprintf(c.out, "  kernel: BLKPG %s\n", ch)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(c.errw, "partition: after recovery, kernel not updated: %v\n", err)
+	}
 }

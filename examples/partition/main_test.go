@@ -167,6 +167,10 @@ func TestSIGKILLAtEachWriteThenRecover(t *testing.T) {
 		if out, err := testenv.RunErr("sgdisk", "-v", dev); err != nil || !strings.Contains(string(out), "No problems found") {
 			t.Errorf("k=%d: sgdisk -v after recover: %v\n%s", k, err, out)
 		}
+		// recover also told the kernel: the new partition has its node.
+		if _, err := os.Stat("/sys/class/block/" + filepath.Base(partition.PartitionNode(dev, k+1))); err != nil {
+			t.Errorf("k=%d: kernel does not know partition %d after recover: %v", k, k+1, err)
+		}
 	}
 }
 
