@@ -2,13 +2,4 @@
 
 package nvmeioctl
 
-// The asm-generic _IOC layout: 2 direction bits at 30, 14 size bits at 16.
-const (
-	iocNone  = 0
-	iocWrite = 1
-	iocRead  = 2
-
-	iocDirShift  = 30
-	iocSizeShift = 16
-	iocSizeBits  = 14
-)
+var archIOC = genericIOC

@@ -73,6 +73,26 @@ func TestIoctlNumbers(t *testing.T) {
 	}
 }
 
+// Both encodings, whatever this machine is: the values the kernel headers
+// give on x86/arm64 and on powerpc/mips.
+func TestIoctlEncodings(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		e              iocEncoding
+		id, adm, adm64 uintptr
+	}{
+		{"generic", genericIOC, 0x4E40, 0xC0484E41, 0xC0504E47},
+		{"powerpc/mips", threeBitDirIOC, 0x20004E40, 0xC0484E41, 0xC0504E47},
+	} {
+		id := c.e.ioc(c.e.none, 'N', 0x40, 0)
+		adm := c.e.ioc(c.e.read|c.e.write, 'N', 0x41, SizeofAdminCmd)
+		adm64 := c.e.ioc(c.e.read|c.e.write, 'N', 0x47, SizeofAdminCmd64)
+		if id != c.id || adm != c.adm || adm64 != c.adm64 {
+			t.Errorf("%s: %#x %#x %#x, want %#x %#x %#x", c.name, id, adm, adm64, c.id, c.adm, c.adm64)
+		}
+	}
+}
+
 // cmdBytes is the command as the kernel reads it (the host is little-endian
 // on every architecture this test asserts bytes for).
 func cmdBytes(c *AdminCmd) []byte {
