@@ -26,8 +26,10 @@
 // sysstat's formulas, plus IOPS (every completed request, flushes included,
 // where tps excludes flushes as iostat does) and bytes per second. The
 // kernel's millisecond fields are 32-bit and wrap; their deltas are taken
-// modulo 2^32. The request counters are unsigned long; a counter that went
-// down on its own is a wrap. Rater keeps the previous sample of every device:
+// modulo 2^32. The request counters are unsigned long, which on a 64-bit
+// kernel never wrap: Rater takes any of them going down for a new device
+// behind the name (only a 32-bit process, whose kernel may be 32-bit,
+// takes a drop from below 2^32 for a wrap). Rater keeps the previous sample of every device:
 // a device that appears gives no rates until its second sample (no
 // since-boot spike), a vanished device is dropped, and a name taken over by
 // another device (major:minor or diskseq changed, or every counter went down)

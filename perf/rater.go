@@ -1,6 +1,9 @@
 package perf
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Change says what happened to a device between two samples.
 type Change int
@@ -59,6 +62,11 @@ type Rater struct {
 	seq      SeqFunc
 	seqEvery int
 	changes  []DeviceChange
+	// long32: the kernel's unsigned long may be 32 bits, so a counter
+	// that went down from below 2^32 may have wrapped. A 64-bit process
+	// runs only on a 64-bit kernel, whose counters never wrap: there any
+	// counter that went down belongs to a new device.
+	long32 bool
 }
 
 // NewRater returns a Rater. seq may be nil (no diskseq checks); seqEvery is
@@ -68,7 +76,7 @@ func NewRater(seq SeqFunc, seqEvery int) *Rater {
 	if seqEvery < 0 {
 		seqEvery = 0
 	}
-	return &Rater{devs: make(map[string]*devState), seq: seq, seqEvery: seqEvery}
+	return &Rater{devs: make(map[string]*devState), seq: seq, seqEvery: seqEvery, long32: strconv.IntSize == 32}
 }
 
 // Changes returns the device changes found by the last Update; valid until
@@ -86,6 +94,20 @@ func allDown(prev, cur *DiskStat) bool {
 		cur.ReadSectors <= prev.ReadSectors && cur.WriteSectors <= prev.WriteSectors &&
 		(cur.ReadIOs < prev.ReadIOs || cur.WriteIOs < prev.WriteIOs ||
 			cur.ReadSectors < prev.ReadSectors || cur.WriteSectors < prev.WriteSectors)
+}
+
+// counterReset reports whether an unsigned long counter went down in a way
+// no wrap explains: on a 64-bit kernel any decrease (they never wrap), on a
+// 32-bit one a decrease from above 2^32. A name re-attached to a device
+// with some counters higher and some lower is caught here; taken for a
+// wrap it would report about 2^32 requests in one interval.
+func (r *Rater) counterReset(prev, cur *DiskStat) bool {
+	down := func(p, c uint64) bool { return c < p && (!r.long32 || p > 0xffffffff) }
+	return down(prev.ReadIOs, cur.ReadIOs) || down(prev.ReadMerges, cur.ReadMerges) ||
+		down(prev.ReadSectors, cur.ReadSectors) || down(prev.WriteIOs, cur.WriteIOs) ||
+		down(prev.WriteMerges, cur.WriteMerges) || down(prev.WriteSectors, cur.WriteSectors) ||
+		down(prev.DiscardIOs, cur.DiscardIOs) || down(prev.DiscardMerges, cur.DiscardMerges) ||
+		down(prev.DiscardSectors, cur.DiscardSectors) || down(prev.FlushIOs, cur.FlushIOs)
 }
 
 // Update consumes sample s and appends to out the rates of every device seen
@@ -126,7 +148,7 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 		}
 		restarted := st.gen != r.gen-1 || // absent from the previous sample
 			st.last.Major != cur.Major || st.last.Minor != cur.Minor ||
-			allDown(&st.last, cur)
+			allDown(&st.last, cur) || r.counterReset(&st.last, cur)
 		if checkSeq && !restarted {
 			if seq, has := r.seq(cur.Name); has != st.hasSeq || seq != st.seq {
 				st.seq, st.hasSeq = seq, has

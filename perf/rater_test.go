@@ -114,3 +114,55 @@ func TestRaterReusedName(t *testing.T) {
 		t.Fatalf("idle: %+v %v", out, r.Changes())
 	}
 }
+
+// A name reused by a device whose counters are partly lower and partly
+// higher than the old one's (loop0 detached, re-attached to a busy image):
+// on a 64-bit kernel an unsigned long counter never wraps, so any counter
+// that went down is a new device, never a 32-bit wrap. Taking it for a wrap
+// invented a spike of about 4e9 reads in one interval.
+func TestRaterPartialDecreaseIsRestart(t *testing.T) {
+	t0 := time.Now()
+	r := NewRater(nil, 0)
+	r.long32 = false // what every 64-bit process sees: the kernel is 64-bit
+	a := DiskStat{Name: "loop0", Major: 7, Fields: 20, ReadIOs: 1000, ReadSectors: 8000, WriteIOs: 500, WriteSectors: 4000}
+	r.Update(sample(t0, a), nil)
+	b := DiskStat{Name: "loop0", Major: 7, Fields: 20, ReadIOs: 3, ReadSectors: 24, WriteIOs: 900, WriteSectors: 9000}
+	if out := r.Update(sample(t0.Add(time.Second), b), nil); len(out) != 0 || changesOf(r)["loop0"] != Restarted {
+		t.Fatalf("partial decrease: %+v %v", out, r.Changes())
+	}
+	// Merges and discards count too.
+	c := b
+	c.WriteIOs += 10
+	c.DiscardIOs = 5
+	r.Update(sample(t0.Add(2*time.Second), c), nil)
+	d := c
+	d.WriteIOs += 10
+	d.DiscardIOs = 1
+	if out := r.Update(sample(t0.Add(3*time.Second), d), nil); len(out) != 0 || changesOf(r)["loop0"] != Restarted {
+		t.Fatalf("discard decrease: %+v %v", out, r.Changes())
+	}
+
+	// A 32-bit kernel's counters do wrap at 2^32: there the same drop from
+	// near the top is the true delta.
+	r32 := NewRater(nil, 0)
+	r32.long32 = true
+	w := DiskStat{Name: "sda", Major: 8, Fields: 20, ReadIOs: 1<<32 - 10, ReadSectors: 8000, WriteIOs: 500}
+	r32.Update(sample(t0, w), nil)
+	w2 := w
+	w2.ReadIOs, w2.ReadSectors = 10, 8160
+	out := r32.Update(sample(t0.Add(time.Second), w2), nil)
+	if len(out) != 1 || out[0].ReadsPerSec != 20 {
+		t.Fatalf("32-bit wrap: %+v %v", out, r32.Changes())
+	}
+}
+
+// A counter that went down from above 2^32 cannot be a 32-bit wrap and no
+// unsigned long reaches 2^64: ComputeRates gives no rate for it, never a
+// value near 2^64 per second.
+func TestComputeRatesResetIsNotHuge(t *testing.T) {
+	p, c := ratePrev, rateCur
+	p.ReadIOs, c.ReadIOs = 5<<32, 100
+	if r := ComputeRates(&p, &c, time.Second); r.ReadsPerSec != 0 || r.IOPS > 1e6 {
+		t.Fatalf("reset counter: r/s %v iops %v", r.ReadsPerSec, r.IOPS)
+	}
+}

@@ -42,11 +42,12 @@ func (r *Rates) HasFlush() bool    { return r.Fields >= FieldsFlush }
 // as a 32-bit unsigned value: modulo 2^32, so a wrap gives the true delta.
 func delta32(cur, prev uint64) uint64 { return uint64(uint32(cur) - uint32(prev)) }
 
-// deltaCounter is the difference of an unsigned long counter. On 64-bit
-// kernels it never wraps in practice and plain unsigned subtraction is
-// right; when it went down from a value that fits in 32 bits, it is a 32-bit
-// kernel's wrap. (A counter that went down together with every other counter
-// is a reset, which Rater detects before calling ComputeRates.)
+// deltaCounter is the difference of an unsigned long counter. When it went
+// down from a value that fits in 32 bits, it is a 32-bit kernel's wrap and
+// the modular difference is exact. From above 2^32 it cannot be a wrap (a
+// 64-bit counter does not reach 2^64): the counters were reset, and the
+// delta is 0 rather than a value near 2^64. (Rater detects resets, and on
+// 64-bit kernels every decrease, before it calls ComputeRates.)
 func deltaCounter(cur, prev uint64) uint64 {
 	if cur >= prev {
 		return cur - prev
@@ -54,7 +55,7 @@ func deltaCounter(cur, prev uint64) uint64 {
 	if prev <= 0xffffffff {
 		return uint64(uint32(cur) - uint32(prev))
 	}
-	return cur - prev // 64-bit wrap: modular arithmetic is exact
+	return 0
 }
 
 func ratio(num, den uint64) float64 {
