@@ -77,6 +77,18 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("majmin %v errs %v: an unkeyed device gets 0:N", d.MajMin, d.Errs)
 				}
 			}},
+		{"duplicate device number", func(tr *blockdevtest.Tree, sys string) { tr.Set("vdb", "dev", "254:0") },
+			func(t *testing.T, d *blockdev.Device) {
+				if d.MajMin.Major != 0 || !hasAttrErr(d, "dev", blockdev.ErrSyntax) {
+					t.Errorf("majmin %v errs %v: a duplicate number is reported and rekeyed", d.MajMin, d.Errs)
+				}
+			}},
+		{"size overflowing bytes", func(tr *blockdevtest.Tree, sys string) { tr.Set("vdb", "size", "18446744073709551615") },
+			func(t *testing.T, d *blockdev.Device) {
+				if d.Size != nil || !hasAttrErr(d, "size", blockdev.ErrSyntax) {
+					t.Errorf("size %v errs %v", d.Size, d.Errs)
+				}
+			}},
 		{"holder pointing nowhere", func(tr *blockdevtest.Tree, sys string) {
 			tr.Symlink("../../../../../virtual/block/dm-99", sys+"/holders/dm-99")
 		}, func(t *testing.T, d *blockdev.Device) {

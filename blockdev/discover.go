@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -260,14 +261,28 @@ func (x *discovery) device(name, sysPath string, parent *Device) *Device {
 			d.MajMin = m
 		}
 	}
+	if other, dup := x.g.devs[d.MajMin]; dup && d.MajMin != (MajMin{}) {
+		// Two devices cannot share a number in a real kernel; keep both.
+		d.addErr("dev", fmt.Errorf("%w: %s is also the number of %s", ErrSyntax, d.MajMin, other.KName))
+		d.MajMin = MajMin{}
+	}
 	if d.MajMin == (MajMin{}) {
 		// Major 0 is never a block device, so 0:N cannot collide with a real key.
-		x.unkeyed++
+		for {
+			x.unkeyed++
+			if _, taken := x.g.devs[MajMin{0, x.unkeyed}]; !taken {
+				break
+			}
+		}
 		d.MajMin = MajMin{0, x.unkeyed}
 	}
 	if s := x.uintAttr(d, "size"); s != nil {
-		b := *s * 512
-		d.Size = &b
+		if *s > math.MaxUint64/512 {
+			d.addErr("size", fmt.Errorf("%w: %d sectors overflow a byte count", ErrSyntax, *s))
+		} else {
+			b := *s * 512
+			d.Size = &b
+		}
 	}
 	d.ReadOnly = x.boolAttr(d, "ro")
 	if x.cfg.attrs&AttrAlignment != 0 {

@@ -15,6 +15,7 @@ import (
 type Graph struct {
 	devs     map[MajMin]*Device
 	byName   map[string]*Device
+	byPath   map[string]*Device
 	order    []MajMin // every device, lsblk order
 	children map[MajMin][]MajMin
 	parents  map[MajMin][]MajMin
@@ -24,6 +25,7 @@ func newGraph() *Graph {
 	return &Graph{
 		devs:     map[MajMin]*Device{},
 		byName:   map[string]*Device{},
+		byPath:   map[string]*Device{},
 		children: map[MajMin][]MajMin{},
 		parents:  map[MajMin][]MajMin{},
 	}
@@ -46,10 +48,8 @@ func (g *Graph) ByName(kname string) (*Device, bool) {
 // or /dev/dm-0. Only the name is looked at; the path is not resolved on disk.
 func (g *Graph) ByPath(path string) (*Device, bool) {
 	path = filepath.Clean(path)
-	for _, d := range g.devs {
-		if d.Path == path {
-			return d, true
-		}
+	if d, ok := g.byPath[path]; ok {
+		return d, true
 	}
 	dir, base := filepath.Split(path)
 	if dir == "/dev/" || dir == "/dev/mapper/" {
@@ -157,6 +157,9 @@ func (g *Graph) walk(d *Device, edges map[MajMin][]MajMin) []*Device {
 func (g *Graph) add(d *Device) {
 	g.devs[d.MajMin] = d
 	g.byName[d.KName] = d
+	if _, taken := g.byPath[d.Path]; !taken {
+		g.byPath[d.Path] = d
+	}
 	if d.Name != d.KName {
 		if _, taken := g.byName[d.Name]; !taken {
 			g.byName[d.Name] = d

@@ -214,6 +214,7 @@ func (g *Graph) clone() *Graph {
 	c := &Graph{
 		devs:     maps.Clone(g.devs),
 		byName:   maps.Clone(g.byName),
+		byPath:   maps.Clone(g.byPath),
 		order:    slices.Clone(g.order),
 		children: make(map[MajMin][]MajMin, len(g.children)),
 		parents:  make(map[MajMin][]MajMin, len(g.parents)),
@@ -238,6 +239,9 @@ func (g *Graph) remove(m MajMin) {
 		if g.byName[n] == d {
 			delete(g.byName, n)
 		}
+	}
+	if g.byPath[d.Path] == d {
+		delete(g.byPath, d.Path)
 	}
 	for _, p := range g.parents[m] {
 		g.children[p] = slices.DeleteFunc(g.children[p], func(x MajMin) bool { return x == m })
