@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -315,11 +316,24 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 	if g != nil {
 		dev, _ = g.Device(mm)
 	}
-	if dev != nil {
+	switch {
+	case dev != nil:
 		graphFacts(f, g, dev, c)
-	} else if sz, err := deviceSize(target); err == nil {
-		f.Size = sz
+	case g == nil:
+		// Without a graph nothing says what is mounted on, built on or
+		// protected above the target: those facts are unknown, not absent.
+		f.addUnreadable("device discovery failed, so mounts, holders and partitions are unknown")
+	default:
+		f.addUnreadable(fmt.Sprintf("%s (%s) is not in sysfs, so its mounts, holders and partitions are unknown", target, mm))
 	}
+	if dev == nil {
+		if sz, err := deviceSize(target); err == nil {
+			f.Size = sz
+		}
+	}
+	// Discovery treats an unreadable mountinfo or swaps file as "nothing
+	// mounted": for a preflight that is a fact it could not gather.
+	procFacts(f, c.root)
 	gatherBusy(f, target)
 	if err := gatherSignatures(ctx, f, target, g, dev, c); err != nil {
 		return nil, err
@@ -342,6 +356,12 @@ func graphFacts(f *Facts, g *blockdev.Graph, dev *blockdev.Device, c *checkConfi
 		f.ReadOnly = *dev.ReadOnly
 	}
 	for _, d := range append([]*blockdev.Device{dev}, g.Descendants(dev)...) {
+		for _, err := range d.Errs {
+			var ae *blockdev.AttrError
+			if errors.As(err, &ae) && decisiveAttr[ae.Attr] {
+				f.addUnreadable(ae.Error())
+			}
+		}
 		for _, m := range d.Mounts {
 			f.Mounts = append(f.Mounts, MountFact{Device: d.Path, MountPoint: m.MountPoint, FSType: m.FSType})
 		}
@@ -384,6 +404,11 @@ func graphFacts(f *Facts, g *blockdev.Graph, dev *blockdev.Device, c *checkConfi
 	}
 }
 
+// decisiveAttr are the sysfs entries preflight decides from: when one
+// exists but cannot be read, the device's size, read-only flag, holders or
+// partitions are unknown, never "none".
+var decisiveAttr = map[string]bool{".": true, "dev": true, "size": true, "ro": true, "holders": true, "slaves": true, "partition": true}
+
 // protectedDevice finds a caller-protected device by its node's number,
 // or by name when the path is no device node (a fake tree, a node that
 // vanished).
@@ -406,7 +431,36 @@ func gatherBusy(f *Facts, target string) {
 	if errors.Is(err, unix.EBUSY) {
 		f.Busy = true
 		f.BusyDetail = "open(O_EXCL): " + err.Error()
+		return
 	}
+	// Any other failure (ENXIO, ENOMEDIUM, EACCES, EIO...) leaves it unproven
+	// that nothing claims the device.
+	f.addUnreadable("open(O_EXCL): " + err.Error())
+}
+
+// procFacts checks that the files discovery took mounts and swap from could
+// be read: a missing /proc/swaps is a kernel without swap, anything else
+// unreadable leaves "not mounted" and "not swap" unproven.
+func procFacts(f *Facts, root sysfs.Root) {
+	if err := readable(root.Proc("self", "mountinfo")); err != nil {
+		f.addUnreadable("mount table: " + err.Error())
+	}
+	if err := readable(root.Proc("swaps")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		f.addUnreadable("swap table: " + err.Error())
+	}
+}
+
+func readable(path string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	var b [512]byte
+	if _, err := fh.Read(b[:]); err != nil && !errors.Is(err, io.EOF) {
+		return &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	return nil
 }
 
 // gatherSignatures reads the target (and its partitions) directly: the
@@ -440,7 +494,13 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 				break
 			}
 			pr, _, err := readSignatures(pctx, p, -1, c.open)
-			if err == nil && pr != nil {
+			if err != nil {
+				// An unreadable partition may be an LVM PV or md member:
+				// the whole report is then unproven.
+				r.err = err
+				break
+			}
+			if pr != nil {
 				if r.parts == nil {
 					r.parts = map[string]*probe.Result{}
 				}
@@ -456,14 +516,14 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		f.Unreadable = fmt.Sprintf("the device did not answer within %v", c.timeout)
+		f.addUnreadable(fmt.Sprintf("the device did not answer within %v", c.timeout))
 		return nil
 	}
 	if r.err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		f.Unreadable = r.err.Error()
+		f.addUnreadable(r.err.Error())
 		return nil
 	}
 	if res := r.res; res != nil {

@@ -50,6 +50,16 @@ type Facts struct {
 	Pending []string `json:"pending,omitempty"`
 }
 
+// addUnreadable records one more fact that could not be gathered; every
+// cause is kept, so the report names each.
+func (f *Facts) addUnreadable(why string) {
+	if f.Unreadable == "" {
+		f.Unreadable = why
+		return
+	}
+	f.Unreadable += "; " + why
+}
+
 // MountFact is one mount of the target or of something on it.
 type MountFact struct {
 	Device     string `json:"device"`
