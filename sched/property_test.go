@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -40,6 +41,17 @@ type harness struct {
 	// directOrder limits the rollback order check to direct dependencies,
 	// which keeps verifying a 10,000-operation run linear.
 	directOrder bool
+	// linger keeps each execution inside its locks for a moment, so that
+	// two executions the scheduler wrongly lets overlap do overlap in
+	// time, where the overlap check can see them; without it no-op bodies
+	// finish too fast for a broken lock table to show.
+	linger time.Duration
+}
+
+func (h *harness) hold() {
+	if h.linger > 0 {
+		time.Sleep(h.linger)
+	}
 }
 
 var errInjected = errors.New("injected failure")
@@ -82,6 +94,7 @@ func (h *harness) add(op Operation, b behaviour) {
 	op.Execute = func(context.Context, Progress) error {
 		h.check.enter(id, res)
 		defer h.check.leave(id)
+		h.hold()
 		return h.body(id)
 	}
 	if b.hasRollback {
@@ -109,6 +122,7 @@ func (h *harness) merge(key string, ops []Operation) (Operation, error) {
 	return Operation{Execute: func(context.Context, Progress) error {
 		h.check.enter(name, all)
 		defer h.check.leave(name)
+		h.hold()
 		var errs []error
 		for _, id := range ids {
 			errs = append(errs, h.body(id))
@@ -272,6 +286,7 @@ var propKeys = []Key{
 func TestPropertyRandomPlans(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		h := newHarness()
+		h.linger = 50 * time.Microsecond
 		n := rapid.IntRange(1, 20).Draw(rt, "n")
 		batching := rapid.Bool().Draw(rt, "batching")
 		for i := range n {
