@@ -48,7 +48,7 @@ func TestProbeHungDevice(t *testing.T) {
 		return &probe.Result{Type: "ext4"}, nil
 	}
 	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(tr.Dir), blockdev.WithProbe(true),
-		blockdev.WithProbeFunc(fn), blockdev.WithProbeTimeout(200*time.Millisecond), blockdev.WithProbeWorkers(2))
+		blockdev.WithProbeFunc(fn), blockdev.WithProbeTimeout(2*time.Second), blockdev.WithProbeWorkers(2))
 	close(release)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestProbeHungDevice(t *testing.T) {
 			}
 		}
 	}
-	if p := peak.Load(); p > 3 { // 2 workers, plus at most one abandoned hung probe
+	if p := peak.Load(); p > 3 { // 2 workers, plus at most one abandoned hung probe (deadline generous: the machine is shared)
 		t.Errorf("%d probes ran at once with 2 workers", p)
 	}
 	mu.Lock()
