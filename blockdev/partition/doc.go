@@ -55,9 +55,14 @@
 // the backup is the only intact copy (a repair), the copies swap places so
 // the good one is never the one being overwritten. The tests replay every prefix of the
 // write log, torn at sector and sub-sector points, for thousands of random
-// layouts. A dos table's MBR is a single sector, so a dos table without
-// logical partitions is atomic too; a chain of EBRs is not, and relies on
-// the journal's before-images (WithJournal) for a way back.
+// layouts. A dos table's MBR is a single sector, so a dos edit is atomic on
+// a disk that writes whole sectors (a sub-sector tear could mix two entry
+// arrays; the tests tear dos writes at sector granularity only). EBRs are
+// written last-in-chain first, so a new EBR is complete before anything
+// links to it and one sector (a link or the head) switches old to new; the
+// replay covers adding, deleting and resizing logical partitions, counting
+// a broken chain as a failure. The journal's before-images (WithJournal)
+// remain the way back for anything else.
 // Before the first write the journal (if any, WithJournal) holds the intent,
 // every step with its data, and the before-image of every range to be
 // written; the whole-disk flock is held (udev's convention) for the
