@@ -107,6 +107,8 @@
 // those while a Run uses them. Execute and Rollback run on worker goroutines
 // and must honour ctx: Run returns only after every Execute has returned. A
 // panic in Execute, Rollback or a merge function is recovered as a
-// *PanicError so that locks are released and the plan can roll back.
+// *PanicError so that locks are released and the plan can roll back. A
+// panic in the subscriber or the log handler is recovered and logged at
+// error level; the plan and its rollback go on.
 // Timeout bounds each attempt, not the whole operation with its retries.
 package sched

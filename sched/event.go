@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -107,11 +108,36 @@ func (e *emitter) emit(ev Event) {
 	e.deliver(ev)
 }
 
-// deliver sends ev; the caller holds e.mu.
+// deliver sends ev; the caller holds e.mu. A panic in the subscriber or
+// the log handler is recovered and logged: it runs on a worker goroutine
+// or in the middle of rollback, where letting it through would kill the
+// process with locks held or leave the rollback half done.
 func (e *emitter) deliver(ev Event) {
 	if e.sub != nil {
-		e.sub(ev)
+		e.call("subscriber", ev, func() { e.sub(ev) })
 	}
+	e.call("log handler", ev, func() { e.log(ev) })
+}
+
+func (e *emitter) call(who string, ev Event, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			e.panicked(who, ev, v)
+		}
+	}()
+	f()
+}
+
+// panicked reports a recovered panic to the logger, unless the logger is
+// what panicked.
+func (e *emitter) panicked(who string, ev Event, v any) {
+	defer func() { _ = recover() }()
+	e.logger.LogAttrs(e.ctx, slog.LevelError, "sched: event "+who+" panicked",
+		slog.String("op", ev.ID), slog.String("event", ev.Type.String()),
+		slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+}
+
+func (e *emitter) log(ev Event) {
 	lvl := ev.Type.level()
 	if !e.logger.Enabled(e.ctx, lvl) {
 		return

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -97,3 +99,62 @@ func TestNamesOfEnums(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriberPanicDoesNotAbortThePlan: a subscriber that panics on
+// every event must not kill the worker goroutine (which would take the
+// process down with locks held and nothing rolled back) nor cut the
+// rollback short; the logger still gets every event and the panic.
+func TestSubscriberPanicDoesNotAbortThePlan(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	boom := errors.New("boom")
+	var undone order
+	undo := func(id string) func(context.Context) error {
+		return func(context.Context) error { undone.exec(id)(nil, nil); return nil }
+	}
+	p := NewPlan(
+		Operation{ID: "a", Execute: noop, Rollback: undo("a")},
+		Operation{ID: "b", Dependencies: []string{"a"}, Execute: noop, Rollback: undo("b")},
+		Operation{ID: "c", Dependencies: []string{"b"}, Execute: func(context.Context, Progress) error { return boom }},
+	)
+	sub := func(e Event) { panic("subscriber bug on " + e.Type.String()) }
+	rep, err := mustNew(t, WithSubscriber(sub), WithLogger(log), WithWorkers(2)).Run(context.Background(), p)
+	if !errors.Is(err, boom) || errors.Is(err, ErrPanicked) {
+		t.Fatalf("err %v", err)
+	}
+	if got := undone.get(); !slices.Equal(got, []string{"b", "a"}) {
+		t.Fatalf("rolled back %v", got)
+	}
+	for id, st := range map[string]State{"a": StateRolledBack, "b": StateRolledBack, "c": StateFailed} {
+		if r, _ := rep.Result(id); r.State != st {
+			t.Errorf("%s: %v want %v", id, r.State, st)
+		}
+	}
+	out := buf.String()
+	for _, s := range []string{`"msg":"sched: rolled back","op":"a"`, "subscriber bug on rolled back", "sched: event subscriber panicked"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("log lacks %q", s)
+		}
+	}
+}
+
+// TestPanickingLoggerDoesNotAbortThePlan: the same for a slog handler that
+// panics, with the subscriber still served.
+func TestPanickingLoggerDoesNotAbortThePlan(t *testing.T) {
+	rec := &recorder{}
+	p := NewPlan(op("a"), op("b", "a"))
+	rep, err := mustNew(t, WithSubscriber(rec.add), WithLogger(slog.New(panicHandler{}))).Run(context.Background(), p)
+	if err != nil || rep.Count(StateSucceeded) != 2 {
+		t.Fatalf("err %v %+v", err, rep.Results)
+	}
+	if got := rec.ids(EventSucceeded); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("subscriber saw %v", got)
+	}
+}
+
+type panicHandler struct{}
+
+func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler bug") }
+func (h panicHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
+func (h panicHandler) WithGroup(string) slog.Handler           { return h }
