@@ -4,6 +4,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // File is what the journal needs of an open state file. *os.File satisfies it.
@@ -76,4 +77,26 @@ func openDevice(path string, flag int) (Device, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// mkdirDurable creates dir and its missing parents and fsyncs the directory
+// holding each one it created: a journal record that survives a crash must
+// not name a directory whose entry did not.
+func mkdirDurable(fsys FS, dir string, perm fs.FileMode) error {
+	var missing []string
+	for p := filepath.Clean(dir); p != filepath.Dir(p); p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			break
+		}
+		missing = append(missing, p)
+	}
+	if err := fsys.MkdirAll(dir, perm); err != nil {
+		return err
+	}
+	for _, p := range missing {
+		if err := fsys.SyncDir(filepath.Dir(p)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

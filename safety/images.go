@@ -83,11 +83,8 @@ func (j *Journal) saveImages(ctx context.Context, devPath, rel string, rs []Rang
 	}
 	defer dev.Close()
 	abs := filepath.Join(j.dir, rel)
-	if err := j.fs.MkdirAll(abs, 0o700); err != nil {
+	if err := mkdirDurable(j.fs, abs, 0o700); err != nil {
 		return nil, fmt.Errorf("safety: before-image dir: %w", err)
-	}
-	if err := j.fs.SyncDir(filepath.Dir(abs)); err != nil {
-		return nil, fmt.Errorf("safety: before-image dir sync: %w", err)
 	}
 	rs = imageRanges(rs)
 	imgs := make([]Image, 0, len(rs))

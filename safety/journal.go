@@ -196,7 +196,7 @@ func OpenJournal(ctx context.Context, opts ...Option) (*Journal, error) {
 	}
 	j := &Journal{dir: c.dir, fs: c.fs, open: c.open, ident: c.ident, log: c.log, retain: c.retain,
 		rollFwd: c.rollFwd, now: c.now, entries: map[string]*Entry{}, inflight: map[string]*Mutation{}}
-	if err := c.fs.MkdirAll(c.dir, 0o700); err != nil {
+	if err := mkdirDurable(c.fs, c.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("safety: state dir: %w", err)
 	}
 	// The state-dir lock is a real flock whatever FS is in use: it guards
