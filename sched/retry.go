@@ -96,6 +96,18 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	return p, nil
 }
 
+// classify asks the classifier whether err is worth another attempt. The
+// classifier is caller code: if it panics, err is final and carries the
+// *PanicError, so that neither is lost and no worker goroutine dies.
+func (p RetryPolicy) classify(id string, err error) (retry bool, final error) {
+	defer func() {
+		if v := recover(); v != nil {
+			retry, final = false, fmt.Errorf("%w (retry classifier: %w)", err, recovered(id, v))
+		}
+	}()
+	return p.Retryable(err), err
+}
+
 // Backoff returns the wait after failed attempt n (1-based), given a random
 // number r in [0,1). It is exported so callers can see the exact schedule a
 // policy produces; p must have passed validation (zero fields are defaulted).

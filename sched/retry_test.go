@@ -87,3 +87,33 @@ func TestRetryCustomClassifier(t *testing.T) {
 		t.Fatalf("err %v %+v", err, rep.Results[0])
 	}
 }
+
+// TestRetryClassifierPanic: a classifier is caller code like Execute; its
+// panic must fail the operation (keeping the error it was classifying),
+// not kill the worker goroutine, and must not escape Run from a rollback.
+func TestRetryClassifierPanic(t *testing.T) {
+	boom := errors.New("boom")
+	undo := errors.New("undo failed")
+	bad := &RetryPolicy{Retryable: func(error) bool { panic("classifier bug") }}
+	var calls atomic.Int32
+	p := NewPlan(
+		Operation{ID: "a", Execute: noop, Retry: bad, Rollback: func(context.Context) error { return undo }},
+		Operation{ID: "b", Dependencies: []string{"a"}, Retry: bad, Execute: func(context.Context, Progress) error {
+			calls.Add(1)
+			return boom
+		}},
+	)
+	rep, err := mustNew(t, WithClock(newFakeClock())).Run(context.Background(), p)
+	if !errors.Is(err, boom) || !errors.Is(err, undo) || !errors.Is(err, ErrPanicked) {
+		t.Fatalf("err %v", err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("%d attempts after a classifier panic", calls.Load())
+	}
+	if r, _ := rep.Result("b"); r.State != StateFailed || !errors.Is(r.Err, boom) || !errors.Is(r.Err, ErrPanicked) {
+		t.Errorf("b %+v", r)
+	}
+	if r, _ := rep.Result("a"); r.State != StateRollbackFailed || !errors.Is(r.RollbackErr, undo) {
+		t.Errorf("a %+v", r)
+	}
+}

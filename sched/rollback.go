@@ -100,7 +100,12 @@ func (r *run) rollbackOne(base context.Context, u *unit, members []*node, f func
 	for attempt := 1; ; attempt++ {
 		attempts = attempt
 		err = attemptOnce(ctx, id, 0, f)
-		if err == nil || attempt >= policy.MaxAttempts || !policy.Retryable(err) {
+		if err == nil || attempt >= policy.MaxAttempts {
+			break
+		}
+		retry, final := policy.classify(id, err)
+		if !retry {
+			err = final
 			break
 		}
 		if serr := clk.Sleep(ctx, policy.Backoff(attempt, r.cfg.rand())); serr != nil {

@@ -473,7 +473,12 @@ func (r *run) execute(u *unit) {
 			break
 		}
 		u.err = err
-		if attempt >= u.policy.MaxAttempts || !u.policy.Retryable(err) || r.ctx.Err() != nil {
+		if attempt >= u.policy.MaxAttempts || r.ctx.Err() != nil {
+			break
+		}
+		retry, final := u.policy.classify(id, err)
+		if !retry {
+			u.err = final
 			break
 		}
 		delay := u.policy.Backoff(attempt, r.cfg.rand())
