@@ -203,25 +203,26 @@ type ruleState struct {
 	since  time.Time
 }
 
-type alertKey struct {
-	rule   int
-	device string
-}
-
-type baseKey struct {
-	metric Metric
-	device string
+// alertDev is everything the Alerter keeps for one device: one map lookup
+// per device and interval, instead of one per rule and metric with a
+// string-keyed hash each time (that was most of a 1,000-device Monitor's
+// sampling cost).
+type alertDev struct {
+	name      string
+	states    []ruleState  // by rule index
+	baselines [7]*Baseline // by Metric-1; nil until a deviation rule needs it
 }
 
 // Alerter evaluates rules against each interval's rates and keeps the
 // per-device baselines the deviation rules compare with. Not safe for
 // concurrent use (the Monitor serialises it).
 type Alerter struct {
-	rules     []Rule
-	alpha     float64
-	warmup    int
-	state     map[alertKey]*ruleState
-	baselines map[baseKey]*Baseline
+	rules   []Rule
+	alpha   float64
+	warmup  int
+	devs    map[string]*alertDev
+	order   []*alertDev // order[i]: the device last seen at index i of the rates; skips the map
+	metrics []Metric    // scratch for deviationMetrics
 }
 
 // NewAlerter validates the rules. alpha and warmup configure the baselines
@@ -242,16 +243,16 @@ func NewAlerter(rules []Rule, alpha float64, warmup int) (*Alerter, error) {
 		}
 		names[rs[i].Name] = true
 	}
-	return &Alerter{rules: rs, alpha: alpha, warmup: warmup,
-		state: map[alertKey]*ruleState{}, baselines: map[baseKey]*Baseline{}}, nil
+	return &Alerter{rules: rs, alpha: alpha, warmup: warmup, devs: map[string]*alertDev{}}, nil
 }
 
 // Baseline returns the learned baseline of a metric on a device, if any.
 func (a *Alerter) Baseline(device string, m Metric) (mean, stddev float64, ready bool) {
-	b := a.baselines[baseKey{m, device}]
-	if b == nil {
+	d := a.devs[device]
+	if d == nil || !m.valid() || d.baselines[m-1] == nil {
 		return 0, 0, false
 	}
+	b := d.baselines[m-1]
 	return b.Mean(), b.StdDev(), b.Ready()
 }
 
@@ -261,66 +262,86 @@ func (a *Alerter) Baseline(device string, m Metric) (mean, stddev float64, ready
 func (a *Alerter) Observe(at time.Time, rates []Rates, changes []DeviceChange, out []AlertEvent) []AlertEvent {
 	out = a.forget(at, changes, out)
 	for i := range rates {
-		out = a.observe(at, &rates[i], out)
+		out = a.observe(at, &rates[i], i, out)
 	}
 	return out
 }
 
 // forget drops the state of devices that restarted or vanished.
 func (a *Alerter) forget(at time.Time, changes []DeviceChange, out []AlertEvent) []AlertEvent {
-	if len(a.state) == 0 && len(a.baselines) == 0 {
+	if len(a.devs) == 0 {
 		return out
 	}
 	for _, c := range changes {
 		if c.Change == Appeared {
 			continue
 		}
-		for k, st := range a.state {
-			if k.device != c.Name {
-				continue
-			}
-			if st.firing {
-				r := &a.rules[k.rule]
+		d := a.devs[c.Name]
+		if d == nil {
+			continue
+		}
+		for ri := range d.states {
+			if st := &d.states[ri]; st.firing {
+				r := &a.rules[ri]
 				out = append(out, AlertEvent{Rule: r.Name, Device: c.Name, Metric: r.Metric, Severity: r.Severity,
 					State: Resolved, Since: st.since, At: at, Reason: "device " + c.Change.String()})
 			}
-			delete(a.state, k)
 		}
-		for k := range a.baselines {
-			if k.device == c.Name {
-				delete(a.baselines, k)
-			}
-		}
+		delete(a.devs, c.Name)
+		clear(a.order) // the forgotten state must not be found by place
 	}
 	return out
 }
 
-// observe evaluates every rule on one device's interval.
-func (a *Alerter) observe(at time.Time, rt *Rates, out []AlertEvent) []AlertEvent {
+// observe evaluates every rule on one device's interval; pos is where the
+// device sits in the caller's list, a hint that skips the map lookup while
+// devices keep their places.
+func (a *Alerter) observe(at time.Time, rt *Rates, pos int, out []AlertEvent) []AlertEvent {
 	if len(a.rules) == 0 {
 		return out
+	}
+	var d *alertDev
+	if pos < len(a.order) && a.order[pos] != nil && a.order[pos].name == rt.Name {
+		d = a.order[pos]
+	} else {
+		d = a.devs[rt.Name]
+		if d == nil {
+			d = &alertDev{name: rt.Name, states: make([]ruleState, len(a.rules))}
+			a.devs[rt.Name] = d
+		}
+		if pos >= len(a.order) {
+			a.order = append(a.order, make([]*alertDev, pos+1-len(a.order))...)
+		}
+		a.order[pos] = d
 	}
 	for ri := range a.rules {
 		r := &a.rules[ri]
 		if r.Device != "" && r.Device != rt.Name {
 			continue
 		}
-		out = a.evaluate(ri, r, rt, at, out)
+		out = a.evaluate(ri, r, rt, at, d, out)
 	}
 	// Learn after evaluating, so an interval is judged against the normal
 	// that came before it; a deviating interval is not learned while its
 	// alert is pending or firing.
 	for _, m := range a.deviationMetrics(rt.Name) {
-		if a.deviating(m, rt.Name) {
+		if a.deviating(m, d) {
 			continue
 		}
-		a.baseline(m, rt.Name).Add(m.Value(rt))
+		b := d.baselines[m-1]
+		if b == nil {
+			b = &Baseline{Alpha: a.alpha, Warmup: a.warmup}
+			d.baselines[m-1] = b
+		}
+		b.Add(m.Value(rt))
 	}
 	return out
 }
 
+// deviationMetrics lists the metrics deviation rules follow on device, in
+// a scratch slice valid until the next call.
 func (a *Alerter) deviationMetrics(device string) []Metric {
-	var ms []Metric
+	ms := a.metrics[:0]
 	for i := range a.rules {
 		r := &a.rules[i]
 		if r.Kind == Deviation && (r.Device == "" || r.Device == device) {
@@ -333,40 +354,31 @@ func (a *Alerter) deviationMetrics(device string) []Metric {
 			}
 		}
 	}
+	a.metrics = ms
 	return ms
 }
 
-func (a *Alerter) deviating(m Metric, device string) bool {
+func (a *Alerter) deviating(m Metric, d *alertDev) bool {
 	for i := range a.rules {
 		r := &a.rules[i]
 		if r.Kind != Deviation || r.Metric != m {
 			continue
 		}
-		if st := a.state[alertKey{i, device}]; st != nil && (st.firing || st.above > 0) {
+		if st := &d.states[i]; st.firing || st.above > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-func (a *Alerter) baseline(m Metric, device string) *Baseline {
-	k := baseKey{m, device}
-	b := a.baselines[k]
-	if b == nil {
-		b = &Baseline{Alpha: a.alpha, Warmup: a.warmup}
-		a.baselines[k] = b
-	}
-	return b
-}
-
-func (a *Alerter) evaluate(ri int, r *Rule, rt *Rates, at time.Time, out []AlertEvent) []AlertEvent {
+func (a *Alerter) evaluate(ri int, r *Rule, rt *Rates, at time.Time, d *alertDev, out []AlertEvent) []AlertEvent {
 	v := r.Metric.Value(rt)
 	var fire, clear float64
 	switch r.Kind {
 	case Threshold:
 		fire, clear = r.Above, r.Clear
 	case Deviation:
-		b := a.baselines[baseKey{r.Metric, rt.Name}]
+		b := d.baselines[r.Metric-1]
 		if b == nil || !b.Ready() {
 			return out
 		}
@@ -374,12 +386,7 @@ func (a *Alerter) evaluate(ri int, r *Rule, rt *Rates, at time.Time, out []Alert
 		fire = b.Mean() + max(r.K*sd, r.MinDelta)
 		clear = b.Mean() + max(r.ClearK*sd, r.MinDelta/2)
 	}
-	k := alertKey{ri, rt.Name}
-	st := a.state[k]
-	if st == nil {
-		st = &ruleState{}
-		a.state[k] = st
-	}
+	st := &d.states[ri]
 	if !st.firing {
 		if v > fire {
 			st.above++
@@ -409,11 +416,13 @@ func (a *Alerter) evaluate(ri int, r *Rule, rt *Rates, at time.Time, out []Alert
 // Active returns the alerts currently firing.
 func (a *Alerter) Active() []AlertEvent {
 	var out []AlertEvent
-	for k, st := range a.state {
-		if st.firing {
-			r := &a.rules[k.rule]
-			out = append(out, AlertEvent{Rule: r.Name, Device: k.device, Metric: r.Metric, Severity: r.Severity,
-				State: Firing, Since: st.since, At: st.since})
+	for dev, d := range a.devs {
+		for ri := range d.states {
+			if st := &d.states[ri]; st.firing {
+				r := &a.rules[ri]
+				out = append(out, AlertEvent{Rule: r.Name, Device: dev, Metric: r.Metric, Severity: r.Severity,
+					State: Firing, Since: st.since, At: st.since})
+			}
 		}
 	}
 	return out

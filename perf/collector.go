@@ -203,13 +203,20 @@ func (c *DiskstatsCollector) Collect(ctx context.Context, s *Snapshot) error {
 		c.scsi = map[string]SCSIErrors{}
 	}
 	s.Changes = append(s.Changes, c.rater.Changes()...)
-	s.Disks = slices.Grow(s.Disks, len(sm.Disks))
+	// Fill the snapshot's slots in place: a DiskMetrics is over 500 bytes,
+	// and building each one aside and appending it copied every device twice.
+	n0 := len(s.Disks)
+	s.Disks = slices.Grow(s.Disks, len(sm.Disks))[:n0+len(sm.Disks)]
 	j := 0
 	for i := range sm.Disks {
-		d := DiskMetrics{Stat: sm.Disks[i]}
+		d := &s.Disks[n0+i]
+		d.Stat = sm.Disks[i]
+		d.SCSI = nil
 		if j < len(rates) && rates[j].Name == d.Stat.Name {
 			d.Rates, d.HasRates = rates[j], true
 			j++
+		} else {
+			d.Rates, d.HasRates = Rates{}, false
 		}
 		if c.scsiEvery > 0 {
 			if readSCSI {
@@ -224,7 +231,6 @@ func (c *DiskstatsCollector) Collect(ctx context.Context, s *Snapshot) error {
 				d.SCSI = &e
 			}
 		}
-		s.Disks = append(s.Disks, d)
 	}
 	for _, ch := range c.rater.Changes() {
 		if ch.Change == Vanished {

@@ -142,12 +142,15 @@ type Monitor struct {
 	subs    map[int]*subscriber
 	nextID  int
 	latest  *Snapshot
-	windows map[string]*[7]*Window // device -> one window per Metric
-	dropped uint64
-	state   int // 0 new, 1 running, 2 stopped
-	cancel  context.CancelFunc
-	done    chan struct{}
-	wg      sync.WaitGroup // delivery goroutines
+	windows map[string]*devWindows // device -> one window per Metric
+	// winOrder[i] is the windows of snapshot.Disks[i] last time: devices
+	// keep their places in diskstats, so this skips the map lookup.
+	winOrder []*devWindows
+	dropped  uint64
+	state    int // 0 new, 1 running, 2 stopped
+	cancel   context.CancelFunc
+	done     chan struct{}
+	wg       sync.WaitGroup // delivery goroutines
 }
 
 type subscriber struct {
@@ -160,7 +163,7 @@ type subscriber struct {
 // /proc/diskstats under the root.
 func NewMonitor(opts ...Option) (*Monitor, error) {
 	m := &Monitor{interval: time.Second, window: 60, alpha: 0.05, warmup: 30,
-		subs: map[int]*subscriber{}, windows: map[string]*[7]*Window{}}
+		subs: map[int]*subscriber{}, windows: map[string]*devWindows{}}
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return nil, err
@@ -364,7 +367,7 @@ func (m *Monitor) Window(device string, metric Metric) (WindowStats, bool) {
 	if ws == nil {
 		return WindowStats{}, false
 	}
-	return ws[metric-1].Stats(), true
+	return ws.w[metric-1].Stats(), true
 }
 
 // Baseline returns the learned baseline of a metric of a device (learned
@@ -405,27 +408,35 @@ func (m *Monitor) loop(ctx context.Context) {
 	var last time.Time
 	for {
 		seq++
-		snap := &Snapshot{Seq: seq, Time: time.Now()}
-		if !last.IsZero() {
-			snap.Interval = snap.Time.Sub(last)
+		if !m.sample(ctx, seq, &last, alerts) {
+			return
 		}
-		last = snap.Time
-		for _, c := range m.collectors {
-			if err := c.Collect(ctx, snap); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				snap.Errors = append(snap.Errors, CollectError{Collector: c.Name(), Err: err})
-				m.log.Warn("perf: collector failed", "collector", c.Name(), "err", err)
-			}
-		}
-		m.publish(snap, alerts)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// sample builds and publishes snapshot seq; false when ctx ended it.
+func (m *Monitor) sample(ctx context.Context, seq uint64, last *time.Time, alerts chan<- AlertEvent) bool {
+	snap := &Snapshot{Seq: seq, Time: time.Now()}
+	if !last.IsZero() {
+		snap.Interval = snap.Time.Sub(*last)
+	}
+	*last = snap.Time
+	for _, c := range m.collectors {
+		if err := c.Collect(ctx, snap); err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			snap.Errors = append(snap.Errors, CollectError{Collector: c.Name(), Err: err})
+			m.log.Warn("perf: collector failed", "collector", c.Name(), "err", err)
+		}
+	}
+	m.publish(snap, alerts)
+	return true
 }
 
 func (m *Monitor) publish(snap *Snapshot, alerts chan<- AlertEvent) {
@@ -437,22 +448,31 @@ func (m *Monitor) publish(snap *Snapshot, alerts chan<- AlertEvent) {
 			delete(m.windows, ch.Name)
 		}
 	}
+	if len(snap.Changes) > 0 {
+		clear(m.winOrder) // a restarted device's old windows must not be found by place
+	}
 	for i := range snap.Disks {
 		if !snap.Disks[i].HasRates {
 			continue
 		}
 		r := &snap.Disks[i].Rates
-		snap.Alerts = m.alerter.observe(snap.Time, r, snap.Alerts)
-		ws := m.windows[r.Name]
-		if ws == nil {
-			ws = new([7]*Window)
-			for j := range ws {
-				ws[j], _ = NewWindow(m.window)
+		snap.Alerts = m.alerter.observe(snap.Time, r, i, snap.Alerts)
+		var ws *devWindows
+		if i < len(m.winOrder) && m.winOrder[i] != nil && m.winOrder[i].name == r.Name {
+			ws = m.winOrder[i]
+		} else {
+			ws = m.windows[r.Name]
+			if ws == nil {
+				ws = newDevWindows(r.Name, m.window)
+				m.windows[r.Name] = ws
 			}
-			m.windows[r.Name] = ws
+			if i >= len(m.winOrder) {
+				m.winOrder = append(m.winOrder, make([]*devWindows, i+1-len(m.winOrder))...)
+			}
+			m.winOrder[i] = ws
 		}
 		for j, mt := range Metrics {
-			ws[j].Add(mt.Value(r))
+			ws.w[j].Add(mt.Value(r))
 		}
 	}
 	for _, e := range snap.Alerts {
@@ -482,6 +502,23 @@ func (m *Monitor) publish(snap *Snapshot, alerts chan<- AlertEvent) {
 			m.dropped++
 		}
 	}
+}
+
+// devWindows are one device's windows, one per Metric, kept together and
+// with their values in one allocation: the Monitor adds to all seven every
+// interval for every device.
+type devWindows struct {
+	name string
+	w    [7]Window
+}
+
+func newDevWindows(name string, n int) *devWindows {
+	d := &devWindows{name: name}
+	vals := make([]float64, len(d.w)*n)
+	for j := range d.w {
+		d.w[j].vals = vals[j*n : (j+1)*n : (j+1)*n]
+	}
+	return d
 }
 
 func (m *Monitor) finish() {

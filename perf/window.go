@@ -29,7 +29,7 @@ func NewWindow(n int) (*Window, error) {
 	if n < 1 {
 		return nil, optErr("window size %d < 1", n)
 	}
-	return &Window{vals: make([]float64, n), scratch: make([]float64, 0, n)}, nil
+	return &Window{vals: make([]float64, n)}, nil
 }
 
 // Add records one interval's value. NaN and infinities are ignored.
@@ -64,7 +64,7 @@ type WindowStats struct {
 }
 
 // Stats computes the summary. It sorts a scratch copy: O(N log N), no
-// allocation.
+// allocation after the first call.
 func (w *Window) Stats() WindowStats {
 	n := w.Len()
 	if n == 0 {

@@ -1,0 +1,60 @@
+package perf
+
+import (
+	"testing"
+	"time"
+)
+
+// The Monitor and Alerter find a device's windows and alert state by its
+// place in the snapshot; a device restarted at the same place must still
+// start over (empty windows, no alert carried over), and a device moving
+// to another place must keep its own.
+func TestMonitorPerDeviceStateFollowsRestartsAndMoves(t *testing.T) {
+	m, err := NewMonitor(WithCollectors(constCollector{}), WithWindow(10),
+		WithRules(Rule{Name: "busy", Kind: Threshold, Metric: MetricIOPS, Above: 100}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	alerts := make(chan AlertEvent, 64)
+	t0 := time.Now()
+	snap := func(i int, changes []DeviceChange, disks ...DiskMetrics) *Snapshot {
+		s := &Snapshot{Seq: uint64(i), Time: t0.Add(time.Duration(i) * time.Second), Disks: disks, Changes: changes}
+		m.publish(s, alerts)
+		return s
+	}
+	dm := func(name string, iops float64) DiskMetrics {
+		return DiskMetrics{Stat: DiskStat{Name: name}, Rates: Rates{Name: name, IOPS: iops, Fields: 20}, HasRates: true}
+	}
+	for i := 0; i < 3; i++ {
+		snap(i, nil, dm("sda", 500), dm("sdb", 1))
+	}
+	if ws, _ := m.Window("sda", MetricIOPS); ws.Count != 3 || ws.Max != 500 {
+		t.Fatalf("sda window %+v", ws)
+	}
+	if len(m.ActiveAlerts()) != 1 {
+		t.Fatalf("active %+v", m.ActiveAlerts())
+	}
+	// sda restarts in place: no rates this interval, then quiet.
+	s := snap(3, []DeviceChange{{"sda", Restarted}}, DiskMetrics{Stat: DiskStat{Name: "sda"}}, dm("sdb", 1))
+	if len(s.Alerts) != 1 || s.Alerts[0].State != Resolved {
+		t.Fatalf("restart alerts %+v", s.Alerts)
+	}
+	// Busy again: a fresh episode fires anew (a state carried over the
+	// restart would still be firing and stay silent).
+	s = snap(4, nil, dm("sda", 600), dm("sdb", 1))
+	if ws, _ := m.Window("sda", MetricIOPS); ws.Count != 1 || ws.Max != 600 {
+		t.Fatalf("sda window after restart %+v", ws)
+	}
+	if len(s.Alerts) != 1 || s.Alerts[0].State != Firing || len(m.ActiveAlerts()) != 1 {
+		t.Fatalf("after restart: events %+v active %+v", s.Alerts, m.ActiveAlerts())
+	}
+	// The devices swap places: each keeps its own window.
+	snap(5, nil, dm("sdb", 2), dm("sda", 8))
+	if ws, _ := m.Window("sda", MetricIOPS); ws.Count != 2 || ws.Max != 600 || ws.Min != 8 {
+		t.Fatalf("sda window after move %+v", ws)
+	}
+	if ws, _ := m.Window("sdb", MetricIOPS); ws.Count != 6 || ws.Max != 2 {
+		t.Fatalf("sdb window after move %+v", ws)
+	}
+}
