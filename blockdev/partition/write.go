@@ -132,8 +132,12 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 		if !sc.primary.ok() && sc.backup.ok() {
 			backup, primary = primary, backup
 		}
-		steps = append(append(append(steps, backup...), primary...),
-			Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)})
+		steps = append(append(steps, backup...), primary...)
+		// A hybrid MBR (sgdisk -h) is the user's choice for old firmware:
+		// keep it, as sgdisk does, rather than flatten it to protective.
+		if classifyMBR(old) != mbrHybrid {
+			steps = append(steps, Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)})
+		}
 	case LabelDOS:
 		// Leaving a GPT behind would make readers (ours included) still see
 		// it: kill the primary first, so every later state reads as the new
