@@ -78,8 +78,9 @@
 // caused the rollback.
 //
 // Cancelling the Run's context starts nothing new (queued operations end
-// StateCancelled), running operations see their context done, and rollback
-// still runs.
+// StateCancelled, and so does one that was handed to a worker but had not
+// called Execute yet), running operations see their context done, and
+// rollback still runs.
 //
 // # Events
 //

@@ -39,9 +39,12 @@ type unit struct {
 	rollback func(context.Context) error // the merged Rollback, if any
 	policy   RetryPolicy
 	attempts int
-	err      error
-	started  time.Time
-	finished time.Time
+	// cancelled: ctx was done when the unit reached its worker, so it
+	// never started.
+	cancelled bool
+	err       error
+	started   time.Time
+	finished  time.Time
 }
 
 func (u *unit) ids() []string {
@@ -234,6 +237,21 @@ func (r *run) complete(u *unit) []Event {
 	release(u.claims)
 	r.free++
 	var evs []Event
+	if u.cancelled {
+		// Dispatched just before the cancel: it never started, so it is
+		// cancelled like the queued work, and the Run reports the cancel
+		// even if the context watcher has not run yet.
+		r.cancelled = true
+		reason := cancelReason(r.ctx)
+		for _, m := range u.members {
+			m.res.Batch = nil // it never ran, alone or merged
+			m.res.Reason = reason
+			m.res.Err = fmt.Errorf("%w: %s", ErrCancelled, reason)
+			r.finish(m, StateCancelled)
+			evs = append(evs, r.event(EventCancelled, m, func(e *Event) { e.Reason = reason; e.Err = m.res.Err }))
+		}
+		return append(evs, r.stop(reason)...)
+	}
 	if u.err == nil {
 		r.completed = append(r.completed, u)
 		for _, m := range u.members {
@@ -393,7 +411,7 @@ func (r *run) runChain(u *unit) {
 }
 
 func (r *run) deliverTerminal(u *unit) {
-	if !r.wants(EventSucceeded) && !r.wants(EventFailed) {
+	if u.cancelled || !r.wants(EventSucceeded) && !r.wants(EventFailed) {
 		return
 	}
 	for _, m := range u.members {
@@ -418,7 +436,7 @@ func (r *run) onCancel() {
 	var evs []Event
 	if r.remaining > 0 {
 		r.cancelled = true
-		evs = r.stop("context cancelled: " + context.Cause(r.ctx).Error())
+		evs = r.stop(cancelReason(r.ctx))
 		r.checkDone()
 	}
 	r.em.mu.lock()
@@ -429,10 +447,20 @@ func (r *run) onCancel() {
 	r.em.mu.unlock()
 }
 
+func cancelReason(ctx context.Context) string {
+	return "context cancelled: " + context.Cause(ctx).Error()
+}
+
 // execute runs a unit to its final attempt. It is the only place caller code
 // runs during the plan, and it holds no scheduler lock while it does.
 func (r *run) execute(u *unit) {
 	clk := r.cfg.clock
+	// The unit may have been dispatched just before ctx was cancelled;
+	// queued work stops at once, so it does not start now.
+	if r.ctx.Err() != nil {
+		u.cancelled = true
+		return
+	}
 	u.started = clk.Now()
 	for _, m := range u.members {
 		m.res.Started = u.started

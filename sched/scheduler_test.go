@@ -117,6 +117,7 @@ func TestCancellationMidPlan(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan struct{})
+	holding := make(chan struct{})
 	var rolled order
 	p := NewPlan(
 		Operation{ID: "first", Execute: noop, Rollback: func(context.Context) error { rolled.exec("first")(nil, nil); return nil }},
@@ -128,6 +129,7 @@ func TestCancellationMidPlan(t *testing.T) {
 		Operation{ID: "queued", Dependencies: []string{"running"}, Execute: noop},
 		Operation{ID: "waiting", Resources: []Resource{Disk("8:0").Exclusive()}, Dependencies: []string{"first"}, Execute: noop, Priority: -1},
 		Operation{ID: "holder", Resources: []Resource{Disk("8:0").Partition(1).Shared()}, Dependencies: []string{"first"}, Execute: func(ctx context.Context, _ Progress) error {
+			close(holding)
 			<-ctx.Done()
 			return nil
 		}, Rollback: func(ctx context.Context) error {
@@ -138,8 +140,11 @@ func TestCancellationMidPlan(t *testing.T) {
 			return nil
 		}},
 	)
+	// Cancel once both are running: work that has not started by then
+	// would be cancelled instead.
 	go func() {
 		<-started
+		<-holding
 		cancel()
 	}()
 	rep, err := mustNew(t, WithWorkers(4)).Run(ctx, p)
@@ -238,5 +243,49 @@ func TestRunsAreSerialized(t *testing.T) {
 	}
 	if _, err := s.Run(context.Background(), NewPlan(op("x"))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCancelBeforeDispatchedWorkStarts: an operation can be dispatched (its
+// locks taken) just before ctx is cancelled and reach its worker just
+// after. Cancelling stops queued work at once, so its Execute must not be
+// called: it ends cancelled, never started, and the Run says cancelled even
+// when it was the last operation left.
+func TestCancelBeforeDispatchedWorkStarts(t *testing.T) {
+	for _, tail := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var ran atomic.Bool
+		var undone atomic.Bool
+		ops := []Operation{
+			{ID: "a", Execute: noop, Rollback: func(context.Context) error { undone.Store(true); return nil }},
+			{ID: "b", Dependencies: []string{"a"}, Execute: func(context.Context, Progress) error { ran.Store(true); return nil }},
+		}
+		if !tail {
+			ops = append(ops, op("c", "b"))
+		}
+		// The subscriber sees a's Succeeded after b was dispatched and
+		// before b's worker reaches it.
+		sub := func(e Event) {
+			if e.Type == EventSucceeded && e.ID == "a" {
+				cancel()
+			}
+		}
+		rep, err := mustNew(t, WithWorkers(1), WithSubscriber(sub)).Run(ctx, NewPlan(ops...))
+		cancel()
+		if ran.Load() {
+			t.Errorf("tail=%v: b's Execute ran after the cancel", tail)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("tail=%v: err %v", tail, err)
+		}
+		if r, _ := rep.Result("b"); r.State != StateCancelled || r.Attempts != 0 || !errors.Is(r.Err, ErrCancelled) || r.Reason == "" {
+			t.Errorf("tail=%v: b %+v", tail, r)
+		}
+		if r, _ := rep.Result("a"); r.State != StateRolledBack || !undone.Load() {
+			t.Errorf("tail=%v: a %+v", tail, r)
+		}
+		if r, ok := rep.Result("c"); ok && r.State != StateCancelled {
+			t.Errorf("tail=%v: c %+v", tail, r)
+		}
 	}
 }
