@@ -24,7 +24,10 @@
 // fsynced, with the directory, before the mutation they announce starts. A
 // torn last record (a crash mid-append) is detected, ignored and truncated;
 // a damaged record followed by an intact one is corruption (ErrCorrupt) and
-// is never skipped silently. After a failed write or fsync the journal is
+// is never skipped silently. Every record carries its FormatVersion; a
+// record of another version, of an unknown kind or missing what its kind
+// needs is refused (ErrVersion, ErrCorrupt) and the file left as it is,
+// never read with this version's meaning. After a failed write or fsync the journal is
 // unusable until reopened (ErrJournalBroken): after a failed fsync the
 // kernel may have dropped the pages, and retrying would lie.
 //

@@ -18,6 +18,9 @@ var (
 	ErrIdentityMismatch = errors.New("safety: target identity does not match the journal")
 	// ErrCorrupt: the journal holds a damaged record that is not a torn tail.
 	ErrCorrupt = errors.New("safety: journal corrupt")
+	// ErrVersion: the journal holds a record of a format version this build
+	// does not read (FormatVersion); the journal is left as it is.
+	ErrVersion = errors.New("safety: journal record of another format version")
 	// ErrJournalBroken: a write or sync of the journal failed; the journal
 	// must be closed and reopened (after a failed fsync nothing can be trusted).
 	ErrJournalBroken = errors.New("safety: journal unusable after a failed write or sync")

@@ -39,8 +39,15 @@ const (
 	kindOverride = "override"
 )
 
+// FormatVersion is the journal record format this build writes and reads.
+// Every record carries it ("v"); a record with another version is refused
+// with ErrVersion, never read with this version's meaning, and the journal
+// is then left untouched (no torn-tail truncation).
+const FormatVersion = 1
+
 // record is one journal entry. Which fields are set depends on Kind.
 type record struct {
+	V        int        `json:"v"`
 	Seq      uint64     `json:"seq"`
 	Kind     string     `json:"kind"`
 	ID       string     `json:"id,omitempty"` // mutation id
@@ -58,6 +65,7 @@ type record struct {
 
 // encodeRecord frames r.
 func encodeRecord(r *record) ([]byte, error) {
+	r.V = FormatVersion
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode record: %v", ErrInvalid, err)
@@ -114,11 +122,32 @@ func decodeJournal(data []byte) (recs []record, validEnd int, err error) {
 			}
 			return recs, off, nil
 		}
+		// The version is read first and leniently: a record of another
+		// version may have fields this one does not know.
+		var v struct {
+			V *int `json:"v"`
+		}
+		if err := json.Unmarshal(p, &v); err != nil {
+			return recs, off, fmt.Errorf("%w: record at byte %d has a valid checksum but does not decode: %v", ErrCorrupt, off, err)
+		}
+		if v.V == nil || *v.V != FormatVersion {
+			got := "none"
+			if v.V != nil {
+				got = fmt.Sprint(*v.V)
+			}
+			return recs, off, fmt.Errorf("%w: record at byte %d has format version %s, this build reads %d", ErrVersion, off, got, FormatVersion)
+		}
 		var r record
 		dec := json.NewDecoder(bytes.NewReader(p))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&r); err != nil {
 			return recs, off, fmt.Errorf("%w: record at byte %d has a valid checksum but does not decode: %v", ErrCorrupt, off, err)
+		}
+		if dec.More() {
+			return recs, off, fmt.Errorf("%w: record at byte %d has data after its JSON value", ErrCorrupt, off)
+		}
+		if err := r.validate(); err != nil {
+			return recs, off, fmt.Errorf("%w: record at byte %d: %v", ErrCorrupt, off, err)
 		}
 		if r.Seq <= last {
 			return recs, off, fmt.Errorf("%w: record at byte %d has sequence %d after %d", ErrCorrupt, off, r.Seq, last)
@@ -145,4 +174,35 @@ func nextFrame(data []byte, off int) int {
 		off += i + 1
 	}
 	return -1
+}
+
+// validate checks that a decoded record is one this version writes: a
+// known kind with the fields that kind needs. Replay would otherwise skip
+// it silently (an intent without its Intent would lose a mutation).
+func (r *record) validate() error {
+	switch r.Kind {
+	case kindIntent:
+		if r.ID == "" || r.Intent == nil {
+			return fmt.Errorf("intent without an id or intent")
+		}
+	case kindStep, kindRecovery:
+		if r.ID == "" {
+			return fmt.Errorf("%s without a mutation id", r.Kind)
+		}
+	case kindOutcome:
+		if r.ID == "" || r.Outcome == "" {
+			return fmt.Errorf("outcome without a mutation id or outcome")
+		}
+	case kindLockdown:
+		if r.Lockdown == nil {
+			return fmt.Errorf("lockdown without its lock-down")
+		}
+	case kindClear, kindOverride:
+		if r.Target == nil {
+			return fmt.Errorf("%s without a target", r.Kind)
+		}
+	default:
+		return fmt.Errorf("unknown kind %q", r.Kind)
+	}
+	return nil
 }

@@ -184,6 +184,7 @@ func FuzzDecodeJournal(f *testing.F) {
 	intent, _ := encodeRecord(&record{Seq: 1, Kind: kindIntent, ID: "a", Intent: &Intent{Op: "x", Target: Identity{Path: "/dev/x"}},
 		Images: []Image{{File: "f", Offset: 1, Length: 2, SHA256: "00"}}})
 	f.Add(intent)
+	f.Add(append(data[:ends[0]:ends[0]], frame(`{"v":2,"seq":2,"kind":"step","id":"m","time":"2026-01-01T00:00:00Z"}`)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		recs, end, err := decodeJournal(b)
 		if end < 0 || end > len(b) {
