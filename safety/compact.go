@@ -58,7 +58,7 @@ func (j *Journal) compactLocked() (CompactStats, error) {
 	if j.broken != nil {
 		return st, fmt.Errorf("%w: %v", ErrJournalBroken, j.broken)
 	}
-	keep, drop := j.keptLocked()
+	keep, _ := j.keptLocked()
 	var recs []*record
 	for _, id := range keep {
 		recs = append(recs, entryRecords(j.entries[id])...)
@@ -117,11 +117,12 @@ func (j *Journal) compactLocked() (CompactStats, error) {
 	}
 	j.f.Close()
 	j.f = nf
-	for id := range drop {
-		delete(j.entries, id)
+	// Rebuild the state from the records now on disk: they are renumbered,
+	// and retention orders finished mutations by their outcome's sequence.
+	j.entries, j.order, j.locks, j.seq = map[string]*Entry{}, nil, nil, 0
+	for _, r := range recs {
+		j.apply(r)
 	}
-	j.order = keep
-	j.seq = uint64(len(recs))
 	j.pruneArchivesLocked()
 	j.log.Info("safety: journal compacted", "before", st.Before, "after", st.After, "entries", st.Entries, "archive", st.Archive)
 	return st, nil
