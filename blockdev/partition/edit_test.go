@@ -1,7 +1,9 @@
 package partition
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -226,5 +228,24 @@ func TestDOSEdits(t *testing.T) {
 	}
 	if _, err := tab.Add(AddSpec{Size: Bytes(4 << 20)}); !errors.Is(err, ErrNoSpace) {
 		t.Errorf("fifth primary: %v", err)
+	}
+}
+
+// An image of a 4 KiB-sector disk opened as 512 is unreadable, and the error
+// says which sector size would read it.
+func TestSectorSizeHint(t *testing.T) {
+	img := image(t, 32<<20)
+	d4 := openT(t, img, WithSectorSize(4096))
+	tab, err := NewGPT(d4.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, tab, AddSpec{Size: Bytes(4 << 20)})
+	if err := d4.Write(context.Background(), tab); err != nil {
+		t.Fatal(err)
+	}
+	_, err = openT(t, img).Read(context.Background())
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "4096-byte sectors") {
+		t.Errorf("4K image read as 512: %v", err)
 	}
 }

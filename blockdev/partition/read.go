@@ -140,7 +140,26 @@ func (d *Disk) decide(sc *scan) (*Table, []Problem, error) {
 	// on a blank disk, which must still read as "no table".
 	if sc.primary.fault != headerNoSignature || sc.kind == mbrProtective || sc.kind == mbrHybrid {
 		why := fmt.Sprintf("primary: %s%s; backup: %s%s", sc.primary.why, sc.primary.entriesErr, sc.backup.why, sc.backup.entriesErr)
+		if hint := d.sectorSizeHint(); hint != "" {
+			why += "; " + hint
+		}
 		return nil, nil, fmt.Errorf("%w: %s", ErrUnreadable, why)
 	}
 	return nil, nil, ErrNoTable
+}
+
+// sectorSizeHint looks for a GPT header where another logical sector size
+// would put it: an image of a 4Kn disk opened with 512-byte sectors (or the
+// reverse) has its header at byte 4096 (or 512).
+func (d *Disk) sectorSizeHint() string {
+	for _, ss := range []int{512, 4096} {
+		if ss == d.geo.SectorSize || int64(ss)*2 > d.geo.Size {
+			continue
+		}
+		b := make([]byte, 8)
+		if _, err := d.dev.ReadAt(b, int64(ss)); err == nil && string(b) == gptSignature {
+			return fmt.Sprintf("a GPT header sits at byte %d: the disk has %d-byte sectors (WithSectorSize(%d))", ss, ss, ss)
+		}
+	}
+	return ""
 }
