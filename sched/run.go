@@ -39,8 +39,8 @@ type unit struct {
 	rollback func(context.Context) error // the merged Rollback, if any
 	policy   RetryPolicy
 	attempts int
-	// cancelled: ctx was done when the unit reached its worker, so it
-	// never started.
+	// cancelled: ctx was done or the plan had stopped when the unit
+	// reached its worker, so it never started.
 	cancelled bool
 	err       error
 	started   time.Time
@@ -74,11 +74,15 @@ type run struct {
 	seq       uint64
 	scanID    uint64
 	stopped   bool
-	cancelled bool
-	failures  []error
-	completed []*unit
-	done      chan struct{}
-	closed    bool
+	// halted mirrors stopped for workers, which read it without r.mu
+	// before they start a unit; stopReason says why.
+	halted     atomic.Bool
+	stopReason string
+	cancelled  bool
+	failures   []error
+	completed  []*unit
+	done       chan struct{}
+	closed     bool
 
 	work chan *unit
 }
@@ -238,11 +242,14 @@ func (r *run) complete(u *unit) []Event {
 	r.free++
 	var evs []Event
 	if u.cancelled {
-		// Dispatched just before the cancel: it never started, so it is
-		// cancelled like the queued work, and the Run reports the cancel
-		// even if the context watcher has not run yet.
-		r.cancelled = true
-		reason := cancelReason(r.ctx)
+		// Dispatched just before a cancel or a stop: it never started, so
+		// it ends like the queued work, and the Run reports a cancel even
+		// if the context watcher has not run yet.
+		if r.ctx.Err() != nil {
+			r.cancelled = true
+			evs = r.stop(cancelReason(r.ctx))
+		}
+		reason := r.stopReason
 		for _, m := range u.members {
 			m.res.Batch = nil // it never ran, alone or merged
 			m.res.Reason = reason
@@ -250,7 +257,7 @@ func (r *run) complete(u *unit) []Event {
 			r.finish(m, StateCancelled)
 			evs = append(evs, r.event(EventCancelled, m, func(e *Event) { e.Reason = reason; e.Err = m.res.Err }))
 		}
-		return append(evs, r.stop(reason)...)
+		return evs
 	}
 	if u.err == nil {
 		r.completed = append(r.completed, u)
@@ -326,6 +333,8 @@ func (r *run) stop(reason string) []Event {
 		return nil
 	}
 	r.stopped = true
+	r.stopReason = reason
+	r.halted.Store(true)
 	var evs []Event
 	for i := range r.nodes {
 		n := &r.nodes[i]
@@ -455,9 +464,9 @@ func cancelReason(ctx context.Context) string {
 // runs during the plan, and it holds no scheduler lock while it does.
 func (r *run) execute(u *unit) {
 	clk := r.cfg.clock
-	// The unit may have been dispatched just before ctx was cancelled;
-	// queued work stops at once, so it does not start now.
-	if r.ctx.Err() != nil {
+	// The unit may have been dispatched just before ctx was cancelled or
+	// a failure stopped the plan; work that has not started stops at once.
+	if r.halted.Load() || r.ctx.Err() != nil {
 		u.cancelled = true
 		return
 	}

@@ -289,3 +289,43 @@ func TestCancelBeforeDispatchedWorkStarts(t *testing.T) {
 		}
 	}
 }
+
+// TestStopCancelsDispatchedUnstartedWork: under StopOnFailure a unit that
+// was handed to a worker before the failure, but had not called Execute,
+// must not start after it: it is new work, and would only be undone again.
+// The race is narrow end to end, so the test drives the run directly.
+func TestStopCancelsDispatchedUnstartedWork(t *testing.T) {
+	var ran atomic.Bool
+	p := NewPlan(
+		Operation{ID: "a", Execute: noop},
+		Operation{ID: "b", Execute: func(context.Context, Progress) error { ran.Store(true); return nil }},
+		op("c", "b"),
+	)
+	g, err := p.graph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustNew(t, WithWorkers(2))
+	r := newRun(context.Background(), &s.cfg, g)
+	units := r.dispatch()
+	if len(units) != 2 {
+		t.Fatalf("dispatched %d units", len(units))
+	}
+	// a fails and stops the plan while b waits for its worker.
+	units[0].err = errors.New("boom")
+	r.complete(units[0])
+	r.execute(units[1])
+	r.complete(units[1])
+	if ran.Load() {
+		t.Fatal("b started after the plan stopped")
+	}
+	for id, st := range map[string]State{"a": StateFailed, "b": StateCancelled, "c": StateCancelled} {
+		n := &r.nodes[slices.IndexFunc(r.nodes, func(n node) bool { return n.op.ID == id })]
+		if n.res.State != st || (st == StateCancelled && (!errors.Is(n.res.Err, ErrCancelled) || n.res.Reason == "" || n.res.Attempts != 0)) {
+			t.Errorf("%s: %+v, want %v", id, n.res, st)
+		}
+	}
+	if r.remaining != 0 || r.cancelled || !r.locks.empty() {
+		t.Errorf("remaining %d cancelled %v locks empty %v", r.remaining, r.cancelled, r.locks.empty())
+	}
+}
