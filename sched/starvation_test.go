@@ -56,6 +56,36 @@ func TestSharedNotStarvedByExclusive(t *testing.T) {
 	}
 }
 
+// TestSharedNotStarvedByExclusiveWriters is the mirror that needs the
+// reservation: two chains of writers on two partitions keep an exclusive
+// partition claim held at every moment, and a shared reader of the whole
+// disk, ready with the first writers, conflicts with both. Each later
+// writer could start on its own partition, but must queue behind the
+// reader instead of overtaking it.
+func TestSharedNotStarvedByExclusiveWriters(t *testing.T) {
+	d := Disk("8:0")
+	var o order
+	p := NewPlan()
+	for part := 1; part <= 2; part++ {
+		for i := 1; i <= 10; i++ {
+			id := fmt.Sprintf("P%d.%d", part, i)
+			op := Operation{ID: id, Resources: []Resource{d.Partition(part).Exclusive()}, Execute: o.exec(id)}
+			if i > 1 {
+				op.Dependencies = []string{fmt.Sprintf("P%d.%d", part, i-1)}
+			}
+			p.Add(op)
+		}
+	}
+	p.Add(Operation{ID: "R", Resources: []Resource{d.Shared()}, Execute: o.exec("R")})
+	if _, err := mustNew(t, WithWorkers(3)).Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	got := o.get()
+	if i := slices.Index(got, "R"); i != 2 {
+		t.Fatalf("R started at position %d: %v", i, got)
+	}
+}
+
 // overlapCheck tracks which claims are held by running executions and
 // records any conflict between two of them.
 type overlapCheck struct {
