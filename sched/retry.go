@@ -121,7 +121,14 @@ func (p RetryPolicy) Backoff(n int, r float64) time.Duration {
 		d = float64(p.Max)
 	}
 	r = min(max(r, 0), 1)
-	return time.Duration(d * (1 - p.Jitter*r))
+	w := d * (1 - p.Jitter*r)
+	// float64(Max) rounds up when Max is near the largest Duration (a
+	// caller saying "no cap"), and converting that back would overflow
+	// into a negative wait, that is, no wait at all.
+	if w >= float64(p.Max) {
+		return p.Max
+	}
+	return time.Duration(w)
 }
 
 // Clock is the scheduler's view of time, replaceable in tests.

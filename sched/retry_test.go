@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -115,5 +116,25 @@ func TestRetryClassifierPanic(t *testing.T) {
 	}
 	if r, _ := rep.Result("a"); r.State != StateRollbackFailed || !errors.Is(r.RollbackErr, undo) {
 		t.Errorf("a %+v", r)
+	}
+}
+
+// TestBackoffNoCap: a Max of the largest Duration means "no cap"; the
+// doubling wait reaches it and must stay there, not overflow into a
+// negative wait that retries a busy device at once.
+func TestBackoffNoCap(t *testing.T) {
+	for _, jitter := range []float64{0, 0.2} {
+		p := RetryPolicy{Initial: time.Second, Max: time.Duration(math.MaxInt64), Jitter: jitter}
+		prev := time.Duration(0)
+		for n := 1; n <= 100; n++ {
+			d := p.Backoff(n, 0)
+			if d <= 0 || d < prev {
+				t.Fatalf("jitter %v: wait %d = %v after %v", jitter, n, d, prev)
+			}
+			prev = d
+			if r := p.Backoff(n, 0.999); r <= 0 || r > d {
+				t.Fatalf("jitter %v: jittered wait %d = %v, nominal %v", jitter, n, r, d)
+			}
+		}
 	}
 }
