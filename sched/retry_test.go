@@ -138,3 +138,35 @@ func TestBackoffNoCap(t *testing.T) {
 		}
 	}
 }
+
+// TestBackoffHonoursContext: an hour-long backoff ends as soon as the plan
+// is cancelled, and a rollback's backoff ends at the rollback timeout; both
+// errors keep the retried cause and say why the retry was abandoned.
+func TestBackoffHonoursContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hour := RetryPolicy{MaxAttempts: 5, Initial: time.Hour}
+	var undo atomic.Int32
+	p := NewPlan(
+		Operation{ID: "a", Execute: noop, Retry: &hour, Rollback: func(context.Context) error {
+			undo.Add(1)
+			return syscall.EBUSY
+		}},
+		Operation{ID: "b", Dependencies: []string{"a"}, Retry: &hour, Execute: func(context.Context, Progress) error { return syscall.EAGAIN }},
+	)
+	sub := func(e Event) {
+		if e.Type == EventRetried && e.ID == "b" {
+			cancel()
+		}
+	}
+	rep, err := mustNew(t, WithSubscriber(sub), WithRollbackTimeout(10*time.Millisecond)).Run(ctx, p)
+	if !errors.Is(err, syscall.EAGAIN) || !errors.Is(err, context.Canceled) || !errors.Is(err, syscall.EBUSY) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if r, _ := rep.Result("b"); r.State != StateFailed || r.Attempts != 1 {
+		t.Errorf("b %+v", r)
+	}
+	if r, _ := rep.Result("a"); r.State != StateRollbackFailed || undo.Load() != 1 {
+		t.Errorf("a %+v after %d undo attempts", r, undo.Load())
+	}
+}
