@@ -55,6 +55,8 @@ func smallGPT(t testing.TB, sectors int, label Label) []byte {
 
 // FuzzRead feeds arbitrary disks to Read and Verify: no panic, no write,
 // and a table that reads and validates writes back to the same table.
+// Inputs are disk images of kilobytes, which the fuzzer's default minute of
+// minimising per new input spends slowly: run it with -fuzzminimizetime=1s.
 func FuzzRead(f *testing.F) {
 	f.Add(smallGPT(f, 16, LabelGPT))
 	f.Add(smallGPT(f, 40, LabelDOS))
