@@ -284,8 +284,18 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 	f.IsBlock = true
 	mm := blockdev.MajMin{Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev)}
 	f.MajMin = mm.String()
+	// A partial identity (maj:min at least) still finds lock-downs and
+	// interrupted mutations of the target.
 	if id, err := identityAt(ctx, c.root, target); err == nil {
 		f.Identity = id
+	} else {
+		c.log.Warn("safety: target identity incomplete", "target", target, "err", err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if id.Path != "" {
+			f.Identity = id
+		}
 	}
 	if c.journal != nil {
 		if l, ok := c.journal.LockedDown(f.Identity); ok {

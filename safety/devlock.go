@@ -46,9 +46,18 @@ func (l *DeviceLock) Close() error {
 // and, when exclusive, opens path O_RDWR|O_EXCL, which fails with ErrBusy
 // when the kernel reports the device claimed (EBUSY). path may be a regular
 // file (images in tests): then the file itself is flocked and O_EXCL is a
-// plain read-write open.
-func LockDevice(ctx context.Context, path string, exclusive bool) (*DeviceLock, error) {
-	whole, err := WholeDisk(sysfs.Live, path)
+// plain read-write open. The whole disk is found through the live sysfs and
+// /dev unless WithRoot says otherwise (the other CheckOptions do not apply).
+func LockDevice(ctx context.Context, path string, exclusive bool, opts ...CheckOption) (*DeviceLock, error) {
+	root, err := rootOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	return lockDevice(ctx, root, path, exclusive)
+}
+
+func lockDevice(ctx context.Context, root sysfs.Root, path string, exclusive bool) (*DeviceLock, error) {
+	whole, err := WholeDisk(root, path)
 	if err != nil {
 		return nil, err
 	}
@@ -106,11 +115,11 @@ func flockCtx(ctx context.Context, f *os.File) error {
 
 // lockForRecovery flocks the target's whole disk (not O_EXCL: a restore must
 // still be possible when something holds the device open).
-func lockForRecovery(ctx context.Context, path string) (*DeviceLock, error) {
+func lockForRecovery(ctx context.Context, root sysfs.Root, path string) (*DeviceLock, error) {
 	if !isBlock(path) {
 		return nil, nil
 	}
-	return LockDevice(ctx, path, false)
+	return lockDevice(ctx, root, path, false)
 }
 
 func isBlock(path string) bool {

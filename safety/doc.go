@@ -62,6 +62,16 @@
 // before-images, lock-down. Without the scheduler, the same levels are
 // Mutation.Undo.
 //
+// # The root seam
+//
+// Everything that reads /sys, /proc or /dev takes the caller's root
+// (DESIGN.md principle 1): WithRoot for Check, Gather, IdentityOf and
+// LockDevice (and, among Guarded.PreflightOpts, for Guard's locking and
+// identification); WithSysRoot for a journal's recovery. Target paths are
+// used as given; the root says where their sysfs entries and whole-disk
+// nodes are. An identity whose sysfs entry or attributes exist but cannot
+// be read is an error, never a weaker identity.
+//
 // # Hazards
 //
 // Hold the target with LockDevice (flock on the whole disk, O_EXCL on the

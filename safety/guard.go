@@ -65,8 +65,14 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 	if g.Intent.Op == "" {
 		g.Intent.Op = op.Kind
 	}
+	// WithRoot among the preflight options also says where locking and
+	// identification find sysfs and /dev.
+	root, err := rootOf(g.PreflightOpts)
+	if err != nil {
+		return sched.Operation{}, err
+	}
 	if len(op.Resources) == 0 {
-		key, err := targetKey(sysfs.Live, g.Target)
+		key, err := targetKey(root, g.Target)
 		if err != nil {
 			return sched.Operation{}, err
 		}
@@ -75,7 +81,7 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 	var mu sync.Mutex
 	var done *Mutation // the successful forward mutation
 	op.Execute = func(ctx context.Context, progress sched.Progress) error {
-		m, lock, err := g.begin(ctx, j, g.Intent)
+		m, lock, err := g.begin(ctx, j, root, g.Intent)
 		if err != nil {
 			return err
 		}
@@ -106,7 +112,7 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 		in.Op = op.Kind + ".rollback"
 		in.Description = "undo of mutation " + fwd.ID()
 		in.Overrides = nil
-		m, lock, err := g.begin(ctx, j, in)
+		m, lock, err := g.begin(ctx, j, root, in)
 		if err != nil {
 			return err
 		}
@@ -137,7 +143,7 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 }
 
 // begin runs the preflight, locks the device and begins the mutation.
-func (g *Guarded) begin(ctx context.Context, j *Journal, in Intent) (*Mutation, *DeviceLock, error) {
+func (g *Guarded) begin(ctx context.Context, j *Journal, root sysfs.Root, in Intent) (*Mutation, *DeviceLock, error) {
 	if g.Preflight != "" {
 		r, err := Check(ctx, g.Target, g.Preflight, append([]CheckOption{WithJournal(j)}, g.PreflightOpts...)...)
 		if err != nil {
@@ -148,7 +154,7 @@ func (g *Guarded) begin(ctx context.Context, j *Journal, in Intent) (*Mutation, 
 		}
 		in.Overrides = append(in.Overrides, usedOverrides(r)...)
 	}
-	lock, err := LockDevice(ctx, g.Target, g.Exclusive)
+	lock, err := lockDevice(ctx, root, g.Target, g.Exclusive)
 	if err != nil {
 		if errors.Is(err, ErrBusy) {
 			err = fmt.Errorf("%w (%w)", err, sched.ErrRetryable)
@@ -156,7 +162,7 @@ func (g *Guarded) begin(ctx context.Context, j *Journal, in Intent) (*Mutation, 
 		return nil, nil, err
 	}
 	if in.Target.Path == "" {
-		id, err := IdentityOf(ctx, g.Target)
+		id, err := identityAt(ctx, root, g.Target)
 		if err != nil {
 			lock.Close()
 			return nil, nil, err

@@ -3,8 +3,10 @@ package safety
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,12 +15,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// IdentityOf reads the identity of what is at path now on the live system:
-// maj:min and diskseq from the node and sysfs, serial and WWN from the
-// disk's sysfs device directory, and the partition-table UUID from the
-// device itself. For a regular file it gives st_dev and the inode.
-func IdentityOf(ctx context.Context, path string) (Identity, error) {
-	return identityAt(ctx, sysfs.Live, path)
+// IdentityOf reads the identity of what is at path now: maj:min and
+// diskseq from the node and sysfs, serial and WWN from the disk's sysfs
+// device directory, and the partition-table UUID from the device itself.
+// For a regular file it gives st_dev and the inode. Sysfs is the live one
+// unless WithRoot says otherwise (the other CheckOptions do not apply).
+//
+// A block device whose sysfs entry or identity attributes exist but cannot
+// be read is an error (with what could be read): an identity missing its
+// strong keys would let recovery take a different disk for the journaled one.
+func IdentityOf(ctx context.Context, path string, opts ...CheckOption) (Identity, error) {
+	root, err := rootOf(opts)
+	if err != nil {
+		return Identity{}, err
+	}
+	return identityAt(ctx, root, path)
+}
+
+// rootOf is the sysfs root that CheckOptions select (the live one by default).
+func rootOf(opts []CheckOption) (sysfs.Root, error) {
+	c, err := newCheckConfig(OpWipe, opts)
+	if err != nil {
+		return sysfs.Root{}, err
+	}
+	return c.root, nil
 }
 
 func identityAt(ctx context.Context, root sysfs.Root, path string) (Identity, error) {
@@ -39,27 +59,42 @@ func identityAt(ctx context.Context, root sysfs.Root, path string) (Identity, er
 		return id, fmt.Errorf("%w: %s is neither a block device nor a regular file", ErrInvalid, path)
 	}
 	id.Major, id.Minor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
-	dir, err := filepath.EvalSymlinks(root.Sys("dev", "block", fmt.Sprintf("%d:%d", id.Major, id.Minor)))
-	if err == nil {
-		disk := dir
-		if _, err := os.Stat(filepath.Join(dir, "partition")); err == nil {
-			disk = filepath.Dir(dir)
+	mm := fmt.Sprintf("%d:%d", id.Major, id.Minor)
+	dir, err := filepath.EvalSymlinks(root.Sys("dev", "block", mm))
+	if err != nil {
+		return id, fmt.Errorf("safety: identify %s: sysfs entry of %s: %w", path, mm, err)
+	}
+	disk := dir
+	if _, err := os.Stat(filepath.Join(dir, "partition")); err == nil {
+		disk = filepath.Dir(dir)
+	}
+	// optional reads an attribute the kernel may lack; a failed read of one
+	// that exists is an error.
+	var errs []error
+	optional := func(rel ...string) string {
+		v, err := sysfs.ReadAttr(filepath.Join(append([]string{disk}, rel...)...))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
 		}
-		if v, err := sysfs.ReadAttr(filepath.Join(disk, "diskseq")); err == nil {
-			id.DiskSeq, _ = strconv.ParseUint(v, 10, 64)
+		return v
+	}
+	if v := optional("diskseq"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("diskseq %q: %w", v, err))
 		}
-		if v, err := sysfs.ReadAttr(filepath.Join(disk, "device", "serial")); err == nil {
-			id.Serial = v
-		}
-		if v, err := sysfs.ReadAttr(filepath.Join(disk, "device", "wwid")); err == nil {
-			id.WWN = v
-		} else if v, err := sysfs.ReadAttr(filepath.Join(disk, "wwid")); err == nil {
-			id.WWN = v
-		}
+		id.DiskSeq = n
+	}
+	id.Serial = optional("device", "serial")
+	if id.WWN = optional("device", "wwid"); id.WWN == "" {
+		id.WWN = optional("wwid")
 	}
 	if f, err := os.Open(path); err == nil {
 		id.PTUUID = readPTUUID(f)
 		f.Close()
+	}
+	if len(errs) > 0 {
+		return id, fmt.Errorf("safety: identify %s: %w", path, errors.Join(errs...))
 	}
 	return id, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,6 +35,7 @@ const DefaultRetention = 32
 // a Journal is safe for concurrent use.
 type Journal struct {
 	dir     string
+	root    sysfs.Root // where recovery finds a target's sysfs entry and whole disk
 	fs      FS
 	open    DeviceOpener
 	ident   Identifier
@@ -79,6 +81,7 @@ type journalConfig struct {
 	rollFwd   map[string]RollForward
 	now       func() time.Time
 	compactAt int64
+	root      sysfs.Root
 }
 
 // WithStateDir sets the state directory (default DefaultStateDir).
@@ -122,13 +125,27 @@ func WithDeviceOpener(o DeviceOpener) Option {
 }
 
 // WithIdentifier replaces how recovery identifies the device at a path now
-// (default IdentityOf on the live system).
+// (default IdentityOf, on the live system or WithSysRoot's).
 func WithIdentifier(f Identifier) Option {
 	return func(c *journalConfig) error {
 		if f == nil {
 			return fmt.Errorf("%w: nil Identifier", ErrInvalid)
 		}
 		c.ident = f
+		return nil
+	}
+}
+
+// WithSysRoot reads /sys and /dev under dir for recovery (the default
+// identifier and the whole-disk lock), as WithRoot does for preflight;
+// "" or "/" is the live system.
+func WithSysRoot(dir string) Option {
+	return func(c *journalConfig) error {
+		r, err := sysfs.New(dir)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		c.root = r
 		return nil
 	}
 }
@@ -192,9 +209,10 @@ func OpenJournal(ctx context.Context, opts ...Option) (*Journal, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.ident == nil {
-		c.ident = func(ctx context.Context, path string) (Identity, error) { return IdentityOf(ctx, path) }
+		root := c.root
+		c.ident = func(ctx context.Context, path string) (Identity, error) { return identityAt(ctx, root, path) }
 	}
-	j := &Journal{dir: c.dir, fs: c.fs, open: c.open, ident: c.ident, log: c.log, retain: c.retain,
+	j := &Journal{dir: c.dir, root: c.root, fs: c.fs, open: c.open, ident: c.ident, log: c.log, retain: c.retain,
 		rollFwd: c.rollFwd, now: c.now, entries: map[string]*Entry{}, inflight: map[string]*Mutation{}}
 	if err := mkdirDurable(c.fs, c.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("safety: state dir: %w", err)

@@ -79,7 +79,7 @@ func (j *Journal) recoverOne(ctx context.Context, e Entry) (Recovered, error) {
 		j.log.Warn("safety: recovery refused", "id", e.ID, "err", err)
 		return res, jerr
 	}
-	if lk, err := lockForRecovery(ctx, t.Path); err != nil {
+	if lk, err := lockForRecovery(ctx, j.root, t.Path); err != nil {
 		res.Err = err
 		return res, nil
 	} else if lk != nil {
