@@ -222,6 +222,7 @@ type Alerter struct {
 	warmup  int
 	devs    map[string]*alertDev
 	order   []*alertDev // order[i]: the device last seen at index i of the rates; skips the map
+	nfiring int         // alerts firing now: lets appendFiring skip the scan when none
 	metrics []Metric    // scratch for deviationMetrics
 }
 
@@ -285,6 +286,7 @@ func (a *Alerter) forget(at time.Time, changes []DeviceChange, out []AlertEvent)
 				r := &a.rules[ri]
 				out = append(out, AlertEvent{Rule: r.Name, Device: c.Name, Metric: r.Metric, Severity: r.Severity,
 					State: Resolved, Since: st.since, At: at, Reason: "device " + c.Change.String()})
+				a.nfiring--
 			}
 		}
 		delete(a.devs, c.Name)
@@ -395,6 +397,7 @@ func (a *Alerter) evaluate(ri int, r *Rule, rt *Rates, at time.Time, d *alertDev
 		}
 		if st.above >= r.For {
 			st.firing, st.below, st.since = true, 0, at
+			a.nfiring++
 			out = append(out, AlertEvent{Rule: r.Name, Device: rt.Name, Metric: r.Metric, Severity: r.Severity,
 				State: Firing, Value: v, Limit: fire, Since: at, At: at})
 		}
@@ -409,13 +412,19 @@ func (a *Alerter) evaluate(ri int, r *Rule, rt *Rates, at time.Time, d *alertDev
 		out = append(out, AlertEvent{Rule: r.Name, Device: rt.Name, Metric: r.Metric, Severity: r.Severity,
 			State: Resolved, Value: v, Limit: clear, Since: st.since, At: at})
 		*st = ruleState{}
+		a.nfiring--
 	}
 	return out
 }
 
 // Active returns the alerts currently firing.
-func (a *Alerter) Active() []AlertEvent {
-	var out []AlertEvent
+func (a *Alerter) Active() []AlertEvent { return a.appendFiring(nil) }
+
+// appendFiring appends the alerts firing now to out.
+func (a *Alerter) appendFiring(out []AlertEvent) []AlertEvent {
+	if a.nfiring == 0 {
+		return out
+	}
 	for dev, d := range a.devs {
 		for ri := range d.states {
 			if st := &d.states[ri]; st.firing {

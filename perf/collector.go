@@ -31,9 +31,15 @@ type Snapshot struct {
 	Disks       []DiskMetrics
 	Changes     []DeviceChange // devices that appeared, restarted or vanished
 	Filesystems []FSUsage
-	Values      []Value        // from callers' own collectors
-	Alerts      []AlertEvent   // transitions in this interval
-	Errors      []CollectError // collectors that failed this interval
+	Values      []Value      // from callers' own collectors
+	Alerts      []AlertEvent // transitions in this interval
+	// Firing is every alert firing at the end of this interval (State
+	// Firing), non-nil in a Monitor's snapshots even when empty. A
+	// consumer that may miss snapshots (a Sink or subscriber that fell
+	// behind) uses it instead of replaying Alerts, whose transitions it
+	// may have missed.
+	Firing []AlertEvent
+	Errors []CollectError // collectors that failed this interval
 }
 
 // Disk returns the metrics of the named device, or nil.

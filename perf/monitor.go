@@ -475,6 +475,9 @@ func (m *Monitor) publish(snap *Snapshot, alerts chan<- AlertEvent) {
 			ws.w[j].Add(mt.Value(r))
 		}
 	}
+	// Never nil: consumers tell a complete empty set from a snapshot that
+	// has none (built by hand). make of zero length does not allocate.
+	snap.Firing = m.alerter.appendFiring(make([]AlertEvent, 0))
 	for _, e := range snap.Alerts {
 		select {
 		case alerts <- e:

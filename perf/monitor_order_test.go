@@ -58,3 +58,32 @@ func TestMonitorPerDeviceStateFollowsRestartsAndMoves(t *testing.T) {
 		t.Fatalf("sdb window after move %+v", ws)
 	}
 }
+
+// Every snapshot carries the complete set of firing alerts (non-nil even
+// when empty), so a consumer that missed snapshots is still right.
+func TestSnapshotCarriesFiringSet(t *testing.T) {
+	m, err := NewMonitor(WithCollectors(constCollector{}),
+		WithRules(Rule{Name: "busy", Kind: Threshold, Metric: MetricIOPS, Above: 100}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	alerts := make(chan AlertEvent, 64)
+	t0 := time.Now()
+	pub := func(i int, iops float64) *Snapshot {
+		s := &Snapshot{Time: t0.Add(time.Duration(i) * time.Second), Disks: []DiskMetrics{
+			{Stat: DiskStat{Name: "sda"}, Rates: Rates{Name: "sda", IOPS: iops, Fields: 20}, HasRates: true}}}
+		m.publish(s, alerts)
+		return s
+	}
+	if s := pub(0, 1); s.Firing == nil || len(s.Firing) != 0 {
+		t.Fatalf("quiet: %#v", s.Firing)
+	}
+	pub(1, 500)
+	if s := pub(2, 500); len(s.Alerts) != 0 || len(s.Firing) != 1 || s.Firing[0].Device != "sda" || s.Firing[0].State != Firing {
+		t.Fatalf("still firing: alerts %+v firing %+v", s.Alerts, s.Firing)
+	}
+	if s := pub(3, 1); len(s.Firing) != 0 {
+		t.Fatalf("resolved: %+v", s.Firing)
+	}
+}

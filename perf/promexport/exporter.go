@@ -157,11 +157,23 @@ func (e *Exporter) build() {
 	e.alert = prometheus.NewDesc(e.prefix+"_alert_firing", "1 while an alert rule fires on a device.", []string{"rule", "device", "severity"}, nil)
 }
 
-// Write implements perf.Sink: it keeps s for the next scrape.
+// Write implements perf.Sink: it keeps s for the next scrape. The firing
+// alerts come from s.Firing, the complete set, when s has it (every
+// Monitor snapshot does), so snapshots skipped by a slow sink lose
+// nothing; otherwise from the transitions in s.Alerts.
 func (e *Exporter) Write(_ context.Context, s *perf.Snapshot) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.latest = s
+	if s.Firing != nil {
+		// The complete set: right even when snapshots were skipped.
+		clear(e.firing)
+		for _, a := range s.Firing {
+			e.firing[[2]string{a.Rule, a.Device}] = a.Severity
+		}
+		return nil
+	}
+	// A snapshot without the set (built by hand): replay its transitions.
 	for _, a := range s.Alerts {
 		k := [2]string{a.Rule, a.Device}
 		if a.State == perf.Firing {

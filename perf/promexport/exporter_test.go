@@ -126,3 +126,31 @@ func TestExporterPrefix(t *testing.T) {
 		t.Fatal("prefix not applied")
 	}
 }
+
+// A Sink that falls behind gets the newest snapshot and skips the ones in
+// between, so the exporter cannot rebuild the firing set from transitions:
+// a skipped Resolved left the alert exported as firing forever. Snapshots
+// from a Monitor carry the complete firing set, which the exporter uses.
+func TestExporterFiringSurvivesSkippedSnapshots(t *testing.T) {
+	e, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fire := perf.AlertEvent{Rule: "slow", Device: "sda", State: perf.Firing, Severity: perf.SeverityWarning}
+	e.Write(context.Background(), &perf.Snapshot{Seq: 1, Alerts: []perf.AlertEvent{fire}, Firing: []perf.AlertEvent{fire}})
+	if _, ok := gather(t, e)["eos_storage_alert_firing"]; !ok {
+		t.Fatal("firing alert not exported")
+	}
+	// Seq 2 (the Resolved transition) was skipped; seq 3 has no transition
+	// and nothing firing.
+	e.Write(context.Background(), &perf.Snapshot{Seq: 3, Firing: []perf.AlertEvent{}})
+	if _, ok := gather(t, e)["eos_storage_alert_firing"]; ok {
+		t.Fatal("alert resolved in a skipped snapshot still exported")
+	}
+	// And one that fired in a skipped snapshot appears.
+	other := perf.AlertEvent{Rule: "busy", Device: "sdb", State: perf.Firing, Severity: perf.SeverityCritical}
+	e.Write(context.Background(), &perf.Snapshot{Seq: 5, Firing: []perf.AlertEvent{other}})
+	if v := gather(t, e)["eos_storage_alert_firing"]["device=sdb,rule=busy,severity=critical,"]; v != 1 {
+		t.Fatalf("alert fired in a skipped snapshot: %v", gather(t, e)["eos_storage_alert_firing"])
+	}
+}
