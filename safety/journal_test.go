@@ -491,6 +491,11 @@ func TestReadJournalSnapshot(t *testing.T) {
 	if s, err := ReadJournal(ctx, t.TempDir()); err != nil || len(s.Entries) != 0 {
 		t.Fatalf("missing journal: %+v %v", s, err)
 	}
+	// A state directory that does not exist (a typo) hides every
+	// lock-down: it is an error, not an empty journal.
+	if _, err := ReadJournal(ctx, filepath.Join(t.TempDir(), "typo")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing state dir: %v", err)
+	}
 	if !id.SameTarget(Identity{Path: "/elsewhere", Major: id.Major, Minor: id.Minor, Inode: id.Inode}) {
 		t.Fatal("same inode is the same target")
 	}

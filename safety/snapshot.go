@@ -34,10 +34,20 @@ func (s *Snapshot) Interrupted() []Entry {
 }
 
 // ReadJournal reads the journal of a state directory without locking or
-// changing anything. A missing journal is an empty snapshot.
+// changing anything. A missing journal in an existing state directory is an
+// empty snapshot; a missing state directory is ErrNotFound (a mistyped
+// directory would otherwise hide every lock-down).
 func ReadJournal(ctx context.Context, dir string) (*Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: state directory %s", ErrNotFound, dir)
+		}
+		return nil, fmt.Errorf("safety: state directory: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%w: state directory %s is not a directory", ErrInvalid, dir)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, JournalFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

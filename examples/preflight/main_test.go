@@ -86,4 +86,10 @@ func TestStateDirLockdown(t *testing.T) {
 	if code := run(ctx, []string{"--state-dir", dir, dev}, &out, &errb); code != 1 || !strings.Contains(out.String(), "locked_down") {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
 	}
+	// A mistyped state directory is a failure, never "no lock-downs".
+	out.Reset()
+	errb.Reset()
+	if code := run(ctx, []string{"--state-dir", dir + "-typo", dev}, &out, &errb); code != 2 {
+		t.Fatalf("missing state dir: exit %d: %s %s", code, out.String(), errb.String())
+	}
 }
