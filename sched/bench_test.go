@@ -114,3 +114,39 @@ func BenchmarkParallel64(b *testing.B) { benchSpeedup(b, false) }
 // BenchmarkOneExclusive64 must show no speedup (about 1x) and at most one
 // operation running at a time.
 func BenchmarkOneExclusive64(b *testing.B) { benchSpeedup(b, true) }
+
+// BenchmarkDistinctPriorities runs the 10,000-operation DAG of
+// BenchmarkOverhead10000 with every operation at its own priority, and
+// reports the cost against the same DAG at one priority, timed in
+// alternation in the same run. The ratio stays near 1 only while empty
+// priority levels are dropped from the ready queue.
+func BenchmarkDistinctPriorities(b *testing.B) {
+	const n = 10000
+	var one, distinct []Operation
+	randomDAG(n, 7, func(op Operation) {
+		op.Execute = noop
+		op.Priority = 0
+		one = append(one, op)
+		op.Priority = len(distinct)
+		distinct = append(distinct, op)
+	})
+	pOne, pDistinct := NewPlan(one...), NewPlan(distinct...)
+	s := mustNew(b, WithWorkers(8))
+	var tOne, tDistinct time.Duration
+	run := func(p *Plan) time.Duration {
+		start := time.Now()
+		if _, err := s.Run(context.Background(), p); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		tDistinct += run(pDistinct)
+		b.StopTimer()
+		tOne += run(pOne)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(tDistinct.Nanoseconds())/float64(b.N*n), "ns/operation")
+	b.ReportMetric(float64(tDistinct)/float64(max(tOne, 1)), "x_vs_one_priority")
+}

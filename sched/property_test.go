@@ -291,7 +291,7 @@ func TestPropertyRandomPlans(t *testing.T) {
 		batching := rapid.Bool().Draw(rt, "batching")
 		for i := range n {
 			id := fmt.Sprintf("op%d", i)
-			op := Operation{ID: id, Priority: rapid.IntRange(-1, 1).Draw(rt, "prio")}
+			op := Operation{ID: id, Priority: rapid.IntRange(-3, 3).Draw(rt, "prio")}
 			if i > 0 {
 				for range rapid.IntRange(0, min(i, 3)).Draw(rt, "ndeps") {
 					d := fmt.Sprintf("op%d", rapid.IntRange(0, i-1).Draw(rt, "dep"))

@@ -1,5 +1,10 @@
 package sched
 
+import (
+	"math"
+	"slices"
+)
+
 // readyQueue holds the ready operations in dispatch order: priority levels,
 // highest first, each a FIFO list. Operations become ready with increasing
 // sequence numbers, so appending keeps every level in the order the
@@ -43,6 +48,14 @@ func (q *readyQueue) remove(n *node) {
 	}
 	n.lvl, n.prev, n.next = nil, nil, nil
 	q.n--
+	if l.head == nil {
+		// An empty level is dropped at once: with many distinct
+		// priorities, empty levels left behind would make every dispatch
+		// walk them, and a plan quadratic in its size.
+		if i := q.search(l.prio); i < len(q.levels) && q.levels[i] == l {
+			q.levels = slices.Delete(q.levels, i, i+1)
+		}
+	}
 }
 
 func (q *readyQueue) clear() {
@@ -50,7 +63,9 @@ func (q *readyQueue) clear() {
 	q.n = 0
 }
 
-func (q *readyQueue) level(prio int) *level {
+// search returns the index of the first level whose priority is at most
+// prio.
+func (q *readyQueue) search(prio int) int {
 	lo, hi := 0, len(q.levels)
 	for lo < hi {
 		m := (lo + hi) / 2
@@ -60,6 +75,21 @@ func (q *readyQueue) level(prio int) *level {
 			hi = m
 		}
 	}
+	return lo
+}
+
+// below returns the index of the first level whose priority is lower than
+// prio; dispatch uses it to move on, since levels may be dropped while it
+// walks them.
+func (q *readyQueue) below(prio int) int {
+	if prio == math.MinInt {
+		return len(q.levels)
+	}
+	return q.search(prio - 1)
+}
+
+func (q *readyQueue) level(prio int) *level {
+	lo := q.search(prio)
 	if lo < len(q.levels) && q.levels[lo].prio == prio {
 		return q.levels[lo]
 	}

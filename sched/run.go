@@ -163,9 +163,10 @@ func (r *run) dispatch() []*unit {
 	round := r.scanID
 	waiting := 0
 	var out []*unit
-	for li := 0; li < len(r.ready.levels) && r.free > 0 && waiting < r.cfg.lookahead; li++ {
+	for li := 0; li < len(r.ready.levels) && r.free > 0 && waiting < r.cfg.lookahead; {
+		lvl := r.ready.levels[li]
 		var next *node
-		for n := r.ready.levels[li].head; n != nil && r.free > 0 && waiting < r.cfg.lookahead; n = next {
+		for n := lvl.head; n != nil && r.free > 0 && waiting < r.cfg.lookahead; n = next {
 			next = n.next
 			n.scan = round
 			if blocked(n.claims, round) {
@@ -195,6 +196,7 @@ func (r *run) dispatch() []*unit {
 			r.free--
 			out = append(out, u)
 		}
+		li = r.ready.below(lvl.prio)
 	}
 	return out
 }
