@@ -286,12 +286,18 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 	f.MajMin = mm.String()
 	// A partial identity (maj:min at least) still finds lock-downs and
 	// interrupted mutations of the target.
-	if id, err := identityAt(ctx, c.root, target); err == nil {
+	ictx, cancel := context.WithTimeout(ctx, c.timeout)
+	id, err := identityAt(ictx, c.root, target, c.open)
+	cancel()
+	if err == nil {
 		f.Identity = id
 	} else {
 		c.log.Warn("safety: target identity incomplete", "target", target, "err", err)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			f.addUnreadable(fmt.Sprintf("the device did not answer within %v", c.timeout))
 		}
 		if id.Path != "" {
 			f.Identity = id

@@ -162,7 +162,7 @@ func (g *Guarded) begin(ctx context.Context, j *Journal, root sysfs.Root, in Int
 		return nil, nil, err
 	}
 	if in.Target.Path == "" {
-		id, err := identityAt(ctx, root, g.Target)
+		id, err := identityAt(ctx, root, g.Target, openDevice)
 		if err != nil {
 			lock.Close()
 			return nil, nil, err

@@ -29,7 +29,7 @@ func IdentityOf(ctx context.Context, path string, opts ...CheckOption) (Identity
 	if err != nil {
 		return Identity{}, err
 	}
-	return identityAt(ctx, root, path)
+	return identityAt(ctx, root, path, openDevice)
 }
 
 // rootOf is the sysfs root that CheckOptions select (the live one by default).
@@ -41,7 +41,10 @@ func rootOf(opts []CheckOption) (sysfs.Root, error) {
 	return c.root, nil
 }
 
-func identityAt(ctx context.Context, root sysfs.Root, path string) (Identity, error) {
+// identityAt reads the device itself (for the table UUID) through open, in
+// a goroutine bounded by ctx: a device that does not answer must not hang
+// the caller (DESIGN.md principle 6).
+func identityAt(ctx context.Context, root sysfs.Root, path string, open DeviceOpener) (Identity, error) {
 	if err := ctx.Err(); err != nil {
 		return Identity{}, err
 	}
@@ -89,14 +92,37 @@ func identityAt(ctx context.Context, root sysfs.Root, path string) (Identity, er
 	if id.WWN = optional("device", "wwid"); id.WWN == "" {
 		id.WWN = optional("wwid")
 	}
-	if f, err := os.Open(path); err == nil {
-		id.PTUUID = readPTUUID(f)
-		f.Close()
+	pt, err := readPTUUIDCtx(ctx, path, open)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("partition-table UUID: %w", err))
 	}
+	id.PTUUID = pt
 	if len(errs) > 0 {
 		return id, fmt.Errorf("safety: identify %s: %w", path, errors.Join(errs...))
 	}
 	return id, nil
+}
+
+// readPTUUIDCtx reads the partition-table UUID of path, giving up when ctx
+// ends (the read goes on in its goroutine and ends on its own). A device
+// that cannot be opened has no UUID to compare: "".
+func readPTUUIDCtx(ctx context.Context, path string, open DeviceOpener) (string, error) {
+	ch := make(chan string, 1)
+	go func() {
+		d, err := open(path, os.O_RDONLY)
+		if err != nil {
+			ch <- ""
+			return
+		}
+		defer d.Close()
+		ch <- readPTUUID(d)
+	}()
+	select {
+	case s := <-ch:
+		return s, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }
 
 // readPTUUID reads the partition-table UUID as blkid prints it: the GPT disk
