@@ -487,6 +487,7 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 		res   *probe.Result
 		sigs  []Signature
 		parts map[string]*probe.Result
+		psigs map[string][]Signature
 		err   error
 	}
 	pctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -509,7 +510,7 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 			if r.err != nil {
 				break
 			}
-			pr, _, err := readSignatures(pctx, p, -1, c.open)
+			pr, psigs, err := readSignatures(pctx, p, -1, c.open)
 			if err != nil {
 				// An unreadable partition may be an LVM PV or md member:
 				// the whole report is then unproven.
@@ -521,6 +522,12 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 					r.parts = map[string]*probe.Result{}
 				}
 				r.parts[p] = pr
+			}
+			if len(psigs) > 0 {
+				if r.psigs == nil {
+					r.psigs = map[string][]Signature{}
+				}
+				r.psigs[p] = psigs
 			}
 		}
 		done <- r
@@ -565,13 +572,22 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 			f.MDMember = append(f.MDMember, s.String()+" on "+target)
 		}
 	}
+	// What the partitions hold decides membership of the disk: an LVM PV
+	// or md member on a partition is on the disk. (Their other signatures
+	// need no repeating: a kernel partition is already "not empty".)
 	for _, p := range parts {
-		pr := r.parts[p]
-		if pr == nil {
-			continue
+		if pr := r.parts[p]; pr != nil {
+			switch pr.Type {
+			case "LVM2_member":
+				f.LVMMember = append(f.LVMMember, "LVM2 PV label on partition "+p+" (uuid "+pr.UUID+")")
+			case "linux_raid_member":
+				f.MDMember = append(f.MDMember, "md superblock on partition "+p)
+			}
 		}
-		if pr.Type == "LVM2_member" {
-			f.LVMMember = append(f.LVMMember, "LVM2 PV label on partition "+p+" (uuid "+pr.UUID+")")
+		for _, s := range r.psigs[p] {
+			if s.Type == "linux_raid_member" {
+				f.MDMember = append(f.MDMember, s.String()+" on partition "+p)
+			}
 		}
 	}
 	return nil

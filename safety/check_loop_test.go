@@ -174,6 +174,30 @@ func TestCheckLoopLVMOnPartition(t *testing.T) {
 	}
 }
 
+// An md superblock on a partition makes its disk an md member, as an LVM
+// label there makes it an LVM member. The partitions' own scans used to be
+// dropped, so a wipe of the disk was allowed.
+func TestCheckLoopMDOnPartition(t *testing.T) {
+	dev := testenv.Loop(t, loopSize)
+	p1, _ := partitioned(t, dev)
+	f, err := os.OpenFile(p1, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The md 1.2 superblock magic, 4 KiB into the member.
+	if _, err := f.WriteAt([]byte{0xfc, 0x4e, 0x2b, 0xa9}, 4096); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := check(t, dev, OpWipe)
+	wantCodes(t, r, CodeMDMember)
+	if !strings.Contains(evidence(r, CodeMDMember), "partition "+p1) {
+		t.Fatalf("evidence %q", evidence(r, CodeMDMember))
+	}
+}
+
 func TestCheckLoopHeldExclusive(t *testing.T) {
 	dev := testenv.Loop(t, loopSize)
 	exe, err := os.Executable()
