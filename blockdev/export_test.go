@@ -14,6 +14,15 @@ func WithProbeFunc(fn func(ctx context.Context, path string, opts ...probe.Optio
 	}
 }
 
+// WithDiskWorkers fixes how many goroutines read disks at once (1: one after
+// the other), so tests can compare the parallel read with the serial one.
+func WithDiskWorkers(n int) Option {
+	return func(c *config) error {
+		c.diskWorkers = n
+		return nil
+	}
+}
+
 // DiscoverOpens is Discover that also returns how many files it opened.
 func DiscoverOpens(ctx context.Context, opts ...Option) (*Graph, int, error) {
 	cfg, err := newConfig(opts)

@@ -25,6 +25,8 @@ type config struct {
 	probeTimeout time.Duration
 	probeWorkers int
 	udev         bool
+	empty        bool // list devices of size 0
+	diskWorkers  int  // 0: as many as CPUs, up to maxDiskWorkers (tests set it)
 	attrs        AttrGroup
 	eventSrc     uevent.Source // Watch only; nil: the kernel's socket
 	probeFilter  func(*Graph, *Device) bool
@@ -117,6 +119,21 @@ func WithUdev(on bool) Option {
 	}
 }
 
+// WithEmpty lists or leaves out devices whose size reads as zero (detached
+// loop devices, an unused zram, a drive without a medium, an empty
+// partition). They are listed by default, as lsblk -a lists them: a check
+// that a device is unused must see every device. WithEmpty(false) lists what
+// lsblk -A (--noempty) lists, and spends one read (the size) on an empty
+// disk. A device whose size cannot be read is not known to be empty and is
+// listed. (lsblk with neither flag leaves out only loop devices that have no
+// backing file.)
+func WithEmpty(on bool) Option {
+	return func(c *config) error {
+		c.empty = on
+		return nil
+	}
+}
+
 // AttrGroup selects optional groups of attributes to read. The core is
 // always read: number, name and path, type (dm, md, loop, partition), size,
 // ro, removable, diskseq, partition number and start, loop backing file, dm
@@ -151,7 +168,7 @@ func WithAttributes(g AttrGroup) Option {
 }
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true, attrs: AttrAll}
+	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true, empty: true, attrs: AttrAll}
 	for _, o := range opts {
 		if o == nil {
 			continue

@@ -15,8 +15,9 @@ import (
 //
 // A Dir is not safe for concurrent use with Close.
 type Dir struct {
-	fd   int
-	path string
+	fd     int
+	path   string
+	listed bool // Names has read the directory: rewind before the next listing
 }
 
 // OpenDir opens path for reading attributes and listing entries.
@@ -119,9 +120,14 @@ func isShortAttrRead(m int) bool { return m < MaxAttrSize }
 
 // Names lists the directory's entries (without "." and "..").
 func (d *Dir) Names() ([]string, error) {
-	if _, err := unix.Seek(d.fd, 0, 0); err != nil {
-		return nil, &os.PathError{Op: "seek", Path: d.path, Err: err}
+	// A directory just opened is at its start; only a second listing needs
+	// the rewind (a syscall per listing otherwise, two listings per device).
+	if d.listed {
+		if _, err := unix.Seek(d.fd, 0, 0); err != nil {
+			return nil, &os.PathError{Op: "seek", Path: d.path, Err: err}
+		}
 	}
+	d.listed = true
 	var names []string
 	buf := make([]byte, 8192)
 	for {

@@ -106,3 +106,26 @@ func TestDirLiveSysfs(t *testing.T) {
 		t.Errorf("%s/size: %v", names[0], err)
 	}
 }
+
+// TestDirNamesTwice: the second listing must rewind; without it the
+// directory is at its end and the listing comes back empty.
+func TestDirNamesTwice(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b", "c"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for i := range 3 {
+		names, err := d.Names()
+		slices.Sort(names)
+		if err != nil || !slices.Equal(names, []string{"a", "b", "c"}) {
+			t.Errorf("listing %d: %v, %v", i+1, names, err)
+		}
+	}
+}
