@@ -46,6 +46,37 @@ type harness struct {
 	// time, where the overlap check can see them; without it no-op bodies
 	// finish too fast for a broken lock table to show.
 	linger time.Duration
+
+	// span records, per operation, its resources (a batch's union for a
+	// member) and when its last execution entered and left its locks, on
+	// one counter, to check the rollback order of independent operations
+	// that conflict.
+	clock int
+	span  map[string]span
+}
+
+type span struct {
+	res         []Resource
+	enter, left int
+}
+
+// tick returns the next value of the harness's counter.
+func (h *harness) tick() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.clock++
+	return h.clock
+}
+
+func (h *harness) record(ids []string, res []Resource, enter, left int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.span == nil {
+		h.span = map[string]span{}
+	}
+	for _, id := range ids {
+		h.span[id] = span{res: res, enter: enter, left: left}
+	}
 }
 
 func (h *harness) hold() {
@@ -94,6 +125,8 @@ func (h *harness) add(op Operation, b behaviour) {
 	op.Execute = func(context.Context, Progress) error {
 		h.check.enter(id, res)
 		defer h.check.leave(id)
+		enter := h.tick()
+		defer func() { h.record([]string{id}, res, enter, h.tick()) }()
 		h.hold()
 		return h.body(id)
 	}
@@ -122,6 +155,8 @@ func (h *harness) merge(key string, ops []Operation) (Operation, error) {
 	return Operation{Execute: func(context.Context, Progress) error {
 		h.check.enter(name, all)
 		defer h.check.leave(name)
+		enter := h.tick()
+		defer func() { h.record(ids, all, enter, h.tick()) }()
 		h.hold()
 		var errs []error
 		for _, id := range ids {
@@ -233,7 +268,30 @@ func (h *harness) verify(t tb, rep *Report, err error, rollback, cancelTriggered
 			}
 		}
 	}
+	// An operation whose dependent's undo failed is kept, never undone
+	// underneath it.
+	for b, s := range state {
+		if s != StateRollbackFailed {
+			continue
+		}
+		for a := range pos {
+			if h.dependsOn(b, a) {
+				t.Errorf("%s rolled back under %s, whose rollback failed", a, b)
+			}
+		}
+	}
+	// Members of a batch undo themselves in reverse batch order.
+	for _, r := range rep.Results {
+		for i := 1; i < len(r.Batch); i++ {
+			pa, oka := pos[r.Batch[i-1]]
+			pb, okb := pos[r.Batch[i]]
+			if oka && okb && pb > pa {
+				t.Errorf("batch %v: %s undone before %s", r.Batch, r.Batch[i-1], r.Batch[i])
+			}
+		}
+	}
 	if h.directOrder {
+		// Large runs check direct dependencies only, in linear time.
 		for b, pb := range pos {
 			for _, a := range h.deps[b] {
 				if pa, ok := pos[a]; ok && pb > pa {
@@ -243,6 +301,16 @@ func (h *harness) verify(t tb, rep *Report, err error, rollback, cancelTriggered
 		}
 		return
 	}
+	// Reverse order of completion also holds between independent
+	// operations that conflict: the later change is undone first.
+	for a, pa := range pos {
+		for b, pb := range pos {
+			sa, sb := h.span[a], h.span[b]
+			if sa.left < sb.enter && pb > pa && conflictAny(sa.res, sb.res) {
+				t.Errorf("%s ran after %s on a conflicting resource but was rolled back after it", b, a)
+			}
+		}
+	}
 	for a, pa := range pos {
 		for b, pb := range pos {
 			if h.dependsOn(b, a) && pb > pa {
@@ -250,6 +318,17 @@ func (h *harness) verify(t tb, rep *Report, err error, rollback, cancelTriggered
 			}
 		}
 	}
+}
+
+func conflictAny(a, b []Resource) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x.Conflicts(y) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *harness) dependsOn(a, b string) bool {
