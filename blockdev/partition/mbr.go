@@ -142,6 +142,13 @@ func parseDOS(s0 []byte, sectorSize int, sectors uint64, read sectorReader) (*Ta
 			break
 		}
 		seen[next] = true
+		if next >= sectors {
+			// An extended partition reaching past the end of a disk that
+			// shrank: the chain is broken there, which is a finding, not
+			// a failed read.
+			probs = append(probs, Problem{Kind: ErrBadEBRChain, Detail: fmt.Sprintf("EBR link to LBA %d is past the disk's last LBA %d", next, sectors-1)})
+			break
+		}
 		s, err := read(next)
 		if err != nil {
 			return nil, nil, err

@@ -133,6 +133,7 @@ func (d *Disk) decide(sc *scan) (*Table, []Problem, error) {
 			return nil, nil, err
 		}
 		d.setAlign(t)
+		t.damaged = probs
 		return t, probs, nil
 	}
 	// A damaged backup alone (no primary signature, no 0xEE entry) is not

@@ -131,6 +131,11 @@ type Table struct {
 	Source Source
 
 	headerExtra []byte // header bytes beyond 92 up to HeaderSize
+	// damaged is what reading found broken beyond what the table shows (a
+	// dos EBR chain cut short): the partitions past the break are not in
+	// Partitions, so writing this table (or an edit of it) would drop them
+	// for good. Plan refuses it; NewDOS starts over deliberately.
+	damaged []Problem
 	align       uint64 // alignment in sectors for edits, set from Geometry
 	physSectors uint64 // physical sector in logical sectors
 }

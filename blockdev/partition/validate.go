@@ -54,8 +54,24 @@ func (t *Table) layoutProblems() []Problem {
 		}
 	}
 	seenUUID := map[GUID]int{}
+	// Encoding puts a partition in the slot its number names: two with one
+	// number would share a GPT entry or an MBR slot, and the second would
+	// silently replace the first on disk.
+	seenNumber := map[int]bool{}
+	firstExtended := 0
 	for _, p := range t.Partitions {
 		n := []int{p.Number}
+		if seenNumber[p.Number] {
+			add(ErrInvalidLayout, n, "partition number %d is used twice", p.Number)
+		}
+		seenNumber[p.Number] = true
+		if t.Label == LabelDOS && !p.Logical() && isExtended(p.MBRType) {
+			if firstExtended != 0 {
+				add(ErrBadEBRChain, []int{firstExtended, p.Number}, "more than one extended partition")
+			} else {
+				firstExtended = p.Number
+			}
+		}
 		if p.Size == 0 {
 			add(ErrOutsideUsable, n, "partition %d has no sectors", p.Number)
 			continue
@@ -82,8 +98,13 @@ func (t *Table) layoutProblems() []Problem {
 				add(ErrInvalidLayout, n, "%v", err)
 			}
 		case LabelDOS:
-			if p.Number < 1 {
-				add(ErrInvalidLayout, n, "partition number %d", p.Number)
+			// Only 1-4 have an MBR slot and only 5 on are logical: any
+			// other number would be left out of what is written.
+			if p.Logical() && p.Number < 5 {
+				add(ErrInvalidLayout, n, "logical partition numbered %d, below 5", p.Number)
+			}
+			if !p.Logical() && (p.Number < 1 || p.Number > 4) {
+				add(ErrInvalidLayout, n, "primary partition number %d outside 1..4", p.Number)
 			}
 			if p.MBRType == 0 {
 				add(ErrInvalidLayout, n, "partition %d has type 0 (empty)", p.Number)

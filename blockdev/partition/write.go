@@ -93,6 +93,12 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 	if t.Sectors != d.geo.Sectors() {
 		return nil, fmt.Errorf("%w: table laid out for %d sectors, disk has %d (Repair moves a GPT to the new end)", ErrInvalidLayout, t.Sectors, d.geo.Sectors())
 	}
+	if len(t.damaged) > 0 && validate {
+		// A lenient read (a broken EBR chain) must never turn into a write
+		// that makes the loss permanent.
+		return nil, fmt.Errorf("%w: %w (the table was read from a damaged disk; partitions past the damage are not in it: back up the disk, then start from NewDOS)",
+			ErrUnsafe, &LayoutError{Problems: t.damaged})
+	}
 	t = t.Clone()
 	t.setGeometry(d.geo)
 	if validate {
