@@ -303,20 +303,6 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 			f.Identity = id
 		}
 	}
-	if c.journal != nil {
-		if l, ok := c.journal.LockedDown(f.Identity); ok {
-			f.Lockdown = &l
-		}
-		f.Pending = pendingOn(c.journal.Interrupted(), f.Identity)
-	} else if c.snapshot != nil {
-		for _, l := range c.snapshot.Lockdowns {
-			if l.Target.sameTarget(f.Identity) {
-				f.Lockdown = &l
-				break
-			}
-		}
-		f.Pending = pendingOn(c.snapshot.Interrupted(), f.Identity)
-	}
 	g := c.graph
 	if g == nil {
 		var err error
@@ -332,6 +318,7 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 	if g != nil {
 		dev, _ = g.Device(mm)
 	}
+	journalFacts(f, g, dev, c)
 	switch {
 	case dev != nil:
 		graphFacts(f, g, dev, c)
@@ -360,6 +347,46 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 		}
 	}
 	return f, nil
+}
+
+// journalFacts finds lock-downs and interrupted mutations of the target and
+// of everything in its stack (what it is built on, what is built on it): a
+// disk whose table restore failed leaves its partitions in doubt, and a
+// partition in doubt must not have its table rewritten.
+func journalFacts(f *Facts, g *blockdev.Graph, dev *blockdev.Device, c *checkConfig) {
+	var locks []Lockdown
+	var pending []Entry
+	switch {
+	case c.journal != nil:
+		locks, pending = c.journal.Lockdowns(), c.journal.Interrupted()
+	case c.snapshot != nil:
+		locks, pending = c.snapshot.Lockdowns, c.snapshot.Interrupted()
+	default:
+		return
+	}
+	ids := []Identity{f.Identity}
+	if dev != nil && g != nil {
+		for _, d := range append(g.Ancestors(dev), g.Descendants(dev)...) {
+			ids = append(ids, Identity{Path: d.Path, Major: d.MajMin.Major, Minor: d.MajMin.Minor, Serial: d.Serial, WWN: d.WWN})
+		}
+	}
+	for i, id := range ids {
+		for _, l := range locks {
+			if f.Lockdown == nil && l.Target.sameTarget(id) {
+				l := l
+				if i > 0 {
+					l.Reason = fmt.Sprintf("%s (locked down: %s, in the stack of %s)", l.Reason, id.Path, f.Path)
+				}
+				f.Lockdown = &l
+			}
+		}
+		for _, p := range pendingOn(pending, id) {
+			if i > 0 {
+				p += " on " + id.Path
+			}
+			f.Pending = append(f.Pending, p)
+		}
+	}
 }
 
 // graphFacts takes what discovery knows: size, ro, mounts, swap, holders,

@@ -171,3 +171,56 @@ func TestGraphFactsUnreadableAttribute(t *testing.T) {
 	r, _ := Evaluate(context.Background(), f, OpWipe)
 	wantCodes(t, r, CodeUnreadable)
 }
+
+// A lock-down or an interrupted mutation of the disk covers its partitions,
+// and one of a partition covers its disk (rewriting the table under it):
+// the state of the whole stack is in doubt. On disks without a serial or
+// WWN (loop, virtio) the identities never matched, and both were allowed.
+func TestCheckLockdownCoversTheStack(t *testing.T) {
+	ctx := context.Background()
+	dev := testenv.Loop(t, loopSize)
+	p1, p2 := partitioned(t, dev)
+	idOf := func(p string) Identity {
+		t.Helper()
+		id, err := IdentityOf(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+
+	j := openJ(t, t.TempDir())
+	if err := j.LockDown(ctx, idOf(dev), "table restore failed"); err != nil {
+		t.Fatal(err)
+	}
+	r := check(t, p1, OpFormat, WithJournal(j))
+	wantCodes(t, r, CodeLockedDown)
+	if ev := evidence(r, CodeLockedDown); !strings.Contains(ev, dev) {
+		t.Fatalf("evidence %q does not name the disk", ev)
+	}
+
+	j2 := openJ(t, t.TempDir())
+	if err := j2.LockDown(ctx, idOf(p2), "mkfs undo failed"); err != nil {
+		t.Fatal(err)
+	}
+	wantCodes(t, check(t, dev, OpPartition, WithJournal(j2)), CodeLockedDown)
+	if r := check(t, p1, OpFormat, WithJournal(j2)); r.Has(CodeLockedDown) {
+		t.Fatalf("a sibling partition's lock-down refused %s: %s", p1, r)
+	}
+
+	// An interrupted mutation of the disk, seen through a snapshot.
+	dir := t.TempDir()
+	j3, err := OpenJournal(ctx, WithStateDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j3.Begin(ctx, Intent{Op: "partition.write", Target: idOf(dev)}); err != nil {
+		t.Fatal(err)
+	}
+	j3.Close() // no outcome: interrupted
+	s, err := ReadJournal(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCodes(t, check(t, p2, OpFormat, WithSnapshot(s)), CodePendingRecovery)
+}
