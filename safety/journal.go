@@ -210,7 +210,9 @@ func OpenJournal(ctx context.Context, opts ...Option) (*Journal, error) {
 	}
 	if c.ident == nil {
 		root := c.root
-		c.ident = func(ctx context.Context, path string) (Identity, error) { return identityAt(ctx, root, path, openDevice) }
+		c.ident = func(ctx context.Context, path string) (Identity, error) {
+			return identityAt(ctx, root, path, openDevice)
+		}
 	}
 	j := &Journal{dir: c.dir, root: c.root, fs: c.fs, open: c.open, ident: c.ident, log: c.log, retain: c.retain,
 		rollFwd: c.rollFwd, now: c.now, entries: map[string]*Entry{}, inflight: map[string]*Mutation{}}
