@@ -10,7 +10,8 @@ import (
 // Sentinel errors. Every error this package returns matches one of them with
 // errors.Is, or wraps the caller's own error unchanged.
 var (
-	// ErrInvalidOption: an option passed to New was out of range.
+	// ErrInvalidOption: an option passed to New was out of range, or a
+	// Scheduler was used that New did not make.
 	ErrInvalidOption = errors.New("sched: invalid option")
 	// ErrInvalidKey: a resource key is empty or not in canonical form.
 	ErrInvalidKey = errors.New("sched: invalid resource key")

@@ -20,6 +20,9 @@ import (
 // and still rolls back what succeeded, under contexts that ignore the
 // cancellation but are bounded by WithRollbackTimeout.
 func (s *Scheduler) Run(ctx context.Context, p *Plan) (*Report, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	g, err := p.graph()
 	if err != nil {
 		return nil, err
@@ -84,6 +87,9 @@ func (r *run) report() *Report {
 // would start together, with this scheduler's workers, priorities, resource
 // rules and batching. Merge functions are not called.
 func (s *Scheduler) DryRun(p *Plan) ([]Stage, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	g, err := p.graph()
 	if err != nil {
 		return nil, err
@@ -111,4 +117,13 @@ func (s *Scheduler) DryRun(p *Plan) ([]Stage, error) {
 		stages = append(stages, st)
 	}
 	return stages, nil
+}
+
+// check refuses a Scheduler that New did not make: its zero value has no
+// run lock (Run would wait forever) and no logger.
+func (s *Scheduler) check() error {
+	if s == nil || s.runMu == nil {
+		return fmt.Errorf("%w: Scheduler not made by New", ErrInvalidOption)
+	}
+	return nil
 }

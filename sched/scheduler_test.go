@@ -329,3 +329,19 @@ func TestStopCancelsDispatchedUnstartedWork(t *testing.T) {
 		t.Errorf("remaining %d cancelled %v locks empty %v", r.remaining, r.cancelled, r.locks.empty())
 	}
 }
+
+// TestUnconfiguredScheduler: a Scheduler not made by New (the zero value,
+// or nil) is refused at once instead of hanging on its missing run lock or
+// panicking on its missing logger.
+func TestUnconfiguredScheduler(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range []*Scheduler{{}, nil} {
+		if rep, err := s.Run(ctx, NewPlan(op("a"))); !errors.Is(err, ErrInvalidOption) || rep != nil {
+			t.Errorf("Run: %v %v", rep, err)
+		}
+		if st, err := s.DryRun(NewPlan(op("a"))); !errors.Is(err, ErrInvalidOption) || st != nil {
+			t.Errorf("DryRun: %v %v", st, err)
+		}
+	}
+}
