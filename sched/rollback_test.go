@@ -96,3 +96,30 @@ func TestRollbackTimeoutBoundsHungUndo(t *testing.T) {
 		t.Fatalf("a %+v", r)
 	}
 }
+
+// TestRollbackPanic: a panicking Rollback is a failed rollback carrying
+// ErrPanicked and the cause; what it depends on is kept, and independent
+// work is still undone.
+func TestRollbackPanic(t *testing.T) {
+	boom := errors.New("boom")
+	var undone order
+	p := NewPlan(
+		Operation{ID: "a", Execute: noop, Rollback: func(context.Context) error { undone.exec("a")(nil, nil); return nil }},
+		Operation{ID: "b", Dependencies: []string{"a"}, Execute: noop, Rollback: func(context.Context) error { panic("undo bug") }},
+		Operation{ID: "x", Execute: noop, Rollback: func(context.Context) error { undone.exec("x")(nil, nil); return nil }},
+		Operation{ID: "c", Dependencies: []string{"b", "x"}, Execute: func(context.Context, Progress) error { return boom }},
+	)
+	rep, err := mustNew(t, WithWorkers(1)).Run(context.Background(), p)
+	if !errors.Is(err, boom) || !errors.Is(err, ErrPanicked) || !errors.Is(err, ErrRollback) {
+		t.Fatalf("err %v", err)
+	}
+	if r, _ := rep.Result("b"); r.State != StateRollbackFailed || !errors.Is(r.RollbackErr, ErrPanicked) || !errors.Is(r.RollbackErr, boom) {
+		t.Errorf("b %+v", r)
+	}
+	if r, _ := rep.Result("a"); r.State != StateSucceeded || r.Reason == "" {
+		t.Errorf("a %+v", r)
+	}
+	if got := undone.get(); !slices.Equal(got, []string{"x"}) {
+		t.Errorf("undone %v", got)
+	}
+}
