@@ -80,6 +80,10 @@ type discovery struct {
 	// listSlaves: a disk reader lists slaves/ too (slaves is not nil in the
 	// discovery it reads for).
 	listSlaves bool
+	// diskSize is the disk's size attribute when it was read already (to
+	// leave out empty disks before anything else is read).
+	diskSize     string
+	haveDiskSize bool
 }
 
 // isFresh reports whether d was read in this pass.
@@ -112,6 +116,10 @@ func (x *discovery) uintAttr(d *Device, name string) *uint64 {
 	if !ok {
 		return nil
 	}
+	return x.parseUint(d, name, s)
+}
+
+func (x *discovery) parseUint(d *Device, name, s string) *uint64 {
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
 		d.addErr(name, fmt.Errorf("%w: %q is not a number", ErrSyntax, s))
@@ -299,10 +307,14 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 		// Most empty devices are disks (unbound loop devices, an unused
 		// zram): one read tells, before the directory is opened and listed.
 		x.opens++
-		if v, err := block.ReadAttr(name + "/size"); err == nil && v == "0" {
+		v, err := block.ReadAttr(name + "/size")
+		if err == nil && v == "0" {
 			x.cfg.log.Debug("skipping empty device", "name", name)
 			return &diskRead{}
 		}
+		// Not read twice: device takes it from here (a failed read is
+		// done again there, where its error is recorded).
+		x.diskSize, x.haveDiskSize = v, err == nil
 	}
 	sysPath := x.resolve(block, name, "/sys/block")
 	x.opens++
@@ -394,7 +406,13 @@ func (x *discovery) device(name, sysPath string, parent *Device, r *diskRead) (d
 			d.MajMin = m
 		}
 	}
-	if s := x.uintAttr(d, "size"); s != nil {
+	var size *uint64
+	if parent == nil && x.haveDiskSize {
+		size = x.parseUint(d, "size", x.diskSize)
+	} else {
+		size = x.uintAttr(d, "size")
+	}
+	if s := size; s != nil {
 		if *s > math.MaxUint64/512 {
 			d.addErr("size", fmt.Errorf("%w: %d sectors overflow a byte count", ErrSyntax, *s))
 		} else {

@@ -58,25 +58,32 @@ func TestWithEmpty(t *testing.T) {
 	}
 }
 
-// TestWithEmptyOpens: an empty disk left out costs one read (its size).
+// TestWithEmptyOpens: an empty disk left out costs one read (its size), and
+// a disk that is not empty costs no more than without WithEmpty(false) (the
+// size read to decide is not read again).
 func TestWithEmptyOpens(t *testing.T) {
-	count := func(build func(*blockdevtest.Tree)) int {
+	count := func(build func(*blockdevtest.Tree), opts ...blockdev.Option) int {
 		t.Helper()
 		tr := blockdevtest.New(t.TempDir())
 		build(tr)
 		if err := tr.Err(); err != nil {
 			t.Fatal(err)
 		}
-		_, n, err := blockdev.DiscoverOpens(context.Background(), blockdev.WithRoot(tr.Dir),
-			blockdev.WithUdev(false), blockdev.WithEmpty(false))
+		_, n, err := blockdev.DiscoverOpens(context.Background(),
+			append(opts, blockdev.WithRoot(tr.Dir), blockdev.WithUdev(false))...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	base := count(func(*blockdevtest.Tree) {})
-	if got := count(func(tr *blockdevtest.Tree) { tr.Loop(1, 0, "") }) - base; got != 1 {
+	noEmpty := blockdev.WithEmpty(false)
+	base := count(func(*blockdevtest.Tree) {}, noEmpty)
+	if got := count(func(tr *blockdevtest.Tree) { tr.Loop(1, 0, "") }, noEmpty) - base; got != 1 {
 		t.Errorf("an empty loop device left out cost %d opens, want 1", got)
+	}
+	disk := func(tr *blockdevtest.Tree) { tr.SATA("sda", 0, 0, 1<<30, "M", "S", false) }
+	if with, without := count(disk, noEmpty), count(disk); with != without {
+		t.Errorf("a SATA disk costs %d opens with WithEmpty(false), %d without", with, without)
 	}
 }
 

@@ -138,7 +138,10 @@ func (x *discovery) hotplug(d *Device) *bool {
 		return &t
 	}
 	rest, ok := strings.CutPrefix(d.SysPath, "/sys/devices/")
-	if !ok || x.cur == nil {
+	if !ok || x.cur == nil || strings.HasPrefix(rest, "virtual/") {
+		// The kernel places a device with no parent device under
+		// /sys/devices/virtual: there is no bus above it to look at (loop,
+		// zram, dm and md devices), and no readlink need fail to say so.
 		return &f
 	}
 	up := ""

@@ -4,8 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
 // MountInfo is one line of /proc/<pid>/mountinfo (proc(5)).
@@ -87,7 +88,7 @@ func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 // source node instead, as lsblk does.
 func (x *discovery) mounts() {
 	path := x.root.Proc("self", "mountinfo")
-	data, err := os.ReadFile(path)
+	data, err := sysfs.ReadFile(path)
 	x.opens++
 	if err != nil {
 		x.cfg.log.Debug("no mountinfo", "path", path, "err", err)

@@ -5,13 +5,15 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
 // swaps marks active swap devices from /proc/swaps. On the live system the
 // node is stat'ed so /dev/mapper names and other aliases match by number;
 // in a fake tree the name is matched.
 func (x *discovery) swaps() {
-	data, err := os.ReadFile(x.root.Proc("swaps"))
+	data, err := sysfs.ReadFile(x.root.Proc("swaps"))
 	x.opens++
 	if err != nil {
 		return

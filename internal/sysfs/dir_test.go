@@ -129,3 +129,32 @@ func TestDirNamesTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFile: whole files of any size, the same bytes os.ReadFile gives,
+// and errors that match fs.ErrNotExist.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 16<<10 - 1, 16 << 10, 16<<10 + 1, 300 << 10} {
+		want := make([]byte, size)
+		for i := range want {
+			want[i] = byte(i*7 + i/251)
+		}
+		p := filepath.Join(dir, "f")
+		if err := os.WriteFile(p, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadFile(p)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("size %d: got %d bytes, %v", size, len(got), err)
+		}
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := ReadFile(dir); err == nil {
+		t.Error("reading a directory succeeded")
+	}
+	if data, err := ReadFile("/proc/self/mountinfo"); err != nil || len(data) == 0 {
+		t.Errorf("mountinfo: %d bytes, %v", len(data), err)
+	}
+}
