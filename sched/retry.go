@@ -120,6 +120,9 @@ func (p RetryPolicy) Backoff(n int, r float64) time.Duration {
 	if d > float64(p.Max) || math.IsInf(d, 0) || math.IsNaN(d) {
 		d = float64(p.Max)
 	}
+	if math.IsNaN(r) {
+		r = 0 // min and max pass a NaN through, and it would become a negative wait
+	}
 	r = min(max(r, 0), 1)
 	w := d * (1 - p.Jitter*r)
 	// float64(Max) rounds up when Max is near the largest Duration (a

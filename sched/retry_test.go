@@ -170,3 +170,16 @@ func TestBackoffHonoursContext(t *testing.T) {
 		t.Errorf("a %+v after %d undo attempts", r, undo.Load())
 	}
 }
+
+// TestBackoffBadRandom: a jitter source outside [0,1), NaN included, still
+// gives a wait within the policy's bounds.
+func TestBackoffBadRandom(t *testing.T) {
+	p := RetryPolicy{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: 0.5}
+	for _, r := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -3, 7} {
+		for n := 1; n <= 6; n++ {
+			if d := p.Backoff(n, r); d < 50*time.Millisecond || d > time.Second {
+				t.Errorf("Backoff(%d, %v) = %v", n, r, d)
+			}
+		}
+	}
+}
