@@ -42,7 +42,9 @@
 //
 // On open, mutations with an intent and no outcome are Interrupted, with
 // the steps they recorded. Recover settles them: it refuses when the
-// device at the path is no longer the journaled one (ErrIdentityMismatch),
+// device at the path is no longer the journaled one (ErrIdentityMismatch;
+// identities carry the boot id, and after a reboot only a serial, WWN or
+// inode can prove a device the same, since maj:min and diskseq are per boot),
 // rolls forward with the op kind's registered RollForward, rolls back with
 // the before-images when it cannot, and locks down when that fails. Each
 // attempt is journaled before it acts and both directions are idempotent,

@@ -52,7 +52,7 @@ func identityAt(ctx context.Context, root sysfs.Root, path string, open DeviceOp
 	if err := unix.Stat(path, &st); err != nil {
 		return Identity{}, fmt.Errorf("safety: identify %s: %w", path, os.NewSyscallError("stat", err))
 	}
-	id := Identity{Path: path}
+	id := Identity{Path: path, BootID: bootID(root)}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		id.Major, id.Minor, id.Inode = unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino
@@ -101,6 +101,16 @@ func identityAt(ctx context.Context, root sysfs.Root, path string, open DeviceOp
 		return id, fmt.Errorf("safety: identify %s: %w", path, errors.Join(errs...))
 	}
 	return id, nil
+}
+
+// bootID is the kernel's id of this boot, "" when the kernel does not say
+// (then identities are compared as if within one boot).
+func bootID(root sysfs.Root) string {
+	v, err := sysfs.ReadAttr(root.Proc("sys", "kernel", "random", "boot_id"))
+	if err != nil {
+		return ""
+	}
+	return v
 }
 
 // readPTUUIDCtx reads the partition-table UUID of path, giving up when ctx

@@ -18,6 +18,9 @@ type Identity struct {
 	WWN     string `json:"wwn,omitempty"`
 	PTUUID  string `json:"ptuuid,omitempty"`
 	Inode   uint64 `json:"inode,omitempty"`
+	// BootID is the kernel's boot id when the identity was read: maj:min
+	// and diskseq only mean something within one boot.
+	BootID string `json:"boot_id,omitempty"`
 }
 
 // String is a short human name: the path and the strongest keys.
@@ -47,13 +50,24 @@ func (id Identity) String() string {
 // A partition-table UUID differs legitimately while a table is being
 // rewritten, so a current PTUUID that is empty or listed in alsoPTUUID is
 // accepted.
+//
+// maj:min and diskseq are handed out per boot (diskseq counts from boot,
+// NVMe and loop minors as devices appear): across a reboot (BootID differs)
+// they prove nothing either way, and the same disk must be found by what
+// survives a reboot, its serial, WWN or (for a file) inode. Without one of
+// those on both sides a rebooted target cannot be proven the same: mismatch.
 func (id Identity) Mismatch(now Identity, alsoPTUUID ...string) error {
 	var diffs []string
-	if (id.Major != 0 || id.Minor != 0) && (now.Major != 0 || now.Minor != 0) &&
+	sameBoot := id.BootID == "" || now.BootID == "" || id.BootID == now.BootID
+	if !sameBoot && !(id.Serial != "" && now.Serial != "") && !(id.WWN != "" && now.WWN != "") &&
+		!(id.Inode != 0 && now.Inode != 0) {
+		diffs = append(diffs, "rebooted since, and no serial, WWN or inode proves it is the same device")
+	}
+	if sameBoot && (id.Major != 0 || id.Minor != 0) && (now.Major != 0 || now.Minor != 0) &&
 		(id.Major != now.Major || id.Minor != now.Minor) {
 		diffs = append(diffs, fmt.Sprintf("maj:min %d:%d, now %d:%d", id.Major, id.Minor, now.Major, now.Minor))
 	}
-	if id.DiskSeq != 0 && now.DiskSeq != 0 && id.DiskSeq != now.DiskSeq {
+	if sameBoot && id.DiskSeq != 0 && now.DiskSeq != 0 && id.DiskSeq != now.DiskSeq {
 		diffs = append(diffs, fmt.Sprintf("diskseq %d, now %d", id.DiskSeq, now.DiskSeq))
 	}
 	if id.Serial != "" && now.Serial != "" && id.Serial != now.Serial {

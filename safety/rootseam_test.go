@@ -181,3 +181,112 @@ func TestRecoverThroughSysRoot(t *testing.T) {
 		t.Fatal("a different disk was written by recovery")
 	}
 }
+
+// maj:min and diskseq are per boot. Recovery after a power loss must find
+// the same disk by its serial or WWN although both changed (it used to
+// refuse every real disk after a reboot), and must refuse a target that
+// only per-boot keys named (a loop device) once the machine rebooted.
+func TestIdentityAcrossReboot(t *testing.T) {
+	disk := Identity{Path: "/dev/nvme0n1", Major: 259, Minor: 0, DiskSeq: 5, Serial: "S1", BootID: "boot-a"}
+	after := Identity{Path: "/dev/nvme0n1", Major: 259, Minor: 3, DiskSeq: 9, Serial: "S1", BootID: "boot-b"}
+	if err := disk.Mismatch(after); err != nil {
+		t.Fatalf("same disk after a reboot: %v", err)
+	}
+	other := after
+	other.Serial = "S2"
+	if err := disk.Mismatch(other); !errors.Is(err, ErrIdentityMismatch) {
+		t.Fatalf("another disk after a reboot: %v", err)
+	}
+	// Within one boot a new diskseq is a new disk, whatever the serial says.
+	same := after
+	same.BootID = "boot-a"
+	if err := disk.Mismatch(same); !errors.Is(err, ErrIdentityMismatch) {
+		t.Fatalf("new diskseq in the same boot: %v", err)
+	}
+	wwn := Identity{Path: "/dev/sda", Major: 8, DiskSeq: 1, WWN: "naa.5000", BootID: "boot-a"}
+	if err := wwn.Mismatch(Identity{Path: "/dev/sda", Major: 8, Minor: 16, DiskSeq: 4, WWN: "NAA.5000", BootID: "boot-b"}); err != nil {
+		t.Fatalf("same WWN after a reboot: %v", err)
+	}
+	loop := Identity{Path: "/dev/loop0", Major: 7, DiskSeq: 12, BootID: "boot-a"}
+	if err := loop.Mismatch(Identity{Path: "/dev/loop0", Major: 7, DiskSeq: 3, BootID: "boot-b"}); !errors.Is(err, ErrIdentityMismatch) {
+		t.Fatalf("loop device after a reboot: %v", err)
+	}
+	// Identities without a boot id compare as before.
+	if err := (Identity{Major: 7, DiskSeq: 12}).Mismatch(Identity{Major: 7, DiskSeq: 12}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// IdentityOf records the boot id of the root it reads.
+func TestIdentityRecordsBootID(t *testing.T) {
+	ctx := context.Background()
+	want, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _, _ := target(t, 4096)
+	id, err := IdentityOf(ctx, path)
+	if err != nil || id.BootID == "" || id.BootID+"\n" != string(want) {
+		t.Fatalf("boot id %q, want %q (%v)", id.BootID, want, err)
+	}
+	root := t.TempDir()
+	p := filepath.Join(root, "proc", "sys", "kernel", "random", "boot_id")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("fake-boot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := IdentityOf(ctx, path, WithRoot(root)); err != nil || id.BootID != "fake-boot" {
+		t.Fatalf("fake root boot id %q %v", id.BootID, err)
+	}
+}
+
+// A journaled mutation of a disk with a serial, interrupted by a power
+// loss, is recovered after the reboot: new boot id, new diskseq and minor.
+func TestRecoverAfterReboot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	img, _, old := target(t, 32768)
+	open := func(string, int) (Device, error) { return openDevice(img, os.O_RDWR) }
+	before := Identity{Path: "/dev/sdq", Major: 65, Minor: 0, DiskSeq: 7, Serial: "WD-1", BootID: "boot-a"}
+	j, err := OpenJournal(ctx, WithStateDir(dir), WithDeviceOpener(open))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Begin(ctx, Intent{Op: "test.write", Target: before, Ranges: testRanges}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyRange(img, testRanges[1]); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	after := func(serial string) Identifier {
+		return func(context.Context, string) (Identity, error) {
+			return Identity{Path: "/dev/sdq", Major: 65, Minor: 16, DiskSeq: 2, Serial: serial, BootID: "boot-b"}, nil
+		}
+	}
+	// Another disk has the name now: refused, nothing written.
+	j2, err := OpenJournal(ctx, WithStateDir(dir), WithDeviceOpener(open), WithIdentifier(after("WD-2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := j2.Recover(ctx)
+	j2.Close()
+	if err != nil || len(rs) != 1 || !errors.Is(rs[0].Err, ErrIdentityMismatch) {
+		t.Fatalf("%+v %v", rs, err)
+	}
+	// The same disk: rolled back.
+	j3, err := OpenJournal(ctx, WithStateDir(dir), WithDeviceOpener(open), WithIdentifier(after("WD-1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j3.Close()
+	rs, err = j3.Recover(ctx)
+	if err != nil || len(rs) != 1 || rs[0].Outcome != OutcomeRolledBack {
+		t.Fatalf("%+v %v", rs, err)
+	}
+	if got := mustRead(t, img); string(got) != string(old) {
+		t.Fatal("not restored")
+	}
+}
