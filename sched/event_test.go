@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestLoggerGetsEvents(t *testing.T) {
@@ -158,3 +160,53 @@ func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
 func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler bug") }
 func (h panicHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
 func (h panicHandler) WithGroup(string) slog.Handler           { return h }
+
+// gateClock blocks the first Now after arm until open is closed, to hold a
+// goroutine at a chosen point inside the scheduler.
+type gateClock struct {
+	armed   atomic.Bool
+	holding chan struct{}
+	open    chan struct{}
+}
+
+func (c *gateClock) Now() time.Time {
+	if c.armed.CompareAndSwap(true, false) {
+		close(c.holding)
+		<-c.open
+	}
+	return time.Now()
+}
+
+func (c *gateClock) Sleep(ctx context.Context, d time.Duration) error { return realClock{}.Sleep(ctx, d) }
+
+// TestNoProgressAfterTerminalEvent: a goroutine the operation left behind
+// reports progress, passes the "still running" check and is held there
+// while the operation returns and its Succeeded event is delivered. Its
+// report must be dropped, not delivered after Succeeded.
+func TestNoProgressAfterTerminalEvent(t *testing.T) {
+	clk := &gateClock{holding: make(chan struct{}), open: make(chan struct{})}
+	leftover := make(chan struct{})
+	var events []EventType
+	sub := func(e Event) { // serialized by the scheduler
+		events = append(events, e.Type)
+		if e.Type == EventSucceeded {
+			close(clk.open)
+		}
+	}
+	p := NewPlan(Operation{ID: "a", Execute: func(_ context.Context, pr Progress) error {
+		go func() {
+			defer close(leftover)
+			clk.armed.Store(true)
+			pr(1, 1, "late")
+		}()
+		<-clk.holding
+		return nil
+	}})
+	if _, err := mustNew(t, WithClock(clk), WithSubscriber(sub)).Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	<-leftover
+	if want := []EventType{EventStarted, EventSucceeded}; !slices.Equal(events, want) {
+		t.Fatalf("events %v, want %v", events, want)
+	}
+}

@@ -495,8 +495,16 @@ func (r *run) execute(u *unit) {
 			return
 		}
 		now := clk.Now()
+		r.em.mu.lock()
+		defer r.em.mu.unlock()
+		// Checked again under the event lock: the unit's Succeeded or
+		// Failed is delivered under it after over is set, so a report
+		// that got past the first check cannot follow it.
+		if over.Load() {
+			return
+		}
 		for _, m := range u.members {
-			r.em.emit(r.event(EventProgress, m, func(e *Event) {
+			r.em.deliver(r.event(EventProgress, m, func(e *Event) {
 				e.Time = now
 				e.Done, e.Total, e.Note = done, total, note
 				e.Elapsed = now.Sub(u.started)
