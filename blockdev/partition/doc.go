@@ -7,7 +7,9 @@
 // Device with NewDisk, then Read. Read follows one rule, which is also what
 // makes writes crash-safe:
 //
-//  1. a primary GPT whose header CRC and entries CRC check wins;
+//  1. unless sector 0 holds a real dos table (the kernel, sfdisk and blkid
+//     read a GPT only behind a protective or hybrid MBR), a primary GPT
+//     whose header CRC and entries CRC check wins;
 //  2. otherwise, unless sector 0 holds a real dos table, a backup GPT
 //     whose CRCs check is used (Table.Source == FromBackup, and a warning
 //     is logged);
@@ -57,7 +59,10 @@
 // write log, torn at sector and sub-sector points, for thousands of random
 // layouts. A dos table's MBR is a single sector, so a dos edit is atomic on
 // a disk that writes whole sectors (a sub-sector tear could mix two entry
-// arrays; the tests tear dos writes at sector granularity only). EBRs are
+// arrays; the tests tear dos writes at sector granularity only). Turning a
+// dos disk into GPT switches at the protective MBR, the last write: until
+// then the dos MBR in sector 0 wins, so that one sector carries the same
+// whole-sector assumption. EBRs are
 // written last-in-chain first, so a new EBR is complete before anything
 // links to it and one sector (a link or the head) switches old to new; the
 // replay covers adding, deleting and resizing logical partitions, counting

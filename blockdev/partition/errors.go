@@ -56,6 +56,10 @@ var (
 	ErrDiskShrank           = errors.New("disk shrank since the table was written")
 	ErrBadEBRChain          = errors.New("extended partition chain broken")
 	ErrMisaligned           = errors.New("partition not aligned to the physical sector")
+	// ErrStaleGPT: a dos table in sector 0 with an intact GPT copy behind
+	// it. The dos table is the one in use (the kernel reads a GPT only
+	// behind a protective MBR); writing the dos table clears the GPT.
+	ErrStaleGPT = errors.New("stale GPT behind a dos MBR")
 )
 
 // Problem is one defect Verify found.

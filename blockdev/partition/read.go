@@ -95,16 +95,18 @@ func (d *Disk) scan(ctx context.Context) (*scan, error) {
 //
 // How it decides, in order (this is also the rule that makes the write
 // ordering crash-safe, see Write):
-//  1. A primary GPT whose header and entries CRCs check: GPT, FromPrimary.
+//  1. Unless sector 0 holds a dos table with partitions, a primary GPT
+//     whose header and entries CRCs check: GPT, FromPrimary.
 //  2. Else, if sector 0 is a protective or hybrid MBR, or is no MBR at all:
 //     a backup GPT whose CRCs check: GPT, FromBackup.
 //  3. Else a dos MBR (even one with no partitions): dos, EBR chain followed.
 //  4. Else, when a primary GPT signature or a 0xEE entry was seen: ErrUnreadable.
 //  5. Else: ErrNoTable.
 //
-// A dos MBR beside an intact backup GPT but a dead primary reads as dos: that
-// is the state half way through turning a dos disk into GPT, which must still
-// read as the old table.
+// A dos MBR in front of an intact GPT reads as dos (Verify reports
+// ErrStaleGPT): that is the state half way through turning a dos disk into
+// GPT, which must still read as the old table until the protective MBR is
+// written, and it is what the kernel, sfdisk and blkid read.
 func (d *Disk) Read(ctx context.Context) (*Table, error) {
 	sc, err := d.scan(ctx)
 	if err != nil {
@@ -116,7 +118,11 @@ func (d *Disk) Read(ctx context.Context) (*Table, error) {
 
 func (d *Disk) decide(sc *scan) (*Table, []Problem, error) {
 	sectors := d.geo.Sectors()
-	if sc.primary.ok() {
+	// A real dos table in sector 0 wins over any GPT behind it: the kernel
+	// reads a GPT only behind a protective (or hybrid) MBR, and so do sfdisk
+	// and blkid, so the dos partitions are the ones in use. It also makes
+	// the protective MBR, written last, the switch from dos to GPT.
+	if sc.primary.ok() && sc.kind != mbrDOS {
 		t := tableFromHeader(sc.primary.hdr, sc.primary.entries, d.geo.SectorSize, sectors, FromPrimary)
 		d.setAlign(t)
 		return t, nil, nil

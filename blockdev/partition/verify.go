@@ -44,6 +44,11 @@ func (d *Disk) Verify(ctx context.Context) (Report, error) {
 	r.Problems = append(r.Problems, probs...)
 	if t.Label == LabelDOS {
 		r.Problems = append(r.Problems, d.dosProblems(t)...)
+		for _, c := range []*gptCopy{sc.primary, sc.backup} {
+			if c.ok() {
+				r.Problems = append(r.Problems, Problem{Kind: ErrStaleGPT, Detail: fmt.Sprintf("an intact GPT header at LBA %d behind the dos MBR (writing the dos table erases it)", c.lba)})
+			}
+		}
 		return r, nil
 	}
 	r.Problems = append(r.Problems, d.gptCopyProblems(sc)...)
