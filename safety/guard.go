@@ -88,7 +88,10 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 		defer lock.Close()
 		if err := g.Execute(ctx, m, lock, progress); err != nil {
 			// A failed Execute must leave nothing behind: restore, or lock down.
-			if _, uerr := m.Undo(context.WithoutCancel(ctx), err, nil); uerr != nil && errors.Is(uerr, ErrLockedDown) {
+			// The undo's error already carries Execute's (cause); when the
+			// undo fails in any way the caller must know the target may
+			// not be as it was.
+			if _, uerr := m.Undo(context.WithoutCancel(ctx), err, nil); uerr != nil {
 				return uerr
 			}
 			return err

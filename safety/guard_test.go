@@ -160,3 +160,27 @@ func TestGuardValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// When a failed Execute cannot be undone and not even locked down (the
+// journal broke while recording it), the caller must hear that the undo
+// failed: the error used to be only Execute's, as if nothing was left behind.
+func TestGuardReportsAFailedUndo(t *testing.T) {
+	ctx := context.Background()
+	ffs := &faultFS{failAt: 1}
+	j := openJ(t, t.TempDir(), WithFS(ffs))
+	p, _, _ := target(t, 32768)
+	op, err := Guard(j, Guarded{Op: sched.Operation{ID: "a"}, Target: p,
+		Execute: func(context.Context, *Mutation, *DeviceLock, sched.Progress) error {
+			ffs.mu.Lock()
+			ffs.armed = true // the next journal write (the lock-down) fails
+			ffs.mu.Unlock()
+			return errors.New("device went away")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = op.Execute(ctx, func(int64, int64, string) {})
+	if !errors.Is(err, ErrJournalBroken) {
+		t.Fatalf("Execute: %v", err)
+	}
+}
