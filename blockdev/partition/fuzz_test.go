@@ -61,6 +61,15 @@ func FuzzRead(f *testing.F) {
 	f.Add(smallGPT(f, 16, LabelGPT))
 	f.Add(smallGPT(f, 40, LabelDOS))
 	f.Add(make([]byte, 4096))
+	// A dos image whose second EBR lost its signature: a chain read past
+	// damage, which must never be written back.
+	broken := smallGPT(f, 40, LabelDOS)
+	if tab, err := mustDisk(broken).Read(context.Background()); err == nil {
+		if l6, ok := tab.Partition(6); ok {
+			broken[int(l6.ebr)*512+510] = 0
+		}
+	}
+	f.Add(broken)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 4096 || len(data) > 64<<10 {
 			return
@@ -83,9 +92,21 @@ func FuzzRead(f *testing.F) {
 			if !errors.Is(rerr, ErrNoTable) && !errors.Is(rerr, ErrUnreadable) {
 				t.Fatalf("unexpected error kind: %v", rerr)
 			}
+			// Nothing readable is nothing to repair from (noWriteDev
+			// fails the run if Repair writes anyway).
+			if _, _, err := d.Repair(ctx); err == nil {
+				t.Fatalf("Repair of a disk that reads as %v succeeded", rerr)
+			}
 			return
 		}
 		_ = tab.Dump("fuzz")
+		// A table read past damage (a broken EBR chain) is never written
+		// back, edited or not.
+		if len(tab.damaged) > 0 {
+			if err := d.Write(ctx, tab); err == nil {
+				t.Fatal("wrote a table read past a broken chain")
+			}
+		}
 		if tab.Validate() != nil {
 			return
 		}
@@ -175,4 +196,12 @@ func FuzzParseTypeAndGUID(f *testing.F) {
 			}
 		}
 	})
+}
+
+// mustDisk wraps an image held in memory (for building seeds).
+func mustDisk(img []byte) *Disk {
+	m := newMemDev(int64(len(img)))
+	m.WriteAt(img, 0)
+	d, _ := NewDisk(m, geo512(int64(len(img))))
+	return d
 }
