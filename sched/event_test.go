@@ -177,7 +177,9 @@ func (c *gateClock) Now() time.Time {
 	return time.Now()
 }
 
-func (c *gateClock) Sleep(ctx context.Context, d time.Duration) error { return realClock{}.Sleep(ctx, d) }
+func (c *gateClock) Sleep(ctx context.Context, d time.Duration) error {
+	return realClock{}.Sleep(ctx, d)
+}
 
 // TestNoProgressAfterTerminalEvent: a goroutine the operation left behind
 // reports progress, passes the "still running" check and is held there

@@ -3,6 +3,7 @@ package sched
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -121,5 +122,33 @@ func TestRollbackPanic(t *testing.T) {
 	}
 	if got := undone.get(); !slices.Equal(got, []string{"x"}) {
 		t.Errorf("undone %v", got)
+	}
+}
+
+// TestSkipReasonStaysShort: the reason a skipped operation gives names the
+// dependency that did not succeed and the failure at the root, not the
+// whole chain between them; nesting the chain made a 10,000-long chain
+// cost memory quadratic in its length (gigabytes of reasons).
+func TestSkipReasonStaysShort(t *testing.T) {
+	const n = 2000
+	boom := errors.New("boom")
+	p := NewPlan(Operation{ID: "root", Execute: func(context.Context, Progress) error { return boom }})
+	for i := 1; i < n; i++ {
+		dep := fmt.Sprint(i - 1)
+		if i == 1 {
+			dep = "root"
+		}
+		p.Add(op(fmt.Sprint(i), dep))
+	}
+	rep, err := mustNew(t).Run(context.Background(), p)
+	if !errors.Is(err, boom) || rep.Count(StateSkipped) != n-1 {
+		t.Fatalf("err %v, %d skipped", err, rep.Count(StateSkipped))
+	}
+	if r, _ := rep.Result("1"); r.Reason != `dependency "root" failed` {
+		t.Errorf("direct dependent: %q", r.Reason)
+	}
+	last, _ := rep.Result(fmt.Sprint(n - 1))
+	if want := fmt.Sprintf(`dependency "%d" was skipped: "root" failed`, n-2); last.Reason != want || !errors.Is(last.Err, ErrSkipped) {
+		t.Errorf("end of chain: %q, want %q", last.Reason, want)
 	}
 }

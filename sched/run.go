@@ -298,32 +298,37 @@ func (r *run) finish(n *node, s State) {
 	r.remaining--
 }
 
-// skipDependents marks everything downstream of failed as skipped, naming
-// the dependency that did not succeed and the failure at the root.
+// skipDependents marks everything downstream of failed as skipped. The
+// reason names the dependency that did not succeed and, further down, the
+// failure at the root; not the chain between them, which would make the
+// reasons of a long chain quadratic in its length.
 func (r *run) skipDependents(failed *node) []Event {
 	var evs []Event
 	type item struct {
 		idx int32
-		why string
+		via int32 // the skipped dependency it was reached through; -1: failed itself
 	}
-	queue := []item{}
+	var queue []item
 	for _, d := range r.g.outs[failed.idx] {
-		queue = append(queue, item{d, fmt.Sprintf("dependency %q failed", failed.op.ID)})
+		queue = append(queue, item{d, -1})
 	}
-	for len(queue) > 0 {
-		it := queue[0]
-		queue = queue[1:]
+	for i := 0; i < len(queue); i++ {
+		it := queue[i]
 		n := &r.nodes[it.idx]
 		if n.ns == nsDone {
 			continue
 		}
+		why := fmt.Sprintf("dependency %q failed", failed.op.ID)
+		if it.via >= 0 {
+			why = fmt.Sprintf("dependency %q was skipped: %q failed", r.nodes[it.via].op.ID, failed.op.ID)
+		}
 		// Only waiting nodes can be downstream of an unfinished one.
-		n.res.Reason = it.why
-		n.res.Err = fmt.Errorf("%w: %s", ErrSkipped, it.why)
+		n.res.Reason = why
+		n.res.Err = fmt.Errorf("%w: %s", ErrSkipped, why)
 		r.finish(n, StateSkipped)
-		evs = append(evs, r.event(EventSkipped, n, func(e *Event) { e.Reason = it.why; e.Err = n.res.Err }))
+		evs = append(evs, r.event(EventSkipped, n, func(e *Event) { e.Reason = why; e.Err = n.res.Err }))
 		for _, d := range r.g.outs[it.idx] {
-			queue = append(queue, item{d, fmt.Sprintf("dependency %q was skipped (%s)", n.op.ID, it.why)})
+			queue = append(queue, item{d, it.idx})
 		}
 	}
 	return evs
