@@ -137,10 +137,13 @@ func (j *Journal) keptLocked() ([]string, map[string]bool) {
 			finished = append(finished, id)
 		}
 	}
+	pinned := j.pinnedLocked()
 	drop := map[string]bool{}
 	if n := len(finished) - j.retain; n > 0 {
 		for _, id := range finished[:n] {
-			drop[id] = true
+			if !pinned[id] {
+				drop[id] = true
+			}
 		}
 	}
 	var keep []string
@@ -150,6 +153,25 @@ func (j *Journal) keptLocked() ([]string, map[string]bool) {
 		}
 	}
 	return keep, drop
+}
+
+// pinnedLocked lists the mutations retention must keep whatever their age:
+// those of a locked-down target (the lock-down's own and every other on
+// that target). Their before-images are the operator's way back until the
+// lock-down is cleared.
+func (j *Journal) pinnedLocked() map[string]bool {
+	pinned := map[string]bool{}
+	for _, l := range j.locks {
+		if l.MutationID != "" {
+			pinned[l.MutationID] = true
+		}
+		for id, e := range j.entries {
+			if e.Intent.Target.sameTarget(l.Target) {
+				pinned[id] = true
+			}
+		}
+	}
+	return pinned
 }
 
 // entryRecords regenerates the records that rebuild e.

@@ -183,3 +183,58 @@ func mustEntry(t *testing.T, j *Journal, id string) Entry {
 	}
 	return e
 }
+
+// The before-images of a locked-down target are what an operator restores
+// by hand: retention and compaction keep them (and the mutation they
+// belong to) until the lock-down is cleared. They used to go with the
+// retention of finished mutations like any other.
+func TestLockedDownImagesOutliveRetention(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, idX, _ := target(t, 32768)
+	_, idY, _ := target(t, 32768)
+	j := openJ(t, dir, WithRetention(1))
+	m, err := j.Begin(ctx, Intent{Op: "x", Target: idX, Ranges: testRanges[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := m.ID()
+	if _, err := m.lockDown(errors.New("restore failed"), "undo failed: "); !errors.Is(err, ErrLockedDown) {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		m, err := j.Begin(ctx, Intent{Op: "y", Target: idY, Ranges: testRanges[:1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Done(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := j.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	j = openJ(t, dir, WithRetention(1))
+	e, err := j.Entry(locked)
+	if err != nil {
+		t.Fatalf("locked-down mutation dropped: %v", err)
+	}
+	if _, err := os.Stat(j.ImagePath(e.Images[0])); err != nil {
+		t.Fatalf("before-image of a locked-down target pruned: %v", err)
+	}
+	// Cleared, it is an ordinary finished mutation again.
+	if err := j.Clear(ctx, idX, "restored by hand"); err != nil {
+		t.Fatal(err)
+	}
+	m, err = j.Begin(ctx, Intent{Op: "y", Target: idY, Ranges: testRanges[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Done(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "images", locked)); !os.IsNotExist(err) {
+		t.Fatalf("images of a cleared lock-down kept past retention: %v", err)
+	}
+}

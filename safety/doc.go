@@ -78,7 +78,8 @@
 //
 // Hold the target with LockDevice (flock on the whole disk, O_EXCL on the
 // target) for the whole mutation. Before-images are pruned to the newest
-// WithRetention finished mutations, never those of unfinished ones. The
+// WithRetention finished mutations, never those of unfinished ones nor those
+// of a locked-down target (until Clear: they are the operator's way back). The
 // journal is compacted at open once it exceeds WithCompactAt (or by
 // Compact): unfinished and retained mutations and active lock-downs are
 // rewritten to a new file that atomically replaces the old, and the old

@@ -223,9 +223,10 @@ func (j *Journal) pruneImagesLocked() {
 		}
 	}
 	sort.Slice(finished, func(a, b int) bool { return finished[a].seq > finished[b].seq })
+	pinned := j.pinnedLocked()
 	drop := map[string]bool{}
 	for i, f := range finished {
-		if i >= j.retain {
+		if i >= j.retain && !pinned[f.id] {
 			drop[f.id] = true
 		}
 	}
