@@ -3,10 +3,12 @@ package blockdev_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/blockdevtest"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
@@ -97,4 +99,55 @@ func BenchmarkDiscoverLiveProbe(b *testing.B) {
 		_, err := blockdev.Discover(ctx)
 		return err
 	}, "-J", "-O", "-b")
+}
+
+// workersVsSerial times Discover with two disk workers against one, in the
+// same loop (alternate iterations), so both see the same machine load, and
+// reports how many times faster the parallel read is.
+func workersVsSerial(b *testing.B, opts ...blockdev.Option) {
+	b.Helper()
+	ctx := context.Background()
+	var par, ser time.Duration
+	var n int
+	for b.Loop() {
+		start := time.Now()
+		if _, err := blockdev.Discover(ctx, append(opts, blockdev.WithDiskWorkers(2))...); err != nil {
+			b.Fatal(err)
+		}
+		par += time.Since(start)
+		b.StopTimer()
+		start = time.Now()
+		if _, err := blockdev.Discover(ctx, append(opts, blockdev.WithDiskWorkers(1))...); err != nil {
+			b.Fatal(err)
+		}
+		ser += time.Since(start)
+		b.StartTimer()
+		n++
+	}
+	b.ReportMetric(float64(ser)/float64(par), "x_vs_serial")
+	b.ReportMetric(float64(ser.Nanoseconds())/float64(n), "serial_ns/op")
+}
+
+// BenchmarkDiscoverLiveWorkers: two workers against one on this machine's
+// dozen devices. This is why a few disks are read by one goroutine: on a
+// busy machine a second worker descheduled by the kernel holds Discover back
+// for a whole time slice, more than it could save.
+func BenchmarkDiscoverLiveWorkers(b *testing.B) {
+	workersVsSerial(b, blockdev.WithProbe(false))
+}
+
+// BenchmarkDiscoverManyWorkers: two workers against one on a fake tree of
+// 2,000 devices (400 disks), where the work to share is large.
+func BenchmarkDiscoverManyWorkers(b *testing.B) {
+	dir := b.TempDir()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "eos-blockdev-bench"); err == nil {
+			dir = d
+			b.Cleanup(func() { os.RemoveAll(d) })
+		}
+	}
+	if err := blockdevtest.Many(dir, 2000).Err(); err != nil {
+		b.Fatal(err)
+	}
+	workersVsSerial(b, blockdev.WithRoot(dir))
 }

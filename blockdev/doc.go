@@ -64,7 +64,21 @@
 // WithAttributes(0) (the core only: names, numbers, type, size, ro, rm,
 // stacking, mounts) a SATA disk costs 9 and a partition 6.
 //
+// WithEmpty(false) leaves out devices of size zero, as lsblk -A does; an
+// empty disk then costs one open (its size) instead of twenty-odd.
+//
 // Attributes are read with openat(2) relative to the disk's open directory
 // (internal/sysfs.Dir): one open, one read and one close per attribute, and
 // no walk of the long /sys/devices path for each file.
+//
+// Those opens are nearly all of Discover's time. The kernel spends about
+// 8 µs of CPU to open, fill and release one sysfs attribute on the machines
+// this was measured on (the same in C as in Go), so a disk costs about
+// 0.2 ms of CPU and a dozen devices about 3 ms. A machine with many disks
+// (32 or more per worker) has them read by several goroutines at once, up to
+// the number of CPUs and at most four, each into a record of its own; the
+// graph is built from those records in name order, so the result does not
+// depend on which one finished first. A few disks are read by the caller
+// alone: a second worker that the kernel deschedules would hold Discover
+// back for a whole time slice, longer than the read it shares.
 package blockdev
