@@ -176,3 +176,26 @@ func diffChunks(a, b *memDev) bool {
 	}
 	return false
 }
+
+// A primary entries LBA near the top of uint64 wrapped the overlap check
+// (EntriesLBA + sectors < FirstUsable) and passed validation; the write then
+// failed half way, after the backup copy was already rewritten.
+func TestValidateRefusesEntriesLBAThatWraps(t *testing.T) {
+	const size = 16 << 20
+	dev := newMemDev(size)
+	d, err := NewDisk(dev, geo512(size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := NewGPT(d.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.EntriesLBA = ^uint64(0) - 10
+	if err := tab.Validate(); !errors.Is(err, ErrEntriesOverlapUsable) {
+		t.Errorf("Validate: %v, want ErrEntriesOverlapUsable", err)
+	}
+	if err := d.Write(context.Background(), tab); err == nil || len(dev.chunks) != 0 {
+		t.Errorf("Write: %v, %d sectors written", err, len(dev.chunks))
+	}
+}

@@ -42,7 +42,7 @@ func (t *Table) layoutProblems() []Problem {
 			}
 			add(kind, nil, "backup header LBA %d outside the disk of %d sectors", t.AlternateLBA, t.Sectors)
 		default:
-			if t.EntriesLBA < 2 || t.EntriesLBA+es > t.FirstUsable {
+			if t.EntriesLBA < 2 || t.EntriesLBA >= t.Sectors || t.EntriesLBA+es > t.FirstUsable {
 				add(ErrEntriesOverlapUsable, nil, "primary entries LBA %d-%d reach the first usable LBA %d", t.EntriesLBA, t.EntriesLBA+es-1, t.FirstUsable)
 			}
 			if t.BackupEntriesLBA() <= t.LastUsable {

@@ -164,6 +164,13 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 	default:
 		return nil, fmt.Errorf("%w: label %q", ErrNotSupported, t.Label)
 	}
+	// Every step must land on the disk: one that cannot would fail only
+	// after the steps before it were written.
+	for _, s := range steps {
+		if s.Offset < 0 || s.Offset > d.geo.Size || int64(len(s.Data)) > d.geo.Size-s.Offset {
+			return nil, fmt.Errorf("%w: %s at byte %d (%d bytes) is outside the disk of %d bytes", ErrInvalidLayout, s.What, s.Offset, len(s.Data), d.geo.Size)
+		}
+	}
 	return steps, nil
 }
 
