@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"path/filepath"
 	"time"
 )
 
@@ -184,6 +185,16 @@ func (r *record) validate() error {
 	case kindIntent:
 		if r.ID == "" || r.Intent == nil {
 			return fmt.Errorf("intent without an id or intent")
+		}
+		if !validID(r.ID) {
+			return fmt.Errorf("mutation id %q", r.ID)
+		}
+		// Restores read these files and write them to the target: they
+		// must stay inside the state directory.
+		for _, im := range r.Images {
+			if !filepath.IsLocal(im.File) {
+				return fmt.Errorf("before-image file %q outside the state directory", im.File)
+			}
 		}
 	case kindStep, kindRecovery:
 		if r.ID == "" {

@@ -42,6 +42,8 @@ func TestJournalRecordVersionAndKind(t *testing.T) {
 		{"unknown kind", `{"v":1,"seq":3,"kind":"truncate","id":"m","time":"2026-01-01T00:00:00Z"}`, ErrCorrupt},
 		{"intent without intent", `{"v":1,"seq":3,"kind":"intent","id":"m","time":"2026-01-01T00:00:00Z"}`, ErrCorrupt},
 		{"outcome without outcome", `{"v":1,"seq":3,"kind":"outcome","id":"m","time":"2026-01-01T00:00:00Z"}`, ErrCorrupt},
+		{"image outside the state dir", `{"v":1,"seq":3,"kind":"intent","id":"m","time":"2026-01-01T00:00:00Z","intent":{"op":"x","target":{"path":"/dev/x"}},"images":[{"file":"../../etc/shadow","offset":0,"length":1,"sha256":"00"}]}`, ErrCorrupt},
+		{"id that is a path", `{"v":1,"seq":3,"kind":"intent","id":"../m","time":"2026-01-01T00:00:00Z","intent":{"op":"x","target":{"path":"/dev/x"}}}`, ErrCorrupt},
 		{"two values", `{"v":1,"seq":3,"kind":"step","id":"m","time":"2026-01-01T00:00:00Z"} {}`, ErrCorrupt},
 	}
 	for _, c := range cases {
