@@ -55,7 +55,10 @@
 // the old primary is intact or fails its entries CRC, in which case the
 // already-synced new backup is read. When the primary is already dead and
 // the backup is the only intact copy (a repair), the copies swap places so
-// the good one is never the one being overwritten. The tests replay every prefix of the
+// the good one is never the one being overwritten. When the backup moves
+// (Repair on a disk that grew), the old backup header is erased after the
+// protective MBR, once the new primary no longer points at it, so a disk
+// that later shrinks back cannot read a stale table from it. The tests replay every prefix of the
 // write log, torn at sector and sub-sector points, for thousands of random
 // layouts. A dos table's MBR is a single sector, so a dos edit is atomic on
 // a disk that writes whole sectors (a sub-sector tear could mix two entry

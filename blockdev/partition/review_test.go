@@ -199,3 +199,60 @@ func TestValidateRefusesEntriesLBAThatWraps(t *testing.T) {
 		t.Errorf("Write: %v, %d sectors written", err, len(dev.chunks))
 	}
 }
+
+// resized returns a copy of dev that is size bytes long (a disk that grew
+// or shrank; what was past a shrunk end is gone).
+func resized(dev *memDev, size int64) *memDev {
+	c := dev.clone()
+	c.size = size
+	for k := range c.chunks {
+		if (k+1)*chunk > size {
+			delete(c.chunks, k)
+		}
+	}
+	return c
+}
+
+// A disk grows, Repair moves the backup to the new end, an edit follows,
+// then the disk shrinks back and the primary is damaged. The backup at the
+// old end must not bring the pre-edit table back: moving the backup erases
+// the old one once the new primary no longer points at it.
+func TestMovedBackupDoesNotComeBack(t *testing.T) {
+	ctx := context.Background()
+	const small, big = 32 << 20, 48 << 20
+	dev := newMemDev(small)
+	d, _ := NewDisk(dev, geo512(small))
+	tab, err := NewGPT(d.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, tab, AddSpec{Size: mustSize(t, "8MiB")})
+	mustAdd(t, tab, AddSpec{Size: mustSize(t, "8MiB")})
+	if err := d.Write(ctx, tab); err != nil {
+		t.Fatal(err)
+	}
+	grown := resized(dev, big)
+	dg, _ := NewDisk(grown, geo512(big))
+	if _, _, err := dg.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := mustRead(t, dg)
+	if err := next.Delete(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := dg.Write(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	back := resized(grown, small)
+	back.WriteAt([]byte{0xff, 0xee}, 512+60) // the primary header's CRC no longer checks
+	db, _ := NewDisk(back, geo512(small))
+	got, err := db.Read(ctx)
+	if err == nil {
+		if _, ok := got.Partition(2); ok {
+			t.Fatalf("the backup left at the old end brought deleted partition 2 back (read from %v)", got.Source)
+		}
+	}
+	if !errors.Is(err, ErrUnreadable) {
+		t.Errorf("Read: %v, want ErrUnreadable (no intact copy on this disk)", err)
+	}
+}

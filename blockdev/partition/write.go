@@ -144,6 +144,23 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 		if classifyMBR(old) != mbrHybrid {
 			steps = append(steps, Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)})
 		}
+		// A backup header the new table no longer points at (the old end
+		// of a disk that grew) would be read again if the disk shrank back
+		// and the primary were damaged: a stale table returning. Erase it
+		// last, once nothing refers to it, unless a partition now owns
+		// that sector.
+		for _, c := range []*gptCopy{sc.backup, sc.backupAtEnd} {
+			if c == nil || c.fault != headerOK || c.lba == t.AlternateLBA || c.lba < t.FirstUsable || c.lba >= t.BackupEntriesLBA() {
+				continue
+			}
+			owned := false
+			for _, p := range t.Partitions {
+				owned = owned || (c.lba >= p.Start && c.lba <= p.End())
+			}
+			if !owned {
+				steps = append(steps, Step{fmt.Sprintf("erase old backup GPT header at LBA %d", c.lba), int64(c.lba) * ss, make([]byte, ss)})
+			}
+		}
 	case LabelDOS:
 		// Leaving a GPT behind would make readers (ours included) still see
 		// it: kill the primary first, so every later state reads as the new
