@@ -135,7 +135,7 @@ type Table struct {
 	// dos EBR chain cut short): the partitions past the break are not in
 	// Partitions, so writing this table (or an edit of it) would drop them
 	// for good. Plan refuses it; NewDOS starts over deliberately.
-	damaged []Problem
+	damaged     []Problem
 	align       uint64 // alignment in sectors for edits, set from Geometry
 	physSectors uint64 // physical sector in logical sectors
 }
