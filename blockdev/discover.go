@@ -295,9 +295,9 @@ func (x *discovery) merge(r *diskRead) {
 }
 
 // readDisk reads one /sys/block entry and its partitions. It touches no
-// shared state but the configuration, so workers can run it at once; nil
-// means the entry is not listed (a hidden disk, or an empty one when empty
-// devices are left out).
+// shared state but the configuration, so workers can run it at once. A
+// diskRead with no devices means the entry is not listed (a hidden disk, or
+// an empty one when empty devices are left out).
 func (x *discovery) readDisk(ctx context.Context, block *sysfs.Dir, name string) *diskRead {
 	// A reader of its own: cur, prefix and present describe the device
 	// being read.
