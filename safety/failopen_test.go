@@ -38,12 +38,19 @@ func TestCheckDiscoveryFailureRefuses(t *testing.T) {
 func TestCheckDeviceMissingFromGraphRefuses(t *testing.T) {
 	dev := testenv.Loop(t, loopSize)
 	dir := t.TempDir()
-	if err := blockdevtest.Sample(dir).Err(); err != nil {
+	// A machine with one SATA disk: no loop device that could share our
+	// device's number (the Sample tree has loop0 and loop200).
+	tree := blockdevtest.New(dir)
+	tree.SATA("sda", 0, 0, 64*blockdevtest.GiB, "WDC WD640", "WD-0001", true)
+	if err := tree.Err(); err != nil {
 		t.Fatal(err)
 	}
 	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(dir))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if g.Len() != 1 {
+		t.Fatalf("fake graph has %d devices", g.Len())
 	}
 	r := check(t, dev, OpWipe, WithGraph(g))
 	wantUnreadable(t, r, "not in sysfs")
