@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,9 +141,12 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 		}
 		steps = append(append(steps, backup...), primary...)
 		// A hybrid MBR (sgdisk -h) is the user's choice for old firmware:
-		// keep it, as sgdisk does, rather than flatten it to protective.
+		// keep it, as sgdisk does, rather than flatten it to protective,
+		// but not its mirrors of partitions this write deletes or resizes.
 		if classifyMBR(old) != mbrHybrid {
 			steps = append(steps, Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)})
+		} else if mbr := d.hybridAfter(sc, old, t); mbr != nil {
+			steps = append(steps, Step{"hybrid MBR", 0, mbr})
 		}
 		// A backup header the new table no longer points at (the old end
 		// of a disk that grew) would be read again if the disk shrank back
@@ -347,4 +351,56 @@ func (d *Disk) Repair(ctx context.Context) (*Table, Report, error) {
 	}
 	t.Source = FromPrimary
 	return t, r, nil
+}
+
+// hybridAfter returns sector 0 for t when the disk has a hybrid MBR whose
+// dos entries mirror partitions t deletes, moves or resizes, or nil when it
+// stays as it is. As sgdisk does, a mirror of a deleted partition is
+// cleared in place, and a hybrid MBR left with only its 0xEE entry becomes
+// a protective MBR; a mirror of a resized partition follows the new size.
+// A stale mirror would let firmware or another OS use space that now
+// belongs to something else.
+func (d *Disk) hybridAfter(sc *scan, old []byte, t *Table) []byte {
+	prev, _, err := d.decide(sc)
+	if err != nil || prev.Label != LabelGPT {
+		return nil // nothing known to mirror: leave the user's MBR alone
+	}
+	s := slices.Clone(old)
+	changed, others := false, 0
+	for i, e := range mbrEntries(s) {
+		if e.Type == 0 || e.Type == MBRTypeProtective {
+			continue
+		}
+		var mirror *Partition
+		for _, p := range prev.Partitions {
+			if p.Start == uint64(e.Start) && p.Size == uint64(e.Size) {
+				mirror = &p
+				break
+			}
+		}
+		if mirror == nil {
+			others++ // not a copy of a partition we know: the user's
+			continue
+		}
+		now, ok := t.Partition(mirror.Number)
+		switch {
+		case ok && now.Start == mirror.Start && now.Size == mirror.Size:
+			others++
+		case ok && now.Start == mirror.Start && now.End() <= 0xffffffff:
+			e.Size = uint32(now.Size)
+			putMBREntry(s, i, e)
+			changed = true
+			others++
+		default:
+			putMBREntry(s, i, mbrEntry{})
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if others == 0 {
+		return encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)
+	}
+	return s
 }
