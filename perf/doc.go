@@ -33,12 +33,18 @@
 // a device that appears gives no rates until its second sample (no
 // since-boot spike), a vanished device is dropped, and a name taken over by
 // another device (major:minor or diskseq changed, or every counter went down)
-// restarts from its new counters. %util is capped at 100 as sysstat does for
-// devices that serve requests in parallel.
+// restarts from its new counters.
 //
 // Differences from sysstat: sysstat measures the interval with /proc/uptime
 // (10 ms resolution), we with the monotonic clock (nanoseconds); on a
-// one-second interval the two can differ by up to about 1%.
+// one-second interval the two can differ by up to about 1%. %util is capped
+// at 100 here; sysstat 12.6 prints whatever io_ticks gives (300.00 for a
+// device whose io_ticks grew 3 s in one second). io_ticks cannot outgrow
+// time on a real device, so a value over 100 is an accounting artifact, and
+// the cap keeps alert rules on %util from seeing an impossible value.
+// TestRatesMatchSysstatOnCraftedCounters runs sysstat's iostat on crafted
+// counter pairs (every 32-bit millisecond field wrapping among them) and
+// checks every other number against it.
 //
 // # Windows and percentiles
 //

@@ -25,7 +25,7 @@ type Rates struct {
 	ReadAwait, WriteAwait, DiscardAwait, FlushAwait                    float64 // r_await w_await d_await f_await (ms)
 	ReadReqSizeKB, WriteReqSizeKB, DiscardReqSizeKB                    float64 // rareq-sz wareq-sz dareq-sz (kB)
 	QueueSize                                                          float64 // aqu-sz
-	Util                                                               float64 // %util, capped at 100
+	Util                                                               float64 // %util, capped at 100 (sysstat is not)
 	TPS                                                                float64 // r+w+d per second, flushes excluded as iostat does
 	IOPS                                                               float64 // r+w+d+f per second: every completed request
 	ReadBytesPerSec, WriteBytesPerSec, DiscardBytesPerSec, BytesPerSec float64 // throughput; BytesPerSec = read+write+discard
@@ -70,7 +70,8 @@ func ratio(num, den uint64) float64 {
 // compute_ext_disk_stats): rates are deltas divided by the interval;
 // r_await = Δrd_ticks/Δrd_ios; rareq-sz = Δrd_sectors/Δrd_ios/2;
 // %rrqm = Δrd_merges/(Δrd_merges+Δrd_ios)*100; aqu-sz = Δtime_in_queue/interval(ms);
-// %util = Δio_ticks/interval(ms)*100, capped at 100; tps excludes flushes.
+// %util = Δio_ticks/interval(ms)*100, capped at 100 (sysstat does not cap;
+// see the package doc); tps excludes flushes.
 // A zero or negative interval gives zero rates.
 func ComputeRates(prev, cur *DiskStat, interval time.Duration) Rates {
 	r := Rates{Name: cur.Name, Major: cur.Major, Minor: cur.Minor, Fields: cur.Fields, Interval: interval, InFlight: cur.InFlight}
