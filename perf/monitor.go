@@ -309,7 +309,9 @@ func (m *Monitor) Start(ctx context.Context) error {
 }
 
 // Stop stops sampling, closes subscriber channels and collectors, and waits
-// until every goroutine the Monitor started has returned.
+// until every goroutine the Monitor started has returned. Because it waits
+// for callbacks, a callback, sink or alert handler must not call Stop or
+// Wait (it would wait for itself); it cancels the Start context instead.
 func (m *Monitor) Stop() {
 	m.mu.Lock()
 	switch m.state {
