@@ -2,6 +2,7 @@ package perf
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,5 +62,52 @@ func TestMonitorSubscribersChurnWhileSampling(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if n := lateCalls.Load(); n != 0 {
 		t.Fatalf("%d callbacks ran after Stop returned", n)
+	}
+}
+
+// Start and Stop raced from several goroutines: exactly one Start wins, the
+// others get ErrRunning or ErrClosed; every Stop returns only once the
+// Monitor is done; nothing is left running.
+func TestMonitorStartStopRace(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		m, err := NewMonitor(WithInterval(MinInterval), WithCollectors(constCollector{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, _ := m.Subscribe(1)
+		var started atomic.Int32
+		var wg sync.WaitGroup
+		for g := 0; g < 6; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if g%2 == 0 {
+					switch err := m.Start(context.Background()); {
+					case err == nil:
+						started.Add(1)
+					case errors.Is(err, ErrRunning), errors.Is(err, ErrClosed):
+					default:
+						t.Errorf("start: %v", err)
+					}
+					return
+				}
+				m.Stop()
+				// After Stop returns the channel is closed (possibly after
+				// snapshots still buffered).
+				select {
+				case <-time.After(5 * time.Second):
+					t.Error("Stop returned before the subscriber channel was closed")
+				case _, ok := <-ch:
+					for ok {
+						_, ok = <-ch
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if n := started.Load(); n > 1 {
+			t.Fatalf("%d Starts succeeded", n)
+		}
+		m.Stop()
 	}
 }
