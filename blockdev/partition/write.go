@@ -222,15 +222,18 @@ func (d *Disk) Write(ctx context.Context, t *Table) error {
 	if d.cfg.readOnly {
 		return fmt.Errorf("%w: opened read-only", ErrNotSupported)
 	}
-	steps, err := d.Plan(ctx, t)
-	if err != nil {
-		return err
-	}
+	// Plan under the lock: the plan reads the disk (which copy is intact,
+	// what to erase, the boot code to keep), and whoever held the lock may
+	// have changed all of that.
 	unlock, err := d.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	steps, err := d.Plan(ctx, t)
+	if err != nil {
+		return err
+	}
 	var txn Txn
 	if d.cfg.journal != nil {
 		target := d.path
