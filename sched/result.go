@@ -86,6 +86,9 @@ func (r *Report) Result(id string) (Result, bool) {
 
 // Count returns how many operations ended in state s.
 func (r *Report) Count(s State) int {
+	if r == nil { // Run returns no Report for an invalid plan
+		return 0
+	}
 	n := 0
 	for i := range r.Results {
 		if r.Results[i].State == s {

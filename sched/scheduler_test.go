@@ -345,3 +345,15 @@ func TestUnconfiguredScheduler(t *testing.T) {
 		}
 	}
 }
+
+// TestNilReport: Run returns no Report for an invalid plan; asking it
+// anything must not panic.
+func TestNilReport(t *testing.T) {
+	rep, err := mustNew(t).Run(context.Background(), NewPlan(op("a", "ghost")))
+	if !errors.Is(err, ErrUnknownDependency) || rep != nil {
+		t.Fatalf("%v %v", rep, err)
+	}
+	if _, ok := rep.Result("a"); ok || rep.Count(StateSucceeded) != 0 {
+		t.Fatal("nil report answered")
+	}
+}
