@@ -82,3 +82,48 @@ func counterPtrs(d *DiskStat) []*uint64 {
 func msPtrs(d *DiskStat) []*uint64 {
 	return []*uint64{&d.ReadTicks, &d.WriteTicks, &d.IOTicks, &d.TimeInQueue, &d.DiscardTicks, &d.FlushTicks}
 }
+
+// Property: on a 64-bit kernel the Rater never invents a spike. Whatever
+// sequence of samples a name shows (counters that grow, or another device
+// taking the name with counters in any relation to the old ones), every
+// rate it reports is the plain growth of the counters over the interval:
+// a counter that went down is never read as a wrap.
+func TestRaterNeverInventsSpikes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := NewRater(nil, 0)
+		r.long32 = false
+		t0 := time.Now()
+		cur := DiskStat{Name: "sdz", Major: 8, Fields: 20}
+		for _, p := range counterPtrs(&cur) {
+			*p = rapid.Uint64Range(0, 1<<40).Draw(t, "start")
+		}
+		prev := cur
+		have := false
+		steps := rapid.IntRange(2, 20).Draw(t, "steps")
+		for i := 0; i < steps; i++ {
+			next := cur
+			if rapid.Bool().Draw(t, "replace") {
+				for _, p := range counterPtrs(&next) {
+					*p = rapid.Uint64Range(0, 1<<40).Draw(t, "new")
+				}
+			} else {
+				for _, p := range counterPtrs(&next) {
+					*p += rapid.Uint64Range(0, 1<<20).Draw(t, "grow")
+				}
+			}
+			out := r.Update(sample(t0.Add(time.Duration(i)*time.Second), next), nil)
+			if have && len(out) == 1 {
+				for j, p := range counterPtrs(&prev) {
+					c := *counterPtrs(&next)[j]
+					if c < *p {
+						t.Fatalf("rates reported across a decrease of counter %d: %d -> %d: %+v", j, *p, c, out[0])
+					}
+				}
+				if want := float64(next.ReadIOs - prev.ReadIOs); math.Abs(out[0].ReadsPerSec-want) > 1e-6*math.Max(1, want) {
+					t.Fatalf("r/s %v, want %v", out[0].ReadsPerSec, want)
+				}
+			}
+			prev, cur, have = next, next, true
+		}
+	})
+}
