@@ -82,7 +82,9 @@ type DiskOption func(*DiskstatsCollector) error
 // when a device appears or restarts). Default 100 (10 s at 10 Hz): one sysfs
 // read per device per check is the most expensive part of sampling, and a
 // reused name whose counters did not go down still gives correct rates;
-// only its baselines would carry over until the next check.
+// only its baselines would carry over until the next check. The checks are
+// spread over the samples (each sample reads 1/n of the devices), so no
+// sample stalls on all of them at once.
 func WithDiskseqEvery(n int) DiskOption {
 	return func(c *DiskstatsCollector) error {
 		if n < 0 {

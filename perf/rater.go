@@ -71,7 +71,7 @@ type Rater struct {
 
 // NewRater returns a Rater. seq may be nil (no diskseq checks); seqEvery is
 // how often, in samples, every known device's diskseq is re-read (0: only
-// when a device first appears).
+// when a device first appears or restarts), each device at its own sample.
 func NewRater(seq SeqFunc, seqEvery int) *Rater {
 	if seqEvery < 0 {
 		seqEvery = 0
@@ -121,7 +121,7 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 		interval = s.Time.Sub(r.last)
 	}
 	r.last = s.Time
-	checkSeq := r.seq != nil && r.seqEvery > 0 && r.gen%uint64(r.seqEvery) == 0
+	checkSeq := r.seq != nil && r.seqEvery > 0
 	for i := range s.Disks {
 		cur := &s.Disks[i]
 		var st *devState
@@ -149,8 +149,14 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 		restarted := st.gen != r.gen-1 || // absent from the previous sample
 			st.last.Major != cur.Major || st.last.Minor != cur.Minor ||
 			allDown(&st.last, cur) || r.counterReset(&st.last, cur)
-		if checkSeq && !restarted {
-			if seq, has := r.seq(cur.Name); has != st.hasSeq || seq != st.seq {
+		// Each device's diskseq is due once every seqEvery samples, at a
+		// sample that depends on its place: 1,000 devices cost 1,000/seqEvery
+		// sysfs reads per sample instead of a 1,000-read stall every seqEvery.
+		seqRead := false
+		if checkSeq && !restarted && (r.gen+uint64(i))%uint64(r.seqEvery) == 0 {
+			seq, has := r.seq(cur.Name)
+			seqRead = true
+			if has != st.hasSeq || seq != st.seq {
 				st.seq, st.hasSeq = seq, has
 				restarted = true
 			}
@@ -158,7 +164,9 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 		st.gen = r.gen
 		if restarted {
 			st.last = *cur
-			if r.seq != nil && !checkSeq {
+			if r.seq != nil && !seqRead {
+				// Restarted for another reason: take the new device's
+				// diskseq now, or the next check restarts it again.
 				st.seq, st.hasSeq = r.seq(cur.Name)
 			}
 			r.changes = append(r.changes, DeviceChange{cur.Name, Restarted})

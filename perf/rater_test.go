@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -164,5 +165,70 @@ func TestComputeRatesResetIsNotHuge(t *testing.T) {
 	p.ReadIOs, c.ReadIOs = 5<<32, 100
 	if r := ComputeRates(&p, &c, time.Second); r.ReadsPerSec != 0 || r.IOPS > 1e6 {
 		t.Fatalf("reset counter: r/s %v iops %v", r.ReadsPerSec, r.IOPS)
+	}
+}
+
+// Periodic diskseq checks are spread over the samples: with 1,000 devices
+// and the default of every 100 samples, re-reading every device's diskseq
+// in one sample made that sample cost 1,000 sysfs reads (a stall of several
+// ms every 10 s at 10 Hz). Each device is still checked every seqEvery
+// samples, and a change is still found within that many.
+func TestRaterSpreadsDiskseqChecks(t *testing.T) {
+	const devs, every = 40, 8
+	seqs := map[string]uint64{}
+	calls := 0
+	r := NewRater(func(n string) (uint64, bool) { calls++; return seqs[n], true }, every)
+	t0 := time.Now()
+	disks := make([]DiskStat, devs)
+	for i := range disks {
+		disks[i] = DiskStat{Name: fmt.Sprintf("d%d", i), Major: 7, Minor: uint32(i), Fields: 20}
+		seqs[disks[i].Name] = 1
+	}
+	r.Update(sample(t0, disks...), nil)
+	calls = 0
+	maxCalls := 0
+	for s := 1; s <= 3*every; s++ {
+		before := calls
+		r.Update(sample(t0.Add(time.Duration(s)*time.Second), disks...), nil)
+		maxCalls = max(maxCalls, calls-before)
+	}
+	if want := 3 * devs; calls != want {
+		t.Fatalf("%d diskseq reads in %d samples, want %d (each device once per %d samples)", calls, 3*every, want, every)
+	}
+	if maxCalls > devs/every+1 {
+		t.Fatalf("%d diskseq reads in one sample: not spread", maxCalls)
+	}
+	// A re-attached device is still noticed within `every` samples.
+	seqs["d17"] = 2
+	found := -1
+	for s := 0; s < every && found < 0; s++ {
+		r.Update(sample(t0.Add(time.Duration(100+s)*time.Second), disks...), nil)
+		if changesOf(r)["d17"] == Restarted {
+			found = s
+		}
+	}
+	if found < 0 {
+		t.Fatalf("diskseq change not noticed in %d samples", every)
+	}
+}
+
+// A device restarted by its counters in a sample where its diskseq is also
+// due keeps the new diskseq: it must not be restarted a second time at the
+// next check.
+func TestRaterRestartRereadsDiskseq(t *testing.T) {
+	seqs := map[string]uint64{"loop0": 1}
+	r := NewRater(func(n string) (uint64, bool) { return seqs[n], true }, 1)
+	t0 := time.Now()
+	a := DiskStat{Name: "loop0", Major: 7, Fields: 20, ReadIOs: 1000, WriteIOs: 10}
+	r.Update(sample(t0, a), nil)
+	seqs["loop0"] = 2
+	b := DiskStat{Name: "loop0", Major: 7, Fields: 20, ReadIOs: 5, WriteIOs: 1}
+	r.Update(sample(t0.Add(time.Second), b), nil)
+	if changesOf(r)["loop0"] != Restarted {
+		t.Fatalf("changes %v", r.Changes())
+	}
+	b.ReadIOs++
+	if out := r.Update(sample(t0.Add(2*time.Second), b), nil); len(out) != 1 || len(r.Changes()) != 0 {
+		t.Fatalf("restarted twice: %+v %v", out, r.Changes())
 	}
 }
