@@ -197,7 +197,8 @@ func TestLiveDiskstatsMatchesProcfs(t *testing.T) {
 
 // The whole sampling step (read, parse, rates of every device) allocates
 // nothing in the steady state. diskseq re-checks read sysfs and do allocate;
-// they are off here and run every 100 samples by default.
+// they are off here (by default each device's is re-read every 100 samples,
+// 1/100 of the devices per sample).
 func TestCollectorSampleZeroAllocs(t *testing.T) {
 	c, err := NewDiskstatsCollector(fakeRoot(t, string(genDiskstats(300))).Dir(), WithDiskseqEvery(0))
 	if err != nil {
