@@ -45,7 +45,7 @@ func (d *Disk) Verify(ctx context.Context) (Report, error) {
 	if t.Label == LabelDOS {
 		r.Problems = append(r.Problems, d.dosProblems(t)...)
 		for _, c := range []*gptCopy{sc.primary, sc.backup} {
-			if c.ok() {
+			if c.ok() && !t.dosOwns(c.lba) {
 				r.Problems = append(r.Problems, Problem{Kind: ErrStaleGPT, Detail: fmt.Sprintf("an intact GPT header at LBA %d behind the dos MBR (writing the dos table erases it)", c.lba)})
 			}
 		}

@@ -166,20 +166,27 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 			}
 		}
 	case LabelDOS:
-		// Leaving a GPT behind would make readers (ours included) still see
-		// it: kill the primary first, so every later state reads as the new
-		// dos table or (through the backup) the old GPT, then the backup.
+		// The MBR is the switch: a dos MBR in sector 0 wins over any GPT
+		// behind it (Read), so until it is written an old GPT keeps its
+		// primary and reads as before, even when an EBR lands on its
+		// backup (a small logical partition at the end of the disk).
+		// Erasing the primary first would leave that damaged backup as the
+		// only copy. The GPT headers go after the MBR: a leftover GPT would
+		// be read again by anything that rewrote sector 0.
 		zero := make([]byte, ss)
-		if p, err := d.readSector(1); err == nil && string(p[:8]) == gptSignature {
-			steps = append(steps, Step{"erase primary GPT header", ss, zero})
-		}
 		ebrs := encodeEBRs(t)
 		for i := len(ebrs) - 1; i >= 0; i-- {
 			steps = append(steps, Step{fmt.Sprintf("EBR at LBA %d", ebrs[i].lba), int64(ebrs[i].lba) * ss, ebrs[i].data})
 		}
 		steps = append(steps, Step{"MBR", 0, encodeMBR(t, old)})
+		// A header-looking sector an EBR now occupies, or inside a
+		// partition (a disk image stored in a partition that ends at the
+		// disk's end has its own backup GPT there), is not ours to erase.
+		if p, err := d.readSector(1); err == nil && string(p[:8]) == gptSignature && !t.dosOwns(1) {
+			steps = append(steps, Step{"erase primary GPT header", ss, zero})
+		}
 		last := d.geo.Sectors() - 1
-		if b, err := d.readSector(last); err == nil && string(b[:8]) == gptSignature {
+		if b, err := d.readSector(last); err == nil && string(b[:8]) == gptSignature && !t.dosOwns(last) {
 			steps = append(steps, Step{"erase backup GPT header", int64(last) * ss, zero})
 		}
 	default:
@@ -406,4 +413,24 @@ func (d *Disk) hybridAfter(sc *scan, old []byte, t *Table) []byte {
 		return encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)
 	}
 	return s
+}
+
+// dosOwns reports whether sector lba holds an EBR of t or lies inside one of
+// its data partitions (not merely inside the extended partition's span).
+func (t *Table) dosOwns(lba uint64) bool {
+	for _, p := range t.Partitions {
+		if p.Logical() && p.ebr == lba {
+			return true
+		}
+		if isExtended(p.MBRType) && !p.Logical() {
+			if p.Start == lba {
+				return true // the head of the chain
+			}
+			continue
+		}
+		if p.Size > 0 && lba >= p.Start && lba <= p.End() {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,121 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// Turning a GPT disk into dos where a new EBR lands on the old backup GPT
+// (a small logical partition at the very end of a disk whose size is not a
+// whole number of MiB). Erasing the primary GPT first left the damaged
+// backup as the only copy once that EBR was written: a crash there read as
+// neither table. Every prefix of the write log must read as old or new.
+func TestGPTToDOSWithEBROnTheOldBackup(t *testing.T) {
+	ctx := context.Background()
+	const size = 64<<20 + 16*512 // ends 16 sectors past a MiB boundary
+	g := geo512(size)
+	old := newMemDev(size)
+	d, _ := NewDisk(old, g)
+	gpt, err := NewGPT(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, gpt, AddSpec{Size: mustSize(t, "8MiB")})
+	mustAdd(t, gpt, AddSpec{Size: mustSize(t, "8MiB")})
+	if err := d.Write(ctx, gpt); err != nil {
+		t.Fatal(err)
+	}
+	oldState := state(t, old, g)
+
+	dos, err := NewDOS(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, dos, AddSpec{Size: mustSize(t, "8MiB")})
+	mustAdd(t, dos, AddSpec{Size: Size{Rest: true}, Type: "extended"})
+	mustAdd(t, dos, AddSpec{Size: mustSize(t, "8MiB"), Logical: true})
+	last := g.Sectors() - 1
+	p6 := mustAdd(t, dos, AddSpec{Start: last - 16, Size: Bytes(8 * 512), Logical: true})
+	if p6.ebr < gpt.BackupEntriesLBA() {
+		t.Fatalf("layout does not put an EBR on the old backup: EBR at %d, backup entries from %d", p6.ebr, gpt.BackupEntriesLBA())
+	}
+
+	rec := &recDev{memDev: old.clone()}
+	dw, _ := NewDisk(rec, g)
+	if err := dw.Write(ctx, dos); err != nil {
+		t.Fatal(err)
+	}
+	newState := state(t, rec.memDev, g)
+	cur := old.clone()
+	n := 0
+	for _, op := range rec.log {
+		if op.sync {
+			continue
+		}
+		if got := state(t, cur.clone(), g); got != oldState && got != newState {
+			t.Fatalf("after %d writes: neither old nor new:\n%s", n, got)
+		}
+		cur.WriteAt(op.data, op.off)
+		n++
+	}
+	if got := state(t, cur, g); got != newState {
+		t.Fatalf("after all writes: %s", got)
+	}
+	t.Log(fmt.Sprintf("%d writes replayed", n))
+}
+
+// A dos partition that reaches the disk's last sector and holds a disk
+// image of its own carries that image's backup GPT header there. A dos edit
+// must not erase it (it is the partition's data, not a stale table of this
+// disk), and Verify must not call it stale.
+func TestDOSEditKeepsGPTInsideAPartition(t *testing.T) {
+	ctx := context.Background()
+	const size = 64 << 20
+	g := geo512(size)
+	dev := newMemDev(size)
+	d, _ := NewDisk(dev, g)
+	dos, err := NewDOS(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, dos, AddSpec{Size: mustSize(t, "8MiB")})
+	p2 := mustAdd(t, dos, AddSpec{Size: Size{Rest: true}})
+	if err := d.Write(ctx, dos); err != nil {
+		t.Fatal(err)
+	}
+	// The image inside partition 2: a GPT laid out for its size, written
+	// at its start, so its backup header is the disk's last sector.
+	inner := newMemDev(int64(p2.Size) * 512)
+	di, _ := NewDisk(inner, geo512(inner.size))
+	it, err := NewGPT(di.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := di.Write(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	for k, c := range inner.chunks {
+		dev.WriteAt(c, int64(p2.Start)*512+k*chunk)
+	}
+	lastSector := make([]byte, 512)
+	dev.ReadAt(lastSector, size-512)
+	if string(lastSector[:8]) != gptSignature {
+		t.Fatal("setup: no inner backup header at the disk's last sector")
+	}
+	if rep, err := d.Verify(ctx); err != nil || !rep.OK() {
+		t.Errorf("Verify: %v %v", rep.Problems, err)
+	}
+	next := mustRead(t, d).Clone()
+	if err := next.SetType(1, "swap"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Write(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	after := make([]byte, 512)
+	dev.ReadAt(after, size-512)
+	if string(after) != string(lastSector) {
+		t.Error("the dos edit erased the backup GPT header inside partition 2")
+	}
+}
