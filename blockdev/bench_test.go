@@ -50,6 +50,11 @@ func versusLsblk(b *testing.B, fn func() error, args ...string) {
 // while lsblk without -a leaves out loop devices with no backing file (it
 // reads their size and loop/backing_file, nothing more). The two benchmarks
 // below compare the same device sets.
+//
+// Where the time goes (doc.go, "Cost"): some 250 sysfs attributes for a
+// dozen devices, each an open, a read and a close that cost the kernel about
+// 8 µs of CPU on the machines this was measured on, as much from C as from
+// Go. That floor, not Go, bounds this ratio.
 func BenchmarkDiscoverLive(b *testing.B) {
 	ctx := context.Background()
 	versusLsblk(b, func() error {
