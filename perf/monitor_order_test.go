@@ -87,3 +87,21 @@ func TestSnapshotCarriesFiringSet(t *testing.T) {
 		t.Fatalf("resolved: %+v", s.Firing)
 	}
 }
+
+// Baselines are kept per device by metric index: an unknown metric is
+// absent, never an index out of range.
+func TestBaselineUnknownMetric(t *testing.T) {
+	a, err := NewAlerter([]Rule{{Name: "dev", Kind: Deviation, Metric: MetricAwait, K: 3}}, 0.1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Observe(time.Now(), awaitRates("sda", 1), nil, nil)
+	if _, _, ready := a.Baseline("sda", MetricAwait); !ready {
+		t.Fatal("baseline not learned")
+	}
+	for _, m := range []Metric{0, -1, 99} {
+		if mean, sd, ready := a.Baseline("sda", m); mean != 0 || sd != 0 || ready {
+			t.Fatalf("metric %d: %v %v %v", m, mean, sd, ready)
+		}
+	}
+}
