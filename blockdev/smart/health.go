@@ -45,6 +45,10 @@ const (
 	ReasonMediaErrors        ReasonCode = "nvme-media-errors"
 	ReasonMediaErrorsGrowing ReasonCode = "nvme-media-errors-growing"
 	ReasonDifferentDrive     ReasonCode = "previous-reading-of-another-drive"
+	// ReasonNotJudged: the reading lacks what a verdict rests on (ATA: both
+	// SMART RETURN STATUS and the thresholds; NVMe: the health log), so
+	// the verdict stays unknown unless a finding makes it worse.
+	ReasonNotJudged ReasonCode = "insufficient-data"
 )
 
 // Reason is one finding behind a verdict.
@@ -78,7 +82,21 @@ func Health(cur, prev *Report) Assessment {
 	if cur == nil || (cur.ATA == nil && cur.NVMe == nil) {
 		return a
 	}
-	a.Verdict = VerdictHealthy
+	// Healthy needs something to rest on: the drive's own verdict or the
+	// attribute check (values paired with thresholds). Missing both, the
+	// findings below can still raise the verdict, but their absence proves
+	// nothing.
+	switch {
+	case cur.ATA != nil && (cur.ATA.Status != StatusUnknown || (cur.ATA.Values != nil && cur.ATA.Thresholds != nil)),
+		cur.ATA == nil && cur.NVMe.Health != nil:
+		a.Verdict = VerdictHealthy
+	case cur.ATA != nil:
+		a.Reasons = append(a.Reasons, Reason{Code: ReasonNotJudged, Verdict: VerdictUnknown,
+			Message: "neither SMART RETURN STATUS nor the attribute thresholds could be read"})
+	default:
+		a.Reasons = append(a.Reasons, Reason{Code: ReasonNotJudged, Verdict: VerdictUnknown,
+			Message: "the SMART / Health log could not be read"})
+	}
 	if prev != nil && serialOf(prev) != serialOf(cur) {
 		a.Reasons = append(a.Reasons, Reason{Code: ReasonDifferentDrive, Verdict: VerdictHealthy,
 			Message: fmt.Sprintf("previous reading is of serial %q, not %q; growth not judged", serialOf(prev), serialOf(cur))})
