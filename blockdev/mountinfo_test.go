@@ -1,12 +1,14 @@
 package blockdev_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/blockdevtest"
 )
 
 func TestParseMountInfoLine(t *testing.T) {
@@ -97,4 +99,30 @@ func FuzzParseUdevRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMountsAfterHugeLine: one line longer than any buffer a line scanner
+// would use (here 2 MiB of junk) is skipped, and the mounts after it are
+// still found. A bufio.Scanner with a 1 MiB limit used to stop there and
+// lose every later mount, so a mounted device looked unused.
+func TestMountsAfterHugeLine(t *testing.T) {
+	tr := blockdevtest.New(t.TempDir())
+	tr.Virtio("vda", 0, 0, 1<<30)
+	tr.WriteFile("/proc/self/mountinfo", "1 0 0:1 / / rw - rootfs rootfs rw\n"+
+		strings.Repeat("x", 2<<20)+"\n\n"+
+		"36 1 254:0 / /mnt rw,relatime - ext4 /dev/vda rw\n")
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(tr.Dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := g.ByName("vda")
+	if !ok {
+		t.Fatal("vda not found")
+	}
+	if mp := d.MountPoints(); len(mp) != 1 || mp[0] != "/mnt" {
+		t.Errorf("vda mountpoints %v, want [/mnt]", mp)
+	}
 }
