@@ -2,6 +2,7 @@ package perf
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
+
+var errNoNamespace = errors.New("no private mount namespace")
 
 // statLine is a /sys/block/DEV/stat line (17 counters) for d.
 func statLine(d *DiskStat) string {
@@ -72,6 +75,7 @@ func iostatOn(t *testing.T, iostat, dev string, prev, cur *DiskStat) map[string]
 			defer close(ch)
 			runtime.LockOSThread()
 			if err = unix.Unshare(unix.CLONE_NEWNS); err != nil {
+				err = fmt.Errorf("%w: unshare: %w", errNoNamespace, err)
 				return
 			}
 			if err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -98,6 +102,9 @@ func iostatOn(t *testing.T, iostat, dev string, prev, cur *DiskStat) map[string]
 			stopped = true
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+	if errors.Is(err, errNoNamespace) {
+		testenv.Skip(t, "needs a mount namespace of its own: %v", err)
 	}
 	if err != nil {
 		t.Fatalf("iostat: %v", err)
