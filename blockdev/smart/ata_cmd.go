@@ -134,26 +134,37 @@ func (d *ataDevice) run(ctx context.Context, a ataCommand) ([]byte, *sgio.ATASta
 func interpret(res sgio.Result, dataIn bool) (*sgio.ATAStatus, error) {
 	err := res.Err()
 	var se *sgio.SenseError
-	if errors.As(err, &se) && se.Sense.ATA != nil && se.Sense.ATA.Status&0x01 == 0 &&
+	if errors.As(err, &se) && se.Sense.ATA == nil && !se.Sense.Descriptor &&
+		se.Sense.Key != sgio.KeyRecoveredError && se.Sense.Key != sgio.KeyNoSense {
+		// Fixed-format sense of a failed ATA PASS-THROUGH carries the
+		// registers whatever the ASC (libata reports a drive's ABRT this
+		// way); they classify the failure. Success still needs 00/1D.
+		se.Sense.ATA = sgio.ATAFromFixedSense(res.Sense)
+	}
+	var regs *sgio.ATAStatus
+	if se != nil && se.Sense.ATA != nil && se.Sense.ATA.Status&0x01 == 0 &&
 		(se.Sense.Key == sgio.KeyRecoveredError || se.Sense.Key == sgio.KeyNoSense) {
 		// CHECK CONDITION that only carries the registers (CK_COND, or a
 		// SATL that always returns them): the command succeeded.
-		return se.Sense.ATA, nil
+		regs, err = se.Sense.ATA, nil
 	}
 	if err != nil {
 		return nil, &CommandError{Err: err, kind: classifySG(err)}
 	}
+	// Checked on the registers path too: a SATL that returns registers
+	// with the data has still to deliver all of it.
 	if res.Resid > 0 && dataIn {
 		return nil, &CommandError{kind: ErrDevice, Err: fmt.Errorf("short transfer: %d of 512 bytes missing", res.Resid)}
 	}
-	return nil, nil
+	return regs, nil
 }
 
 // classifySG maps an SG_IO outcome to a sentinel.
 func classifySG(err error) error {
 	var te *sgio.TransportError
 	if errors.As(err, &te) {
-		if te.HostStatus == 0x03 { // DID_TIME_OUT
+		// DID_TIME_OUT, or DRIVER_TIMEOUT in the driver code.
+		if te.HostStatus == 0x03 || te.DriverStatus&0x0f == 0x06 {
 			return ErrTimeout
 		}
 		return ErrDevice

@@ -151,6 +151,26 @@ func TestInterpretSGResult(t *testing.T) {
 		{"command timed out", sgio.Result{HostStatus: 0x03, Info: 1}, true, ErrTimeout, 0},
 		{"host bus failure", sgio.Result{HostStatus: 0x01, Info: 1}, true, ErrDevice, 0},
 		{"short transfer", sgio.Result{Resid: 12}, true, ErrDevice, 0},
+		// libata's sense for a failed pass-through command in fixed format
+		// (its default, D_SENSE off): the ASC comes from ata_to_sense_error
+		// (ABRT -> ABORTED COMMAND 00/00, not 00/1D), and INFORMATION still
+		// carries error, status, device, count (SAT-3 fixed format).
+		{"drive aborted, fixed sense", check([]byte{0xf0, 0, 0x0b, 0x04, 0x51, 0x40, 0x00, 10, 0, 0, 0x4f, 0xc2, 0x00, 0x00, 0, 0, 0, 0}), true, ErrNotSupported, 0},
+		// Registers returned with data (some SATLs always send them): the
+		// transfer must still be whole.
+		{"registers but short transfer", func() sgio.Result {
+			r := check(ataDesc(sgio.KeyRecoveredError, 0x50, 0, 0x4f, 0xc2))
+			r.Resid = 512
+			return r
+		}(), true, ErrDevice, 0},
+		// driver_status SENSE with a GOOD status byte is still a failure.
+		{"driver sense with good status", sgio.Result{DriverStatus: 0x08, Info: 1,
+			Sense: []byte{0x70, 0, 0x03, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x11, 0x04}}, true, ErrDevice, 0},
+		{"driver sense, no sense bytes", sgio.Result{DriverStatus: 0x08, Info: 1}, true, ErrDevice, 0},
+		{"driver timeout", sgio.Result{DriverStatus: 0x06, Info: 1}, true, ErrTimeout, 0},
+		// Fixed NO SENSE without 00/1D: zeros in INFORMATION are not
+		// registers of a completed command.
+		{"fixed no sense without 00/1D", check([]byte{0x70, 0, 0x00, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x00, 0x00}), false, ErrDevice, 0},
 	} {
 		regs, err := interpret(c.res, c.dataIn)
 		if c.want == nil {
