@@ -466,7 +466,7 @@ func fillNVMe(o *jOutput, d *NVMeData) {
 			Size  int               `json:"size"`
 			Read  int               `json:"read"`
 			Table []jNVMeErrorEntry `json:"table,omitempty"`
-		}{Size: d.Identity.ErrorLogEntries, Read: d.Identity.ErrorLogEntries}
+		}{Size: d.Identity.ErrorLogEntries, Read: min(d.Identity.ErrorLogEntries, maxErrorLogEntries)}
 		for _, e := range d.ErrorLog {
 			je := jNVMeErrorEntry{ErrorCount: e.ErrorCount, SubmissionQueueID: e.SQID, CommandID: e.CommandID,
 				ParmErrorLocation: e.ParamLocation, NSID: e.NSID}
