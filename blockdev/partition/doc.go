@@ -65,7 +65,11 @@
 // arrays; the tests tear dos writes at sector granularity only). Turning a
 // dos disk into GPT switches at the protective MBR, the last write: until
 // then the dos MBR in sector 0 wins, so that one sector carries the same
-// whole-sector assumption. EBRs are
+// whole-sector assumption. When one GPT copy would land on an EBR of the
+// old chain, that copy is written after the protective MBR instead, so the
+// old chain stays whole while it still decides; turning GPT into dos writes
+// the EBRs and the MBR before erasing the GPT headers, for the same reason.
+// EBRs are
 // written last-in-chain first, so a new EBR is complete before anything
 // links to it and one sector (a link or the head) switches old to new; the
 // replay covers adding, deleting and resizing logical partitions, counting

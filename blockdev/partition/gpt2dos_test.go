@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -118,4 +119,158 @@ func TestDOSEditKeepsGPTInsideAPartition(t *testing.T) {
 	if string(after) != string(lastSector) {
 		t.Error("the dos edit erased the backup GPT header inside partition 2")
 	}
+}
+
+// The reverse: a dos disk whose last EBR sits where the new backup GPT goes.
+// Writing the backup before the protective MBR broke the old chain while
+// the dos MBR still decided what the disk holds: a crash there read as a
+// broken dos table. Every prefix must read as old or new.
+func TestDOSToGPTWithOldEBROnTheNewBackup(t *testing.T) {
+	ctx := context.Background()
+	const size = 64<<20 + 16*512
+	g := geo512(size)
+	old := newMemDev(size)
+	d, _ := NewDisk(old, g)
+	dos, err := NewDOS(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, dos, AddSpec{Size: mustSize(t, "8MiB")})
+	mustAdd(t, dos, AddSpec{Size: Size{Rest: true}, Type: "extended"})
+	mustAdd(t, dos, AddSpec{Size: mustSize(t, "8MiB"), Logical: true})
+	p6 := mustAdd(t, dos, AddSpec{Start: g.Sectors() - 17, Size: Bytes(8 * 512), Logical: true})
+	if err := d.Write(ctx, dos); err != nil {
+		t.Fatal(err)
+	}
+	oldState := state(t, old, g)
+	gpt, err := NewGPT(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, gpt, AddSpec{Size: mustSize(t, "8MiB")})
+	if p6.ebr < gpt.BackupEntriesLBA() {
+		t.Fatalf("layout does not put an EBR on the new backup: EBR at %d, backup entries from %d", p6.ebr, gpt.BackupEntriesLBA())
+	}
+	rec := &recDev{memDev: old.clone()}
+	dw, _ := NewDisk(rec, g)
+	if err := dw.Write(ctx, gpt); err != nil {
+		t.Fatal(err)
+	}
+	newState := state(t, rec.memDev, g)
+	cur := old.clone()
+	n := 0
+	for _, op := range rec.log {
+		if op.sync {
+			continue
+		}
+		if got := state(t, cur.clone(), g); got != oldState && got != newState {
+			t.Fatalf("after %d writes: neither old nor new:\n%s", n, got)
+		}
+		// Torn by sectors: the first half of a multi-sector write.
+		if len(op.data) > 512 {
+			torn := cur.clone()
+			torn.WriteAt(op.data[:len(op.data)/1024*512], op.off)
+			if got := state(t, torn, g); got != oldState && got != newState {
+				t.Fatalf("write %d torn: neither old nor new:\n%s", n, got)
+			}
+		}
+		cur.WriteAt(op.data, op.off)
+		n++
+	}
+	if got := state(t, cur, g); got != newState {
+		t.Fatalf("after all writes: %s", got)
+	}
+}
+
+// replayOldOrNew writes tab over old through a recorder and checks that
+// every prefix of the write log, and each write torn in half by sectors,
+// reads as the old or the new table. It returns the steps' names.
+func replayOldOrNew(t *testing.T, old *memDev, g Geometry, tab *Table) []string {
+	t.Helper()
+	oldState := state(t, old, g)
+	rec := &recDev{memDev: old.clone()}
+	dw, _ := NewDisk(rec, g)
+	var names []string
+	steps, err := dw.Plan(context.Background(), tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		names = append(names, s.What)
+	}
+	if err := dw.Write(context.Background(), tab); err != nil {
+		t.Fatal(err)
+	}
+	newState := state(t, rec.memDev, g)
+	cur := old.clone()
+	for _, op := range rec.log {
+		if op.sync {
+			continue
+		}
+		if got := state(t, cur.clone(), g); got != oldState && got != newState {
+			t.Fatalf("steps %v: neither old nor new:\n%s", names, got)
+		}
+		if n := len(op.data) / g.SectorSize; n > 1 {
+			torn := cur.clone()
+			torn.WriteAt(op.data[:n/2*g.SectorSize], op.off)
+			if got := state(t, torn, g); got != oldState && got != newState {
+				t.Fatalf("steps %v, torn write at %d: neither old nor new:\n%s", names, op.off, got)
+			}
+		}
+		cur.WriteAt(op.data, op.off)
+	}
+	if got := state(t, cur, g); got != newState {
+		t.Fatalf("after all writes: %s", got)
+	}
+	return names
+}
+
+// The same with the old chain at the start of the disk, where the new
+// primary entries go (an extended partition at LBA 2, as no aligning tool
+// would make but the format allows), and a stale primary GPT header at LBA
+// 1 that must not win once the protective MBR is written.
+func TestDOSToGPTWithOldEBROnTheNewPrimary(t *testing.T) {
+	const size = 64 << 20
+	g := geo512(size)
+	old := newMemDev(size)
+	d, _ := NewDisk(old, g)
+	stale, err := NewGPT(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, stale, AddSpec{Size: mustSize(t, "4MiB")})
+	if err := d.Write(context.Background(), stale); err != nil {
+		t.Fatal(err)
+	}
+	dos, err := NewDOS(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dos.align = 1
+	mustAdd(t, dos, AddSpec{Start: 2, Size: mustSize(t, "16MiB"), Type: "extended"})
+	mustAdd(t, dos, AddSpec{Start: 2, Size: mustSize(t, "4MiB"), Logical: true})
+	mustAdd(t, dos, AddSpec{Size: mustSize(t, "8MiB")})
+	// Write the dos MBR and chain only, keeping the stale GPT behind it.
+	steps, err := d.Plan(context.Background(), dos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		if !strings.HasPrefix(s.What, "erase") {
+			old.WriteAt(s.Data, s.Offset)
+		}
+	}
+	if tab := mustRead(t, d); tab.Label != LabelDOS || len(tab.Partitions) != 3 {
+		t.Fatalf("setup: %+v", tab.Dump("d"))
+	}
+	gpt, err := NewGPT(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, gpt, AddSpec{Size: mustSize(t, "8MiB")})
+	if s1, _ := d.readSector(1); string(s1[:8]) != gptSignature {
+		t.Fatalf("setup: no stale primary header at LBA 1: %q", s1[:8])
+	}
+	names := replayOldOrNew(t, old, g, gpt)
+	t.Logf("steps: %v", names)
 }

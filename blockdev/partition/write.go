@@ -136,17 +136,37 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 		if err != nil {
 			return nil, err
 		}
-		if !sc.primary.ok() && sc.backup.ok() {
-			backup, primary = primary, backup
-		}
-		steps = append(append(steps, backup...), primary...)
-		// A hybrid MBR (sgdisk -h) is the user's choice for old firmware:
-		// keep it, as sgdisk does, rather than flatten it to protective,
-		// but not its mirrors of partitions this write deletes or resizes.
-		if classifyMBR(old) != mbrHybrid {
-			steps = append(steps, Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)})
-		} else if mbr := d.hybridAfter(sc, old, t); mbr != nil {
-			steps = append(steps, Step{"hybrid MBR", 0, mbr})
+		pmbr := Step{"protective MBR", 0, encodeProtectiveMBR(d.geo.SectorSize, d.geo.Sectors(), old)}
+		prev := d.dosBefore(sc)
+		if prev != nil && prev.ebrCollides(backup, ss) != prev.ebrCollides(primary, ss) {
+			// Replacing a dos table: its MBR decides until the protective
+			// MBR replaces it, so both GPT copies are normally written
+			// first. But a copy landing on an old EBR would break the old
+			// chain while it still decides: write the other copy, switch
+			// with the protective MBR, then write the colliding one.
+			first, second := primary, backup
+			if prev.ebrCollides(primary, ss) {
+				first, second = backup, primary
+				// After the switch any GPT header left at LBA 1 would be
+				// read before the new backup: it goes before the switch.
+				if p, err := d.readSector(1); err == nil && string(p[:8]) == gptSignature {
+					first = append(first, Step{"erase primary GPT header", ss, make([]byte, ss)})
+				}
+			}
+			steps = append(append(append(steps, first...), pmbr), second...)
+		} else {
+			if prev == nil && !sc.primary.ok() && sc.backup.ok() {
+				backup, primary = primary, backup
+			}
+			steps = append(append(steps, backup...), primary...)
+			// A hybrid MBR (sgdisk -h) is the user's choice for old firmware:
+			// keep it, as sgdisk does, rather than flatten it to protective,
+			// but not its mirrors of partitions this write deletes or resizes.
+			if classifyMBR(old) != mbrHybrid {
+				steps = append(steps, pmbr)
+			} else if mbr := d.hybridAfter(sc, old, t); mbr != nil {
+				steps = append(steps, Step{"hybrid MBR", 0, mbr})
+			}
 		}
 		// A backup header the new table no longer points at (the old end
 		// of a disk that grew) would be read again if the disk shrank back
@@ -430,6 +450,36 @@ func (t *Table) dosOwns(lba uint64) bool {
 		}
 		if p.Size > 0 && lba >= p.Start && lba <= p.End() {
 			return true
+		}
+	}
+	return false
+}
+
+// dosBefore returns the dos table the disk holds now, or nil.
+func (d *Disk) dosBefore(sc *scan) *Table {
+	prev, _, err := d.decide(sc)
+	if err != nil || prev.Label != LabelDOS {
+		return nil
+	}
+	return prev
+}
+
+// ebrCollides reports whether any of steps writes a sector t's EBR chain
+// is read from (every EBR and the head of the extended partition).
+func (t *Table) ebrCollides(steps []Step, ss int64) bool {
+	var lbas []uint64
+	for _, p := range t.Partitions {
+		if p.Logical() {
+			lbas = append(lbas, p.ebr)
+		} else if isExtended(p.MBRType) {
+			lbas = append(lbas, p.Start)
+		}
+	}
+	for _, s := range steps {
+		for _, l := range lbas {
+			if off := int64(l) * ss; off >= s.Offset && off < s.Offset+int64(len(s.Data)) {
+				return true
+			}
 		}
 	}
 	return false
