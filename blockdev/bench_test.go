@@ -85,6 +85,22 @@ func BenchmarkDiscoverLiveNoEmpty(b *testing.B) {
 	}, "-J", "-O", "-b", "-A")
 }
 
+// BenchmarkScannerLive: a Scanner's repeated Discover (every device, every
+// attribute, the files kept open between calls) against `lsblk -J -O -b -a`,
+// which lists the same devices.
+func BenchmarkScannerLive(b *testing.B) {
+	s, err := blockdev.NewScanner(blockdev.WithProbe(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	versusLsblk(b, func() error {
+		_, err := s.Discover(ctx)
+		return err
+	}, "-J", "-O", "-b", "-a")
+}
+
 // BenchmarkDiscoverLiveCore reads the core attributes only (what a
 // preflight check or a tree of names, sizes and mounts needs) against
 // `lsblk -J -b -o NAME,MAJ:MIN,SIZE,RO,RM,TYPE,MOUNTPOINTS`.

@@ -28,10 +28,16 @@ func Discover(ctx context.Context, opts ...Option) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	return discover(ctx, cfg, nil)
+}
+
+// discover is Discover with validated options; cache, when not nil, keeps
+// attribute files open between calls (Scanner).
+func discover(ctx context.Context, cfg *config, cache *attrCache) (*Graph, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d := &discovery{cfg: cfg, root: cfg.root, g: newGraph()}
+	d := &discovery{cfg: cfg, root: cfg.root, g: newGraph(), cache: cache}
 	if err := d.devices(ctx); err != nil {
 		return nil, err
 	}
@@ -80,6 +86,10 @@ type discovery struct {
 	// listSlaves: a disk reader lists slaves/ too (slaves is not nil in the
 	// discovery it reads for).
 	listSlaves bool
+	// cache keeps attribute files open between Scanner calls; dc is the
+	// part of it for the disk being read. Both nil for Discover.
+	cache *attrCache
+	dc    *diskCache
 	// diskSize is the disk's size attribute when it was read already (to
 	// leave out empty disks before anything else is read).
 	diskSize     string
@@ -101,7 +111,7 @@ func (x *discovery) attr(d *Device, name string) (string, bool) {
 		}
 	}
 	x.opens++
-	v, err := x.cur.ReadAttr(x.prefix + name)
+	v, err := x.readAttr(x.prefix + name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			d.addErr(name, err)
@@ -109,6 +119,15 @@ func (x *discovery) attr(d *Device, name string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// readAttr reads rel relative to the current disk's directory, through the
+// Scanner's kept files when there are some.
+func (x *discovery) readAttr(rel string) (string, error) {
+	if x.dc != nil {
+		return x.dc.read(x.cur, rel)
+	}
+	return x.cur.ReadAttr(rel)
 }
 
 func (x *discovery) uintAttr(d *Device, name string) *uint64 {
@@ -189,6 +208,9 @@ func (x *discovery) devices(ctx context.Context) error {
 	slices.Sort(names)
 	x.parts = map[MajMin][]MajMin{}
 	x.holders = map[MajMin][]string{}
+	if x.cache != nil {
+		x.cache.begin(names)
+	}
 	reads := make([]*diskRead, len(names))
 	workers := min(runtime.GOMAXPROCS(0), maxDiskWorkers, len(names)/minDisksPerWorker)
 	if x.cfg.diskWorkers > 0 {
@@ -219,6 +241,9 @@ func (x *discovery) devices(ctx context.Context) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if x.cache != nil {
+		x.cache.sweep(names)
 	}
 	for _, r := range reads {
 		x.merge(r)
@@ -302,6 +327,9 @@ func (x *discovery) readDisk(ctx context.Context, block *sysfs.Dir, name string)
 	// A reader of its own: cur, prefix and present describe the device
 	// being read.
 	w := &discovery{cfg: x.cfg, root: x.root, listSlaves: x.slaves != nil}
+	if x.cache != nil {
+		w.dc = x.cache.disks[name]
+	}
 	r := w.readDiskInto(ctx, block, name)
 	if r != nil {
 		r.opens = w.opens
@@ -348,7 +376,7 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 	}
 	if x.present["hidden"] {
 		x.opens++
-		if v, err := cur.ReadAttr("hidden"); err == nil && v == "1" {
+		if v, err := x.readAttr("hidden"); err == nil && v == "1" {
 			// Hidden disks (the per-path devices of NVMe multipath) have
 			// no node in /dev; lsblk does not list them either.
 			x.cfg.log.Debug("skipping hidden device", "name", name, "dir", dir)

@@ -41,3 +41,21 @@ func DiscoverOpens(ctx context.Context, opts ...Option) (*Graph, int, error) {
 	}
 	return x.g, x.opens, nil
 }
+
+// WithScannerFiles bounds the files a Scanner keeps open (0: none).
+func WithScannerFiles(n int) Option {
+	return func(c *config) error {
+		c.scannerFiles = n
+		return nil
+	}
+}
+
+// ScannerFiles is how many attribute files s keeps open.
+func ScannerFiles(s *Scanner) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil {
+		return 0
+	}
+	return int(s.cache.open.Load())
+}

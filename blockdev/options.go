@@ -27,6 +27,7 @@ type config struct {
 	udev         bool
 	empty        bool // list devices of size 0
 	diskWorkers  int  // 0: as many as CPUs, up to maxDiskWorkers (tests set it)
+	scannerFiles int  // files a Scanner keeps open at most (tests set it)
 	attrs        AttrGroup
 	eventSrc     uevent.Source // Watch only; nil: the kernel's socket
 	probeFilter  func(*Graph, *Device) bool
@@ -168,7 +169,8 @@ func WithAttributes(g AttrGroup) Option {
 }
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true, empty: true, attrs: AttrAll}
+	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true, empty: true, attrs: AttrAll,
+		scannerFiles: DefaultScannerFiles}
 	for _, o := range opts {
 		if o == nil {
 			continue

@@ -220,3 +220,72 @@ func ReadFile(path string) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 	}
 }
+
+// Attr is an attribute file kept open to be read again: on sysfs every read
+// from offset 0 asks the kernel for the current value, at a fraction of the
+// cost of opening the file anew. A read of an attribute whose device is gone
+// fails with ENODEV (even when a device of the same name has appeared since).
+// Keep Attrs only for sysfs: a regular file of a fake tree that is replaced
+// would go on showing its old content.
+type Attr struct {
+	fd   int
+	path string
+}
+
+// OpenAttr opens the attribute at name (relative, may contain '/') for
+// repeated reads.
+func (d *Dir) OpenAttr(name string) (*Attr, error) {
+	for {
+		fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: filepath.Join(d.path, name), Err: err}
+		}
+		return &Attr{fd: fd, path: filepath.Join(d.path, name)}, nil
+	}
+}
+
+// Read reads the attribute's current value like ReadAttr: one bounded read
+// from offset 0, white space trimmed, ErrAttrTooLarge beyond MaxAttrSize.
+func (a *Attr) Read() (string, error) {
+	if a.fd < 0 {
+		return "", &os.PathError{Op: "read", Path: a.path, Err: os.ErrClosed}
+	}
+	var buf [MaxAttrSize + 1]byte
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Pread(a.fd, buf[n:], int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", &os.PathError{Op: "read", Path: a.path, Err: err}
+		}
+		if m <= 0 {
+			break
+		}
+		n += m
+		if n < MaxAttrSize && isShortAttrRead(m) {
+			break
+		}
+	}
+	if n > MaxAttrSize {
+		return "", &os.PathError{Op: "read", Path: a.path, Err: ErrAttrTooLarge}
+	}
+	return trimSpace(buf[:n]), nil
+}
+
+// Close releases the file.
+func (a *Attr) Close() error {
+	if a.fd < 0 {
+		return nil
+	}
+	err := unix.Close(a.fd)
+	a.fd = -1
+	if err != nil {
+		return &os.PathError{Op: "close", Path: a.path, Err: err}
+	}
+	return nil
+}

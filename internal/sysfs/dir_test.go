@@ -158,3 +158,50 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("mountinfo: %d bytes, %v", len(data), err)
 	}
 }
+
+// TestAttrRereads: an Attr read again sees the file's current content (of a
+// file changed in place), and a closed Attr fails instead of reading a
+// descriptor number the process may have reused.
+func TestAttrRereads(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "size")
+	if err := os.WriteFile(p, []byte("8192\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	a, err := d.OpenAttr("size")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := a.Read(); err != nil || v != "8192" {
+		t.Errorf("first read %q, %v", v, err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("16\n")
+	f.Close()
+	if v, err := a.Read(); err != nil || v != "16" {
+		t.Errorf("second read %q, %v, want the new value", v, err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Repeat("x", MaxAttrSize+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Read(); !errors.Is(err, ErrAttrTooLarge) {
+		t.Errorf("oversized: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Read(); err == nil {
+		t.Error("read after close succeeded")
+	}
+	if _, err := d.OpenAttr("missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
