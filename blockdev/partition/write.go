@@ -336,6 +336,13 @@ func (d *Disk) lock(ctx context.Context) (func(), error) {
 // can fix (overlaps, partitions outside the disk, a hybrid MBR, a dos table
 // with a broken chain) fail with ErrUnrepairable and write nothing.
 func (d *Disk) Repair(ctx context.Context) (*Table, Report, error) {
+	// What to write is decided from what is read: both under the lock
+	// (Write takes it again on the same descriptor, which flock allows).
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	defer unlock()
 	r, err := d.Verify(ctx)
 	if err != nil {
 		return nil, r, err
