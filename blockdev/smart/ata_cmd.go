@@ -226,6 +226,20 @@ func decodeReturnStatus(mid, high uint8) (Status, error) {
 	return StatusUnknown, fmt.Errorf("%w: SMART RETURN STATUS registers 0x%02x/0x%02x are neither pass nor fail", ErrDevice, mid, high)
 }
 
+// checkSMARTUsable refuses a drive whose IDENTIFY data says SMART is absent
+// or off. Where IDENTIFY cannot say (words 82-84 or 85-87 not valid) the
+// drive is asked anyway, as smartctl does; a drive without SMART then aborts
+// SMART READ DATA, which classifies as ErrNotSupported.
+func checkSMARTUsable(name string, id *Identity) error {
+	if id.SMARTSupportKnown && !id.SMARTSupported {
+		return fmt.Errorf("%w: %s (%s) does not support SMART", ErrNotSupported, name, id.Model)
+	}
+	if id.SMARTEnabledKnown && !id.SMARTEnabled {
+		return fmt.Errorf("%w: %s (%s)", ErrDisabled, name, id.Model)
+	}
+	return nil
+}
+
 // readATA runs the read-only command sequence. IDENTIFY and READ DATA are
 // essential; the rest add to Problems when they fail.
 func (d *ataDevice) read(ctx context.Context) (*ATAData, error) {
@@ -237,11 +251,8 @@ func (d *ataDevice) read(ctx context.Context) (*ATAData, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !id.SMARTSupported {
-		return nil, fmt.Errorf("%w: %s (%s) does not support SMART", ErrNotSupported, d.name, id.Model)
-	}
-	if id.SMARTEnabledKnown && !id.SMARTEnabled {
-		return nil, fmt.Errorf("%w: %s (%s)", ErrDisabled, d.name, id.Model)
+	if err := checkSMARTUsable(d.name, id); err != nil {
+		return nil, err
 	}
 	if page, _, err = d.run(ctx, cmdReadData); err != nil {
 		return nil, err
@@ -311,11 +322,8 @@ func (d *ataDevice) selfTest(ctx context.Context, kind SelfTest) error {
 	if err != nil {
 		return err
 	}
-	if !id.SMARTSupported {
-		return fmt.Errorf("%w: %s (%s) does not support SMART", ErrNotSupported, d.name, id.Model)
-	}
-	if id.SMARTEnabledKnown && !id.SMARTEnabled {
-		return fmt.Errorf("%w: %s (%s)", ErrDisabled, d.name, id.Model)
+	if err := checkSMARTUsable(d.name, id); err != nil {
+		return err
 	}
 	if page, _, err = d.run(ctx, cmdReadData); err != nil {
 		return err

@@ -26,6 +26,9 @@ type Identity struct {
 	SMARTSupported    bool
 	SMARTEnabled      bool
 	SMARTEnabledKnown bool
+	// SMARTSupportKnown is false when word 83 says words 82-84 are not
+	// valid: support is then unknown (smartctl's "Ambiguous"), not absent.
+	SMARTSupportKnown bool
 	SelfTestSupported bool // word 84 bit 1
 	ErrorLogSupported bool // word 84 bit 0
 	GPLSupported      bool // General Purpose Logging feature set (word 84 or 87 bit 5)
@@ -125,6 +128,7 @@ func ParseIdentify(b []byte) (*Identity, error) {
 	id.RotationRate = w(217)
 	id.FormFactor = uint8(w(168) & 0xf)
 	if valid8284 {
+		id.SMARTSupportKnown = true
 		id.SMARTSupported = w(82)&1 != 0
 		id.ErrorLogSupported = w(84)&0xc000 == 0x4000 && w(84)&1 != 0
 		id.SelfTestSupported = w(84)&0xc000 == 0x4000 && w(84)&2 != 0

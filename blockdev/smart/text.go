@@ -106,6 +106,8 @@ func writeATAText(p func(string, ...any), d *ATAData) {
 			} else {
 				p("SMART support is: Disabled\n")
 			}
+		} else if !id.SMARTSupportKnown {
+			p("SMART support is: Ambiguous - ATA IDENTIFY DEVICE words 82-83 don't show if SMART supported.\n")
 		} else {
 			p("SMART support is: Unavailable - device lacks SMART capability.\n")
 		}
