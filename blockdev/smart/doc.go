@@ -32,8 +32,16 @@
 // MarshalSmartctlJSON writes smartctl -j key names for the shared fields.
 //
 // Health turns a reading (and optionally the previous one) into a verdict
-// with machine-readable reasons. WriteText renders a reading like a short
-// smartctl -a.
+// with machine-readable reasons. Missing data is never read as good news:
+// an ATA reading with neither SMART RETURN STATUS nor the thresholds, or an
+// NVMe reading without its health log, is VerdictUnknown (reason
+// ReasonNotJudged) unless a finding makes it worse. Likewise IDENTIFY words
+// that are marked not valid leave SMART support unknown, and the drive is
+// asked, as smartctl does. Failed ATA PASS-THROUGH commands are classified
+// from the returned ATA registers in either sense format (libata sends a
+// drive's ABRT as fixed-format ABORTED COMMAND 00/00h with the registers in
+// INFORMATION), so a refused command is ErrNotSupported, not ErrDevice.
+// WriteText renders a reading like a short smartctl -a.
 //
 // Tested against smartctl three ways: its JSON from real drives
 // (testdata/*.json: names, flags, raw renderings, WHEN_FAILED, status
