@@ -325,8 +325,9 @@ func formatTemp(r [6]byte, w0, w1, w2 uint16) string {
 }
 
 // Attributes pairs SMART READ DATA with READ THRESHOLDS (by slot, as the
-// standard pairs them, checking the ids agree), names every attribute for a
-// drive of the given rotation rate and decodes its raw value. th may be nil.
+// standard pairs them, or by id when the slot holds another id), names
+// every attribute for a drive of the given rotation rate and decodes its raw
+// value. th may be nil.
 func Attributes(v *SmartValues, th *Thresholds, rotationRate uint16) []Attribute {
 	if v == nil {
 		return nil
@@ -341,13 +342,28 @@ func Attributes(v *SmartValues, th *Thresholds, rotationRate uint16) []Attribute
 			Value: s.Value, Worst: s.Worst, Raw: s.Raw, RawValue: raw48(s.Raw),
 			RawString: FormatRaw(s.ID, s.Raw),
 		}
-		if th != nil && th.Slots[i].ID == s.ID {
-			a.Threshold, a.HasThreshold = th.Slots[i].Threshold, true
+		if th != nil {
+			a.Threshold, a.HasThreshold = th.find(i, s.ID)
 		}
 		a.WhenFailed = whenFailed(a)
 		out = append(out, a)
 	}
 	return out
+}
+
+// find is the threshold of attribute id, which sits in slot i on a sane
+// drive; when that slot holds another id the whole table is searched, as
+// smartctl does, because some firmware orders the two tables differently.
+func (t *Thresholds) find(i int, id uint8) (uint8, bool) {
+	if t.Slots[i].ID == id {
+		return t.Slots[i].Threshold, true
+	}
+	for _, s := range t.Slots {
+		if s.ID == id {
+			return s.Threshold, true
+		}
+	}
+	return 0, false
 }
 
 // whenFailed is smartctl's rule: a zero threshold never fails; the current
