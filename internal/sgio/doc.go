@@ -15,5 +15,9 @@
 // A successful ioctl does not mean the command succeeded: the SCSI status, the
 // host and driver status and the sense data say that. Do returns them all in a
 // Result and leaves their interpretation to the caller, with Sense.Err and
-// Result.Err as the common-case helpers.
+// Result.Err as the common-case helpers. ParseSense reads ATA registers
+// from fixed-format sense only under ASC/ASCQ 00/1Dh, where any command's
+// sense can be trusted to mean them; ATAFromFixedSense reads them whatever
+// the ASC, for callers that know they sent ATA PASS-THROUGH (libata reports
+// a failed pass-through command that way, with the ASC it translated).
 package sgio
