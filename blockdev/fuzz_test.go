@@ -21,6 +21,7 @@ func FuzzDiscoverAttribute(f *testing.F) {
 		{"device/model", "\x00\x01"}, {"device/wwid", "naa."}, {"sda1/start", "x"}, {"sda1/partition", "0"},
 		{"holders/x", "y"}, {"/proc/self/mountinfo", "1 0 8:1 / /\\ - x"}, {"/proc/swaps", "h\n/dev/sda1 partition"},
 		{"dm/uuid", "-"}, {"md/level", ""}, {"loop/backing_file", strings.Repeat("a", 5000)},
+		{"sda0/partition", "0"}, {"sdax/partition/y", ""}, {"xsda/partition", "1"},
 	} {
 		f.Add(s[0], []byte(s[1]))
 	}
@@ -57,6 +58,11 @@ func FuzzDiscoverAttribute(f *testing.F) {
 		if !strings.HasPrefix(p, base+"/") {
 			return
 		}
+		// An input that creates a directory named after the disk with a
+		// partition entry in it has made a partition, laid out as the
+		// kernel lays one out: Discover is right to list it.
+		want, newTop := 3, ""
+		diskDir := filepath.Join(base, sys)
 		fi, err := os.Lstat(p)
 		switch {
 		case err == nil && !fi.Mode().IsRegular():
@@ -77,16 +83,22 @@ func FuzzDiscoverAttribute(f *testing.F) {
 				top = d
 			}
 			defer os.RemoveAll(top)
+			newTop = top
 		}
 		if os.MkdirAll(filepath.Dir(p), 0o755) != nil || os.WriteFile(p, content, 0o644) != nil {
 			return
+		}
+		if name := filepath.Base(newTop); newTop != "" && filepath.Dir(newTop) == diskDir && strings.HasPrefix(name, "sda") && name != "sda" {
+			if _, err := os.Lstat(filepath.Join(newTop, "partition")); err == nil {
+				want = 4
+			}
 		}
 		g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(base))
 		if err != nil {
 			t.Fatalf("Discover: %v", err)
 		}
-		if g.Len() != 3 || len(g.All()) != 3 {
-			t.Fatalf("%d devices listed, want 3", g.Len())
+		if g.Len() != want || len(g.All()) != want {
+			t.Fatalf("%d devices listed, want %d", g.Len(), want)
 		}
 		for _, d := range g.All() {
 			_ = d.MountPoints()
