@@ -32,6 +32,10 @@ var (
 	ErrKernelNotUpdated = errors.New("partition: kernel partition view not updated")
 	// ErrBusy: the change touches a partition that is in use.
 	ErrBusy = errors.New("partition: in use")
+	// ErrChanged: the table on disk is no longer the one the table being
+	// written was read from (another writer got there first). Read again
+	// and redo the edit.
+	ErrChanged = errors.New("partition: table changed on disk since it was read")
 	// ErrUnsafe: a safety check refused the change.
 	ErrUnsafe = errors.New("partition: refused by safety check")
 )

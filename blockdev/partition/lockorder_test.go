@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -28,8 +29,13 @@ func TestWritePlansUnderTheLock(t *testing.T) {
 	if err := d.Write(ctx, dos); err != nil {
 		t.Fatal(err)
 	}
-	next := mustRead(t, d).Clone()
-	mustAdd(t, next, AddSpec{Size: mustSize(t, "4MiB")})
+	// A new table, not an edit of one read (that would be refused with
+	// ErrChanged): the plan itself must see the holder's GPT.
+	next, err := NewDOS(d.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, next, AddSpec{Size: mustSize(t, "8MiB")})
 
 	holder, err := os.OpenFile(dev, os.O_RDWR, 0)
 	if err != nil {
@@ -119,5 +125,54 @@ func TestRepairReadsUnderTheLock(t *testing.T) {
 	got := mustRead(t, d)
 	if got.DiskGUID != newer.DiskGUID || len(got.Partitions) != 2 {
 		t.Errorf("Repair wrote over the table written while it waited: %+v", got.Dump("d"))
+	}
+}
+
+// Read, edit, Write is not atomic: another writer may store a table in
+// between. Write must not silently overwrite that table with an edit of
+// the one read before it.
+func TestWriteRefusesTableReadBeforeAnotherWrite(t *testing.T) {
+	ctx := context.Background()
+	const size = 32 << 20
+	dev := newMemDev(size)
+	d, _ := NewDisk(dev, geo512(size))
+	gpt, err := NewGPT(d.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, gpt, AddSpec{Size: mustSize(t, "4MiB")})
+	if err := d.Write(ctx, gpt); err != nil {
+		t.Fatal(err)
+	}
+	mine := mustRead(t, d)
+	// Someone else adds a partition.
+	theirs := mustRead(t, d)
+	mustAdd(t, theirs, AddSpec{Size: mustSize(t, "4MiB"), Name: "theirs"})
+	if err := d.Write(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, mine, AddSpec{Size: mustSize(t, "8MiB"), Name: "mine"})
+	before := dev.clone()
+	if err := d.Write(ctx, mine); !errors.Is(err, ErrChanged) {
+		t.Fatalf("Write of a table read before another write: %v, want ErrChanged", err)
+	}
+	if diffChunks(before, dev) {
+		t.Error("a refused write changed the disk")
+	}
+	// The other writer's table is still editable and writable twice over.
+	mustAdd(t, theirs, AddSpec{Size: mustSize(t, "1MiB")})
+	if err := d.Write(ctx, theirs); err != nil {
+		t.Errorf("second write of the same table: %v", err)
+	}
+	// A repaired copy (the primary damaged, read from the backup) is the
+	// same table: an edit of it writes.
+	dev.WriteAt([]byte{0xff, 0xee}, 512+60)
+	fromBackup := mustRead(t, d)
+	if fromBackup.Source != FromBackup {
+		t.Fatalf("read from %v", fromBackup.Source)
+	}
+	mustAdd(t, fromBackup, AddSpec{Size: mustSize(t, "1MiB")})
+	if err := d.Write(ctx, fromBackup); err != nil {
+		t.Errorf("edit of a table read from the backup: %v", err)
 	}
 }

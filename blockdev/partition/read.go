@@ -117,6 +117,14 @@ func (d *Disk) Read(ctx context.Context) (*Table, error) {
 }
 
 func (d *Disk) decide(sc *scan) (*Table, []Problem, error) {
+	t, probs, err := d.decideTable(sc)
+	if t != nil {
+		t.origin = t.fingerprint()
+	}
+	return t, probs, err
+}
+
+func (d *Disk) decideTable(sc *scan) (*Table, []Problem, error) {
 	sectors := d.geo.Sectors()
 	// A real dos table in sector 0 wins over any GPT behind it: the kernel
 	// reads a GPT only behind a protective (or hybrid) MBR, and so do sfdisk

@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"slices"
 )
@@ -135,7 +136,11 @@ type Table struct {
 	// dos EBR chain cut short): the partitions past the break are not in
 	// Partitions, so writing this table (or an edit of it) would drop them
 	// for good. Plan refuses it; NewDOS starts over deliberately.
-	damaged     []Problem
+	damaged []Problem
+	// origin fingerprints the table as Read found it, so Write can tell
+	// that the disk changed between the Read and the Write (another
+	// writer) instead of overwriting that change. Empty for NewGPT/NewDOS.
+	origin      string
 	align       uint64 // alignment in sectors for edits, set from Geometry
 	physSectors uint64 // physical sector in logical sectors
 }
@@ -194,3 +199,10 @@ func (t *Table) entriesSectors() uint64 {
 
 // BackupEntriesLBA is where the backup entries array starts.
 func (t *Table) BackupEntriesLBA() uint64 { return t.AlternateLBA - t.entriesSectors() }
+
+// fingerprint identifies what a table says, whichever copy it came from.
+func (t *Table) fingerprint() string {
+	c := t.Clone()
+	c.Source, c.damaged, c.origin, c.align, c.physSectors = FromPrimary, nil, "", 0, 0
+	return fmt.Sprintf("%x", sha256.Sum256(fmt.Appendf(nil, "%+v", *c)))
+}

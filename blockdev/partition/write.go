@@ -100,6 +100,18 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 		return nil, fmt.Errorf("%w: %w (the table was read from a damaged disk; partitions past the damage are not in it: back up the disk, then start from NewDOS)",
 			ErrUnsafe, &LayoutError{Problems: t.damaged})
 	}
+	if t.origin != "" && validate {
+		// Under Write this runs with the whole-disk lock held, so the
+		// comparison holds until the write.
+		sc, err := d.scan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cur, _, err := d.decide(sc)
+		if err != nil || cur.origin != t.origin {
+			return nil, fmt.Errorf("%w: read the table again and redo the change", ErrChanged)
+		}
+	}
 	t = t.Clone()
 	t.setGeometry(d.geo)
 	if validate {
@@ -233,6 +245,11 @@ func padSectors(b []byte, ss int) []byte {
 // first records intent and before-images, the whole-disk flock is held
 // throughout, and each step of Plan is written and synced before the next.
 //
+// A table that came from Read (or was edited from one) is written only if
+// the disk still holds the table it was read from; otherwise ErrChanged and
+// nothing is written. After a successful Write, t counts as read from the
+// disk, so it can be edited and written again.
+//
 // Why the GPT order is safe: Read prefers a primary whose CRCs check and
 // falls back to the backup otherwise (Plan swaps the copies when only the
 // backup is intact, so the copy being overwritten is never the only good one). Until the primary header is rewritten
@@ -277,6 +294,15 @@ func (d *Disk) Write(ctx context.Context, t *Table) error {
 	if txn != nil {
 		if jerr := txn.Done(context.WithoutCancel(ctx), werr); jerr != nil && werr == nil {
 			werr = fmt.Errorf("partition: table written, journal not closed: %w", jerr)
+		}
+	}
+	if werr == nil {
+		// t now describes the disk: a further edit of it writes without
+		// ErrChanged.
+		if sc, err := d.scan(context.WithoutCancel(ctx)); err == nil {
+			if cur, _, err := d.decide(sc); err == nil {
+				t.origin = cur.origin
+			}
 		}
 	}
 	return werr
