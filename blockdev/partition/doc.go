@@ -82,6 +82,9 @@
 // registers the roll-forward that recovery uses) and runs its preflight:
 // editing a partition the kernel would have to delete, move or resize is
 // refused while it is mounted, swap or held; its neighbours may change.
+// A table from Read remembers what it was read from: Write refuses it with
+// ErrChanged when another writer has changed the table on disk since, and
+// plans, like Repair decides, under the lock.
 // Context cancellation is honoured before the first write, never between
 // steps: stopping half way is the crash the ordering guards against.
 //
