@@ -1,6 +1,7 @@
 package smart
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,6 +119,12 @@ func FuzzParseAtasmartBlob(f *testing.F) {
 			if _, err := MarshalSmartctlJSON(r); err != nil {
 				t.Fatalf("marshal: %v", err)
 			}
+			// The text rendering and the verdict see the same hostile
+			// values; neither may panic.
+			if err := WriteText(io.Discard, r); err != nil {
+				t.Fatalf("text: %v", err)
+			}
+			_ = Health(r, r)
 		}
 	})
 }
