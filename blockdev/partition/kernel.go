@@ -205,6 +205,11 @@ func (d *Disk) SyncKernel(ctx context.Context, t *Table) ([]KernelChange, error)
 	if err != nil {
 		return nil, err
 	}
+	// The kernel refuses an overlapping or impossible add only when it
+	// gets there, after the deletes before it: check the whole table first.
+	if probs := kernelLayoutProblems(t, d.geo.Sectors()); len(probs) > 0 {
+		return nil, &LayoutError{Problems: probs}
+	}
 	plan := kernelPlan(have, wanted(t))
 	names := map[int]string{}
 	for _, h := range have {
@@ -286,4 +291,17 @@ func (d *Disk) Reread(ctx context.Context, t *Table) error {
 	}
 	_, err = d.SyncKernel(ctx, t)
 	return err
+}
+
+// kernelLayoutProblems is what would make a BLKPG call of SyncKernel fail
+// half way: partitions that overlap, have no sectors or end past the disk.
+func kernelLayoutProblems(t *Table, sectors uint64) []Problem {
+	probs := overlaps(t)
+	for _, p := range t.Partitions {
+		if p.Size == 0 || p.Start+p.Size < p.Start || p.End() >= sectors {
+			probs = append(probs, Problem{Kind: ErrOutsideUsable, Partitions: []int{p.Number},
+				Detail: fmt.Sprintf("partition %d (start %d, %d sectors) is empty or outside the disk of %d sectors", p.Number, p.Start, p.Size, sectors)})
+		}
+	}
+	return probs
 }
