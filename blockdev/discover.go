@@ -365,13 +365,22 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 	// One listing of the disk's directory finds its partitions and tells
 	// which optional attributes (dm/, md/, loop/, device, diskseq) exist.
 	var list []string
+	var listErr error
 	if cur != nil {
-		var err error
-		if list, err = cur.Names(); err == nil {
+		if x.cfg.listFn != nil {
+			list, listErr = x.cfg.listFn(cur)
+		} else {
+			list, listErr = cur.Names()
+		}
+		if listErr == nil {
 			x.present = make(map[string]bool, len(list))
 			for _, l := range list {
 				x.present[l] = true
 			}
+		} else {
+			// A partial listing could name some partitions and not others:
+			// none is trusted, and the error says the set is unknown.
+			list = nil
 		}
 	}
 	if x.present["hidden"] {
@@ -389,8 +398,12 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 		x.cfg.log.Debug("skipping empty device", "name", name)
 		return r
 	}
+	// Unopened or unlisted, the directory told nothing about partitions:
+	// the disk is listed with an error, never as a disk without any.
 	if openErr != nil {
-		disk.addErr(".", openErr)
+		disk.addErr(".", fmt.Errorf("%w: %w", ErrPartitions, openErr))
+	} else if listErr != nil {
+		disk.addErr(".", fmt.Errorf("%w: %w", ErrPartitions, listErr))
 	}
 	x.present = nil
 	slices.Sort(list)

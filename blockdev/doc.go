@@ -20,6 +20,30 @@
 // *AttrError (matching ErrAttribute) is added to Device.Errs; discovery goes
 // on with the next attribute and the next device.
 //
+// A disk whose sysfs directory cannot be opened or listed is still listed,
+// with an *AttrError (Attr ".") that also matches ErrPartitions: its
+// partitions are unknown, not absent.
+//
+// # Failed reads are not empty tables
+//
+// Mounts come from /proc/self/mountinfo and swap from /proc/swaps. When one
+// of them cannot be read, discovery carries on and Graph.Errs holds an error
+// matching ErrMounts or ErrSwaps. A caller must then conclude nothing from a
+// device having no Mounts (or Swap false): it may well be mounted (or swap).
+// Anything that decides a device is unused, such as a preflight check before
+// a destructive operation, treats a non-empty Graph.Errs as "in use unknown"
+// and refuses or reads the tables itself. A missing /proc/swaps is not an
+// error (a kernel built without swap support has none); a missing mountinfo
+// is.
+//
+// A Scanner reports the same way. In a Watch, each event's snapshot keeps
+// the Errs of the snapshot before it (devices read under a failed table
+// keep what they were read with) and adds the failures of its own reads;
+// an event whose disk could not be read again because /sys/block could not
+// be opened leaves that disk as it was and adds an error matching
+// ErrNoDevices. A resync (Event.Resync) starts again from a full discovery
+// and its Errs.
+//
 // # Signature probing and hung devices
 //
 // With probing on (the default on the live system), every device with a size

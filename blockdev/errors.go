@@ -22,6 +22,17 @@ var (
 	// ErrNoDevices: the sysfs block directory is missing or unreadable, so
 	// there is nothing to discover (not the same as a machine with no disks).
 	ErrNoDevices = errors.New("blockdev: no sysfs block directory")
+	// ErrPartitions: a disk's sysfs directory could not be opened or
+	// listed, so which partitions it has is unknown (not "none"). It is
+	// wrapped in the disk's *AttrError (Attr ".").
+	ErrPartitions = errors.New("blockdev: partitions unknown")
+	// ErrMounts: the mount table (/proc/self/mountinfo) could not be read,
+	// so no device of the graph is known to be unmounted. In Graph.Errs.
+	ErrMounts = errors.New("blockdev: mount table unreadable")
+	// ErrSwaps: /proc/swaps exists but could not be read, so no device of
+	// the graph is known not to be active swap. In Graph.Errs. A missing
+	// /proc/swaps is not an error: a kernel without swap support has none.
+	ErrSwaps = errors.New("blockdev: swap table unreadable")
 )
 
 // AttrError is attached to Device.Errs when one attribute of one device could

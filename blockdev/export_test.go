@@ -3,6 +3,8 @@ package blockdev
 import (
 	"context"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
+
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/probe"
 )
 
@@ -58,4 +60,13 @@ func ScannerFiles(s *Scanner) int {
 		return 0
 	}
 	return int(s.cache.open.Load())
+}
+
+// WithListFunc replaces the listing of a disk's sysfs directory, so tests
+// can make it fail (root can list any directory of a fake tree).
+func WithListFunc(fn func(*sysfs.Dir) ([]string, error)) Option {
+	return func(c *config) error {
+		c.listFn = fn
+		return nil
+	}
 }

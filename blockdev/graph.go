@@ -1,6 +1,7 @@
 package blockdev
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 )
@@ -19,6 +20,7 @@ type Graph struct {
 	order    []MajMin // every device, lsblk order
 	children map[MajMin][]MajMin
 	parents  map[MajMin][]MajMin
+	errs     []error // failures that concern the whole graph (ErrMounts, ErrSwaps)
 }
 
 func newGraph() *Graph {
@@ -66,6 +68,23 @@ func (g *Graph) All() []*Device {
 		out = append(out, g.devs[m])
 	}
 	return out
+}
+
+// Errs returns the failures that concern the whole graph rather than one
+// device: an unreadable mount table (ErrMounts) or swap table (ErrSwaps).
+// When it is not empty, a device without mounts or swap may still be in use;
+// see the package documentation.
+func (g *Graph) Errs() []error { return slices.Clone(g.errs) }
+
+// addErr records a graph-wide failure once per kind, so that a Watch
+// snapshot does not pile up the same failure event after event.
+func (g *Graph) addErr(kind, err error) {
+	for _, e := range g.errs {
+		if errors.Is(e, kind) {
+			return
+		}
+	}
+	g.errs = append(g.errs, err)
 }
 
 // Len is the number of devices.

@@ -89,7 +89,10 @@ func (x *discovery) mounts() {
 	data, err := sysfs.ReadFile(path)
 	x.opens++
 	if err != nil {
-		x.cfg.log.Debug("no mountinfo", "path", path, "err", err)
+		// Missing or unreadable alike: without the table no device is
+		// known to be unmounted, so the graph says so (principle 4).
+		x.cfg.log.Debug("mountinfo unreadable", "path", path, "err", err)
+		x.g.addErr(ErrMounts, fmt.Errorf("%w: %w", ErrMounts, err))
 		return
 	}
 	// The file is in memory already: a line iterator costs nothing, where a

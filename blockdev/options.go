@@ -31,7 +31,8 @@ type config struct {
 	attrs        AttrGroup
 	eventSrc     uevent.Source // Watch only; nil: the kernel's socket
 	probeFilter  func(*Graph, *Device) bool
-	probeFn      probeFunc // nil: probe.Path
+	probeFn      probeFunc                          // nil: probe.Path
+	listFn       func(*sysfs.Dir) ([]string, error) // nil: (*sysfs.Dir).Names; tests inject failures
 }
 
 // WithRoot reads dir/sys, dir/proc, dir/dev and dir/run instead of the live

@@ -1,6 +1,9 @@
 package blockdev
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -13,9 +16,16 @@ import (
 // node is stat'ed so /dev/mapper names and other aliases match by number;
 // in a fake tree the name is matched.
 func (x *discovery) swaps() {
-	data, err := sysfs.ReadFile(x.root.Proc("swaps"))
+	path := x.root.Proc("swaps")
+	data, err := sysfs.ReadFile(path)
 	x.opens++
 	if err != nil {
+		// The kernel has no /proc/swaps without CONFIG_SWAP: then there
+		// is no swap. Any other failure leaves swap unknown.
+		if !errors.Is(err, fs.ErrNotExist) {
+			x.cfg.log.Debug("swaps unreadable", "path", path, "err", err)
+			x.g.addErr(ErrSwaps, fmt.Errorf("%w: %w", ErrSwaps, err))
+		}
 		return
 	}
 	lines := strings.Split(string(data), "\n")

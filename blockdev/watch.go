@@ -177,6 +177,15 @@ func (w *Watcher) apply(ctx context.Context, cfg *config, raw uevent.Event) Even
 	if raw.DevType == "partition" {
 		disk = path.Base(path.Dir(raw.DevPath))
 	}
+	block, err := sysfs.OpenDir(cfg.root.Sys("block"))
+	if err != nil {
+		// Nothing could be re-read: keep the disk as it was rather than
+		// drop it, which would report a remove the kernel never sent.
+		g.addErr(ErrNoDevices, fmt.Errorf("%w: %w", ErrNoDevices, err))
+		ev.Device, _ = g.Device(ev.MajMin)
+		return ev
+	}
+	defer block.Close()
 	if d, ok := old.ByName(disk); ok {
 		g.remove(d.MajMin)
 		for _, c := range old.Children(d) {
@@ -187,11 +196,7 @@ func (w *Watcher) apply(ctx context.Context, cfg *config, raw uevent.Event) Even
 	}
 	x := &discovery{cfg: cfg, root: cfg.root, g: g, fresh: map[MajMin]bool{},
 		parts: map[MajMin][]MajMin{}, holders: map[MajMin][]string{}, slaves: map[MajMin][]string{}}
-	block, err := sysfs.OpenDir(cfg.root.Sys("block"))
-	if err == nil {
-		x.disk(ctx, block, disk)
-		block.Close()
-	}
+	x.disk(ctx, block, disk)
 	x.stack()
 	x.mounts()
 	x.swaps()
@@ -218,6 +223,10 @@ func (g *Graph) clone() *Graph {
 		order:    slices.Clone(g.order),
 		children: make(map[MajMin][]MajMin, len(g.children)),
 		parents:  make(map[MajMin][]MajMin, len(g.parents)),
+		// Devices read under a failed table keep what they were read
+		// with, so the failure stays with every later snapshot (until a
+		// resync discovers everything again).
+		errs: slices.Clone(g.errs),
 	}
 	for k, v := range g.children {
 		c.children[k] = slices.Clone(v)
