@@ -115,14 +115,18 @@ func ParseIdentify(b []byte) (*Identity, error) {
 	}
 	id.LogicalSectorSize, id.PhysicalSectorSize = 512, 512
 	if w106 := w(106); w106&0xc000 == 0x4000 {
+		// Sizes that do not fit 32 bits are a broken page; keeping them
+		// would wrap, to 0 at worst, and callers divide by these.
 		if w106&(1<<12) != 0 {
-			if words := uint32(w(117)) | uint32(w(118))<<16; words >= 256 {
-				id.LogicalSectorSize = words * 2
+			if words := uint64(w(117)) | uint64(w(118))<<16; words >= 256 && words*2 <= 1<<32-1 {
+				id.LogicalSectorSize = uint32(words * 2)
 			}
 		}
 		id.PhysicalSectorSize = id.LogicalSectorSize
 		if w106&(1<<13) != 0 {
-			id.PhysicalSectorSize = id.LogicalSectorSize << (w106 & 0xf)
+			if phys := uint64(id.LogicalSectorSize) << (w106 & 0xf); phys <= 1<<32-1 {
+				id.PhysicalSectorSize = uint32(phys)
+			}
 		}
 	}
 	id.RotationRate = w(217)

@@ -47,6 +47,9 @@ func FuzzParseIdentify(f *testing.F) {
 	seedPages(f, "IDFY")
 	f.Fuzz(func(t *testing.T, b []byte, fix bool) {
 		if id, err := ParseIdentify(page512(b, fix)); err == nil {
+			if id.LogicalSectorSize < 512 || id.PhysicalSectorSize < id.LogicalSectorSize {
+				t.Fatalf("sector sizes %d/%d", id.LogicalSectorSize, id.PhysicalSectorSize)
+			}
 			_ = id.Capacity()
 			_ = id.ATAVersion()
 		}
