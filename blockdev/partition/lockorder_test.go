@@ -176,3 +176,30 @@ func TestWriteRefusesTableReadBeforeAnotherWrite(t *testing.T) {
 		t.Errorf("edit of a table read from the backup: %v", err)
 	}
 }
+
+// Copying a table to another disk (as sgdisk -R does) is not a change made
+// behind the reader's back: only the disk a table was read from is checked.
+func TestWriteOfATableReadFromAnotherDisk(t *testing.T) {
+	ctx := context.Background()
+	const size = 32 << 20
+	src, dst := newMemDev(size), newMemDev(size)
+	ds, _ := NewDisk(src, geo512(size))
+	dd, _ := NewDisk(dst, geo512(size))
+	for _, d := range []*Disk{ds, dd} {
+		tab, err := NewGPT(d.Geometry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAdd(t, tab, AddSpec{Size: mustSize(t, "4MiB")})
+		if err := d.Write(ctx, tab); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp := mustRead(t, ds)
+	if err := dd.Write(ctx, cp); err != nil {
+		t.Fatalf("copying a table to another disk: %v", err)
+	}
+	if got := mustRead(t, dd); got.DiskGUID != cp.DiskGUID {
+		t.Error("the copy did not land")
+	}
+}

@@ -119,7 +119,7 @@ func (d *Disk) Read(ctx context.Context) (*Table, error) {
 func (d *Disk) decide(sc *scan) (*Table, []Problem, error) {
 	t, probs, err := d.decideTable(sc)
 	if t != nil {
-		t.origin = t.fingerprint()
+		t.origin, t.originDisk = t.fingerprint(), d
 	}
 	return t, probs, err
 }

@@ -141,6 +141,7 @@ type Table struct {
 	// that the disk changed between the Read and the Write (another
 	// writer) instead of overwriting that change. Empty for NewGPT/NewDOS.
 	origin      string
+	originDisk  *Disk  // the Disk that read it: a copy written elsewhere is not checked
 	align       uint64 // alignment in sectors for edits, set from Geometry
 	physSectors uint64 // physical sector in logical sectors
 }
@@ -203,6 +204,6 @@ func (t *Table) BackupEntriesLBA() uint64 { return t.AlternateLBA - t.entriesSec
 // fingerprint identifies what a table says, whichever copy it came from.
 func (t *Table) fingerprint() string {
 	c := t.Clone()
-	c.Source, c.damaged, c.origin, c.align, c.physSectors = FromPrimary, nil, "", 0, 0
+	c.Source, c.damaged, c.origin, c.originDisk, c.align, c.physSectors = FromPrimary, nil, "", nil, 0, 0
 	return fmt.Sprintf("%x", sha256.Sum256(fmt.Appendf(nil, "%+v", *c)))
 }

@@ -100,7 +100,7 @@ func (d *Disk) plan(ctx context.Context, t *Table, validate bool) ([]Step, error
 		return nil, fmt.Errorf("%w: %w (the table was read from a damaged disk; partitions past the damage are not in it: back up the disk, then start from NewDOS)",
 			ErrUnsafe, &LayoutError{Problems: t.damaged})
 	}
-	if t.origin != "" && validate {
+	if t.origin != "" && t.originDisk == d && validate {
 		// Under Write this runs with the whole-disk lock held, so the
 		// comparison holds until the write.
 		sc, err := d.scan(ctx)
@@ -245,9 +245,10 @@ func padSectors(b []byte, ss int) []byte {
 // first records intent and before-images, the whole-disk flock is held
 // throughout, and each step of Plan is written and synced before the next.
 //
-// A table that came from Read (or was edited from one) is written only if
-// the disk still holds the table it was read from; otherwise ErrChanged and
-// nothing is written. After a successful Write, t counts as read from the
+// A table that came from this Disk's Read (or was edited from one) is
+// written only if the disk still holds the table it was read from;
+// otherwise ErrChanged and nothing is written. A table read from another
+// Disk (a copy, as sgdisk -R makes) is not checked. After a successful Write, t counts as read from the
 // disk, so it can be edited and written again.
 //
 // Why the GPT order is safe: Read prefers a primary whose CRCs check and
@@ -301,7 +302,7 @@ func (d *Disk) Write(ctx context.Context, t *Table) error {
 		// ErrChanged.
 		if sc, err := d.scan(context.WithoutCancel(ctx)); err == nil {
 			if cur, _, err := d.decide(sc); err == nil {
-				t.origin = cur.origin
+				t.origin, t.originDisk = cur.origin, d
 			}
 		}
 	}
