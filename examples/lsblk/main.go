@@ -264,6 +264,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lsblk: %v\n", err)
 		return 32
 	}
+	// lsblk says nothing when it cannot read the mount or swap table and
+	// shows every device as unmounted; we list the devices all the same
+	// but say what is unknown.
+	for _, e := range g.Errs() {
+		fmt.Fprintf(stderr, "lsblk: warning: %v\n", e)
+	}
 	roots, err := selectRoots(g, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "lsblk: %v\n", err)

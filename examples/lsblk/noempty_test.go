@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,4 +74,32 @@ func allNames(l []map[string]any) string {
 		s += m["kname"].(string) + " " + strings.TrimPrefix(allNames(kids(m)), " ")
 	}
 	return s
+}
+
+// TestUnreadableMountTable: lsblk 2.38 prints no mountpoints and says
+// nothing when it cannot read the mount table, so a mounted device looks
+// free. We list the devices too, with the same exit status, but say on
+// stderr that the mountpoints are unknown.
+func TestUnreadableMountTable(t *testing.T) {
+	dir := t.TempDir()
+	if err := blockdevtest.Sample(dir).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mi := filepath.Join(dir, "proc/self/mountinfo")
+	if err := os.Remove(mi); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(mi, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if rc := run(context.Background(), []string{"--sysroot", dir, "-o", "NAME,MOUNTPOINTS"}, &out, &errb); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errb.String())
+	}
+	if !strings.Contains(out.String(), "sda1") {
+		t.Errorf("devices not listed:\n%s", out.String())
+	}
+	if !strings.Contains(errb.String(), "mount table unreadable") {
+		t.Errorf("stderr %q: the failed read must be reported", errb.String())
+	}
 }
