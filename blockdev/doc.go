@@ -27,8 +27,9 @@
 // # Failed reads are not empty tables
 //
 // Mounts come from /proc/self/mountinfo and swap from /proc/swaps. When one
-// of them cannot be read, discovery carries on and Graph.Errs holds an error
-// matching ErrMounts or ErrSwaps. A caller must then conclude nothing from a
+// of them cannot be read (or mountinfo has a line that cannot be parsed),
+// discovery carries on and Graph.Errs holds an error matching ErrMounts or
+// ErrSwaps. A caller must then conclude nothing from a
 // device having no Mounts (or Swap false): it may well be mounted (or swap).
 // Anything that decides a device is unused, such as a preflight check before
 // a destructive operation, treats a non-empty Graph.Errs as "in use unknown"

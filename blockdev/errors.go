@@ -27,7 +27,9 @@ var (
 	// wrapped in the disk's *AttrError (Attr ".").
 	ErrPartitions = errors.New("blockdev: partitions unknown")
 	// ErrMounts: the mount table (/proc/self/mountinfo) could not be read,
-	// so no device of the graph is known to be unmounted. In Graph.Errs.
+	// or had a line that could not be parsed (then it also matches
+	// ErrSyntax), so no device of the graph is known to be unmounted. In
+	// Graph.Errs.
 	ErrMounts = errors.New("blockdev: mount table unreadable")
 	// ErrSwaps: /proc/swaps exists but could not be read, so no device of
 	// the graph is known not to be active swap. In Graph.Errs. A missing

@@ -104,7 +104,10 @@ func (x *discovery) mounts() {
 		}
 		mi, err := ParseMountInfoLine(line)
 		if err != nil {
+			// The line may be the mount of any device: the other lines
+			// still count, but the table is not known to be complete.
 			x.cfg.log.Debug("skipping mountinfo line", "err", err)
+			x.g.addErr(ErrMounts, fmt.Errorf("%w: %s: %w", ErrMounts, path, err))
 			continue
 		}
 		d, ok := x.g.devs[mi.MajMin]

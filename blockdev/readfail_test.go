@@ -264,3 +264,27 @@ func TestWatchUnreadableBlockDir(t *testing.T) {
 		t.Errorf("errs %v, want one matching ErrNoDevices", errs)
 	}
 }
+
+// TestMalformedMountLine: a mountinfo line that cannot be parsed may be the
+// mount of any device, so the graph says the table was not fully read (one
+// error however many lines), and the mounts on the other lines are kept.
+func TestMalformedMountLine(t *testing.T) {
+	tr := blockdevtest.New(t.TempDir())
+	tr.Virtio("vda", 0, 0, 1<<30)
+	tr.WriteFile("/proc/self/mountinfo", "1 0 0:1 / / rw - rootfs rootfs rw\n"+
+		"37 1 254:0 /mnt rw - ext4\ngarbage\n"+
+		"36 1 254:0 / /mnt rw,relatime - ext4 /dev/vda rw\n")
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(tr.Dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := g.Errs(); len(errs) != 1 || !errors.Is(errs[0], blockdev.ErrMounts) || !errors.Is(errs[0], blockdev.ErrSyntax) {
+		t.Errorf("errs %v, want one matching ErrMounts and ErrSyntax", errs)
+	}
+	if d, ok := g.ByName("vda"); !ok || len(d.MountPoints()) != 1 {
+		t.Errorf("vda: %v", d)
+	}
+}
