@@ -129,7 +129,8 @@ func (d *Device) MountPoints() []string {
 }
 
 // InUse reports whether d itself is mounted or active swap. Use
-// Graph.InUse to include everything stacked on it.
+// Graph.InUse to include everything stacked on it. false proves nothing
+// when the graph's Errs are not empty (a table could not be read).
 func (d *Device) InUse() bool { return d.Swap || len(d.Mounts) > 0 }
 
 func (d *Device) addErr(attr string, err error) {

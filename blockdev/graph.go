@@ -121,7 +121,9 @@ func (g *Graph) Ancestors(d *Device) []*Device {
 }
 
 // InUse returns d and every device stacked on it that is mounted or active
-// swap. Preflight checks refuse to touch d while this is not empty.
+// swap. Preflight checks refuse to touch d while this is not empty, and
+// while g.Errs() is not empty: an empty answer from a graph whose mount or
+// swap table could not be read does not mean unused.
 func (g *Graph) InUse(d *Device) []*Device {
 	var out []*Device
 	if d.InUse() {
