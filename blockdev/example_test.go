@@ -2,6 +2,7 @@ package blockdev_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -66,4 +67,33 @@ func ExampleGraph_InUse() {
 	// /dev/mapper/vg0-root [/]
 	// /dev/mapper/vg0-swap [[SWAP]]
 	// /dev/mapper/vg1-data [/srv/my data]
+}
+
+// A device is known to be unused only when the graph read its mount and
+// swap tables: here the mount table cannot be read, so /dev/sda1 shows no
+// mountpoint, and Errs says that proves nothing.
+func ExampleGraph_Errs() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	if err := blockdevtest.Sample(dir).Err(); err != nil {
+		panic(err)
+	}
+	mi := dir + "/proc/self/mountinfo"
+	os.Remove(mi)
+	os.Mkdir(mi, 0o755) // reading a directory fails
+	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(dir), blockdev.WithAttributes(0))
+	if err != nil {
+		panic(err)
+	}
+	sda1, _ := g.ByPath("/dev/sda1")
+	unused := len(g.InUse(sda1)) == 0 && len(g.Errs()) == 0
+	fmt.Println("mountpoints:", sda1.MountPoints())
+	fmt.Println("known unused:", unused)
+	for _, e := range g.Errs() {
+		fmt.Println("mount table unreadable:", errors.Is(e, blockdev.ErrMounts))
+	}
+	// Output:
+	// mountpoints: []
+	// known unused: false
+	// mount table unreadable: true
 }
