@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
@@ -94,6 +95,11 @@ type discovery struct {
 	// leave out empty disks before anything else is read).
 	diskSize     string
 	haveDiskSize bool
+	// partNum is the partition attribute of the partition being read, or
+	// partErr why it could not be read (the disk reader reads it to tell
+	// partitions from other entries).
+	partNum string
+	partErr error
 }
 
 // isFresh reports whether d was read in this pass.
@@ -412,10 +418,19 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 			return r
 		}
 		// A partition's directory is named after its disk (sda1, nvme0n1p1);
-		// the "partition" attribute, not the name, decides.
-		if !strings.HasPrefix(p, name) || p == name || !cur.Exists(p+"/partition") {
+		// the "partition" attribute, not the name, decides. Only its
+		// absence says "not a partition": an entry that cannot be examined
+		// is listed with the error, never dropped. The value read here is
+		// the partition number, so this costs no extra open.
+		if !strings.HasPrefix(p, name) || p == name {
 			continue
 		}
+		x.opens++
+		v, err := x.readAttr(p + "/partition")
+		if err != nil && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
+			continue
+		}
+		x.partNum, x.partErr = v, err
 		x.prefix = p + "/"
 		x.device(p, filepath.Join(disk.SysPath, p), disk, r)
 		x.prefix = ""
@@ -487,7 +502,11 @@ func (x *discovery) device(name, sysPath string, parent *Device, r *diskRead) (d
 
 	if parent != nil {
 		d.Type = TypePart
-		d.PartNumber = x.uintAttr(d, "partition")
+		if x.partErr != nil {
+			d.addErr("partition", x.partErr)
+		} else {
+			d.PartNumber = x.parseUint(d, "partition", x.partNum)
+		}
 		d.Start = x.uintAttr(d, "start")
 		x.inherit(d, parent)
 		return d, true

@@ -288,3 +288,41 @@ func TestMalformedMountLine(t *testing.T) {
 		t.Errorf("vda: %v", d)
 	}
 }
+
+// TestUnexaminablePartitionEntry: an entry of a disk's directory named like
+// a partition whose "partition" attribute cannot be examined (here a
+// symlink loop: ELOOP, not "does not exist") is listed with its errors.
+// It used to vanish, since a failed stat counted as "not a partition".
+func TestUnexaminablePartitionEntry(t *testing.T) {
+	tr := blockdevtest.New(t.TempDir())
+	tr.Virtio("vda", 0, 0, 1<<30)
+	tr.AddPartition("vda", "vda1", 254, 1, 1, 2048, 1<<20)
+	sys, _ := tr.SysPath("vda")
+	tr.Symlink("vda2", sys+"/vda2")
+	// Entries that are not partitions stay out: a file and a directory
+	// without a partition attribute.
+	tr.WriteFile(sys+"/vda_file", "x")
+	tr.WriteFile(sys+"/vdaq/other", "x")
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, empty := range []bool{true, false} {
+		g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(tr.Dir), blockdev.WithEmpty(empty))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Len() != 3 {
+			t.Errorf("%d devices, want vda, vda1, vda2", g.Len())
+		}
+		d, ok := g.ByName("vda2")
+		if !ok {
+			t.Fatal("vda2 not listed")
+		}
+		if !hasAttrErr(d, "partition", syscall.ELOOP) {
+			t.Errorf("vda2 errs %v", d.Errs)
+		}
+		if v1, _ := g.ByName("vda1"); v1 == nil || v1.PartNumber == nil || *v1.PartNumber != 1 || len(v1.Errs) != 0 {
+			t.Errorf("vda1: %+v", v1)
+		}
+	}
+}
