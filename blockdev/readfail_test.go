@@ -227,6 +227,23 @@ func TestWatchUnreadableMounts(t *testing.T) {
 	if errs := ev.Graph.Errs(); len(errs) != 1 || !errors.Is(errs[0], blockdev.ErrMounts) {
 		t.Errorf("second event: errs %v", errs)
 	}
+	// The table is readable again and vda is re-read: vdb1 still carries
+	// what it was read with (no mounts), so the error must stay.
+	if err := os.Remove(tr.Path("/proc/self/mountinfo")); err != nil {
+		t.Fatal(err)
+	}
+	tr.Mount("vdb1", "/data", "ext4")
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	src.SendEvent(blockEvent(uevent.ActionChange, sysA, "disk", 254, 0))
+	ev = next(t, w)
+	if vdb1, _ := ev.Graph.ByName("vdb1"); vdb1 == nil || len(vdb1.Mounts) != 0 {
+		t.Errorf("vdb1 %v: not re-read, so still without mounts", vdb1)
+	}
+	if errs := ev.Graph.Errs(); len(errs) != 1 || !errors.Is(errs[0], blockdev.ErrMounts) {
+		t.Errorf("third event: errs %v, want the earlier failure kept", errs)
+	}
 }
 
 // TestWatchUnreadableBlockDir: when /sys/block cannot be opened to re-read
