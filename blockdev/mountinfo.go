@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/mountinfo"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
@@ -21,65 +22,19 @@ type MountInfo struct {
 }
 
 // ParseMountInfoLine parses one mountinfo line. Paths are unescaped (\040 is
-// a space, \011 a tab, \012 a newline, \134 a backslash).
+// a space, \011 a tab, \012 a newline, \134 a backslash). Errors match
+// ErrSyntax.
 func ParseMountInfoLine(line string) (MountInfo, error) {
-	var m MountInfo
-	f := strings.Fields(line)
-	sep := -1
-	for i := 6; i < len(f); i++ {
-		if f[i] == "-" {
-			sep = i
-			break
-		}
-	}
-	if len(f) < 7 || sep < 0 || len(f) < sep+3 {
-		return m, fmt.Errorf("%w: mountinfo line %q", ErrSyntax, line)
-	}
-	if _, err := fmt.Sscan(f[0], &m.ID); err != nil {
-		return m, fmt.Errorf("%w: mount id in %q", ErrSyntax, line)
-	}
-	if _, err := fmt.Sscan(f[1], &m.ParentID); err != nil {
-		return m, fmt.Errorf("%w: parent id in %q", ErrSyntax, line)
-	}
-	mm, err := ParseMajMin(f[2])
+	e, err := mountinfo.ParseLine(line)
 	if err != nil {
-		return m, err
+		return MountInfo{}, fmt.Errorf("%w: %v", ErrSyntax, err)
 	}
-	m.MajMin = mm
-	m.Root = unescapeOctal(f[3])
-	m.MountPoint = unescapeOctal(f[4])
-	m.Options = f[5]
-	if sep > 6 {
-		m.Optional = f[6:sep]
-	}
-	m.FSType = unescapeOctal(f[sep+1])
-	m.Source = unescapeOctal(f[sep+2])
-	if len(f) > sep+3 {
-		m.SuperOptions = f[sep+3]
-	}
-	return m, nil
+	return MountInfo{
+		ID: e.ID, ParentID: e.ParentID, MajMin: MajMin{Major: e.Major, Minor: e.Minor},
+		Root: e.Root, MountPoint: e.MountPoint, Options: e.Options, Optional: e.Optional,
+		FSType: e.FSType, Source: e.Source, SuperOptions: e.SuperOptions,
+	}, nil
 }
-
-// unescapeOctal decodes the kernel's \ooo escapes of mount paths.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			if v := int(s[i+1]-'0')<<6 | int(s[i+2]-'0')<<3 | int(s[i+3]-'0'); v < 256 {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // mounts attaches mountinfo entries to devices by major:minor. Filesystems
 // that report an anonymous device number (btrfs: 0:N) are matched by their

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/mountinfo"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
@@ -34,7 +35,7 @@ func (x *discovery) swaps() {
 		if len(f) < 2 || f[1] != "partition" {
 			continue // swap files are not block devices
 		}
-		name := unescapeOctal(f[0])
+		name := mountinfo.Unescape(f[0])
 		if x.root.IsLive() {
 			var st unix.Stat_t
 			if unix.Stat(name, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK {

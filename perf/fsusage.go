@@ -5,11 +5,10 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/mountinfo"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
@@ -89,51 +88,12 @@ func (c *FilesystemCollector) Collect(ctx context.Context, s *Snapshot) error {
 	return sc.Err()
 }
 
-// parseMountinfo reads one /proc/self/mountinfo line:
-// id parent MAJ:MIN root mountpoint opts [optional...] - fstype source superopts
+// parseMountinfo reads the fields filesystem usage needs from one
+// /proc/self/mountinfo line; false for a line that does not parse.
 func parseMountinfo(line string) (FSUsage, bool) {
-	f := strings.Fields(line)
-	if len(f) < 10 {
+	e, err := mountinfo.ParseLine(line)
+	if err != nil {
 		return FSUsage{}, false
 	}
-	mm := strings.SplitN(f[2], ":", 2)
-	if len(mm) != 2 {
-		return FSUsage{}, false
-	}
-	maj, err1 := strconv.ParseUint(mm[0], 10, 32)
-	min, err2 := strconv.ParseUint(mm[1], 10, 32)
-	if err1 != nil || err2 != nil {
-		return FSUsage{}, false
-	}
-	sep := -1
-	for i := 6; i < len(f); i++ {
-		if f[i] == "-" {
-			sep = i
-			break
-		}
-	}
-	if sep < 0 || sep+2 >= len(f) {
-		return FSUsage{}, false
-	}
-	return FSUsage{Major: uint32(maj), Minor: uint32(min), MountPoint: unescapeOctal(f[4]),
-		FSType: f[sep+1], Source: unescapeOctal(f[sep+2])}, true
-}
-
-// unescapeOctal decodes mountinfo's \NNN escapes (\040 is a space).
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return FSUsage{Major: e.Major, Minor: e.Minor, MountPoint: e.MountPoint, FSType: e.FSType, Source: e.Source}, true
 }

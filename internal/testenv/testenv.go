@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/mountinfo"
 )
 
 // StrictEnv is the environment variable that turns skips into failures.
@@ -185,7 +187,7 @@ func mountsOf(base string) []string {
 		}
 		src := filepath.Base(fields[0])
 		if src == base || strings.HasPrefix(src, base+"p") {
-			out = append(out, unescape(fields[1]))
+			out = append(out, mountinfo.Unescape(fields[1]))
 		}
 	}
 	return out
@@ -208,24 +210,4 @@ func swapsOf(base string) []string {
 		}
 	}
 	return out
-}
-
-// unescape decodes the octal escapes (\040 for space) of /proc/self/mounts.
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v int
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%o", &v); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
