@@ -189,18 +189,31 @@ func TestRatesMatchSysstatOnCraftedCounters(t *testing.T) {
 	pairs = append(pairs, busy)
 	for _, pc := range pairs {
 		t.Run(pc.name, func(t *testing.T) {
-			t.Parallel()
-			sys := iostatOn(t, iostat, dev, &pc.prev, &pc.cur)
 			ours := ComputeRates(&pc.prev, &pc.cur, time.Second)
 			// The interval iostat used, from its own r/s: rd_ios grew by a
 			// known amount, so our values can be scaled to its interval.
+			// Under heavy load (CI runs the VM tier beside this) iostat's
+			// first read can block for most of its alarm interval, leaving
+			// a second one a few ms later: per-second values over such an
+			// interval carry iostat's 1/100 s uptime resolution as a large
+			// relative error, so that run is repeated rather than compared.
+			// The subtests run one at a time for the same reason.
 			rIOs := float64(pc.cur.ReadIOs - pc.prev.ReadIOs)
-			if sys["r/s"] <= 0 {
-				t.Fatalf("iostat r/s %v", sys["r/s"])
-			}
-			sec := rIOs / sys["r/s"]
-			if sec < 0.9 || sec > 1.2 {
-				t.Fatalf("iostat's interval %.3fs is not about 1s", sec)
+			var sys map[string]float64
+			var sec float64
+			for try := 1; ; try++ {
+				sys = iostatOn(t, iostat, dev, &pc.prev, &pc.cur)
+				if sys["r/s"] <= 0 {
+					t.Fatalf("iostat r/s %v", sys["r/s"])
+				}
+				sec = rIOs / sys["r/s"]
+				if sec >= 0.9 && sec <= 1.2 {
+					break
+				}
+				if try == 3 {
+					t.Fatalf("iostat's interval %.3fs is not about 1s (%d tries)", sec, try)
+				}
+				t.Logf("iostat's interval was %.3fs under load; running it again", sec)
 			}
 			perSec := func(v float64) float64 { return v / sec }
 			check := func(key string, want float64, tol float64) {
