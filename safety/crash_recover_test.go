@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -116,31 +114,9 @@ func TestCrashDuringRecovery(t *testing.T) {
 				flag, want, wantO = "1", newContent(old), OutcomeRolledForward
 				opts = append(opts, WithRollForward("test.write", rollForwardAll))
 			}
-			cmd := exec.Command(exe, "-test.run=^$")
-			cmd.Env = append(os.Environ(), recoverChildEnv+"="+dir+"|"+flag)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdin, _ := cmd.StdinPipe()
-			stdout, _ := cmd.StdoutPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
-			killed := false
-			for sc.Scan() {
-				line := sc.Text()
-				if line == fmt.Sprintf("at %d", kill) {
-					cmd.Process.Signal(syscall.SIGKILL)
-					killed = true
-					break
-				}
-				if strings.HasPrefix(line, "at ") {
-					fmt.Fprintln(stdin, "go")
-				}
-			}
-			stdin.Close()
-			if werr := cmd.Wait(); !killed && werr != nil {
-				t.Fatalf("fwd=%v kill=%d: child failed: %v: %s", fwd, kill, werr, stderr.String())
+			killed, err := killChildAt(exe, recoverChildEnv+"="+dir+"|"+flag, kill)
+			if err != nil {
+				t.Fatalf("fwd=%v kill=%d: %v", fwd, kill, err)
 			}
 			j := openJ(t, dir, opts...)
 			if _, err := j.Recover(context.Background()); err != nil {

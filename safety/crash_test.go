@@ -110,32 +110,8 @@ func crashAtEveryStep(t *testing.T, fresh func() (string, []byte)) {
 		for _, fwd := range []bool{false, true} {
 			dir := t.TempDir()
 			path, old := fresh()
-			cmd := exec.Command(exe, "-test.run=^$")
-			cmd.Env = append(os.Environ(), crashChildEnv+"="+dir+"|"+path)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdin, _ := cmd.StdinPipe()
-			stdout, _ := cmd.StdoutPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
-			killed := false
-			for sc.Scan() {
-				line := sc.Text()
-				if line == fmt.Sprintf("at %d", kill) {
-					cmd.Process.Signal(syscall.SIGKILL)
-					killed = true
-					break
-				}
-				if strings.HasPrefix(line, "at ") {
-					fmt.Fprintln(stdin, "go")
-				}
-			}
-			stdin.Close()
-			werr := cmd.Wait()
-			if !killed && werr != nil {
-				t.Fatalf("kill=%d: child failed: %v: %s", kill, werr, stderr.String())
+			if _, err := killChildAt(exe, crashChildEnv+"="+dir+"|"+path, kill); err != nil {
+				t.Fatalf("kill=%d: %v", kill, err)
 			}
 			var opts []Option
 			want := old
@@ -188,4 +164,43 @@ func holdChild() int {
 	b := make([]byte, 1)
 	os.Stdin.Read(b)
 	return 0
+}
+
+// killChildAt re-runs the test binary with env set, answers "go" to each
+// "at N" step it prints, and SIGKILLs it when it reaches step kill. It
+// reports whether the child was killed; a child that ran to the end must
+// have succeeded, else the error carries its stderr.
+func killChildAt(exe, env string, kill int) (killed bool, err error) {
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), env)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return false, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return false, err
+	}
+	if err := cmd.Start(); err != nil {
+		return false, err
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == fmt.Sprintf("at %d", kill) {
+			cmd.Process.Signal(syscall.SIGKILL)
+			killed = true
+			break
+		}
+		if strings.HasPrefix(line, "at ") {
+			fmt.Fprintln(stdin, "go")
+		}
+	}
+	stdin.Close()
+	if werr := cmd.Wait(); !killed && werr != nil {
+		return false, fmt.Errorf("child failed: %w: %s", werr, stderr.String())
+	}
+	return killed, nil
 }
