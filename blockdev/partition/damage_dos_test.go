@@ -21,9 +21,9 @@ func TestDOSDamageAgainstSfdisk(t *testing.T) {
 		apply func(t *testing.T, p string)
 		want  error
 	}{
-		{"primaries overlap", func(t *testing.T, p string) { patch(t, p, entry(2)+8, u32(4096)) }, ErrOverlap},
-		{"primary past the end", func(t *testing.T, p string) { patch(t, p, entry(2)+12, u32(1<<20)) }, ErrDiskShrank},
-		{"primary overlaps the extended", func(t *testing.T, p string) { patch(t, p, entry(2)+8, u32(30000)) }, ErrOverlap},
+		{"primaries overlap", func(t *testing.T, p string) { testenv.PatchFile(t, p, entry(2)+8, u32(4096)) }, ErrOverlap},
+		{"primary past the end", func(t *testing.T, p string) { testenv.PatchFile(t, p, entry(2)+12, u32(1<<20)) }, ErrDiskShrank},
+		{"primary overlaps the extended", func(t *testing.T, p string) { testenv.PatchFile(t, p, entry(2)+8, u32(30000)) }, ErrOverlap},
 		// The second EBR links back to the first: a loop.
 		{"EBR chain loops", func(t *testing.T, p string) {
 			tab := mustRead(t, openT(t, p))
@@ -31,7 +31,7 @@ func TestDOSDamageAgainstSfdisk(t *testing.T) {
 			link := make([]byte, 16) // the last EBR links back to the head: type 5, start 0
 			link[4] = 0x05
 			copy(link[12:], u32(8192))
-			patch(t, p, int64(l6.ebr)*512+446+16, link)
+			testenv.PatchFile(t, p, int64(l6.ebr)*512+446+16, link)
 		}, ErrBadEBRChain},
 	} {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {

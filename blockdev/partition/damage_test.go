@@ -25,39 +25,13 @@ type damage struct {
 	repairable   bool
 }
 
-func patch(t *testing.T, path string, off int64, b []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readAt(t *testing.T, path string, off int64, n int) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // rehdr edits a header at lba with f and fixes its CRC, so only the edit is wrong.
 func rehdr(t *testing.T, path string, lba int64, f func(h []byte)) {
-	h := readAt(t, path, lba*512, 512)
+	h := testenv.ReadFileAt(t, path, lba*512, 512)
 	f(h)
 	binary.LittleEndian.PutUint32(h[16:20], 0)
 	binary.LittleEndian.PutUint32(h[16:20], crc32.ChecksumIEEE(h[:92]))
-	patch(t, path, lba*512, h)
+	testenv.PatchFile(t, path, lba*512, h)
 }
 
 // writeRaw writes tab without validation (to build invalid layouts).
@@ -77,17 +51,17 @@ func damages() []damage {
 	const last = 64<<20/512 - 1
 	return []damage{
 		{name: "primary header CRC", want: []error{ErrPrimaryHeaderCRC}, repairable: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, 512+60, []byte{0xff}) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, 512+60, []byte{0xff}) }},
 		{name: "primary entries CRC", want: []error{ErrPrimaryEntriesCRC}, repairable: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, 1024+56, []byte{'X'}) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, 1024+56, []byte{'X'}) }},
 		{name: "backup header CRC", want: []error{ErrBackupHeaderCRC}, repairable: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, last*512+60, []byte{0xff}) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, last*512+60, []byte{0xff}) }},
 		{name: "backup entries CRC", want: []error{ErrBackupEntriesCRC}, repairable: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, (last-32)*512+56, []byte{'X'}) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, (last-32)*512+56, []byte{'X'}) }},
 		{name: "backup header gone", want: []error{ErrBackupHeaderInvalid}, repairable: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, last*512, make([]byte, 512)) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, last*512, make([]byte, 512)) }},
 		{name: "primary header gone", want: []error{ErrPrimaryHeaderInvalid}, repairable: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, 512, make([]byte, 512)) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, 512, make([]byte, 512)) }},
 		{name: "disk grew", want: []error{ErrDiskGrew, ErrBackupNotAtEnd}, repairable: true,
 			apply: func(t *testing.T, p string, _ *Table) {
 				if err := os.Truncate(p, 64<<20+1<<20); err != nil {
@@ -121,11 +95,11 @@ func damages() []damage {
 				writeRaw(t, p, bad)
 			}},
 		{name: "protective MBR missing", want: []error{ErrProtectiveMBRMissing}, repairable: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, 0, make([]byte, 512)) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, 0, make([]byte, 512)) }},
 		// sgdisk -v only checks that a 0xEE entry exists; the spec says it
 		// covers the disk (or 0xFFFFFFFF sectors). We report the wrong size.
 		{name: "protective MBR wrong size", want: []error{ErrProtectiveMBRWrong}, repairable: true, sgdiskSilent: true,
-			apply: func(t *testing.T, p string, _ *Table) { patch(t, p, 446+12, []byte{0x10, 0, 0, 0}) }},
+			apply: func(t *testing.T, p string, _ *Table) { testenv.PatchFile(t, p, 446+12, []byte{0x10, 0, 0, 0}) }},
 		// A hybrid MBR is legal to sgdisk (it makes them); we report it
 		// because editing the GPT leaves the dos entries stale.
 		{name: "hybrid MBR", want: []error{ErrHybridMBR}, sgdiskSilent: true,
@@ -218,8 +192,8 @@ func TestNoTableVersusUnreadable(t *testing.T) {
 		t.Errorf("blank disk: %v, want ErrNoTable", err)
 	}
 	img2, _ := goodImage(t)
-	patch(t, img2, 512+60, []byte{0xff})
-	patch(t, img2, (64<<20/512-1)*512+60, []byte{0xff})
+	testenv.PatchFile(t, img2, 512+60, []byte{0xff})
+	testenv.PatchFile(t, img2, (64<<20/512-1)*512+60, []byte{0xff})
 	d2 := openT(t, img2)
 	if _, err := d2.Read(context.Background()); !errorsIs(err, ErrUnreadable) || errorsIs(err, ErrNoTable) {
 		t.Errorf("both copies damaged: %v, want ErrUnreadable", err)

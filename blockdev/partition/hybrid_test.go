@@ -37,7 +37,7 @@ func TestEditUpdatesHybridMBRMirrors(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		if a, b := readAt(t, ours, 0, 512), readAt(t, theirs, 0, 512); string(a) != string(b) {
+		if a, b := testenv.ReadFileAt(t, ours, 0, 512), testenv.ReadFileAt(t, theirs, 0, 512); string(a) != string(b) {
 			t.Errorf("sector 0 differs from sgdisk -d 2:\nours   %x\nsgdisk %x", a[446:], b[446:])
 		}
 		sgdiskClean(t, ours)
@@ -53,10 +53,10 @@ func TestEditUpdatesHybridMBRMirrors(t *testing.T) {
 			}
 		})
 		// sgdisk writes other CHS bytes; the entries must agree.
-		if a, b := mbrEntries(readAt(t, ours, 0, 512)), mbrEntries(readAt(t, theirs, 0, 512)); a != b {
+		if a, b := mbrEntries(testenv.ReadFileAt(t, ours, 0, 512)), mbrEntries(testenv.ReadFileAt(t, theirs, 0, 512)); a != b {
 			t.Errorf("entries differ from sgdisk's:\nours   %+v\nsgdisk %+v", a, b)
 		}
-		if k := classifyMBR(readAt(t, ours, 0, 512)); k != mbrProtective {
+		if k := classifyMBR(testenv.ReadFileAt(t, ours, 0, 512)); k != mbrProtective {
 			t.Errorf("sector 0 is %v, want protective", k)
 		}
 		sgdiskClean(t, ours)
@@ -68,7 +68,7 @@ func TestEditUpdatesHybridMBRMirrors(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		e := mbrEntries(readAt(t, ours, 0, 512))[2]
+		e := mbrEntries(testenv.ReadFileAt(t, ours, 0, 512))[2]
 		p2, _ := mustRead(t, openT(t, ours)).Partition(2)
 		if uint64(e.Start) != p2.Start || uint64(e.Size) != p2.Size {
 			t.Errorf("hybrid entry %+v, partition 2 is %d+%d", e, p2.Start, p2.Size)

@@ -228,14 +228,14 @@ func TestEditKeepsHybridMBR(t *testing.T) {
 	img := image(t, 64<<20)
 	testenv.Run(t, "sgdisk", "-n", "1:2048:+8M", "-n", "2:0:+8M", img)
 	testenv.Run(t, "sgdisk", "-h", "1", img)
-	before := readAt(t, img, 0, 512)
+	before := testenv.ReadFileAt(t, img, 0, 512)
 	d := openT(t, img)
 	tab := mustRead(t, d)
 	mustAdd(t, tab, AddSpec{Size: Bytes(4 << 20)})
 	if err := d.Write(context.Background(), tab); err != nil {
 		t.Fatal(err)
 	}
-	if after := readAt(t, img, 0, 512); string(after) != string(before) {
+	if after := testenv.ReadFileAt(t, img, 0, 512); string(after) != string(before) {
 		t.Error("the hybrid MBR was rewritten")
 	}
 	sgdiskClean(t, img)

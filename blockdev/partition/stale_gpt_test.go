@@ -20,13 +20,13 @@ func TestDOSMBRBeforeStaleGPTReadsAsDOS(t *testing.T) {
 	ctx := context.Background()
 	img := image(t, 64<<20)
 	testenv.Run(t, "sgdisk", "-n", "1:2048:+8M", "-n", "2:0:+8M", img)
-	gptMBR := readAt(t, img, 0, 512)
+	gptMBR := testenv.ReadFileAt(t, img, 0, 512)
 	// sfdisk would wipe the GPT; write only its sector 0 over the GPT disk.
 	other := image(t, 64<<20)
 	if _, err := runStdin("sfdisk", "label: dos\nstart=4096, size=16384, type=83\n", "-q", other); err != nil {
 		t.Fatal(err)
 	}
-	patch(t, img, 0, readAt(t, other, 0, 512))
+	testenv.PatchFile(t, img, 0, testenv.ReadFileAt(t, other, 0, 512))
 	if out := string(testenv.Run(t, "blkid", "-p", "-o", "export", img)); !strings.Contains(out, "PTTYPE=dos") {
 		t.Fatalf("blkid does not read dos:\n%s", out)
 	}
@@ -58,8 +58,8 @@ func TestDOSMBRBeforeStaleGPTReadsAsDOS(t *testing.T) {
 	// sfdisk and for us.
 	img2 := image(t, 64<<20)
 	testenv.Run(t, "sgdisk", "-n", "1:2048:+8M", img2)
-	patch(t, img2, 0, readAt(t, other, 0, 512))
-	patch(t, img2, 0, gptMBR)
+	testenv.PatchFile(t, img2, 0, testenv.ReadFileAt(t, other, 0, 512))
+	testenv.PatchFile(t, img2, 0, gptMBR)
 	if tab := mustRead(t, openT(t, img2)); tab.Label != LabelGPT {
 		t.Errorf("with its protective MBR back: %s", tab.Label)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,33 +154,6 @@ func writeImage(t *testing.T, name string, b []byte) string {
 	return p
 }
 
-// patch writes b at off in the file at path.
-func patch(t *testing.T, path string, off int64, b []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readAt(t *testing.T, path string, off int64, n int) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, off); err != nil && err != io.EOF {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestDifferentialMkfs makes each filesystem with its real mkfs on an image
 // file and compares our answer with blkid's on the same file.
 func TestDifferentialMkfs(t *testing.T) {
@@ -232,7 +204,7 @@ func TestDifferentialFATLabelSource(t *testing.T) {
 	}{{"16", 0x2b}, {"32", 0x47}} {
 		img := sparseImage(t, "fat"+fat.bits+".img", 64<<20)
 		testenv.Run(t, "mkfs.vfat", "-F", fat.bits, "-n", "ROOTDIR", img)
-		patch(t, img, fat.off, []byte("BOOTSECT   "))
+		testenv.PatchFile(t, img, fat.off, []byte("BOOTSECT   "))
 		r := compareWithBlkid(t, img)
 		if r.Label != "ROOTDIR" {
 			t.Errorf("FAT%s label = %q, want ROOTDIR", fat.bits, r.Label)
@@ -360,8 +332,8 @@ func TestDifferentialStaleChecksums(t *testing.T) {
 			testenv.RequireTool(t, tc.tool)
 			img := sparseImage(t, "fs.img", tc.size)
 			testenv.Run(t, tc.tool, append(tc.args, img)...)
-			b := readAt(t, img, tc.off, 1)
-			patch(t, img, tc.off, []byte{b[0] ^ 0x5a})
+			b := testenv.ReadFileAt(t, img, tc.off, 1)
+			testenv.PatchFile(t, img, tc.off, []byte{b[0] ^ 0x5a})
 			if r := compareWithBlkid(t, img); r.Type == "" {
 				t.Errorf("nothing detected")
 			}
@@ -376,7 +348,7 @@ func TestDifferentialGPTBackup(t *testing.T) {
 	img := sparseImage(t, "gpt.img", 64<<20)
 	testenv.Run(t, "sgdisk", "-n1:2048:+10M", "-c1:data", img)
 	compareWithBlkid(t, img)
-	patch(t, img, 512, make([]byte, 512))
+	testenv.PatchFile(t, img, 512, make([]byte, 512))
 	if r := compareWithBlkid(t, img); r.PTType != "gpt" {
 		t.Errorf("backup GPT not used: %+v", r)
 	}
