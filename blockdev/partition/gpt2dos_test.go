@@ -2,7 +2,6 @@ package partition
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -27,7 +26,6 @@ func TestGPTToDOSWithEBROnTheOldBackup(t *testing.T) {
 	if err := d.Write(ctx, gpt); err != nil {
 		t.Fatal(err)
 	}
-	oldState := state(t, old, g)
 
 	dos, err := NewDOS(g)
 	if err != nil {
@@ -42,28 +40,7 @@ func TestGPTToDOSWithEBROnTheOldBackup(t *testing.T) {
 		t.Fatalf("layout does not put an EBR on the old backup: EBR at %d, backup entries from %d", p6.ebr, gpt.BackupEntriesLBA())
 	}
 
-	rec := &recDev{memDev: old.clone()}
-	dw, _ := NewDisk(rec, g)
-	if err := dw.Write(ctx, dos); err != nil {
-		t.Fatal(err)
-	}
-	newState := state(t, rec.memDev, g)
-	cur := old.clone()
-	n := 0
-	for _, op := range rec.log {
-		if op.sync {
-			continue
-		}
-		if got := state(t, cur.clone(), g); got != oldState && got != newState {
-			t.Fatalf("after %d writes: neither old nor new:\n%s", n, got)
-		}
-		cur.WriteAt(op.data, op.off)
-		n++
-	}
-	if got := state(t, cur, g); got != newState {
-		t.Fatalf("after all writes: %s", got)
-	}
-	t.Log(fmt.Sprintf("%d writes replayed", n))
+	t.Logf("%d steps replayed", len(replayOldOrNew(t, old, g, dos)))
 }
 
 // A dos partition that reaches the disk's last sector and holds a disk
@@ -142,7 +119,6 @@ func TestDOSToGPTWithOldEBROnTheNewBackup(t *testing.T) {
 	if err := d.Write(ctx, dos); err != nil {
 		t.Fatal(err)
 	}
-	oldState := state(t, old, g)
 	gpt, err := NewGPT(g)
 	if err != nil {
 		t.Fatal(err)
@@ -151,35 +127,7 @@ func TestDOSToGPTWithOldEBROnTheNewBackup(t *testing.T) {
 	if p6.ebr < gpt.BackupEntriesLBA() {
 		t.Fatalf("layout does not put an EBR on the new backup: EBR at %d, backup entries from %d", p6.ebr, gpt.BackupEntriesLBA())
 	}
-	rec := &recDev{memDev: old.clone()}
-	dw, _ := NewDisk(rec, g)
-	if err := dw.Write(ctx, gpt); err != nil {
-		t.Fatal(err)
-	}
-	newState := state(t, rec.memDev, g)
-	cur := old.clone()
-	n := 0
-	for _, op := range rec.log {
-		if op.sync {
-			continue
-		}
-		if got := state(t, cur.clone(), g); got != oldState && got != newState {
-			t.Fatalf("after %d writes: neither old nor new:\n%s", n, got)
-		}
-		// Torn by sectors: the first half of a multi-sector write.
-		if len(op.data) > 512 {
-			torn := cur.clone()
-			torn.WriteAt(op.data[:len(op.data)/1024*512], op.off)
-			if got := state(t, torn, g); got != oldState && got != newState {
-				t.Fatalf("write %d torn: neither old nor new:\n%s", n, got)
-			}
-		}
-		cur.WriteAt(op.data, op.off)
-		n++
-	}
-	if got := state(t, cur, g); got != newState {
-		t.Fatalf("after all writes: %s", got)
-	}
+	replayOldOrNew(t, old, g, gpt)
 }
 
 // replayOldOrNew writes tab over old through a recorder and checks that
