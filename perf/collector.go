@@ -155,6 +155,7 @@ func newDiskstatsCollector(root sysfs.Root, opts ...DiskOption) (*DiskstatsColle
 	if err != nil {
 		return nil, err
 	}
+	r.reuse = true // c.sample is ours: unchanged lines keep their values
 	c.reader = r
 	c.rater = NewRater(c.diskseq, c.seqEvery)
 	return c, nil

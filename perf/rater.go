@@ -146,6 +146,18 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 			r.changes = append(r.changes, DeviceChange{cur.Name, Appeared})
 			continue
 		}
+		if st.gen == r.gen-1 && st.last == *cur {
+			// Not one counter moved (an idle device): every rate is zero,
+			// which is what ComputeRates gives for equal samples, without
+			// its divisions and copies. The diskseq check still runs when
+			// it is due.
+			if !(checkSeq && (r.gen+uint64(i))%uint64(r.seqEvery) == 0) {
+				st.gen = r.gen
+				out = append(out, Rates{Name: cur.Name, Major: cur.Major, Minor: cur.Minor,
+					Fields: cur.Fields, Interval: interval, InFlight: cur.InFlight})
+				continue
+			}
+		}
 		restarted := st.gen != r.gen-1 || // absent from the previous sample
 			st.last.Major != cur.Major || st.last.Minor != cur.Minor ||
 			allDown(&st.last, cur) || r.counterReset(&st.last, cur)
@@ -172,7 +184,13 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 			r.changes = append(r.changes, DeviceChange{cur.Name, Restarted})
 			continue
 		}
-		out = append(out, ComputeRates(&st.last, cur, interval))
+		if len(out) < cap(out) {
+			out = out[:len(out)+1]
+			out[len(out)-1] = Rates{}
+		} else {
+			out = append(out, Rates{})
+		}
+		computeRates(&out[len(out)-1], &st.last, cur, interval)
 		st.last = *cur
 	}
 	clear(r.order[len(s.Disks):])

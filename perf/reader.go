@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -43,6 +45,16 @@ type StatReader struct {
 	reopen bool // positional reads failed once: open per read
 	buf    []byte
 	closed bool
+
+	// Set by DiskstatsCollector, which owns the Sample it passes: keep the
+	// previous page (prev, with its lines) and skip lines that did not
+	// change (see parseDiskstats). disks is the slice that page was parsed
+	// into; a Read into any other starts over.
+	reuse     bool
+	prev      []byte
+	prevLines []lineSpan
+	lines     []lineSpan
+	disks     *DiskStat
 }
 
 // OpenDiskstats opens /proc/diskstats under the root directory rootDir
@@ -200,8 +212,34 @@ func (r *StatReader) Read(dst *Sample) error {
 	}
 	dst.Time = time.Now()
 	if r.device == "" {
-		dst.Disks, err = ParseDiskstats(data, dst.Disks)
-		return err
+		if !r.reuse {
+			dst.Disks, err = ParseDiskstats(data, dst.Disks)
+			return err
+		}
+		if r.lines == nil {
+			r.lines = make([]lineSpan, 0, 64)
+		}
+		prevLines := r.prevLines
+		if len(dst.Disks) == 0 || &dst.Disks[0] != r.disks {
+			prevLines = nil
+		}
+		dst.Disks, r.lines, err = parseDiskstats(data, r.prev, prevLines, dst.Disks, r.lines[:0])
+		if err != nil {
+			r.prevLines, r.disks = nil, nil
+			return err
+		}
+		// The page just parsed is the next call's prev; the next read goes
+		// into the other buffer.
+		r.prev, r.buf = data[:cap(data)], r.prev[:cap(r.prev)]
+		if len(r.buf) < 16<<10 {
+			r.buf = make([]byte, len(r.prev))
+		}
+		r.prevLines, r.lines = r.lines, r.prevLines
+		r.disks = nil
+		if len(dst.Disks) > 0 {
+			r.disks = &dst.Disks[0]
+		}
+		return nil
 	}
 	if cap(dst.Disks) == 0 {
 		dst.Disks = make([]DiskStat, 1)
@@ -222,16 +260,11 @@ func (r *StatReader) devNumber() (uint32, uint32) {
 	if err != nil {
 		return 0, 0
 	}
-	var maj, min uint64
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			a, ok1 := parseUint([]byte(s[:i]))
-			b, ok2 := parseUint([]byte(s[i+1:]))
-			if ok1 && ok2 && a <= 0xffffffff && b <= 0xffffffff {
-				maj, min = a, b
-			}
-			break
-		}
+	majS, minS, found := strings.Cut(s, ":")
+	maj, err1 := strconv.ParseUint(majS, 10, 32)
+	min, err2 := strconv.ParseUint(minS, 10, 32)
+	if !found || err1 != nil || err2 != nil {
+		return 0, 0
 	}
 	return uint32(maj), uint32(min)
 }
