@@ -117,9 +117,10 @@ func lsblkMajMins(t *testing.T, out []byte) []string {
 	return mm
 }
 
-// TestWithEmptyMatchesLsblk: Discover lists what lsblk -a lists, and
-// WithEmpty(false) what lsblk -A (--noempty) lists, on the same fake tree
-// with a detached loop device and an empty partition.
+// TestWithEmptyMatchesLsblk: Discover lists what lsblk -a lists,
+// WithEmpty(false) what lsblk -A (--noempty) lists, and
+// WithDetachedLoops(false) what lsblk lists with neither, on the same fake
+// tree with a detached loop device and an empty partition.
 func TestWithEmptyMatchesLsblk(t *testing.T) {
 	testenv.RequireTool(t, "lsblk")
 	tr := blockdevtest.Sample(t.TempDir())
@@ -134,8 +135,12 @@ func TestWithEmptyMatchesLsblk(t *testing.T) {
 	}{
 		{"-a", nil},
 		{"-A", []blockdev.Option{blockdev.WithEmpty(false)}},
+		{"", []blockdev.Option{blockdev.WithDetachedLoops(false)}},
 	} {
-		args := []string{"--sysroot", tr.Dir, "-J", "-o", "MAJ:MIN", c.flag}
+		args := []string{"--sysroot", tr.Dir, "-J", "-o", "MAJ:MIN"}
+		if c.flag != "" {
+			args = append(args, c.flag)
+		}
 		want := lsblkMajMins(t, testenv.Run(t, "lsblk", args...))
 		g, err := blockdev.Discover(ctx, append(c.opts, blockdev.WithRoot(tr.Dir))...)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/mountinfo"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
 // MountInfo is one line of /proc/<pid>/mountinfo (proc(5)).
@@ -41,7 +40,7 @@ func ParseMountInfoLine(line string) (MountInfo, error) {
 // source node instead, as lsblk does.
 func (x *discovery) mounts() {
 	path := x.root.Proc("self", "mountinfo")
-	data, err := sysfs.ReadFile(path)
+	data, err := x.procFile(path, false)
 	x.opens++
 	if err != nil {
 		// Missing or unreadable alike: without the table no device is

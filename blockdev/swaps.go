@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/mountinfo"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
 // swaps marks active swap devices from /proc/swaps. On the live system the
@@ -18,7 +17,7 @@ import (
 // in a fake tree the name is matched.
 func (x *discovery) swaps() {
 	path := x.root.Proc("swaps")
-	data, err := sysfs.ReadFile(path)
+	data, err := x.procFile(path, true)
 	x.opens++
 	if err != nil {
 		// The kernel has no /proc/swaps without CONFIG_SWAP: then there

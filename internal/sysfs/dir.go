@@ -163,6 +163,21 @@ func (d *Dir) Readlink(name string) (string, error) {
 	}
 }
 
+// Fstatat stats name relative to d without following a final symlink;
+// the error is a *os.PathError (errors.Is(err, fs.ErrNotExist) for absence).
+func (d *Dir) Fstatat(name string, st *unix.Stat_t) error {
+	for {
+		err := unix.Fstatat(d.fd, name, st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "fstatat", Path: filepath.Join(d.path, name), Err: err}
+		}
+		return nil
+	}
+}
+
 // Exists reports whether name exists in the directory (without following a
 // final symlink).
 func (d *Dir) Exists(name string) bool {
