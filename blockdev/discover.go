@@ -1,6 +1,7 @@
 package blockdev
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,13 +42,6 @@ func discover(ctx context.Context, cfg *config, cache *attrCache) (*Graph, error
 		return nil, err
 	}
 	d := &discovery{cfg: cfg, root: cfg.root, g: newGraph(), cache: cache}
-	if runtime.GOMAXPROCS(0) > 1 && cfg.diskWorkers != 1 {
-		// The two /proc tables are read on another CPU while the disks are
-		// read: mountinfo alone costs the kernel as much as a few disks'
-		// attributes (it formats every mount of the namespace).
-		d.prefetchProc()
-		defer func() { <-d.pre.done }()
-	}
 	if err := d.devices(ctx); err != nil {
 		return nil, err
 	}
@@ -104,12 +98,17 @@ type discovery struct {
 	// leave out empty disks before anything else is read).
 	diskSize     string
 	haveDiskSize bool
+	// nums are the numbers of the live system's disks and partitions by
+	// kernel name, from /proc/diskstats (devNumbers): one read instead of
+	// a dev attribute per device. nil on a fake tree or when unreadable;
+	// a name it lacks has its dev attribute read.
+	nums map[string]MajMin
 	// diskDev likewise is the disk's dev attribute, read first to leave
 	// out detached loop devices.
 	diskDev     string
 	haveDiskDev bool
-	// pre, when not nil, is reading mountinfo and swaps on a goroutine of
-	// its own (prefetchProc).
+	// pre, when not nil, holds mountinfo and swaps as a disk worker read
+	// them (procRead).
 	pre *procRead
 	// partNum is the partition attribute of the partition being read, or
 	// partErr why it could not be read (the disk reader reads it to tell
@@ -118,38 +117,79 @@ type discovery struct {
 	partErr error
 }
 
-// procRead holds /proc/self/mountinfo and /proc/swaps as read by
-// prefetchProc's goroutine; done is closed when both are in.
+// procRead holds /proc/self/mountinfo and /proc/swaps, read by the first
+// disk worker that runs out of disks, or by mounts if none did.
 type procRead struct {
+	claimed          atomic.Bool
 	done             chan struct{}
+	miPath, swPath   string
 	mountinfo, swaps []byte
 	mErr, sErr       error
 }
 
-// prefetchProc starts reading mountinfo and swaps; mounts and swaps take
-// them from there. What they read is the same as reading them after the
-// disks: the tables may change during a Discover either way.
-func (x *discovery) prefetchProc() {
-	p := &procRead{done: make(chan struct{})}
-	x.pre = p
-	mi, sw := x.root.Proc("self", "mountinfo"), x.root.Proc("swaps")
-	go func() {
-		defer close(p.done)
-		p.mountinfo, p.mErr = sysfs.ReadFile(mi)
-		p.swaps, p.sErr = sysfs.ReadFile(sw)
-	}()
+// claim reads the tables unless someone else has claimed them; a worker
+// that loses just goes on (waiting would cost a wake-up on each side).
+func (p *procRead) claim() {
+	if p.claimed.CompareAndSwap(false, true) {
+		p.mountinfo, p.mErr = sysfs.ReadFile(p.miPath)
+		p.swaps, p.sErr = sysfs.ReadFile(p.swPath)
+		close(p.done)
+	}
 }
 
-// procFile returns mountinfo (swaps false) or swaps, prefetched or read now.
+// load returns when the tables are in.
+func (p *procRead) load() {
+	p.claim()
+	<-p.done
+}
+
+// procFile returns mountinfo (swaps false) or swaps, read by a disk worker
+// or now.
 func (x *discovery) procFile(path string, swaps bool) ([]byte, error) {
 	if x.pre == nil {
 		return sysfs.ReadFile(path)
 	}
-	<-x.pre.done
+	x.pre.load()
 	if swaps {
 		return x.pre.swaps, x.pre.sErr
 	}
 	return x.pre.mountinfo, x.pre.mErr
+}
+
+// devNumbers maps kernel names to numbers from /proc/diskstats, whose lines
+// begin "major minor name" for every disk and every partition that is not
+// empty; nil when it cannot be read. A name printed differently from its
+// sysfs directory (a '/' that sysfs shows as '!') is simply not found, and
+// that device's dev attribute is read instead.
+func devNumbers(path string) map[string]MajMin {
+	data, err := sysfs.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	nums := make(map[string]MajMin, bytes.Count(data, []byte{'\n'}))
+	for line := range bytes.Lines(data) {
+		f := make([][]byte, 0, 3)
+		for len(f) < 3 {
+			line = bytes.TrimLeft(line, " \t")
+			i := bytes.IndexAny(line, " \t\n")
+			if i < 0 {
+				i = len(line) // the last field of a file without a final newline
+			}
+			if i == 0 {
+				break
+			}
+			f, line = append(f, line[:i]), line[i:]
+		}
+		if len(f) < 3 {
+			continue
+		}
+		maj, err1 := strconv.ParseUint(string(f[0]), 10, 32)
+		mnr, err2 := strconv.ParseUint(string(f[1]), 10, 32)
+		if err1 == nil && err2 == nil {
+			nums[string(f[2])] = MajMin{Major: uint32(maj), Minor: uint32(mnr)}
+		}
+	}
+	return nums
 }
 
 // isFresh reports whether d was read in this pass.
@@ -269,6 +309,10 @@ func (x *discovery) devices(ctx context.Context) error {
 	if x.cache != nil {
 		x.cache.begin(names)
 	}
+	if x.root.IsLive() && x.cache == nil {
+		x.nums = devNumbers(x.root.Proc("diskstats"))
+		x.opens++
+	}
 	reads := make([]*diskRead, len(names))
 	workers := min(runtime.GOMAXPROCS(0), maxDiskWorkers, len(names))
 	if x.cfg.diskWorkers > 0 {
@@ -282,12 +326,23 @@ func (x *discovery) devices(ctx context.Context) error {
 			reads[i] = x.readDisk(ctx, block, name)
 		}
 	} else {
+		// The first worker without a disk left reads the two /proc
+		// tables (mountinfo alone costs the kernel as much as a few
+		// disks' attributes: it formats every mount of the namespace).
+		x.pre = &procRead{done: make(chan struct{}), miPath: x.root.Proc("self", "mountinfo"), swPath: x.root.Proc("swaps")}
 		// The caller is one of the workers: one goroutine fewer to wake.
+		// Names are taken from the end: the many cheap virtual devices
+		// (dm-*, loop*, md*) sort before physical disks (nvme*, sd*, vd*),
+		// so the long reads start first and the short ones fill in
+		// around them instead of one long read finishing alone.
 		var next atomic.Int64
 		work := func() {
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(names) || ctx.Err() != nil {
+				i := len(names) - 1 - int(next.Add(1)-1)
+				if i < 0 {
+					x.pre.claim()
+				}
+				if i < 0 || ctx.Err() != nil {
 					return
 				}
 				reads[i] = x.readDisk(ctx, block, names[i])
@@ -382,7 +437,7 @@ func (x *discovery) merge(r *diskRead) {
 func (x *discovery) readDisk(ctx context.Context, block *sysfs.Dir, name string) *diskRead {
 	// A reader of its own: cur, prefix and present describe the device
 	// being read.
-	w := &discovery{cfg: x.cfg, root: x.root, listSlaves: x.slaves != nil}
+	w := &discovery{cfg: x.cfg, root: x.root, listSlaves: x.slaves != nil, nums: x.nums}
 	if x.cache != nil {
 		w.dc = x.cache.disks[name]
 	}
@@ -413,10 +468,19 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 		// the kernel) and no loop/ directory, which the driver creates
 		// when a file is bound and removes when it is released. Anything
 		// that cannot be examined is listed.
-		x.opens++
-		v, err := block.ReadAttr(name + "/dev")
-		if err == nil {
-			if m, perr := ParseMajMin(v); perr == nil && m.Major == 7 {
+		m, known := x.nums[name]
+		var v string
+		var err error
+		if !known {
+			x.opens++
+			if v, err = block.ReadAttr(name + "/dev"); err == nil {
+				m, err = ParseMajMin(v)
+				known = err == nil
+				err = nil // device reports a bad number where it reads it
+			}
+		}
+		if known {
+			if m.Major == 7 {
 				x.opens++
 				var st unix.Stat_t
 				if err := block.Fstatat(name+"/loop", &st); errors.Is(err, fs.ErrNotExist) {
@@ -425,7 +489,7 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 				}
 			}
 		}
-		x.diskDev, x.haveDiskDev = v, err == nil
+		x.diskDev, x.haveDiskDev = v, err == nil && v != ""
 	}
 	sysPath := x.resolve(block, name, "/sys/block")
 	x.opens++
@@ -532,7 +596,9 @@ func (x *discovery) device(name, sysPath string, parent *Device, r *diskRead) (d
 	d = &Device{Name: name, KName: name, SysPath: sysPath}
 	d.Path = filepath.Join("/dev", name)
 	s, ok := x.diskDev, parent == nil && x.haveDiskDev
-	if !ok {
+	if m, known := x.nums[name]; known {
+		d.MajMin, ok = m, false
+	} else if !ok {
 		s, ok = x.attr(d, "dev")
 	}
 	if ok {

@@ -70,3 +70,6 @@ func WithListFunc(fn func(*sysfs.Dir) ([]string, error)) Option {
 		return nil
 	}
 }
+
+// DevNumbers exposes devNumbers, the /proc/diskstats number reader.
+func DevNumbers(path string) map[string]MajMin { return devNumbers(path) }
