@@ -81,8 +81,9 @@ func ComputeRates(prev, cur *DiskStat, interval time.Duration) Rates {
 
 // computeRates is ComputeRates into *r, which must be zero: a Rater fills
 // its output slice in place instead of copying a 300-byte value twice per
-// device. Per-second values multiply by the interval's inverse, computed
-// once (a division costs several multiplications, and there are fifteen).
+// device. Every value divides by the interval, as sysstat does, rather than
+// multiplying by its inverse: that rounds twice, and a device busy for the
+// whole interval got 99.99999999999999 %util.
 func computeRates(r *Rates, prev, cur *DiskStat, interval time.Duration) {
 	r.Name, r.Major, r.Minor, r.Fields, r.Interval, r.InFlight = cur.Name, cur.Major, cur.Minor, cur.Fields, interval, cur.InFlight
 	if prev.Fields < r.Fields {
@@ -94,35 +95,34 @@ func computeRates(r *Rates, prev, cur *DiskStat, interval time.Duration) {
 		return
 	}
 	sec := interval.Seconds()
-	perSec := 1 / sec
-	perMS := perSec / 1000
+	ms := float64(interval) / float64(time.Millisecond) // exact for whole milliseconds, unlike sec*1000
 
 	rIO := deltaCounter(cur.ReadIOs, prev.ReadIOs)
 	wIO := deltaCounter(cur.WriteIOs, prev.WriteIOs)
 	rSec := deltaCounter(cur.ReadSectors, prev.ReadSectors)
 	wSec := deltaCounter(cur.WriteSectors, prev.WriteSectors)
-	r.ReadsPerSec = float64(rIO) * perSec
-	r.WritesPerSec = float64(wIO) * perSec
-	r.ReadKBPerSec = float64(rSec) * (perSec / 2)
-	r.WriteKBPerSec = float64(wSec) * (perSec / 2)
-	r.ReadBytesPerSec = float64(rSec) * (SectorSize * perSec)
-	r.WriteBytesPerSec = float64(wSec) * (SectorSize * perSec)
+	r.ReadsPerSec = float64(rIO) / sec
+	r.WritesPerSec = float64(wIO) / sec
+	r.ReadKBPerSec = float64(rSec) / 2 / sec
+	r.WriteKBPerSec = float64(wSec) / 2 / sec
+	r.ReadBytesPerSec = float64(rSec) * SectorSize / sec
+	r.WriteBytesPerSec = float64(wSec) * SectorSize / sec
 	r.ReadReqSizeKB = ratio(rSec, rIO) / 2
 	r.WriteReqSizeKB = ratio(wSec, wIO) / 2
 	ios := rIO + wIO
 	if r.HasExtended() {
 		rM := deltaCounter(cur.ReadMerges, prev.ReadMerges)
 		wM := deltaCounter(cur.WriteMerges, prev.WriteMerges)
-		r.ReadMergesPerSec = float64(rM) * perSec
-		r.WriteMergesPerSec = float64(wM) * perSec
+		r.ReadMergesPerSec = float64(rM) / sec
+		r.WriteMergesPerSec = float64(wM) / sec
 		r.ReadMergePct = ratio(rM, rM+rIO) * 100
 		r.WriteMergePct = ratio(wM, wM+wIO) * 100
 		rT := delta32(cur.ReadTicks, prev.ReadTicks)
 		wT := delta32(cur.WriteTicks, prev.WriteTicks)
 		r.ReadAwait = ratio(rT, rIO)
 		r.WriteAwait = ratio(wT, wIO)
-		r.QueueSize = float64(delta32(cur.TimeInQueue, prev.TimeInQueue)) * perMS
-		r.Util = float64(delta32(cur.IOTicks, prev.IOTicks)) * perMS * 100
+		r.QueueSize = float64(delta32(cur.TimeInQueue, prev.TimeInQueue)) / ms
+		r.Util = float64(delta32(cur.IOTicks, prev.IOTicks)) / ms * 100
 		if r.Util > 100 {
 			r.Util = 100
 		}
@@ -132,10 +132,10 @@ func computeRates(r *Rates, prev, cur *DiskStat, interval time.Duration) {
 			dM := deltaCounter(cur.DiscardMerges, prev.DiscardMerges)
 			dSec := deltaCounter(cur.DiscardSectors, prev.DiscardSectors)
 			dT := delta32(cur.DiscardTicks, prev.DiscardTicks)
-			r.DiscardsPerSec = float64(dIO) * perSec
-			r.DiscardKBPerSec = float64(dSec) * (perSec / 2)
-			r.DiscardBytesPerSec = float64(dSec) * (SectorSize * perSec)
-			r.DiscardMergesPerSec = float64(dM) * perSec
+			r.DiscardsPerSec = float64(dIO) / sec
+			r.DiscardKBPerSec = float64(dSec) / 2 / sec
+			r.DiscardBytesPerSec = float64(dSec) * SectorSize / sec
+			r.DiscardMergesPerSec = float64(dM) / sec
 			r.DiscardMergePct = ratio(dM, dM+dIO) * 100
 			r.DiscardAwait = ratio(dT, dIO)
 			r.DiscardReqSizeKB = ratio(dSec, dIO) / 2
@@ -144,11 +144,11 @@ func computeRates(r *Rates, prev, cur *DiskStat, interval time.Duration) {
 		}
 		r.Await = ratio(ticks, ios)
 	}
-	r.TPS = float64(ios) * perSec
+	r.TPS = float64(ios) / sec
 	r.IOPS = r.TPS
 	if r.HasFlush() {
 		fIO := deltaCounter(cur.FlushIOs, prev.FlushIOs)
-		r.FlushesPerSec = float64(fIO) * perSec
+		r.FlushesPerSec = float64(fIO) / sec
 		r.FlushAwait = ratio(delta32(cur.FlushTicks, prev.FlushTicks), fIO)
 		r.IOPS += r.FlushesPerSec
 	}

@@ -135,3 +135,27 @@ func TestComputeRatesUtilCapped(t *testing.T) {
 		t.Fatalf("util %v, want capped 100", r.Util)
 	}
 }
+
+// A device busy for the whole interval is 100% utilized, and one with four
+// requests queued the whole time has an aqu-sz of 4, whatever the
+// interval: each value is one correctly rounded division of a delta by the
+// interval, as in sysstat. Multiplying by the interval's inverse instead
+// rounds twice and gave 99.99999999999999 %util and aqu-sz
+// 3.9999999999999996 over 7 s, so a rule on %util >= 100 never fired for a
+// saturated device at such intervals.
+func TestComputeRatesRoundOnce(t *testing.T) {
+	for ms := uint64(1); ms <= 120_000; ms += 1 + ms/100 {
+		iv := time.Duration(ms) * time.Millisecond
+		p, c := ratePrev, rateCur
+		c.IOTicks = p.IOTicks + ms
+		c.TimeInQueue = p.TimeInQueue + 4*ms
+		c.ReadIOs = p.ReadIOs + 5
+		r := ComputeRates(&p, &c, iv)
+		if r.Util != 100 || r.QueueSize != 4 {
+			t.Fatalf("busy for all of %v: %%util %v, aqu-sz %v; want 100 and 4", iv, r.Util, r.QueueSize)
+		}
+		if want := 5 / iv.Seconds(); r.ReadsPerSec != want {
+			t.Fatalf("5 reads in %v: r/s %v, want %v", iv, r.ReadsPerSec, want)
+		}
+	}
+}
