@@ -176,10 +176,27 @@ func (c *DiskstatsCollector) Name() string { return "diskstats" }
 // Close releases the kept-open descriptor.
 func (c *DiskstatsCollector) Close() error { return c.reader.Close() }
 
-// Sample reads the counters and computes rates without a snapshot: the
-// allocation-free core that Collect wraps. The returned slices are valid
-// until the next call.
+// Sample reads the counters and computes rates without a snapshot, with no
+// allocation in the steady state. The returned slices are valid until the
+// next call, and the caller may sort or change them: they are a copy, not
+// the buffer the next page is parsed into, whose unchanged lines keep the
+// values they had (see StatReader).
 func (c *DiskstatsCollector) Sample() (*Sample, []Rates, error) {
+	sm, rates, err := c.read()
+	if err != nil {
+		return nil, nil, err
+	}
+	if sm == &c.sample {
+		c.kept.Time = c.sample.Time
+		c.kept.Disks = append(c.kept.Disks[:0], c.sample.Disks...)
+		sm = &c.kept
+	}
+	return sm, rates, nil
+}
+
+// read is Sample for Collect, which only reads the result: without a
+// filter it is the parse buffer itself, which no caller may change.
+func (c *DiskstatsCollector) read() (*Sample, []Rates, error) {
 	if err := c.reader.Read(&c.sample); err != nil {
 		return nil, nil, err
 	}
@@ -202,7 +219,7 @@ func (c *DiskstatsCollector) Sample() (*Sample, []Rates, error) {
 
 // Collect implements Collector.
 func (c *DiskstatsCollector) Collect(ctx context.Context, s *Snapshot) error {
-	sm, rates, err := c.Sample()
+	sm, rates, err := c.read()
 	if err != nil {
 		return err
 	}

@@ -135,3 +135,50 @@ func TestRaterIdleFastPath(t *testing.T) {
 		}
 	})
 }
+
+// TestCollectorSampleCallerMayModify: what DiskstatsCollector.Sample
+// returns is the caller's until the next call, to sort for display or to
+// change in place. The collector reuses a slot's values when its line did
+// not change, so it must not take them from a Sample the caller may have
+// rearranged: sorted by name, sda's slot held sdb, and with only sdb busy
+// the next sample reported sdb twice and lost sda.
+func TestCollectorSampleCallerMayModify(t *testing.T) {
+	page := func(sdaReads, sdbReads int) string {
+		return fmt.Sprintf("   8       0 sda %d 0 0 0 0 0 0 0 0 0 0\n   8      16 sdb %d 0 0 0 0 0 0 0 0 0 0\n", sdaReads, sdbReads)
+	}
+	root := fakeRoot(t, page(100, 200))
+	c, err := NewDiskstatsCollector(root.Dir(), WithDiskseqEvery(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sm, _, err := c.Sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The caller sorts by name, descending, then scribbles on a counter.
+	sm.Disks[0], sm.Disks[1] = sm.Disks[1], sm.Disks[0]
+	sm.Disks[0].WriteIOs = 12345
+	if err := os.WriteFile(root.Proc("diskstats"), []byte(page(100, 250)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sm, rates, err := c.Sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseDiskstats([]byte(page(100, 250)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sm.Disks) != len(want) {
+		t.Fatalf("%d devices, want %d", len(sm.Disks), len(want))
+	}
+	for i := range want {
+		if sm.Disks[i] != want[i] {
+			t.Fatalf("device %d after the caller modified the previous sample:\n got %+v\nwant %+v", i, sm.Disks[i], want[i])
+		}
+	}
+	if len(rates) != 2 || rates[0].Name != "sda" || rates[0].ReadsPerSec != 0 || rates[1].Name != "sdb" || rates[1].ReadsPerSec <= 0 {
+		t.Fatalf("rates %+v", rates)
+	}
+}
