@@ -358,6 +358,9 @@ func (x *discovery) devices(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if x.nums != nil {
+		x.recheckNumbers(ctx, block, names, reads)
+	}
 	if x.cache != nil {
 		x.cache.sweep(names)
 	}
@@ -365,6 +368,34 @@ func (x *discovery) devices(ctx context.Context) error {
 		x.merge(r)
 	}
 	return nil
+}
+
+// recheckNumbers reads /proc/diskstats again after the disks were read and
+// reads again, with their dev attributes, the disks where a name it gave a
+// number for has another one now or is gone: a device removed and added
+// back (a partition table rewritten, a disk replaced) between the first
+// read and the disk's own reads got a number from the kernel anew, and the
+// one of the first read may now be another device's. Without it the
+// devices would keep numbers older than the attributes read with them,
+// which reading dev with the other attributes never gave.
+func (x *discovery) recheckNumbers(ctx context.Context, block *sysfs.Dir, names []string, reads []*diskRead) {
+	first, again := x.nums, devNumbers(x.root.Proc("diskstats"))
+	x.opens++
+	changed := func(name string) bool {
+		m, used := first[name]
+		n, still := again[name]
+		return used && (!still || n != m)
+	}
+	x.nums = nil // the disks read again below read their dev attributes
+	for i, r := range reads {
+		stale := changed(names[i])
+		for _, rd := range r.devs {
+			stale = stale || changed(rd.d.KName)
+		}
+		if stale && ctx.Err() == nil {
+			reads[i] = x.readDisk(ctx, block, names[i])
+		}
+	}
 }
 
 // maxDiskWorkers bounds the goroutines reading disks at once; beyond the

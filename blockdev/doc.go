@@ -85,8 +85,10 @@
 //	partition          8
 //
 // plus one open each of /proc/self/mountinfo and /proc/swaps per Discover
-// (and on the live system one of /proc/diskstats, which gives every
-// device's number, so each device there costs one open less than listed),
+// (and on the live system two of /proc/diskstats, before and after the
+// disks: the first gives every device's number, so each device there costs
+// one open less than listed, and the second tells whether a number changed
+// meanwhile, in which case that disk is read again with its dev attributes),
 // and one udev record per device where a udev database exists. With
 // WithAttributes(0) (the core only: names, numbers, type, size, ro, rm,
 // stacking, mounts) a SATA disk costs 9 and a partition 6.
