@@ -242,7 +242,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// lsblk's default filter, applied by discovery itself so that a
 		// detached loop device costs two reads, not twenty-odd; visible
 		// keeps the same rule for the devices that are read. Devices named
-		// on the command line are shown whatever they are.
+		// on the command line are all read: selectRoots applies the rule
+		// to them and counts those it leaves out for the exit status.
 		opts = append(opts, blockdev.WithDetachedLoops(false))
 	}
 	if o.probe != nil {
@@ -277,11 +278,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, e := range g.Errs() {
 		fmt.Fprintf(stderr, "lsblk: warning: %v\n", e)
 	}
-	roots, err := selectRoots(g, o)
-	if err != nil {
-		fmt.Fprintf(stderr, "lsblk: %v\n", err)
-		return 32
-	}
+	roots, failed := selectRoots(g, o, stderr)
 	if o.json {
 		err = writeJSON(stdout, g, roots, o)
 	} else {
@@ -290,6 +287,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "lsblk: %v\n", err)
 		return 1
+	}
+	// lsblk's exit status for device arguments: 32 when none of them was
+	// listed, 64 when some were not.
+	switch {
+	case failed > 0 && failed == len(o.devices):
+		return 32
+	case failed > 0:
+		return 64
 	}
 	return 0
 }
@@ -328,24 +333,28 @@ func visible(d *blockdev.Device, o *options) bool {
 	if o.exclude[d.MajMin.Major] && (o.excludeSet || !o.all) {
 		return false
 	}
-	if o.all {
-		return true
-	}
-	if d.Type == blockdev.TypeLoop && d.LoopBackingFile == "" && (d.Size == nil || *d.Size == 0) {
-		return false
-	}
-	return true
+	return o.all || !detachedLoop(d)
 }
 
-func selectRoots(g *blockdev.Graph, o *options) ([]row, error) {
-	var out []row
+// detachedLoop: a loop device with no backing file.
+func detachedLoop(d *blockdev.Device) bool {
+	return d.Type == blockdev.TypeLoop && d.LoopBackingFile == "" && (d.Size == nil || *d.Size == 0)
+}
+
+// selectRoots picks the devices to print: the roots of the graph, or the
+// devices named, each of which is counted in failed when it is not listed.
+// lsblk 2.38 leaves a named detached loop device out too, unless -a is
+// given, and says nothing about it; its -e does not apply to named devices.
+// A name that is no device is reported on stderr and the others are still
+// listed.
+func selectRoots(g *blockdev.Graph, o *options, stderr io.Writer) (out []row, failed int) {
 	if len(o.devices) == 0 {
 		for _, d := range g.Roots() {
 			if visible(d, o) {
 				out = append(out, row{d: d})
 			}
 		}
-		return out, nil
+		return out, 0
 	}
 	for _, p := range o.devices {
 		d, ok := g.ByPath(p)
@@ -353,7 +362,13 @@ func selectRoots(g *blockdev.Graph, o *options) ([]row, error) {
 			d, ok = g.ByName(p)
 		}
 		if !ok {
-			return nil, fmt.Errorf("%s: not a block device", p)
+			fmt.Fprintf(stderr, "lsblk: %s: not a block device\n", p)
+			failed++
+			continue
+		}
+		if !o.all && detachedLoop(d) {
+			failed++
+			continue
 		}
 		r := row{d: d}
 		if ps := g.Parents(d); len(ps) > 0 {
@@ -365,7 +380,7 @@ func selectRoots(g *blockdev.Graph, o *options) ([]row, error) {
 	slices.SortStableFunc(out, func(a, b row) int {
 		return cmp.Or(cmp.Compare(a.d.MajMin.Major, b.d.MajMin.Major), cmp.Compare(a.d.MajMin.Minor, b.d.MajMin.Minor))
 	})
-	return out, nil
+	return out, failed
 }
 
 func (o *options) children(g *blockdev.Graph, r row) []row {
@@ -454,6 +469,9 @@ func writeJSON(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 			return err
 		}
 	}
+	if len(roots) == 0 {
+		b.WriteString("\n") // lsblk's empty array has an empty line
+	}
 	b.WriteString("\n   ]\n}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -505,7 +523,8 @@ func (o *options) jsonRow(b *strings.Builder, g *blockdev.Graph, r row, depth in
 }
 
 // minWidth is lsblk's absolute width hint of a column in text output
-// (libsmartcols gives a column at least this width); 0 means none.
+// (libsmartcols widens a column to it when the values are at least as wide
+// as the heading); 0 means none.
 var minWidth = map[string]int{
 	"MAJ:MIN": 6, "FSAVAIL": 5, "FSSIZE": 5, "FSUSED": 5, "FSUSE%": 3, "UUID": 36, "PTUUID": 36,
 	"PARTTYPE": 36, "PARTUUID": 36, "RA": 3, "RO": 1, "RM": 1, "HOTPLUG": 1, "ROTA": 1, "SIZE": 5,
@@ -518,6 +537,9 @@ var minWidth = map[string]int{
 // aligned, every column but the last padded to its width, and a device
 // with several mountpoints on several lines.
 func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
+	if len(roots) == 0 {
+		return nil // lsblk prints no heading for an empty table
+	}
 	var lines [][]string
 	if !o.noHeadings {
 		h := make([]string, len(o.columns))
@@ -587,13 +609,25 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 	if o.raw || o.pairs {
 		return writeRaw(w, lines, o)
 	}
+	// libsmartcols' rule: a column is as wide as its widest value, or its
+	// heading when that is wider (counted with -n too); only a column whose
+	// values fill the heading is widened to the width hint.
 	widths := make([]int, len(o.columns))
-	for i, c := range o.columns {
-		widths[i] = minWidth[c.name]
+	data := lines
+	if !o.noHeadings {
+		data = lines[1:]
 	}
-	for _, l := range lines {
+	for _, l := range data {
 		for i, s := range l {
 			widths[i] = max(widths[i], utf8.RuneCountInString(s))
+		}
+	}
+	for i, c := range o.columns {
+		head, hint := utf8.RuneCountInString(c.name), minWidth[c.name]
+		if widths[i] < head {
+			widths[i] = head
+		} else if widths[i] < hint && head < hint {
+			widths[i] = hint
 		}
 	}
 	var b strings.Builder
