@@ -2,11 +2,16 @@ package blockdev_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/blockdevtest"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/uevent"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
@@ -122,5 +127,45 @@ func TestDetachedLoopsMatchLsblkLive(t *testing.T) {
 			continue // the machine changed under us
 		}
 		t.Fatalf("lsblk lists %v, Discover with WithDetachedLoops(false) %v", before, got)
+	}
+}
+
+// TestWatchDetachedLoops: a Watch that leaves out detached loop devices
+// shows one once it is attached and drops it, with Device nil on the
+// kernel's change event, once it is detached again.
+func TestWatchDetachedLoops(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	tr := blockdevtest.New(t.TempDir())
+	tr.Virtio("vda", 0, 0, 1<<30)
+	loop := tr.Loop(0, 0, "")
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	src := uevent.NewFakeSource()
+	w, err := blockdev.Watch(context.Background(), blockdev.WithRoot(tr.Dir), blockdev.WithEventSource(src),
+		blockdev.WithDetachedLoops(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, ok := w.Graph().ByName("loop0"); ok {
+		t.Fatal("a detached loop device is in the first graph")
+	}
+	tr.Set("loop0", "size", "2048").Set("loop0", "loop/backing_file", "/img")
+	src.SendEvent(blockEvent(uevent.ActionChange, loop, "disk", 7, 0))
+	if ev := next(t, w); ev.Device == nil || ev.Device.LoopBackingFile != "/img" {
+		t.Fatalf("attach: %+v", ev)
+	}
+	tr.Set("loop0", "size", "0").Remove("loop0", "loop/backing_file")
+	if err := os.Remove(filepath.Join(tr.Dir, "sys/devices/virtual/block/loop0/loop")); err != nil {
+		t.Fatal(err)
+	}
+	src.SendEvent(blockEvent(uevent.ActionChange, loop, "disk", 7, 0))
+	ev := next(t, w)
+	if ev.Action != uevent.ActionChange || ev.Device != nil {
+		t.Fatalf("detach: %+v", ev)
+	}
+	if _, ok := ev.Graph.ByName("loop0"); ok {
+		t.Error("the detached loop device is still in the graph")
 	}
 }

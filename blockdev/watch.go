@@ -21,7 +21,10 @@ type Event struct {
 	Action uevent.Action
 	MajMin MajMin
 	KName  string
-	// Device is the device after the event; nil after a remove.
+	// Device is the device after the event; nil after a remove, and nil
+	// after a change that leaves the device out of the graph under the
+	// options given (emptied, with WithEmpty(false); a loop device
+	// detached, with WithDetachedLoops(false)). Action stays the kernel's.
 	Device *Device
 	// Graph is a snapshot with the event applied. Snapshots are never
 	// modified afterwards; each event brings a new one.
