@@ -139,20 +139,25 @@ func (dc *diskCache) read(dir *sysfs.Dir, rel string) (string, error) {
 		delete(dc.attrs, rel)
 		dc.c.open.Add(-1)
 	}
-	if dc.c.open.Load() >= dc.c.budget {
+	// Take a place in the budget before opening: workers reading other
+	// disks do the same at once, and a check followed by an add let each
+	// of them pass the last free place.
+	if dc.c.open.Add(1) > dc.c.budget {
+		dc.c.open.Add(-1)
 		return dir.ReadAttr(rel)
 	}
 	a, err := dir.OpenAttr(rel)
 	if err != nil {
+		dc.c.open.Add(-1)
 		return "", err
 	}
 	v, err := a.Read()
 	if err != nil {
 		a.Close()
+		dc.c.open.Add(-1)
 		return "", err
 	}
 	dc.attrs[rel] = a
 	dc.used[rel] = true
-	dc.c.open.Add(1)
 	return v, nil
 }

@@ -177,7 +177,31 @@ func TestScannerBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := blockdev.ScannerFiles(s); n > 5+4 { // workers may each pass the check once
+	if n := blockdev.ScannerFiles(s); n > 5 {
 		t.Errorf("%d files kept, budget 5", n)
+	}
+}
+
+// TestScannerBudgetManyWorkers: disks read by several workers at once never
+// keep more files than the budget together, over many passes and budgets.
+func TestScannerBudgetManyWorkers(t *testing.T) {
+	tr := blockdevtest.Many(t.TempDir(), 64)
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, budget := range []int{1, 7, 50, 300} {
+		s, err := blockdev.NewScanner(blockdev.WithRoot(tr.Dir), blockdev.WithScannerFiles(budget), blockdev.WithDiskWorkers(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			if _, err := s.Discover(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := blockdev.ScannerFiles(s); n > budget {
+				t.Errorf("%d files kept, budget %d", n, budget)
+			}
+		}
+		s.Close()
 	}
 }
