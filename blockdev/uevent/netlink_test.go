@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,17 @@ func TestNetlinkLoopEvents(t *testing.T) {
 	dev := testenv.LoopFile(t, img)
 	name := filepath.Base(dev)
 
+	// Other packages' tests attach and detach loop devices meanwhile, and
+	// the kernel may reuse this name for them just before: the change
+	// event of this attach is the one with the device's diskseq now.
+	var want uint64
+	if seq, err := os.ReadFile("/sys/class/block/" + name + "/diskseq"); err == nil {
+		want, _ = strconv.ParseUint(strings.TrimSpace(string(seq)), 10, 64)
+	}
 	e := waitFor(t, c, name, ActionChange)
+	for want != 0 && e.DiskSeq != 0 && e.DiskSeq < want {
+		e = waitFor(t, c, name, ActionChange)
+	}
 	t.Logf("attach: %+v", e)
 	mm, err := os.ReadFile("/sys/class/block/" + name + "/dev")
 	if err != nil {
@@ -77,12 +88,20 @@ func TestNetlinkLoopEvents(t *testing.T) {
 	}
 
 	testenv.Run(t, "partx", "-a", dev)
-	add := waitFor(t, c, name+"p1", ActionAdd)
+	ours := func(action Action) Event { // skip events of another test's loop device of this name
+		for {
+			ev := waitFor(t, c, name+"p1", action)
+			if e.DiskSeq == 0 || ev.DiskSeq == 0 || ev.DiskSeq == e.DiskSeq {
+				return ev
+			}
+		}
+	}
+	add := ours(ActionAdd)
 	if add.DevType != "partition" || add.Env["PARTN"] != "1" || !strings.HasSuffix(add.DevPath, "/"+name+"/"+name+"p1") {
 		t.Errorf("add event %+v", add)
 	}
 	testenv.Run(t, "partx", "-d", dev)
-	rm := waitFor(t, c, name+"p1", ActionRemove)
+	rm := ours(ActionRemove)
 	t.Logf("partition add: %+v\nremove: %+v", add, rm)
 	if rm.Seqnum <= add.Seqnum {
 		t.Errorf("remove seqnum %d not after add %d", rm.Seqnum, add.Seqnum)
