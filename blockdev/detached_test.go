@@ -65,17 +65,7 @@ func TestWithDetachedLoops(t *testing.T) {
 func TestWithDetachedLoopsOpens(t *testing.T) {
 	count := func(build func(*blockdevtest.Tree), opts ...blockdev.Option) int {
 		t.Helper()
-		tr := blockdevtest.New(t.TempDir())
-		build(tr)
-		if err := tr.Err(); err != nil {
-			t.Fatal(err)
-		}
-		_, n, err := blockdev.DiscoverOpens(context.Background(),
-			append(opts, blockdev.WithRoot(tr.Dir), blockdev.WithUdev(false))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return treeOpens(t, build, opts...)
 	}
 	off := blockdev.WithDetachedLoops(false)
 	base := count(func(*blockdevtest.Tree) {}, off)

@@ -58,23 +58,30 @@ func TestWithEmpty(t *testing.T) {
 	}
 }
 
+// treeOpens builds a fake tree with build and returns how many files a
+// Discover of it opens with opts (udev off, so only sysfs and /proc count).
+func treeOpens(t *testing.T, build func(*blockdevtest.Tree), opts ...blockdev.Option) int {
+	t.Helper()
+	tr := blockdevtest.New(t.TempDir())
+	build(tr)
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, n, err := blockdev.DiscoverOpens(context.Background(),
+		append(opts, blockdev.WithRoot(tr.Dir), blockdev.WithUdev(false))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestWithEmptyOpens: an empty disk left out costs one read (its size), and
 // a disk that is not empty costs no more than without WithEmpty(false) (the
 // size read to decide is not read again).
 func TestWithEmptyOpens(t *testing.T) {
 	count := func(build func(*blockdevtest.Tree), opts ...blockdev.Option) int {
 		t.Helper()
-		tr := blockdevtest.New(t.TempDir())
-		build(tr)
-		if err := tr.Err(); err != nil {
-			t.Fatal(err)
-		}
-		_, n, err := blockdev.DiscoverOpens(context.Background(),
-			append(opts, blockdev.WithRoot(tr.Dir), blockdev.WithUdev(false))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return treeOpens(t, build, opts...)
 	}
 	noEmpty := blockdev.WithEmpty(false)
 	base := count(func(*blockdevtest.Tree) {}, noEmpty)
