@@ -119,7 +119,7 @@
 //
 // Against exec'ing lsblk -J -O -b on such a machine (one virtio disk, a
 // zram disk and eight detached loop devices, the same devices and columns
-// on both sides) Discover is 8.1-8.5x faster by mean times and 8.4-9x by
+// on both sides) Discover is 7.6-8.2x faster by mean times and 7.9-8.5x by
 // medians (BenchmarkDiscoverLive). The kernel's share of the work, some
 // sixty sysfs operations, is a floor that no reader in any language gets
 // under.
