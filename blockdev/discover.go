@@ -388,6 +388,9 @@ func (x *discovery) recheckNumbers(ctx context.Context, block *sysfs.Dir, names 
 	}
 	x.nums = nil // the disks read again below read their dev attributes
 	for i, r := range reads {
+		if r == nil {
+			continue
+		}
 		stale := changed(names[i])
 		for _, rd := range r.devs {
 			stale = stale || changed(rd.d.KName)
