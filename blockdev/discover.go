@@ -167,26 +167,15 @@ func devNumbers(path string) map[string]MajMin {
 		return nil
 	}
 	nums := make(map[string]MajMin, bytes.Count(data, []byte{'\n'}))
-	for line := range bytes.Lines(data) {
-		f := make([][]byte, 0, 3)
-		for len(f) < 3 {
-			line = bytes.TrimLeft(line, " \t")
-			i := bytes.IndexAny(line, " \t\n")
-			if i < 0 {
-				i = len(line) // the last field of a file without a final newline
-			}
-			if i == 0 {
-				break
-			}
-			f, line = append(f, line[:i]), line[i:]
-		}
+	for line := range strings.Lines(string(data)) {
+		f := strings.Fields(line)
 		if len(f) < 3 {
 			continue
 		}
-		maj, err1 := strconv.ParseUint(string(f[0]), 10, 32)
-		mnr, err2 := strconv.ParseUint(string(f[1]), 10, 32)
+		maj, err1 := strconv.ParseUint(f[0], 10, 32)
+		mnr, err2 := strconv.ParseUint(f[1], 10, 32)
 		if err1 == nil && err2 == nil {
-			nums[string(f[2])] = MajMin{Major: uint32(maj), Minor: uint32(mnr)}
+			nums[f[2]] = MajMin{Major: uint32(maj), Minor: uint32(mnr)}
 		}
 	}
 	return nums
@@ -503,27 +492,25 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 		// when a file is bound and removes when it is released. Anything
 		// that cannot be examined is listed.
 		m, known := x.nums[name]
-		var v string
-		var err error
 		if !known {
 			x.opens++
-			if v, err = block.ReadAttr(name + "/dev"); err == nil {
+			v, err := block.ReadAttr(name + "/dev")
+			// Not read twice: device takes it from here and reports a
+			// bad number there (a failed read is done again there).
+			x.diskDev, x.haveDiskDev = v, err == nil
+			if err == nil {
 				m, err = ParseMajMin(v)
 				known = err == nil
-				err = nil // device reports a bad number where it reads it
 			}
 		}
-		if known {
-			if m.Major == 7 {
-				x.opens++
-				var st unix.Stat_t
-				if err := block.Fstatat(name+"/loop", &st); errors.Is(err, fs.ErrNotExist) {
-					x.cfg.log.Debug("skipping detached loop device", "name", name)
-					return &diskRead{}
-				}
+		if known && m.Major == 7 {
+			x.opens++
+			var st unix.Stat_t
+			if err := block.Fstatat(name+"/loop", &st); errors.Is(err, fs.ErrNotExist) {
+				x.cfg.log.Debug("skipping detached loop device", "name", name)
+				return &diskRead{}
 			}
 		}
-		x.diskDev, x.haveDiskDev = v, err == nil && v != ""
 	}
 	sysPath := x.resolve(block, name, "/sys/block")
 	x.opens++

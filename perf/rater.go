@@ -146,26 +146,24 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 			r.changes = append(r.changes, DeviceChange{cur.Name, Appeared})
 			continue
 		}
-		if st.gen == r.gen-1 && st.last == *cur {
+		// Each device's diskseq is due once every seqEvery samples, at a
+		// sample that depends on its place: 1,000 devices cost 1,000/seqEvery
+		// sysfs reads per sample instead of a 1,000-read stall every seqEvery.
+		seqDue := checkSeq && (r.gen+uint64(i))%uint64(r.seqEvery) == 0
+		if st.gen == r.gen-1 && st.last == *cur && !seqDue {
 			// Not one counter moved (an idle device): every rate is zero,
 			// which is what ComputeRates gives for equal samples, without
-			// its divisions and copies. The diskseq check still runs when
-			// it is due.
-			if !(checkSeq && (r.gen+uint64(i))%uint64(r.seqEvery) == 0) {
-				st.gen = r.gen
-				out = append(out, Rates{Name: cur.Name, Major: cur.Major, Minor: cur.Minor,
-					Fields: cur.Fields, Interval: interval, InFlight: cur.InFlight})
-				continue
-			}
+			// its divisions and copies.
+			st.gen = r.gen
+			out = append(out, Rates{Name: cur.Name, Major: cur.Major, Minor: cur.Minor,
+				Fields: cur.Fields, Interval: interval, InFlight: cur.InFlight})
+			continue
 		}
 		restarted := st.gen != r.gen-1 || // absent from the previous sample
 			st.last.Major != cur.Major || st.last.Minor != cur.Minor ||
 			allDown(&st.last, cur) || r.counterReset(&st.last, cur)
-		// Each device's diskseq is due once every seqEvery samples, at a
-		// sample that depends on its place: 1,000 devices cost 1,000/seqEvery
-		// sysfs reads per sample instead of a 1,000-read stall every seqEvery.
 		seqRead := false
-		if checkSeq && !restarted && (r.gen+uint64(i))%uint64(r.seqEvery) == 0 {
+		if seqDue && !restarted {
 			seq, has := r.seq(cur.Name)
 			seqRead = true
 			if has != st.hasSeq || seq != st.seq {
@@ -184,12 +182,7 @@ func (r *Rater) Update(s *Sample, out []Rates) []Rates {
 			r.changes = append(r.changes, DeviceChange{cur.Name, Restarted})
 			continue
 		}
-		if len(out) < cap(out) {
-			out = out[:len(out)+1]
-			out[len(out)-1] = Rates{}
-		} else {
-			out = append(out, Rates{})
-		}
+		out = append(out, Rates{})
 		computeRates(&out[len(out)-1], &st.last, cur, interval)
 		st.last = *cur
 	}
