@@ -99,9 +99,14 @@ type discovery struct {
 	diskSize     string
 	haveDiskSize bool
 	// nums are the numbers of the live system's disks and partitions by
-	// kernel name, from /proc/diskstats (devNumbers): one read instead of
-	// a dev attribute per device. nil on a fake tree or when unreadable;
-	// a name it lacks has its dev attribute read.
+	// kernel name, from /proc/diskstats (devNumbers), read when detached
+	// loop devices are left out: they tell the loop devices (LOOP_MAJOR)
+	// without a dev attribute each. Only that: a device's own number is
+	// always its dev attribute, read with its other attributes, as the
+	// table may be older than the device (a partition table rewritten, a
+	// disk replaced, between the two reads). nil on a fake tree, when
+	// unreadable, or when every device is listed; a name it lacks has its
+	// dev attribute read.
 	nums map[string]MajMin
 	// diskDev likewise is the disk's dev attribute, read first to leave
 	// out detached loop devices.
@@ -110,6 +115,14 @@ type discovery struct {
 	// pre, when not nil, holds mountinfo and swaps as a disk worker read
 	// them (procRead).
 	pre *procRead
+	// devList lists the disk's device directory (the device behind it):
+	// which of the identity attributes (model, vendor, rev, serial, wwid,
+	// type), named for SCSI devices, the device has. A virtio or NVMe
+	// device has few of them, and a failed open through the device link
+	// costs the kernel most of a successful one. nil: not listed, or the
+	// listing failed (then every attribute is tried).
+	devList   map[string]bool
+	devListed bool
 	// partNum is the partition attribute of the partition being read, or
 	// partErr why it could not be read (the disk reader reads it to tell
 	// partitions from other entries).
@@ -191,7 +204,8 @@ func (x *discovery) attr(d *Device, name string) (string, bool) {
 		return "", false
 	}
 	if x.present != nil && x.prefix == "" {
-		if top, _, _ := strings.Cut(name, "/"); !x.present[top] {
+		top, rest, _ := strings.Cut(name, "/")
+		if !x.present[top] || (top == "device" && rest != "" && !x.inDevice(rest)) {
 			return "", false
 		}
 	}
@@ -204,6 +218,31 @@ func (x *discovery) attr(d *Device, name string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// inDevice reports whether the current disk's device directory may have the
+// entry name: false only when a listing of it says it has not. A Scanner
+// does not list: it reads the attributes the device has from files it
+// keeps open, and a listing would cost it an open every pass.
+// Without the hardware group only the type is read: no listing then.
+func (x *discovery) inDevice(name string) bool {
+	if x.dc != nil || x.cfg.attrs&AttrHardware == 0 {
+		return true
+	}
+	if !x.devListed {
+		x.devListed = true
+		x.opens++
+		if dir, err := x.cur.Sub("device"); err == nil {
+			if names, err := dir.Names(); err == nil {
+				x.devList = make(map[string]bool, len(names))
+				for _, n := range names {
+					x.devList[n] = true
+				}
+			}
+			dir.Close()
+		}
+	}
+	return x.devList == nil || x.devList[name]
 }
 
 // readAttr reads rel relative to the current disk's directory, through the
@@ -276,14 +315,34 @@ func (x *discovery) strAttr(d *Device, name string) string {
 // reading it into a diskRead of its own; the graph is then built from them
 // in name order by one goroutine, so numbering of unkeyed devices and the
 // choice between duplicates do not depend on which worker finished first.
-// Measured on a two-CPU machine with one virtio disk, a zram disk and eight
-// loop devices: two workers against one, 1.4-1.6x faster when the machine
-// was quiet, 1.1-1.5x with both CPUs busy with other work. Finer pieces (a
-// disk's queue/ files on a goroutine of their own) were slower: the
-// kernel's sysfs locks and the goroutine hand-offs ate the gain.
+// Finer pieces (a disk's queue/ files on a goroutine of their own) were
+// slower: the kernel's sysfs locks and the goroutine hand-offs ate the gain.
 func (x *discovery) devices(ctx context.Context) error {
-	blockDir := x.root.Sys("block")
-	block, err := sysfs.OpenDir(blockDir)
+	workers := min(runtime.GOMAXPROCS(0), maxDiskWorkers)
+	if x.cfg.diskWorkers > 0 {
+		workers = x.cfg.diskWorkers
+	}
+	q := &diskQueue{x: x, ctx: ctx, claimAt: -1}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if workers > 1 {
+		// A second CPU takes a while to start working: 50 µs typically
+		// and up to 470 µs after the machine was idle, measured on a
+		// two-CPU virtual machine where all of Discover takes 500. So the
+		// first helper is started before anything is read, and takes
+		// disks as soon as it runs. The two /proc tables are a work item
+		// of their own (mountinfo alone costs the kernel as much as half
+		// a disk: it formats every mount of the namespace), taken after
+		// the first disk of each worker.
+		x.pre = &procRead{done: make(chan struct{}), miPath: x.root.Proc("self", "mountinfo"), swPath: x.root.Proc("swaps")}
+		q.listed = make(chan struct{})
+		defer q.release() // an early return leaves the helper no disks
+		wg.Go(func() {
+			<-q.listed
+			q.work()
+		})
+	}
+	block, err := sysfs.OpenDir(x.root.Sys("block"))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoDevices, err)
 	}
@@ -298,95 +357,76 @@ func (x *discovery) devices(ctx context.Context) error {
 	if x.cache != nil {
 		x.cache.begin(names)
 	}
-	if x.root.IsLive() && x.cache == nil {
+	if x.root.IsLive() && !x.cfg.detached {
+		// One read tells the loop devices among all entries (each
+		// then costs an fstatat to tell whether it is bound) instead
+		// of a dev attribute each.
 		x.nums = devNumbers(x.root.Proc("diskstats"))
 		x.opens++
 	}
-	reads := make([]*diskRead, len(names))
-	workers := min(runtime.GOMAXPROCS(0), maxDiskWorkers, len(names))
-	if x.cfg.diskWorkers > 0 {
-		workers = min(x.cfg.diskWorkers, len(names))
+	q.block, q.names, q.reads = block, names, make([]*diskRead, len(names))
+	if x.pre != nil {
+		q.claimAt = min(workers, len(names))
 	}
-	if workers <= 1 {
-		for i, name := range names {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			reads[i] = x.readDisk(ctx, block, name)
-		}
-	} else {
-		// The first worker without a disk left reads the two /proc
-		// tables (mountinfo alone costs the kernel as much as a few
-		// disks' attributes: it formats every mount of the namespace).
-		x.pre = &procRead{done: make(chan struct{}), miPath: x.root.Proc("self", "mountinfo"), swPath: x.root.Proc("swaps")}
-		// The caller is one of the workers: one goroutine fewer to wake.
-		// Names are taken from the end: the many cheap virtual devices
-		// (dm-*, loop*, md*) sort before physical disks (nvme*, sd*, vd*),
-		// so the long reads start first and the short ones fill in
-		// around them instead of one long read finishing alone.
-		var next atomic.Int64
-		work := func() {
-			for {
-				i := len(names) - 1 - int(next.Add(1)-1)
-				if i < 0 {
-					x.pre.claim()
-				}
-				if i < 0 || ctx.Err() != nil {
-					return
-				}
-				reads[i] = x.readDisk(ctx, block, names[i])
-			}
-		}
-		var wg sync.WaitGroup
-		for range workers - 1 {
-			wg.Go(work)
-		}
-		work()
-		wg.Wait()
+	q.release()
+	// The caller is one of the workers, the early helper another.
+	for range min(workers, len(names)) - 2 {
+		wg.Go(q.work)
 	}
+	q.work()
+	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if x.nums != nil {
-		x.recheckNumbers(ctx, block, names, reads)
 	}
 	if x.cache != nil {
 		x.cache.sweep(names)
 	}
-	for _, r := range reads {
+	for _, r := range q.reads {
 		x.merge(r)
 	}
 	return nil
 }
 
-// recheckNumbers reads /proc/diskstats again after the disks were read and
-// reads again, with their dev attributes, the disks where a name it gave a
-// number for has another one now or is gone: a device removed and added
-// back (a partition table rewritten, a disk replaced) between the first
-// read and the disk's own reads got a number from the kernel anew, and the
-// one of the first read may now be another device's. Without it the
-// devices would keep numbers older than the attributes read with them,
-// which reading dev with the other attributes never gave.
-func (x *discovery) recheckNumbers(ctx context.Context, block *sysfs.Dir, names []string, reads []*diskRead) {
-	first, again := x.nums, devNumbers(x.root.Proc("diskstats"))
-	x.opens++
-	changed := func(name string) bool {
-		m, used := first[name]
-		n, still := again[name]
-		return used && (!still || n != m)
+// diskQueue hands the entries of /sys/block to the workers, from the end of
+// the sorted names: the many cheap virtual devices (dm-*, loop*, md*) sort
+// before physical disks (nvme*, sd*, vd*), so the long reads start first
+// and the short ones fill in around them instead of one long read
+// finishing alone. Item claimAt (after each worker's first disk) is the
+// reading of the two /proc tables.
+type diskQueue struct {
+	x       *discovery
+	ctx     context.Context
+	block   *sysfs.Dir
+	names   []string
+	reads   []*diskRead
+	next    atomic.Int64
+	claimAt int
+	listed  chan struct{} // closed when names are set (nil: no helper)
+	once    sync.Once
+}
+
+func (q *diskQueue) release() {
+	if q.listed != nil {
+		q.once.Do(func() { close(q.listed) })
 	}
-	x.nums = nil // the disks read again below read their dev attributes
-	for i, r := range reads {
-		if r == nil {
+}
+
+// work reads disks until none is left.
+func (q *diskQueue) work() {
+	for {
+		k := int(q.next.Add(1) - 1)
+		if k == q.claimAt {
+			q.x.pre.claim()
 			continue
 		}
-		stale := changed(names[i])
-		for _, rd := range r.devs {
-			stale = stale || changed(rd.d.KName)
+		if q.claimAt >= 0 && k > q.claimAt {
+			k--
 		}
-		if stale && ctx.Err() == nil {
-			reads[i] = x.readDisk(ctx, block, names[i])
+		i := len(q.names) - 1 - k
+		if i < 0 || q.ctx.Err() != nil {
+			return
 		}
+		q.reads[i] = q.x.readDisk(q.ctx, q.block, q.names[i])
 	}
 }
 
@@ -617,9 +657,7 @@ func (x *discovery) device(name, sysPath string, parent *Device, r *diskRead) (d
 	d = &Device{Name: name, KName: name, SysPath: sysPath}
 	d.Path = filepath.Join("/dev", name)
 	s, ok := x.diskDev, parent == nil && x.haveDiskDev
-	if m, known := x.nums[name]; known {
-		d.MajMin, ok = m, false
-	} else if !ok {
+	if !ok {
 		s, ok = x.attr(d, "dev")
 	}
 	if ok {

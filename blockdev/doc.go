@@ -78,17 +78,19 @@
 // (udev off, probing off), counted by TestOpensPerDevice:
 //
 //	SATA or USB disk  30   (13 of them in queue/)
-//	NVMe disk         30
-//	virtio disk       29
+//	NVMe disk         27
+//	virtio disk       25
 //	loop device       24
 //	dm device         25
 //	partition          8
 //
-// plus one open each of /proc/self/mountinfo and /proc/swaps per Discover
-// (and on the live system two of /proc/diskstats, before and after the
-// disks: the first gives every device's number, so each device there costs
-// one open less than listed, and the second tells whether a number changed
-// meanwhile, in which case that disk is read again with its dev attributes),
+// A disk's device directory (the device behind the disk) is listed once,
+// and of the identity attributes named for SCSI devices (type, model,
+// vendor, rev, serial, wwid) only those it has are read: a virtio device
+// has only a vendor, an NVMe controller a model and a serial, and a failed
+// open through the device link costs the kernel most of a successful one.
+//
+// Add one open each of /proc/self/mountinfo and /proc/swaps per Discover,
 // and one udev record per device where a udev database exists. With
 // WithAttributes(0) (the core only: names, numbers, type, size, ro, rm,
 // stacking, mounts) a SATA disk costs 9 and a partition 6.
@@ -96,8 +98,12 @@
 // WithEmpty(false) leaves out devices of size zero, as lsblk -A does; an
 // empty disk then costs one open (its size) instead of twenty-odd.
 // WithDetachedLoops(false) leaves out loop devices with no backing file, as
-// lsblk does without -a; such a device then costs its dev attribute and one
-// fstatat.
+// lsblk does without -a: on the live system one read of /proc/diskstats
+// tells the loop devices among all entries, and each then costs one
+// fstatat (of its loop/ directory, which exists only while a file is
+// bound). A device's own number always comes from its dev attribute, read
+// with its other attributes, never from that table, which may be older
+// than the device (a partition table rewritten between the two reads).
 //
 // Attributes are read with openat(2) relative to the disk's open directory
 // (internal/sysfs.Dir): one open, one read and one close per attribute, and
@@ -109,20 +115,26 @@
 // 0.2 ms of CPU. Disks are read by as many goroutines as there are CPUs (at
 // most four, the caller being one), each taking the next disk into a
 // record of its own, the physical disks first (names are taken from the
-// end: dm-*, loop* and md* sort before nvme*, sd* and vd*); the first one
-// without a disk left reads /proc/self/mountinfo and /proc/swaps. The graph
-// is built from those records in name order, so the result does not depend
-// on which one finished first. On a two-CPU machine two readers were
-// 1.4-1.6x faster than one when the machine was quiet and 1.1-1.5x when
-// both CPUs were busy with other work; a second CPU there takes 70-160 µs
-// to start working, a quarter of the whole Discover.
+// end: dm-*, loop* and md* sort before nvme*, sd* and vd*). Reading
+// /proc/self/mountinfo and /proc/swaps is one more item of that queue,
+// taken after each worker's first disk. The graph is built from the
+// records in name order, so the result does not depend on which one
+// finished first.
+//
+// A second CPU is slow to join on the two-CPU virtual machines this was
+// measured on: the first helper is started before /sys/block is even
+// listed, and still starts working 50 µs later at the median (p90 150 µs)
+// when Discover runs back to back. After the machine was idle for a few
+// milliseconds the guest's scheduler places the woken helper on the CPU of
+// the caller nine times in ten, where it runs only when the caller is done:
+// Discover is then as slow as one reader.
 //
 // Against exec'ing lsblk -J -O -b on such a machine (one virtio disk, a
 // zram disk and eight detached loop devices, the same devices and columns
-// on both sides) Discover is 7.6-8.2x faster by mean times and 7.9-8.5x by
-// medians (BenchmarkDiscoverLive). The kernel's share of the work, some
-// sixty sysfs operations, is a floor that no reader in any language gets
-// under.
+// on both sides) Discover is about 8x faster (BenchmarkDiscoverLive, which
+// runs lsblk after every fifth call, so most calls find the second CPU
+// asleep). The kernel's share of the work, some sixty sysfs operations,
+// is a floor that no reader in any language gets under.
 //
 // A caller that discovers again and again (an exporter, an inventory loop)
 // uses a Scanner: it keeps the attribute files open and reads them again

@@ -49,6 +49,14 @@ func (x *discovery) hardware(d *Device) {
 	}
 }
 
+// deviceHas reports whether the disk's device directory has the entry name.
+func (x *discovery) deviceHas(name string) bool {
+	if x.dc == nil && x.present != nil && x.present["device"] {
+		return x.inDevice(name) && (x.devList != nil || x.cur.Exists("device/"+name))
+	}
+	return x.cur.Exists("device/" + name)
+}
+
 // subsystem returns the name of the subsystem of the directory rel (relative
 // to the current disk's directory, "" or ending in '/'), from its subsystem
 // link; "" when it has none.
@@ -102,9 +110,9 @@ func (x *discovery) scsiTransport(d *Device, host int) string {
 			return "fcoe"
 		}
 		return "fc"
-	case exists(x.root.Sys("class", "sas_host", hn)) || x.cur.Exists("device/sas_device"):
+	case exists(x.root.Sys("class", "sas_host", hn)) || x.deviceHas("sas_device"):
 		return "sas"
-	case x.cur.Exists("device/ieee1394_id"):
+	case x.deviceHas("ieee1394_id"):
 		return "sbp"
 	case exists(x.root.Sys("class", "iscsi_host", hn)):
 		return "iscsi"

@@ -35,8 +35,8 @@ func TestOpensPerDevice(t *testing.T) {
 			tr.SATA("sda", 0, 0, 1<<30, "M", "", true)
 			tr.AddPartition("sda", "sda1", 8, 1, 1, 1<<20, 1<<29)
 		}, 30 + 8},
-		{"nvme disk", func(tr *blockdevtest.Tree) { tr.NVMe(0, 0, 1<<30, "M", "S") }, 30},
-		{"virtio disk", func(tr *blockdevtest.Tree) { tr.Virtio("vda", 0, 0, 1<<30) }, 29},
+		{"nvme disk", func(tr *blockdevtest.Tree) { tr.NVMe(0, 0, 1<<30, "M", "S") }, 27},
+		{"virtio disk", func(tr *blockdevtest.Tree) { tr.Virtio("vda", 0, 0, 1<<30) }, 25},
 		{"loop", func(tr *blockdevtest.Tree) { tr.Loop(0, 1<<20, "/img") }, 24},
 		{"dm", func(tr *blockdevtest.Tree) { tr.DM(0, "vg-lv", "LVM-x", 1<<20) }, 25},
 	} {
