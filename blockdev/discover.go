@@ -224,14 +224,12 @@ func (x *discovery) attr(d *Device, name string) (string, bool) {
 }
 
 // inDevice reports whether the current disk's device directory may have the
-// entry name: false only when a listing of it says it has not. A Scanner
-// does not list: it reads the attributes the device has from files it
-// keeps open, and a listing would cost it an open every pass; it does
-// try the absent ones again on every pass (a failed open each: five on a
-// virtio disk, four on NVMe, one on SATA).
-// Without the hardware group only the type is read: no listing then.
+// entry name: false only when a listing of it says it has not. Without the
+// hardware group only the type is read: no listing then. A Scanner lists
+// too: one listing per pass measured the same as its failed opens of the
+// absent attributes (five on a virtio disk).
 func (x *discovery) inDevice(name string) bool {
-	if x.dc != nil || x.cfg.attrs&AttrHardware == 0 {
+	if x.cfg.attrs&AttrHardware == 0 {
 		return true
 	}
 	if !x.devListed {
@@ -329,6 +327,14 @@ func (x *discovery) devices(ctx context.Context) error {
 	}
 	q := &diskQueue{x: x, ctx: ctx, claimAt: -1}
 	var wg sync.WaitGroup
+	// Deferred first, so run last: the helper may be reading through
+	// block until wg.Wait returns, even when the caller's part panics.
+	var block *sysfs.Dir
+	defer func() {
+		if block != nil {
+			block.Close()
+		}
+	}()
 	defer wg.Wait()
 	if workers > 1 {
 		// A second CPU takes a while to start working: 50 µs typically
@@ -338,7 +344,7 @@ func (x *discovery) devices(ctx context.Context) error {
 		// disks as soon as it runs. The two /proc tables are a work item
 		// of their own (mountinfo alone costs the kernel as much as half
 		// a disk: it formats every mount of the namespace), taken after
-		// the first disk of each worker.
+		// as many disks as there are workers.
 		x.pre = &procRead{done: make(chan struct{}), miPath: x.root.Proc("self", "mountinfo"), swPath: x.root.Proc("swaps")}
 		q.listed = make(chan struct{})
 		defer q.release() // an early return leaves the helper no disks
@@ -351,7 +357,6 @@ func (x *discovery) devices(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoDevices, err)
 	}
-	defer block.Close()
 	names, err := block.Names()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoDevices, err)
@@ -396,8 +401,8 @@ func (x *discovery) devices(ctx context.Context) error {
 // the sorted names: the many cheap virtual devices (dm-*, loop*, md*) sort
 // before physical disks (nvme*, sd*, vd*), so the long reads start first
 // and the short ones fill in around them instead of one long read
-// finishing alone. Item claimAt (after each worker's first disk) is the
-// reading of the two /proc tables.
+// finishing alone. Item claimAt (after as many disks as there are workers)
+// is the reading of the two /proc tables.
 type diskQueue struct {
 	x       *discovery
 	ctx     context.Context

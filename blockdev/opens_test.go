@@ -35,6 +35,8 @@ func TestOpensPerDevice(t *testing.T) {
 			tr.SATA("sda", 0, 0, 1<<30, "M", "", true)
 			tr.AddPartition("sda", "sda1", 8, 1, 1, 1<<20, 1<<29)
 		}, 30 + 8},
+		{"usb disk", func(tr *blockdevtest.Tree) { tr.USB("sdb", 1, 16, 1<<30, "V", "M") }, 28},
+		{"cdrom", func(tr *blockdevtest.Tree) { tr.CDROM("sr0", 2, 0, 1<<20) }, 29},
 		{"nvme disk", func(tr *blockdevtest.Tree) { tr.NVMe(0, 0, 1<<30, "M", "S") }, 27},
 		{"virtio disk", func(tr *blockdevtest.Tree) { tr.Virtio("vda", 0, 0, 1<<30) }, 25},
 		{"loop", func(tr *blockdevtest.Tree) { tr.Loop(0, 1<<20, "/img") }, 24},

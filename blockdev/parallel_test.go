@@ -120,7 +120,7 @@ func TestDiscoverCancelled(t *testing.T) {
 }
 
 // TestProcTablesAnyDiskCount: mountinfo and swaps are one item of the
-// workers' queue (after each worker's first disk), or read by the caller
+// workers' queue (after as many disks as there are workers), or read by the caller
 // when there is one worker. With none to a few disks and any number of
 // workers, every mount and swap lands where the serial read puts it.
 func TestProcTablesAnyDiskCount(t *testing.T) {
