@@ -11,7 +11,6 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/blockdevtest"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
 // render writes down everything a Graph says, in its own order, so two
@@ -119,68 +118,14 @@ func TestDiscoverCancelled(t *testing.T) {
 	}
 }
 
-// TestProcTablesAnyDiskCount: mountinfo and swaps are one item of the
-// workers' queue (after as many disks as there are workers), or read by the caller
-// when there is one worker. With none to a few disks and any number of
-// workers, every mount and swap lands where the serial read puts it.
-func TestProcTablesAnyDiskCount(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	ctx := context.Background()
-	for disks := range 4 {
-		tr := blockdevtest.New(t.TempDir())
-		for i := range disks {
-			name := fmt.Sprintf("vd%c", 'a'+i)
-			tr.Virtio(name, i, uint32(16*i), 1<<30)
-			if i%2 == 0 {
-				tr.Mount(name, "/mnt/"+name, "ext4")
-			} else {
-				tr.Swap(name)
-			}
-		}
-		if err := tr.Err(); err != nil {
-			t.Fatal(err)
-		}
-		serial, err := blockdev.Discover(ctx, blockdev.WithRoot(tr.Dir), blockdev.WithDiskWorkers(1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := render(serial)
-		if n := strings.Count(want, "/mnt/"); n != (disks+1)/2 {
-			t.Fatalf("%d disks: %d mounts in the serial read; the test tree is wrong:\n%s", disks, n, want)
-		}
-		for workers := 2; workers <= 4; workers++ {
-			g, err := blockdev.Discover(ctx, blockdev.WithRoot(tr.Dir), blockdev.WithDiskWorkers(workers))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := render(g); got != want {
-				t.Errorf("%d disks, %d workers:\n%s\nwant (serial):\n%s", disks, workers, got, want)
-			}
-		}
-	}
-}
-
 // TestDiscoverFailsEarlyNoHelperLeft: the first helper starts before
-// /sys/block is listed; when the listing fails, or ctx is cancelled while a
-// disk is being read, Discover returns and no goroutine is left behind.
+// /sys/block is listed; when the listing fails, Discover returns and no
+// goroutine is left behind. (Cancelling while disks are read:
+// TestDiskQueueCancelledAtEachDisk.)
 func TestDiscoverFailsEarlyNoHelperLeft(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	ctx := context.Background()
-	if _, err := blockdev.Discover(ctx, blockdev.WithRoot(t.TempDir()), blockdev.WithDiskWorkers(2)); !errors.Is(err, blockdev.ErrNoDevices) {
+	_, err := blockdev.Discover(context.Background(), blockdev.WithRoot(t.TempDir()), blockdev.WithDiskWorkers(2))
+	if !errors.Is(err, blockdev.ErrNoDevices) {
 		t.Errorf("no /sys/block: err = %v, want ErrNoDevices", err)
-	}
-	tr := blockdevtest.Many(t.TempDir(), 30)
-	if err := tr.Err(); err != nil {
-		t.Fatal(err)
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cancelling := func(d *sysfs.Dir) ([]string, error) {
-		cancel()
-		return d.Names()
-	}
-	_, err := blockdev.Discover(cctx, blockdev.WithRoot(tr.Dir), blockdev.WithDiskWorkers(2), blockdev.WithListFunc(cancelling))
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled while reading: err = %v, want context.Canceled", err)
 	}
 }
