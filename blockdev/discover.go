@@ -232,6 +232,13 @@ func (x *discovery) inDevice(name string) bool {
 	if x.cfg.attrs&AttrHardware == 0 {
 		return true
 	}
+	l := x.deviceList()
+	return l == nil || l[name]
+}
+
+// deviceList lists the current disk's device directory, once per disk; nil
+// when it cannot be listed.
+func (x *discovery) deviceList() map[string]bool {
 	if !x.devListed {
 		x.devListed = true
 		x.opens++
@@ -245,7 +252,7 @@ func (x *discovery) inDevice(name string) bool {
 			dir.Close()
 		}
 	}
-	return x.devList == nil || x.devList[name]
+	return x.devList
 }
 
 // readAttr reads rel relative to the current disk's directory, through the

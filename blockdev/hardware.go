@@ -49,10 +49,12 @@ func (x *discovery) hardware(d *Device) {
 	}
 }
 
-// deviceHas reports whether the disk's device directory has the entry name.
+// deviceHas reports whether the disk's device directory has the entry name:
+// from its listing, or asked of the kernel when it could not be listed.
+// Called only for a disk that has a device link.
 func (x *discovery) deviceHas(name string) bool {
-	if x.dc == nil && x.present != nil && x.present["device"] {
-		return x.inDevice(name) && (x.devList != nil || x.cur.Exists("device/"+name))
+	if l := x.deviceList(); l != nil {
+		return l[name]
 	}
 	return x.cur.Exists("device/" + name)
 }
