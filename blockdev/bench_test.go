@@ -112,11 +112,14 @@ func reportRatios(b *testing.B, anchor, ours []time.Duration) {
 // read and close each sysfs attribute, the same from C as from Go, some
 // thirty attributes a disk. That floor, not Go, bounds this ratio.
 func BenchmarkDiscoverLive(b *testing.B) {
-	ctx := context.Background()
-	versusLsblk(b, func() error {
-		_, err := blockdev.Discover(ctx, blockdev.WithProbe(false), blockdev.WithDetachedLoops(false))
-		return err
-	}, "-J", "-O", "-b")
+	versusLsblk(b, discoverAsLsblk, "-J", "-O", "-b")
+}
+
+// discoverAsLsblk is Discover with what `lsblk -J -O -b` shows: every
+// attribute, no probing, lsblk's default device set.
+func discoverAsLsblk() error {
+	_, err := blockdev.Discover(context.Background(), blockdev.WithProbe(false), blockdev.WithDetachedLoops(false))
+	return err
 }
 
 // BenchmarkDiscoverLiveIdle: the same comparison, one call of each at a
@@ -125,11 +128,7 @@ func BenchmarkDiscoverLive(b *testing.B) {
 // asleep, and on the test VMs the guest's scheduler then puts its helper
 // on the caller's CPU most of the time.
 func BenchmarkDiscoverLiveIdle(b *testing.B) {
-	ctx := context.Background()
-	versusLsblkIdle(b, func() error {
-		_, err := blockdev.Discover(ctx, blockdev.WithProbe(false), blockdev.WithDetachedLoops(false))
-		return err
-	}, "-J", "-O", "-b")
+	versusLsblkIdle(b, discoverAsLsblk, "-J", "-O", "-b")
 }
 
 // BenchmarkDiscoverLiveAll: the same devices on both sides. Discover lists
