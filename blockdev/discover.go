@@ -123,6 +123,14 @@ type discovery struct {
 	// listing failed (then every attribute is tried).
 	devList   map[string]bool
 	devListed bool
+	// devDepth is how many directories up from the disk's directory its
+	// device link points (2 for .../virtio1/block/vda), and devSub that
+	// device's subsystem, as hardware read them; 0 when unknown. hotplug
+	// takes the device's subsystem from here, and skips the directories
+	// below it: those are the kernel's class directories ("block"), not
+	// devices, and have no subsystem link.
+	devDepth int
+	devSub   string
 	// partNum is the partition attribute of the partition being read, or
 	// partErr why it could not be read (the disk reader reads it to tell
 	// partitions from other entries).

@@ -32,6 +32,7 @@ func (x *discovery) hardware(d *Device) {
 		d.WWN = strings.TrimSpace(w) // an NVMe namespace's identifier, as udev's ID_WWN takes it
 	}
 	sub := x.subsystem("device/")
+	x.devDepth, x.devSub = linkDepth(d.SysPath, target), sub
 	if sub == "scsi" {
 		if h, ok := parseHCTL(filepath.Base(target)); ok {
 			d.HCTL = filepath.Base(target)
@@ -155,12 +156,37 @@ func (x *discovery) hotplug(d *Device) *bool {
 		return &f
 	}
 	up := ""
-	for range strings.Count(rest, "/") {
+	for depth := 1; depth <= strings.Count(rest, "/"); depth++ {
 		up += "../"
-		switch x.subsystem(up) {
+		var sub string
+		switch {
+		case depth < x.devDepth:
+			continue // a class directory between the disk and its device
+		case depth == x.devDepth:
+			sub = x.devSub
+		default:
+			sub = x.subsystem(up)
+		}
+		switch sub {
 		case "usb", "ieee1394", "pcmcia", "mmc", "ccw":
 			return &t
 		}
 	}
 	return &f
+}
+
+// linkDepth is how many directories up from the directory sysPath the
+// relative link target (read from sysPath's entry "device") points: 2 for
+// "../../../virtio1" from .../virtio1/block/vda. 0 when the target is not
+// an ancestor of sysPath.
+func linkDepth(sysPath, target string) int {
+	if filepath.IsAbs(target) {
+		return 0
+	}
+	dev := filepath.Join(sysPath, target)
+	rel, ok := strings.CutPrefix(sysPath, dev+"/")
+	if !ok {
+		return 0
+	}
+	return strings.Count(rel, "/") + 1
 }
