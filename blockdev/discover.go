@@ -192,17 +192,39 @@ func devNumbers(path string) map[string]MajMin {
 	}
 	nums := make(map[string]MajMin, bytes.Count(data, []byte{'\n'}))
 	for line := range strings.Lines(string(data)) {
-		f := strings.Fields(line)
-		if len(f) < 3 {
+		// The first three fields, split at ASCII white space, without
+		// splitting the rest of the line (a dozen counters).
+		f0, rest := nextField(line)
+		f1, rest := nextField(rest)
+		f2, _ := nextField(rest)
+		if f2 == "" {
 			continue
 		}
-		maj, err1 := strconv.ParseUint(f[0], 10, 32)
-		mnr, err2 := strconv.ParseUint(f[1], 10, 32)
+		maj, err1 := strconv.ParseUint(f0, 10, 32)
+		mnr, err2 := strconv.ParseUint(f1, 10, 32)
 		if err1 == nil && err2 == nil {
-			nums[f[2]] = MajMin{Major: uint32(maj), Minor: uint32(mnr)}
+			nums[f2] = MajMin{Major: uint32(maj), Minor: uint32(mnr)}
 		}
 	}
 	return nums
+}
+
+// nextField returns the first field of s (split at ASCII white space) and
+// what follows it; "" when s has no field.
+func nextField(s string) (field, rest string) {
+	i := 0
+	for i < len(s) && isSpaceByte(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && !isSpaceByte(s[j]) {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // isFresh reports whether d was read in this pass.

@@ -56,6 +56,14 @@ func (x *discovery) mounts() {
 		if line == "\n" {
 			continue
 		}
+		// Most mounts are of no block device (proc, sysfs, tmpfs, cgroup):
+		// those are ruled out without the full parse, by the same test as
+		// below (mountinfo.Peek accepts only lines that parse).
+		if major, minor, source, ok := mountinfo.Peek(line); ok && !strings.HasPrefix(source, "/dev/") {
+			if _, known := x.g.devs[MajMin{Major: major, Minor: minor}]; major == 0 || !known {
+				continue
+			}
+		}
 		mi, err := ParseMountInfoLine(line)
 		if err != nil {
 			// The line may be the mount of any device: the other lines

@@ -89,3 +89,73 @@ func Unescape(s string) string {
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// Peek reads, without allocating, what decides whether a line can concern a
+// block device: its device number and its source. ok is false when the line
+// is not in the kernel's plain form (ASCII fields separated by single
+// spaces, no escape in the source) or would not parse; ParseLine then
+// decides. When ok is true, ParseLine(line) succeeds with the same Major,
+// Minor and Source: a caller may skip the full parse of a line Peek rules
+// out without losing a line or an error.
+func Peek(line string) (major, minor uint32, source string, ok bool) {
+	line = strings.TrimSuffix(line, "\n")
+	if line == "" || line[0] == ' ' || line[len(line)-1] == ' ' || strings.Contains(line, "  ") {
+		return 0, 0, "", false
+	}
+	for i := 0; i < len(line); i++ {
+		// Bytes that strings.Fields (ParseLine) would also split at, and
+		// any non-ASCII byte (a Unicode space among them).
+		if c := line[i]; c >= 0x80 || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' {
+			return 0, 0, "", false
+		}
+	}
+	id, rest, found := strings.Cut(line, " ")
+	if !found {
+		return 0, 0, "", false
+	}
+	parent, rest, found := strings.Cut(rest, " ")
+	if !found {
+		return 0, 0, "", false
+	}
+	majMin, rest, found := strings.Cut(rest, " ")
+	if !found {
+		return 0, 0, "", false
+	}
+	if _, err := strconv.Atoi(id); err != nil {
+		return 0, 0, "", false
+	}
+	if _, err := strconv.Atoi(parent); err != nil {
+		return 0, 0, "", false
+	}
+	ma, mi, found := strings.Cut(majMin, ":")
+	maj, err1 := strconv.ParseUint(ma, 10, 32)
+	mnr, err2 := strconv.ParseUint(mi, 10, 32)
+	if !found || err1 != nil || err2 != nil {
+		return 0, 0, "", false
+	}
+	// Root, mount point and options, then the separator: the first field
+	// "-" from the seventh on.
+	for range 3 {
+		if _, rest, found = strings.Cut(rest, " "); !found {
+			return 0, 0, "", false
+		}
+	}
+	for {
+		var w string
+		w, rest, found = strings.Cut(rest, " ")
+		if w == "-" && found {
+			break
+		}
+		if !found {
+			return 0, 0, "", false
+		}
+	}
+	if _, rest, found = strings.Cut(rest, " "); !found { // the filesystem type
+		return 0, 0, "", false
+	}
+	source, _, _ = strings.Cut(rest, " ")
+	if strings.Contains(source, `\`) {
+		return 0, 0, "", false
+	}
+	return uint32(maj), uint32(mnr), source, true
+}
