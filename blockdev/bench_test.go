@@ -110,7 +110,9 @@ func reportRatios(b *testing.B, anchor, ours []time.Duration) {
 //
 // Where the time goes (doc.go, "Cost"): about 8 µs of kernel CPU to open,
 // read and close each sysfs attribute, the same from C as from Go, some
-// thirty attributes a disk. That floor, not Go, bounds this ratio.
+// thirty attributes a disk. That floor, not Go, bounds this ratio:
+// BenchmarkDiscoverLiveFloor (floor_test.go) replays this call's system
+// calls with nothing else and reports the ratio that leaves.
 func BenchmarkDiscoverLive(b *testing.B) {
 	versusLsblk(b, discoverAsLsblk, "-J", "-O", "-b")
 }
