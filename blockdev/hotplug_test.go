@@ -1,10 +1,8 @@
 package blockdev_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/blockdevtest"
 )
 
@@ -22,26 +20,13 @@ func TestHotplugFromBusOnPath(t *testing.T) {
 	tr.Set("sdc", "removable", "0")
 	card := "/sys/devices/platform/sdhci.0/mmc_host/mmc0/mmc0:0001"
 	tr.WriteFile(card+"/type", "SD")
-	tr.Symlink("../../../../../bus/mmc", card+"/subsystem")
+	tr.Symlink("../../../../../../bus/mmc", card+"/subsystem") // /sys/bus/mmc
 	tr.AddDisk(blockdevtest.Disk{Name: "mmcblk0", Major: 179, Minor: 0, Size: 1 << 30, Parent: card, Device: card})
 	tr.Virtio("vda", 0, 0, 1<<30)
 	if err := tr.Err(); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	g, err := blockdev.Discover(ctx, blockdev.WithRoot(tr.Dir), blockdev.WithProbe(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := blockdev.NewScanner(blockdev.WithRoot(tr.Dir), blockdev.WithProbe(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	sg, err := s.Discover(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	graphs := discoverBoth(t, tr.Dir)
 	for name, want := range map[string]struct {
 		hotplug bool
 		tran    string
@@ -50,7 +35,7 @@ func TestHotplugFromBusOnPath(t *testing.T) {
 		"mmcblk0": {true, "mmc"},
 		"vda":     {false, "virtio"},
 	} {
-		for who, g := range map[string]*blockdev.Graph{"Discover": g, "Scanner": sg} {
+		for who, g := range graphs {
 			d, ok := g.ByName(name)
 			if !ok {
 				t.Fatalf("%s: %s not found", who, name)

@@ -14,7 +14,6 @@ import (
 // are found in the one listing of the device directory, by Discover and by
 // a Scanner alike.
 func TestSCSITransportFromDeviceEntries(t *testing.T) {
-	ctx := context.Background()
 	for _, c := range []struct{ entry, want string }{
 		{"sas_device", "sas"},
 		{"ieee1394_id", "sbp"},
@@ -28,29 +27,38 @@ func TestSCSITransportFromDeviceEntries(t *testing.T) {
 		if err := tr.Err(); err != nil {
 			t.Fatal(err)
 		}
-		g, err := blockdev.Discover(ctx, blockdev.WithRoot(tr.Dir), blockdev.WithProbe(false))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := blockdev.NewScanner(blockdev.WithRoot(tr.Dir), blockdev.WithProbe(false))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for pass := range 2 {
-			sg, err := s.Discover(ctx)
-			if err != nil {
-				t.Fatal(err)
+		for who, g := range discoverBoth(t, tr.Dir) {
+			d, ok := g.ByName("sda")
+			if !ok {
+				t.Fatalf("%s: sda not found", who)
 			}
-			for who, g := range map[string]*blockdev.Graph{"Discover": g, "Scanner": sg} {
-				d, ok := g.ByName("sda")
-				if !ok {
-					t.Fatalf("%s: sda not found", who)
-				}
-				if d.Transport != c.want {
-					t.Errorf("%s (pass %d), device entry %q: transport %q, want %q", who, pass, c.entry, d.Transport, c.want)
-				}
+			if d.Transport != c.want {
+				t.Errorf("%s, device entry %q: transport %q, want %q", who, c.entry, d.Transport, c.want)
 			}
 		}
-		s.Close()
 	}
+}
+
+// discoverBoth returns, by who made it, the graph Discover makes of the
+// fake tree at dir and those of a Scanner's first and second pass (the
+// second reads through the files the first kept open, where it keeps any).
+func discoverBoth(t *testing.T, dir string) map[string]*blockdev.Graph {
+	t.Helper()
+	ctx := context.Background()
+	g, err := blockdev.Discover(ctx, blockdev.WithRoot(dir), blockdev.WithProbe(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := blockdev.NewScanner(blockdev.WithRoot(dir), blockdev.WithProbe(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	graphs := map[string]*blockdev.Graph{"Discover": g}
+	for _, pass := range []string{"Scanner pass 1", "Scanner pass 2"} {
+		if graphs[pass], err = s.Discover(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return graphs
 }
