@@ -171,6 +171,23 @@ func BenchmarkScannerLive(b *testing.B) {
 	}, "-J", "-O", "-b", "-a")
 }
 
+// BenchmarkScannerLiveDefault: a Scanner's repeated Discover with lsblk's
+// default device set (WithDetachedLoops(false)) against `lsblk -J -O -b`,
+// BenchmarkDiscoverLive's anchor: what a program that polls (an exporter,
+// an inventory loop) gains over running lsblk each time.
+func BenchmarkScannerLiveDefault(b *testing.B) {
+	s, err := blockdev.NewScanner(blockdev.WithProbe(false), blockdev.WithDetachedLoops(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	versusLsblk(b, func() error {
+		_, err := s.Discover(ctx)
+		return err
+	}, "-J", "-O", "-b")
+}
+
 // BenchmarkDiscoverLiveCore reads the core attributes only (what a
 // preflight check or a tree of names, sizes and mounts needs) against
 // `lsblk -J -b -o NAME,MAJ:MIN,SIZE,RO,RM,TYPE,MOUNTPOINTS`.

@@ -157,4 +157,6 @@
 // from offset 0, which costs the kernel about a fifth of opening them (1.7
 // against 8.8 µs of CPU measured from C), while still listing every
 // directory each time and reopening any file whose device has gone (ENODEV).
+// With lsblk's default device set it measures 10.6-11.2x against the same
+// lsblk -J -O -b runs (BenchmarkScannerLiveDefault).
 package blockdev
