@@ -144,13 +144,13 @@
 //
 // The kernel's share of the work is a floor, and
 // BenchmarkDiscoverLiveFloor measures it: it records with strace the
-// system calls of one Discover (177 on that machine: 54 opens, 50 closes,
-// 47 reads, 12 directory reads, 9 fstatat, 6 readlink) and replays exactly
-// those, with no parsing and no graph, against the same lsblk runs. The
-// replay measures about 9x (8.9-9.5x by mean in four runs where Discover
-// measured 7.8-8.1x): Discover's own code costs some 10-15% on top of the
-// calls it cannot avoid, and no Go program that makes those calls reaches
-// 10x there (a replay in C measured 9.6-10.4x).
+// system calls of one Discover (177 on that machine: 52 opens, 50 closes,
+// 47 reads, 12 directory reads, 9 fstatat, 6 readlink, 1 statfs) and
+// replays exactly those, with no parsing and no graph, against the same
+// lsblk runs. The replay measures about 9x (8.7-9.5x by mean in six runs
+// where Discover measured 7.8-8.2x): Discover's own code costs some 10-15%
+// on top of the calls it cannot avoid, and no Go program that makes those
+// calls reaches 10x there (a replay in C measured 9.4-10.4x).
 //
 // A caller that discovers again and again (an exporter, an inventory loop)
 // uses a Scanner: it keeps the attribute files open and reads them again

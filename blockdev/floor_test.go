@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
 // The floor: what the kernel work of one Discover costs with nothing else.
@@ -57,9 +58,7 @@ func TestDiscoverFloorHelper(t *testing.T) {
 // reaches. The replay is serial; a two-thread replay measured no better
 // under this interleaving on the test VMs (doc.go, "Cost").
 func BenchmarkDiscoverLiveFloor(b *testing.B) {
-	if _, err := exec.LookPath("strace"); err != nil {
-		b.Skip("needs strace to record Discover's system calls")
-	}
+	testenv.RequireTool(b, "lsblk", "strace")
 	// A signal (the Go runtime preempts with SIGURG) can interrupt a
 	// recorded call and leave a restarted one the replay does not make:
 	// record again then.
@@ -141,6 +140,11 @@ func parseTrace(s string) ([]traceCall, error) {
 		if !in {
 			continue
 		}
+		if strings.HasPrefix(line, "mmap(") && strings.HasSuffix(strings.SplitN(line, ") ", 2)[0], ", -1, 0") {
+			// The Go runtime mapping memory for the heap (anonymous,
+			// fd -1): not file work, and no part of what is measured.
+			continue
+		}
 		c, err := parseCall(line)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q", err, line)
@@ -163,10 +167,16 @@ func parseCall(line string) (traceCall, error) {
 	}
 	args = args[:len(args)-1]
 	c := traceCall{name: name, ret: -1, dirfd: unix.AT_FDCWD, fd: -1}
-	if r, err := strconv.Atoi(strings.Fields(retText)[0]); err == nil {
-		c.ret = r
+	if strings.HasPrefix(retText, "?") || strings.Contains(retText, "ERESTART") || strings.Contains(retText, " EINTR ") {
+		// Interrupted by a signal and made again: the trace holds the
+		// call twice, the replay would make it once more than Discover.
+		return traceCall{}, errors.New("interrupted call")
 	}
-	var err error
+	r, err := strconv.Atoi(strings.Fields(retText + " x")[0])
+	if err != nil {
+		return traceCall{}, errors.New("no result")
+	}
+	c.ret = r
 	switch name {
 	case "openat":
 		// openat(dirfd, "path", FLAGS) or with a mode after the flags
@@ -281,12 +291,17 @@ func atFlags(s string) (int, error) {
 // replayer makes recorded calls again, mapping the recorded fds to its own.
 type replayer struct {
 	fds map[int]int
-	buf [64 << 10]byte
+	buf []byte // as large as the largest recorded read
 }
 
 func (r *replayer) run(calls []traceCall) error {
 	if r.fds == nil {
 		r.fds = map[int]int{}
+		size := 0
+		for _, c := range calls {
+			size = max(size, c.size)
+		}
+		r.buf = make([]byte, size)
 	}
 	clear(r.fds)
 	var st unix.Stat_t
@@ -333,4 +348,62 @@ func (r *replayer) run(calls []traceCall) error {
 		}
 	}
 	return nil
+}
+
+// TestParseTrace: the floor's trace reader keeps every call it can replay
+// exactly, skips the runtime's anonymous mappings, and refuses what would
+// make the replay differ from Discover (an interrupted call, a call it
+// does not make) instead of leaving it out.
+func TestParseTrace(t *testing.T) {
+	good := `openat(AT_FDCWD, "` + floorBegin + `", O_RDONLY) = -1 ENOENT (No such file or directory)
+openat(AT_FDCWD, "/sys/block", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 5
+getdents64(5, 0x3b14ae5e3c10 /* 12 entries */, 8192) = 360
+openat(5, "vda", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 6
+mmap(NULL, 2097152, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000
+--- SIGURG {si_signo=SIGURG, si_code=SI_TKILL, si_pid=1, si_uid=0} ---
+read(6, "4096\n", 4097)                 = 5
+readlinkat(6, "device", "../../../virtio1", 512) = 16
+newfstatat(5, "loop0/loop", 0x3b14ae5e5820, AT_SYMLINK_NOFOLLOW) = -1 ENOENT (No such file or directory)
+statfs("/", {f_type=EXT2_SUPER_MAGIC, f_bsize=4096}) = 0
+lseek(6, 0, SEEK_SET) = 0
+close(6)                                = 0
+openat(AT_FDCWD, "` + floorEnd + `", O_RDONLY) = -1 ENOENT (No such file or directory)
+`
+	calls, err := parseTrace(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range calls {
+		names = append(names, c.name)
+	}
+	want := "openat getdents64 openat read readlinkat newfstatat statfs lseek close"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("calls %s, want %s", got, want)
+	}
+	if c := calls[5]; c.dirfd != 5 || c.path != "loop0/loop" || c.flags != unix.AT_SYMLINK_NOFOLLOW || c.ret != -1 {
+		t.Errorf("newfstatat parsed as %+v", c)
+	}
+	if c := calls[3]; c.fd != 6 || c.size != 4097 || c.ret != 5 {
+		t.Errorf("read parsed as %+v", c)
+	}
+	if c := calls[4]; c.dirfd != 6 || c.path != "device" || c.size != 512 {
+		t.Errorf("readlinkat parsed as %+v", c)
+	}
+	for _, bad := range []string{
+		`read(6, 0xc000, 4097) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)`,
+		`openat(5, "x", O_RDONLY) = -1 EINTR (Interrupted system call)`,
+		`ioctl(6, BLKGETSIZE64, [1024]) = 0`,
+		`openat(5, "x", O_RDONLY|O_CREAT, 0600) = 7`,
+		`mmap(NULL, 4096, PROT_READ, MAP_SHARED, 6, 0) = 0x7f0000000000`,
+	} {
+		trace := "openat(AT_FDCWD, \"" + floorBegin + "\", O_RDONLY) = -1 ENOENT\n" + bad + "\n" +
+			"openat(AT_FDCWD, \"" + floorEnd + "\", O_RDONLY) = -1 ENOENT\n"
+		if _, err := parseTrace(trace); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	if _, err := parseTrace(strings.ReplaceAll(good, floorEnd, "/elsewhere")); err == nil {
+		t.Error("accepted a trace without its end marker")
+	}
 }
