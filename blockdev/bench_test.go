@@ -159,16 +159,7 @@ func BenchmarkDiscoverLiveNoEmpty(b *testing.B) {
 // attribute, the files kept open between calls) against `lsblk -J -O -b -a`,
 // which lists the same devices.
 func BenchmarkScannerLive(b *testing.B) {
-	s, err := blockdev.NewScanner(blockdev.WithProbe(false))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-	versusLsblk(b, func() error {
-		_, err := s.Discover(ctx)
-		return err
-	}, "-J", "-O", "-b", "-a")
+	scannerVersusLsblk(b, []blockdev.Option{blockdev.WithProbe(false)}, "-J", "-O", "-b", "-a")
 }
 
 // BenchmarkScannerLiveDefault: a Scanner's repeated Discover with lsblk's
@@ -176,7 +167,14 @@ func BenchmarkScannerLive(b *testing.B) {
 // BenchmarkDiscoverLive's anchor: what a program that polls (an exporter,
 // an inventory loop) gains over running lsblk each time.
 func BenchmarkScannerLiveDefault(b *testing.B) {
-	s, err := blockdev.NewScanner(blockdev.WithProbe(false), blockdev.WithDetachedLoops(false))
+	scannerVersusLsblk(b, []blockdev.Option{blockdev.WithProbe(false), blockdev.WithDetachedLoops(false)}, "-J", "-O", "-b")
+}
+
+// scannerVersusLsblk times the Discover of one Scanner made with opts
+// against lsblk with args (versusLsblk).
+func scannerVersusLsblk(b *testing.B, opts []blockdev.Option, args ...string) {
+	b.Helper()
+	s, err := blockdev.NewScanner(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -185,7 +183,7 @@ func BenchmarkScannerLiveDefault(b *testing.B) {
 	versusLsblk(b, func() error {
 		_, err := s.Discover(ctx)
 		return err
-	}, "-J", "-O", "-b")
+	}, args...)
 }
 
 // BenchmarkDiscoverLiveCore reads the core attributes only (what a
