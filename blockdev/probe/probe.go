@@ -250,6 +250,7 @@ func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, 
 		return nil, err
 	}
 	defer s.release()
+	s.wholeDisk = c.parent == nil
 	res := &Result{}
 	if err := probeSuperblocks(s, res); err != nil {
 		return nil, err

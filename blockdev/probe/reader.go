@@ -11,10 +11,19 @@ import (
 // btrfs superblock ends at 64 KiB + 4 KiB, the furthest of them.
 const headSize = 0x11000
 
-// maxExtraReads bounds the reads beyond the head buffer (GPT entries and
-// backup, extended-partition chain, FAT root directory), so a crafted image
-// cannot make a probe walk the whole device.
-const maxExtraReads = 48
+// tailSize is the window at the end of the device read at most once, on the
+// first request that falls in it: RAID member metadata (md 0.90 and 1.0,
+// DDF, Intel, LSI, VIA, Silicon Image, NVIDIA, Adaptec, JMicron,
+// HighPoint), DRBD's metadata, the backup GPT header, the nilfs2 backup
+// superblock and UDF's last anchors all lie within it. One read serves them
+// all, so the dozen RAID probers cost one read, not a dozen.
+const tailSize = 256 << 10
+
+// maxExtraReads bounds the reads beyond the head and tail buffers (GPT
+// entries, extended-partition chain, FAT root directory, UDF descriptors,
+// ZFS labels, Promise's scattered copies), so a crafted image cannot make a
+// probe walk the whole device.
+const maxExtraReads = 96
 
 // maxExtraBytes bounds one read beyond the head buffer.
 const maxExtraBytes = 1 << 20
@@ -28,6 +37,14 @@ type source struct {
 	head   []byte
 	pooled *[]byte
 	extra  int
+	// tail holds the device's last bytes from tailOff on, once read.
+	tail     []byte
+	tailOff  int64
+	tailRead bool
+	// wholeDisk is false when the probed device is a partition (WithParent):
+	// blkid looks for hardware-RAID metadata only on whole disks and image
+	// files, since a partition's last sectors are not the disk's.
+	wholeDisk bool
 }
 
 // headPool recycles head buffers: a discovery probes every device, and the
@@ -45,7 +62,7 @@ func (s *source) release() {
 }
 
 func newSource(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
-	s := &source{ctx: ctx, r: r, size: size}
+	s := &source{ctx: ctx, r: r, size: size, wholeDisk: true}
 	n := int64(headSize)
 	if size < n {
 		n = size
@@ -82,6 +99,11 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 	if off+int64(n) <= int64(len(s.head)) {
 		return s.head[off : off+int64(n)], nil
 	}
+	if s.size > int64(len(s.head)) && off >= s.size-tailSize {
+		if b, err := s.tailAt(off, n); b != nil || err != nil {
+			return b, err
+		}
+	}
 	if n > maxExtraBytes {
 		return nil, nil
 	}
@@ -101,6 +123,36 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 		return nil, nil
 	}
 	return nil, &ReadError{Off: off, Len: n, Err: err}
+}
+
+// tailAt serves a range in the last tailSize bytes from one read of that
+// window (aligned down to 4 KiB), made on first use. It returns nil and no
+// error when the window cannot be read whole; at then reads the range alone.
+func (s *source) tailAt(off int64, n int) ([]byte, error) {
+	if !s.tailRead {
+		s.tailRead = true
+		start := (s.size - tailSize) &^ 4095
+		if start < int64(len(s.head)) {
+			start = int64(len(s.head))
+		}
+		if err := s.ctx.Err(); err != nil {
+			return nil, err
+		}
+		buf := make([]byte, s.size-start)
+		got, err := s.r.ReadAt(buf, start)
+		switch {
+		case got == len(buf):
+			s.tail, s.tailOff = buf, start
+		case err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			// shorter than its size says: ranges are read one by one
+		default:
+			return nil, &ReadError{Off: start, Len: len(buf), Err: err}
+		}
+	}
+	if s.tail == nil || off < s.tailOff || off+int64(n) > s.tailOff+int64(len(s.tail)) {
+		return nil, nil
+	}
+	return s.tail[off-s.tailOff : off-s.tailOff+int64(n)], nil
 }
 
 // headAt is at restricted to the head buffer: superblock magics are all

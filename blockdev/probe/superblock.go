@@ -26,22 +26,92 @@ type prober struct {
 	fn    func(s *source) (*sb, error)
 }
 
-// probers are in blkid's order: RAID-like members and crypto containers come
-// first and end the search (blkid does not look for filesystems under them),
-// then filesystems, among which two matches are ambiguous.
+// probers are in blkid 2.38's order (superblocks.c): RAID-like members and
+// crypto containers come first and end the search (blkid does not look for
+// filesystems under them), then filesystems, among which two matches are
+// ambiguous unless the later ones are tolerant (hfs, iso9660, udf). minSz
+// is blkid's own minimum device size for the type.
 var probers = []prober{
+	// RAIDs (raid.go; mdraid.go)
+	{name: "linux_raid_member", usage: UsageRaid, fn: probeLinuxRaid},
+	{name: "ddf_raid_member", usage: UsageRaid, fn: probeDDFRaid},
+	{name: "isw_raid_member", usage: UsageRaid, fn: probeISWRaid},
+	{name: "lsi_mega_raid_member", usage: UsageRaid, fn: probeLSIRaid},
+	{name: "via_raid_member", usage: UsageRaid, fn: probeVIARaid},
+	{name: "silicon_medley_raid_member", usage: UsageRaid, fn: probeSilRaid},
+	{name: "nvidia_raid_member", usage: UsageRaid, fn: probeNVRaid},
+	{name: "promise_fasttrack_raid_member", usage: UsageRaid, fn: probePDCRaid},
+	{name: "hpt45x_raid_member", usage: UsageRaid, fn: probeHPT45xRaid},
+	{name: "hpt37x_raid_member", usage: UsageRaid, fn: probeHPT37xRaid},
+	{name: "adaptec_raid_member", usage: UsageRaid, fn: probeAdaptecRaid},
+	{name: "jmicron_raid_member", usage: UsageRaid, fn: probeJMRaid},
+
+	// Containers and other members
+	{name: "bcache", usage: UsageOther, minSz: 8192, fn: probeBcache},
+	{name: "ceph_bluestore", usage: UsageOther, fn: probeBluestore},
+	{name: "drbd", usage: UsageRaid, fn: probeDRBD},
+	{name: "drbdmanage_control_volume", usage: UsageOther, minSz: 64 * 1024, fn: probeDRBDManage},
+	{name: "drbdproxy_datalog", usage: UsageOther, minSz: 16 * 1024, fn: probeDRBDProxyDatalog},
 	{name: "LVM2_member", usage: UsageRaid, fn: probeLVM2},
+	{name: "LVM1_member", usage: UsageRaid, fn: probeLVM1},
+	{name: "DM_snapshot_cow", usage: UsageOther, fn: probeSnapCOW},
+	{name: "DM_verity_hash", usage: UsageCrypto, fn: probeVerityHash},
+	{name: "DM_integrity", usage: UsageCrypto, fn: probeIntegrity},
 	{name: "crypto_LUKS", usage: UsageCrypto, fn: probeLUKS},
+	{name: "VMFS_volume_member", usage: UsageRaid, fn: probeVMFSVolume},
+	{name: "ubi", usage: UsageRaid, fn: probeUBI},
+	{name: "vdo", usage: UsageOther, fn: probeVDO},
+	{name: "stratis", usage: UsageRaid, minSz: 1 << 20, fn: probeStratis},
+	{name: "BitLocker", usage: UsageCrypto, fn: probeBitLocker},
+
+	// Filesystems
 	{name: "vfat", usage: UsageFilesystem, fn: probeVFAT},
+	{name: "swsuspend", usage: UsageOther, minSz: 10 * 4096, fn: probeSwsuspend},
 	{name: "swap", usage: UsageOther, minSz: 10 * 4096, fn: probeSwap},
 	{name: "xfs", usage: UsageFilesystem, fn: probeXFS},
+	{name: "xfs_external_log", usage: UsageOther, minSz: 512 * 2048, fn: probeXFSLog},
 	{name: "ext4", usage: UsageFilesystem, fn: probeExt4},
 	{name: "ext3", usage: UsageFilesystem, fn: probeExt3},
 	{name: "ext2", usage: UsageFilesystem, fn: probeExt2},
 	{name: "jbd", usage: UsageOther, fn: probeJBD},
+	{name: "reiserfs", usage: UsageFilesystem, minSz: 128 * 1024, fn: probeReiserfs},
+	{name: "reiser4", usage: UsageFilesystem, minSz: 128 * 1024, fn: probeReiser4},
+	{name: "jfs", usage: UsageFilesystem, minSz: 16 << 20, fn: probeJFS},
+	{name: "udf", usage: UsageFilesystem, fn: probeUDF},
 	{name: "iso9660", usage: UsageFilesystem, fn: probeISO9660},
+	{name: "zfs_member", usage: UsageFilesystem, minSz: 64 << 20, fn: probeZFS},
+	{name: "hfsplus", usage: UsageFilesystem, fn: probeHFSPlus},
+	{name: "hfs", usage: UsageFilesystem, fn: probeHFS},
+	{name: "ufs", usage: UsageFilesystem, fn: probeUFS},
+	{name: "hpfs", usage: UsageFilesystem, fn: probeHPFS},
+	{name: "sysv", usage: UsageFilesystem, fn: probeSysV},
+	{name: "xenix", usage: UsageFilesystem, fn: probeXenix},
+	{name: "ntfs", usage: UsageFilesystem, fn: probeNTFS},
+	{name: "ReFS", usage: UsageFilesystem, fn: probeReFS},
+	{name: "cramfs", usage: UsageFilesystem, fn: probeCramfs},
+	{name: "romfs", usage: UsageFilesystem, fn: probeRomfs},
+	{name: "minix", usage: UsageFilesystem, fn: probeMinix},
+	{name: "gfs", usage: UsageFilesystem, minSz: 32 << 20, fn: probeGFS},
+	{name: "gfs2", usage: UsageFilesystem, minSz: 32 << 20, fn: probeGFS2},
+	{name: "ocfs", usage: UsageFilesystem, minSz: 14000 * 1024, fn: probeOCFS},
+	{name: "ocfs2", usage: UsageFilesystem, minSz: 14000 * 1024, fn: probeOCFS2},
+	{name: "oracleasm", usage: UsageFilesystem, fn: probeOracleASM},
+	{name: "vxfs", usage: UsageFilesystem, fn: probeVxFS},
 	{name: "squashfs", usage: UsageFilesystem, fn: probeSquashfs},
+	{name: "squashfs3", usage: UsageFilesystem, fn: probeSquashfs3},
+	{name: "nss", usage: UsageFilesystem, fn: probeNetware},
 	{name: "btrfs", usage: UsageFilesystem, fn: probeBtrfs},
+	{name: "ubifs", usage: UsageFilesystem, fn: probeUBIFS},
+	{name: "bfs", usage: UsageFilesystem, fn: probeBFS},
+	{name: "VMFS", usage: UsageFilesystem, fn: probeVMFS},
+	{name: "befs", usage: UsageFilesystem, minSz: 1024 * 1440, fn: probeBeFS},
+	{name: "nilfs2", usage: UsageFilesystem, minSz: 1 << 20, fn: probeNilfs2},
+	{name: "exfat", usage: UsageFilesystem, fn: probeExFAT},
+	{name: "f2fs", usage: UsageFilesystem, fn: probeF2FS},
+	{name: "mpool", usage: UsageFilesystem, fn: probeMpool},
+	{name: "apfs", usage: UsageFilesystem, fn: probeAPFS},
+	{name: "zonefs", usage: UsageFilesystem, fn: probeZonefs},
+	{name: "erofs", usage: UsageFilesystem, fn: probeErofs},
 }
 
 // tinySize is blkid's floppy threshold: on devices this small the first

@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"os"
+	"path/filepath"
+	"sort"
 	"testing"
 )
 
@@ -33,4 +35,32 @@ func ReadFileAt(t testing.TB, path string, off int64, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// CorpusEnv names the directory of util-linux's blkid test images that
+// scripts/blkid-corpus.sh prepares; DefaultCorpus is where it puts them.
+const (
+	CorpusEnv     = "EOS_STORAGE_BLKID_CORPUS"
+	DefaultCorpus = "/var/cache/eos-storage/blkid-corpus"
+)
+
+// BlkidCorpus returns the decompressed images of util-linux's blkid test
+// corpus (images-fs and images-pt), sorted by name, skipping (or failing
+// under strict) when scripts/blkid-corpus.sh has not prepared them.
+func BlkidCorpus(t testing.TB) []string {
+	t.Helper()
+	dir := os.Getenv(CorpusEnv)
+	if dir == "" {
+		dir = DefaultCorpus
+	}
+	var imgs []string
+	for _, sub := range []string{"images-fs", "images-pt"} {
+		m, _ := filepath.Glob(filepath.Join(dir, sub, "*.img"))
+		imgs = append(imgs, m...)
+	}
+	if len(imgs) == 0 {
+		Skip(t, "no blkid corpus in %s (make test runs scripts/blkid-corpus.sh)", dir)
+	}
+	sort.Strings(imgs)
+	return imgs
 }

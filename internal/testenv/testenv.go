@@ -125,13 +125,26 @@ func Loop(t testing.TB, size int64) string {
 // cleanup as Loop.
 func LoopFile(t testing.TB, img string) string {
 	t.Helper()
+	return loopFile(t, img)
+}
+
+// LoopFileReadOnly attaches an image read-only (losetup -r), for tests that
+// only read a shared cached image; the kernel refuses any write to it.
+func LoopFileReadOnly(t testing.TB, img string) string {
+	t.Helper()
+	return loopFile(t, img, "-r")
+}
+
+func loopFile(t testing.TB, img string, flags ...string) string {
+	t.Helper()
 	RequireRoot(t)
 	RequireTool(t, "losetup")
 	var dev string
 	var err error
+	args := append(append([]string{}, flags...), "-f", "--show", img)
 	for i := 0; i < 5; i++ { // losetup -f races with other test processes
 		var out []byte
-		out, err = RunErr("losetup", "-f", "--show", img)
+		out, err = RunErr("losetup", args...)
 		if err == nil {
 			dev = strings.TrimSpace(string(out))
 			break
