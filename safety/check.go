@@ -515,6 +515,7 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 		sigs  []Signature
 		parts map[string]*probe.Result
 		psigs map[string][]Signature
+		data  []DataRange
 		err   error
 	}
 	pctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -557,6 +558,10 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 				r.psigs[p] = psigs
 			}
 		}
+		// Nothing recognised is not blank: read where formats keep metadata.
+		if r.err == nil && len(parts) == 0 && len(r.sigs) == 0 && (r.res == nil || r.res.Empty()) {
+			r.data, r.err = readData(pctx, target, f.Size, c.open)
+		}
 		done <- r
 	}()
 	var r result
@@ -593,6 +598,7 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 		f.PartTable = res.PTType
 		f.Ambiguous = res.Ambiguous
 	}
+	f.UnrecognizedData = r.data
 	for _, s := range r.sigs {
 		f.Signatures = append(f.Signatures, s)
 		if s.Type == "linux_raid_member" {
@@ -645,6 +651,21 @@ func readSignatures(ctx context.Context, path string, size int64, open DeviceOpe
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return res, sigs, nil
+}
+
+// readData scans the metadata regions of a device on which nothing was
+// recognised (scanData).
+func readData(ctx context.Context, path string, size int64, open DeviceOpener) ([]DataRange, error) {
+	d, err := open(path, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	data, err := scanData(ctx, d, size)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return data, nil
 }
 
 func deviceSize(path string) (int64, error) {

@@ -36,6 +36,11 @@ type Facts struct {
 	Signatures []Signature `json:"signatures,omitempty"`
 	PartTable  string      `json:"part_table,omitempty"`
 	Ambiguous  []string    `json:"ambiguous,omitempty"`
+	// UnrecognizedData lists nonzero runs in the metadata regions
+	// (probe.MetadataRegions) of a target on which nothing else was found:
+	// a format no prober knows. It is read only when the probe, the backup
+	// scan and the kernel found nothing.
+	UnrecognizedData []DataRange `json:"unrecognized_data,omitempty"`
 	// Partitions lists partition devices the kernel knows on the target.
 	Partitions []string `json:"partitions,omitempty"`
 	// Unreadable is why reading the target failed; then emptiness is unproven.
@@ -181,6 +186,16 @@ func evaluateCtx(ctx context.Context, f *Facts, op Op, c *checkConfig) *Report {
 			add(CodeNotEmpty, "the device is not empty: it holds a signature or a partition table", found...)
 		} else {
 			r.Notes = append(r.Notes, "the device holds: "+strings.Join(found, "; "))
+		}
+	} else if len(f.UnrecognizedData) > 0 {
+		ev := make([]string, len(f.UnrecognizedData))
+		for i, d := range f.UnrecognizedData {
+			ev[i] = d.String()
+		}
+		if op.needsEmpty() {
+			add(CodeUnrecognizedData, "no known signature was found, but the places where on-disk formats keep their metadata hold data, so the device is not blank", ev...)
+		} else {
+			r.Notes = append(r.Notes, "the device holds unrecognized data: "+strings.Join(ev, "; "))
 		}
 	}
 	if len(f.MissingTools) > 0 {

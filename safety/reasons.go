@@ -13,6 +13,10 @@ const (
 	CodeProtected      Code = "protected"        // under /, /boot, /boot/efi or on the caller's list
 	CodeReadOnly       Code = "read_only"        // the kernel marks the device read-only
 	CodeNotEmpty       Code = "not_empty"        // a signature or partition table was found
+	// CodeUnrecognizedData: no signature was recognised, but the places where
+	// on-disk formats keep metadata hold nonzero bytes, so the device is not
+	// positively blank.
+	CodeUnrecognizedData Code = "unrecognized_data"
 	CodeUnreadable     Code = "unreadable"       // the device could not be read, so emptiness is unproven
 	CodeTooSmall       Code = "too_small"        // smaller than the operation needs
 	CodeLVMMember      Code = "lvm_member"       // an LVM physical volume
