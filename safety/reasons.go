@@ -17,12 +17,12 @@ const (
 	// on-disk formats keep metadata hold nonzero bytes, so the device is not
 	// positively blank.
 	CodeUnrecognizedData Code = "unrecognized_data"
-	CodeUnreadable     Code = "unreadable"       // the device could not be read, so emptiness is unproven
-	CodeTooSmall       Code = "too_small"        // smaller than the operation needs
-	CodeLVMMember      Code = "lvm_member"       // an LVM physical volume
-	CodeMDMember       Code = "md_member"        // an md RAID member
-	CodeToolMissing    Code = "tool_missing"     // a program the operation runs is not installed
-	CodeLockedDown     Code = "locked_down"      // a failed undo locked the device down
+	CodeUnreadable       Code = "unreadable"   // the device could not be read, so emptiness is unproven
+	CodeTooSmall         Code = "too_small"    // smaller than the operation needs
+	CodeLVMMember        Code = "lvm_member"   // an LVM physical volume
+	CodeMDMember         Code = "md_member"    // an md RAID member
+	CodeToolMissing      Code = "tool_missing" // a program the operation runs is not installed
+	CodeLockedDown       Code = "locked_down"  // a failed undo locked the device down
 	// CodePendingRecovery: an interrupted mutation of the device awaits
 	// Journal.Recover; nothing else may touch it first.
 	CodePendingRecovery Code = "pending_recovery"
