@@ -10,10 +10,11 @@ test: deps vet
 	$(GO) test $(TESTFLAGS) ./...
 
 # deps installs the Debian packages, then prepares the VM tier's guest assets
-# (cached; a no-op when present). Without root both only say what they skip.
+# and util-linux's blkid test corpus (both cached; a no-op when present).
+# Without root they only say what they skip.
 deps:
 	./scripts/install-test-deps.sh
-	@if [ "$$(id -u)" = 0 ]; then ./scripts/vm-assets.sh; else echo "deps: not root, VM tier will skip"; fi
+	@if [ "$$(id -u)" = 0 ]; then ./scripts/vm-assets.sh && ./scripts/blkid-corpus.sh; else echo "deps: not root, VM tier and blkid corpus will skip"; fi
 
 vet:
 	$(GO) vet ./...

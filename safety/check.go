@@ -591,8 +591,8 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 			if res.Type == "LVM2_member" {
 				f.LVMMember = append(f.LVMMember, "LVM2 PV label on "+target+" (uuid "+res.UUID+")")
 			}
-			if res.Type == "linux_raid_member" {
-				f.MDMember = append(f.MDMember, "md superblock on "+target)
+			if isRAIDMember(res.Type) {
+				f.MDMember = append(f.MDMember, raidWhat(res.Type)+" on "+target)
 			}
 		}
 		f.PartTable = res.PTType
@@ -613,8 +613,10 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 			switch pr.Type {
 			case "LVM2_member":
 				f.LVMMember = append(f.LVMMember, "LVM2 PV label on partition "+p+" (uuid "+pr.UUID+")")
-			case "linux_raid_member":
-				f.MDMember = append(f.MDMember, "md superblock on partition "+p)
+			default:
+				if isRAIDMember(pr.Type) {
+					f.MDMember = append(f.MDMember, raidWhat(pr.Type)+" on partition "+p)
+				}
 			}
 		}
 		for _, s := range r.psigs[p] {
@@ -624,6 +626,21 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 		}
 	}
 	return nil
+}
+
+// isRAIDMember reports whether a probed type is metadata mdadm (or dmraid)
+// assembles into an array: md's own superblock and the firmware RAID
+// formats (Intel IMSM, DDF, and the other *_raid_member types of blkid).
+// Wiping or resizing one breaks an array, like an md member.
+func isRAIDMember(typ string) bool {
+	return typ == "linux_raid_member" || strings.HasSuffix(typ, "_raid_member")
+}
+
+func raidWhat(typ string) string {
+	if typ == "linux_raid_member" {
+		return "md superblock"
+	}
+	return typ + " metadata"
 }
 
 // readSignatures probes one device or partition. size < 0 means ask the device.

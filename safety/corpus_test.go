@@ -45,6 +45,13 @@ func TestCorpusRefusesFormat(t *testing.T) {
 			for _, c := range codes {
 				byCode[c]++
 			}
+			// Firmware RAID and md members are array members: wiping or
+			// resizing them breaks an array, so they say so by code.
+			if strings.HasSuffix(name, "-raid") || strings.HasSuffix(name, "/mdraid") {
+				if !r.Has(CodeMDMember) {
+					t.Fatalf("a RAID member image without %s: %v", CodeMDMember, codes)
+				}
+			}
 			zero := testenv.Loop(t, fi.Size())
 			if r := check(t, zero, OpFormat, WithMinSize(1)); !r.Allowed {
 				t.Fatalf("a zeroed device of the same size (%d bytes) is refused: %s", fi.Size(), r)

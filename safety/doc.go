@@ -16,6 +16,24 @@
 // the operation impossible and lock-down cannot be), and the override is
 // journaled.
 //
+// # Blank means zero, not unrecognised
+//
+// A format no prober knows still keeps its metadata where every format
+// does: near the start, where the superblocks and primary tables are, and
+// in the last sectors, where RAID member formats (md 0.90 and 1.0, DDF,
+// Intel, LSI, Promise, the other fake-RAID BIOSes), DRBD and ZFS keep
+// theirs because the start belongs to the data. So when the probe, the
+// backup scan and the kernel find nothing on a target, preflight reads
+// probe.MetadataRegions: the first MiB, the last MiB and 64 KiB, the VMFS
+// headers at 1 and 2 MiB, Promise's farthest copy, the ext2/3/4 backup
+// superblocks of group 1 and the btrfs mirrors at 64 MiB and 256 GiB. Any
+// 4 KiB block there that is not all zero refuses format and partition as
+// unrecognized_data, with the byte ranges as evidence (Facts.UnrecognizedData);
+// it is overridable and journaled like not_empty. It reads about 2.2 MiB
+// per target, once per preflight and only when nothing else was found;
+// discovery never reads it. BenchmarkScanData measures it against one
+// blkid -p process on the same device.
+//
 // # Journal
 //
 // OpenJournal opens the write-ahead journal of a state directory (default

@@ -20,7 +20,7 @@ const (
 	CodeUnreadable       Code = "unreadable"   // the device could not be read, so emptiness is unproven
 	CodeTooSmall         Code = "too_small"    // smaller than the operation needs
 	CodeLVMMember        Code = "lvm_member"   // an LVM physical volume
-	CodeMDMember         Code = "md_member"    // an md RAID member
+	CodeMDMember         Code = "md_member"    // an md member, or firmware RAID metadata (IMSM, DDF...)
 	CodeToolMissing      Code = "tool_missing" // a program the operation runs is not installed
 	CodeLockedDown       Code = "locked_down"  // a failed undo locked the device down
 	// CodePendingRecovery: an interrupted mutation of the device awaits
