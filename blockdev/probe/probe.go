@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/cdrom"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,6 +49,8 @@ type config struct {
 	// parent disk of WithParent (an image file cannot tell its own).
 	sectorSizeSet bool
 	parent        *parentInfo
+	// cdrom: Path found an optical drive (blkid's BLKID_FL_CDROM_DEV).
+	cdrom bool
 }
 
 type parentInfo struct {
@@ -153,6 +156,7 @@ func Path(ctx context.Context, path string, opts ...Option) (*Result, error) {
 	if c.sectorSize == 0 {
 		c.sectorSize = ssz
 	}
+	c.cdrom = isCDROM(f)
 	r, err := probe(ctx, c, f, size)
 	if errors.Is(err, unix.ENOMEDIUM) {
 		return &Result{}, nil
@@ -181,6 +185,16 @@ func openDevice(path string) (*os.File, int64, int64, error) {
 		}
 	}
 	return f, size, ssz, nil
+}
+
+// isCDROM asks the drive, as blkid does, whether it is optical; anything
+// but a block device is not.
+func isCDROM(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeDevice == 0 || fi.Mode()&os.ModeCharDevice != 0 {
+		return false
+	}
+	return cdrom.IsOptical(int(f.Fd()))
 }
 
 // ReaderAt probes size bytes of r, an image or an already-open device.
@@ -251,6 +265,7 @@ func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, 
 	}
 	defer s.release()
 	s.wholeDisk = c.parent == nil
+	s.cdrom = c.cdrom
 	res := &Result{}
 	if err := probeSuperblocks(s, res); err != nil {
 		return nil, err
@@ -310,6 +325,9 @@ func fillPartEntry(ctx context.Context, c *config, res *Result) error {
 	}
 	res.HasPartEntry = true
 	res.PartEntryScheme = t.Type
+	if match.Scheme != "" {
+		res.PartEntryScheme = match.Scheme // a nested table's (freebsd, solaris...) or a bare bsd label's
+	}
 	res.PartEntryUUID = match.UUID
 	res.PartEntryName = match.Name
 	res.PartEntryType = match.Type

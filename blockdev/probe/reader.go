@@ -45,6 +45,9 @@ type source struct {
 	// blkid looks for hardware-RAID metadata only on whole disks and image
 	// files, since a partition's last sectors are not the disk's.
 	wholeDisk bool
+	// cdrom is set for an optical drive (CDROM_GET_CAPABILITY answers), on
+	// which blkid looks for no RAID, swap or journal.
+	cdrom bool
 }
 
 // headPool recycles head buffers: a discovery probes every device, and the
@@ -93,7 +96,9 @@ func newSource(ctx context.Context, r io.ReaderAt, size int64) (*source, error) 
 // Ranges inside the head buffer cost nothing; others count against the
 // read budget and fail with errBudget once it is spent.
 func (s *source) at(off int64, n int) ([]byte, error) {
-	if off < 0 || n < 0 || off+int64(n) > s.size {
+	// off > s.size-n rather than off+n > s.size: an offset read from a
+	// crafted superblock may be near the int64 maximum.
+	if off < 0 || n < 0 || int64(n) > s.size || off > s.size-int64(n) {
 		return nil, nil
 	}
 	if off+int64(n) <= int64(len(s.head)) {
@@ -158,7 +163,7 @@ func (s *source) tailAt(off int64, n int) ([]byte, error) {
 // headAt is at restricted to the head buffer: superblock magics are all
 // there, so the common path never leaves memory.
 func (s *source) headAt(off int64, n int) []byte {
-	if off < 0 || n < 0 || off+int64(n) > int64(len(s.head)) || off+int64(n) > s.size {
+	if off < 0 || n < 0 || off > int64(len(s.head))-int64(n) || off > s.size-int64(n) {
 		return nil
 	}
 	return s.head[off : off+int64(n)]

@@ -51,7 +51,7 @@ var probers = []prober{
 	{name: "ceph_bluestore", usage: UsageOther, fn: probeBluestore},
 	{name: "drbd", usage: UsageRaid, fn: probeDRBD},
 	{name: "drbdmanage_control_volume", usage: UsageOther, minSz: 64 * 1024, fn: probeDRBDManage},
-	{name: "drbdproxy_datalog", usage: UsageOther, minSz: 16 * 1024, fn: probeDRBDProxyDatalog},
+	{name: "drbdproxy_datalog", usage: UsageFilesystem, minSz: 16 * 1024, fn: probeDRBDProxyDatalog},
 	{name: "LVM2_member", usage: UsageRaid, fn: probeLVM2},
 	{name: "LVM1_member", usage: UsageRaid, fn: probeLVM1},
 	{name: "DM_snapshot_cow", usage: UsageOther, fn: probeSnapCOW},
@@ -69,7 +69,8 @@ var probers = []prober{
 	{name: "swsuspend", usage: UsageOther, minSz: 10 * 4096, fn: probeSwsuspend},
 	{name: "swap", usage: UsageOther, minSz: 10 * 4096, fn: probeSwap},
 	{name: "xfs", usage: UsageFilesystem, fn: probeXFS},
-	{name: "xfs_external_log", usage: UsageOther, minSz: 512 * 2048, fn: probeXFSLog},
+	{name: "xfs_external_log", usage: UsageOther, minSz: 10 << 20, fn: probeXFSLog},
+	{name: "exfs", usage: UsageFilesystem, fn: probeEXFS},
 	{name: "ext4", usage: UsageFilesystem, fn: probeExt4},
 	{name: "ext3", usage: UsageFilesystem, fn: probeExt3},
 	{name: "ext2", usage: UsageFilesystem, fn: probeExt2},
@@ -127,6 +128,13 @@ func probeSuperblocks(s *source, r *Result) error {
 	intolerant := 0
 	for _, p := range probers {
 		if p.minSz > 0 && s.size < p.minSz {
+			continue
+		}
+		// No RAID on floppies, and no RAID, swap or journal on optical media.
+		if p.usage == UsageRaid && s.size <= tinySize {
+			continue
+		}
+		if s.cdrom && (p.usage == UsageRaid || p.usage == UsageOther) {
 			continue
 		}
 		got, err := p.fn(s)

@@ -1,3 +1,4 @@
+
 package probe
 
 // Swap signatures sit in the last 10 bytes of the first page; the page size
