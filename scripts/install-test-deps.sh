@@ -6,11 +6,14 @@
 set -euo pipefail
 
 # Real-kernel and differential tiers (TESTBED.md): filesystems, table tools,
-# iostat, smartctl, lvm2, fio, a Prometheus server, and the VM tier's QEMU guest.
+# iostat, smartctl, lvm2, fio, a Prometheus server, and the VM tier's QEMU guest;
+# and the makers of the formats the probe's differential tests check against
+# blkid -p (md superblocks, exFAT, NTFS, F2FS, HFS, UDF, ISO 9660, ZFS).
 pkgs=(
   util-linux fdisk gdisk parted e2fsprogs xfsprogs btrfs-progs dosfstools
   squashfs-tools cryptsetup-bin lvm2 sysstat smartmontools nvme-cli fio
   prometheus prometheus-node-exporter kmod busybox-static cpio xz-utils qemu-system-x86
+  mdadm exfatprogs ntfs-3g f2fs-tools hfsutils mtools udftools xorriso zfs-fuse
 )
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -28,5 +31,14 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "install-test-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# No package may start a service (zfs-fuse, mdadm's monitor): the tests start
+# and stop the daemons they need themselves. policy-rc.d exit 101 tells
+# invoke-rc.d "not now"; an existing one is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
