@@ -10,11 +10,11 @@ test: deps vet
 	$(GO) test $(TESTFLAGS) ./...
 
 # deps installs the Debian packages, then prepares the VM tier's guest assets
-# and util-linux's blkid test corpus (both cached; a no-op when present).
+# and util-linux's own test data (blkid images, lsblk dumps) (both cached; a no-op when present).
 # Without root they only say what they skip.
 deps:
 	./scripts/install-test-deps.sh
-	@if [ "$$(id -u)" = 0 ]; then ./scripts/vm-assets.sh && ./scripts/blkid-corpus.sh; else echo "deps: not root, VM tier and blkid corpus will skip"; fi
+	@if [ "$$(id -u)" = 0 ]; then ./scripts/vm-assets.sh && ./scripts/util-linux-tests.sh; else echo "deps: not root, VM tier and util-linux test data will skip"; fi
 
 vet:
 	$(GO) vet ./...

@@ -12,7 +12,7 @@ import (
 
 // TestCorpusRefusesFormat attaches every image of util-linux's blkid test
 // corpus (filesystems, RAID members, containers, partition tables that no
-// one here made; scripts/blkid-corpus.sh fetches them) as a loop device and
+// one here made; scripts/util-linux-tests.sh fetches them) as a loop device and
 // asks preflight whether it may be formatted, as examples/preflight --op
 // format --min-size 1 does. Not one may be allowed, and a zeroed device of
 // the same size must be.

@@ -13,7 +13,7 @@ pkgs=(
   util-linux fdisk gdisk parted e2fsprogs xfsprogs btrfs-progs dosfstools
   squashfs-tools cryptsetup-bin lvm2 sysstat smartmontools nvme-cli fio
   prometheus prometheus-node-exporter kmod busybox-static cpio xz-utils qemu-system-x86
-  mdadm exfatprogs ntfs-3g f2fs-tools hfsutils mtools udftools xorriso zfs-fuse
+  mdadm exfatprogs ntfs-3g f2fs-tools hfsutils mtools udftools xorriso genisoimage zfs-fuse
 )
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

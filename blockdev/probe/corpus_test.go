@@ -8,7 +8,7 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
-// util-linux's own blkid test images (scripts/blkid-corpus.sh fetches them
+// util-linux's own blkid test images (scripts/util-linux-tests.sh fetches them
 // from Debian's util-linux source package): real filesystems, RAID member
 // metadata, containers and partition tables that no one here made. Every
 // image must get blkid -p's answer, on the image file (as util-linux's own

@@ -266,6 +266,7 @@ func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, 
 	defer s.release()
 	s.wholeDisk = c.parent == nil
 	s.cdrom = c.cdrom
+	s.sectorSize = c.sectorSize
 	res := &Result{}
 	if err := probeSuperblocks(s, res); err != nil {
 		return nil, err

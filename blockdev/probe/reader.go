@@ -48,6 +48,9 @@ type source struct {
 	// cdrom is set for an optical drive (CDROM_GET_CAPABILITY answers), on
 	// which blkid looks for no RAID, swap or journal.
 	cdrom bool
+	// sectorSize is the logical sector size (Path asks the kernel;
+	// WithSectorSize overrides; 512 for image files and readers).
+	sectorSize int64
 }
 
 // headPool recycles head buffers: a discovery probes every device, and the
@@ -65,7 +68,7 @@ func (s *source) release() {
 }
 
 func newSource(ctx context.Context, r io.ReaderAt, size int64) (*source, error) {
-	s := &source{ctx: ctx, r: r, size: size, wholeDisk: true}
+	s := &source{ctx: ctx, r: r, size: size, wholeDisk: true, sectorSize: 512}
 	n := int64(headSize)
 	if size < n {
 		n = size

@@ -37,29 +37,41 @@ func ReadFileAt(t testing.TB, path string, off int64, n int) []byte {
 	return b
 }
 
-// CorpusEnv names the directory of util-linux's blkid test images that
-// scripts/blkid-corpus.sh prepares; DefaultCorpus is where it puts them.
+// UtilLinuxTestsEnv names the directory of util-linux's own test data that
+// scripts/util-linux-tests.sh prepares; DefaultUtilLinuxTests is where it
+// puts it.
 const (
-	CorpusEnv     = "EOS_STORAGE_BLKID_CORPUS"
-	DefaultCorpus = "/var/cache/eos-storage/blkid-corpus"
+	UtilLinuxTestsEnv     = "EOS_STORAGE_UTIL_LINUX_TESTS"
+	DefaultUtilLinuxTests = "/var/cache/eos-storage/util-linux-tests"
 )
 
+// UtilLinuxTests returns the directory of util-linux's test data (blkid/,
+// lsblk/: see scripts/util-linux-tests.sh), skipping (or failing under
+// strict) when the script has not prepared it.
+func UtilLinuxTests(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv(UtilLinuxTestsEnv)
+	if dir == "" {
+		dir = DefaultUtilLinuxTests
+	}
+	if _, err := os.Stat(filepath.Join(dir, "stamp")); err != nil {
+		Skip(t, "no util-linux test data in %s (make test runs scripts/util-linux-tests.sh): %v", dir, err)
+	}
+	return dir
+}
+
 // BlkidCorpus returns the decompressed images of util-linux's blkid test
-// corpus (images-fs and images-pt), sorted by name, skipping (or failing
-// under strict) when scripts/blkid-corpus.sh has not prepared them.
+// corpus (images-fs and images-pt), sorted by name.
 func BlkidCorpus(t testing.TB) []string {
 	t.Helper()
-	dir := os.Getenv(CorpusEnv)
-	if dir == "" {
-		dir = DefaultCorpus
-	}
+	dir := UtilLinuxTests(t)
 	var imgs []string
 	for _, sub := range []string{"images-fs", "images-pt"} {
-		m, _ := filepath.Glob(filepath.Join(dir, sub, "*.img"))
+		m, _ := filepath.Glob(filepath.Join(dir, "blkid", sub, "*.img"))
 		imgs = append(imgs, m...)
 	}
 	if len(imgs) == 0 {
-		Skip(t, "no blkid corpus in %s (make test runs scripts/blkid-corpus.sh)", dir)
+		Skip(t, "no blkid images under %s", dir)
 	}
 	sort.Strings(imgs)
 	return imgs
