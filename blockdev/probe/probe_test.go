@@ -169,7 +169,7 @@ func TestCorruptNotDetected(t *testing.T) {
 	swap := synthSwap(2<<20, "s")
 	copy(swap[1028:], []byte{0, 0, 0, 0}) // last page unset
 	sq := synthSquashfs(2 << 20)
-	sq[28] = 3 // squashfs 3 is another type
+	sq[0] = 'x' // no squashfs magic of either version
 	fat := synthFAT16(8<<20, "L", "")
 	fat[0x15] = 0x12 // impossible media byte
 	for name, img := range map[string][]byte{"xfs": xfs, "lvm": lvm, "swap": swap, "squashfs": sq, "fat": fat} {
@@ -283,8 +283,9 @@ func TestReadBudget(t *testing.T) {
 	if _, err := ReaderAt(context.Background(), cr, int64(len(img))); err != nil {
 		t.Fatal(err)
 	}
-	if cr.n > maxExtraReads+1 {
-		t.Errorf("%d reads, budget %d", cr.n, maxExtraReads+1)
+	// The head, the tail window, and the budget.
+	if cr.n > maxExtraReads+2 {
+		t.Errorf("%d reads, budget %d", cr.n, maxExtraReads+2)
 	}
 }
 

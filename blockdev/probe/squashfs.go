@@ -2,7 +2,7 @@ package probe
 
 // probeSquashfs recognises squashfs 4 (little endian "hsqs"); VERSION is
 // major.minor as blkid prints it ("4.0"). Versions before 4 are blkid's
-// separate squashfs3 type, which this package does not report.
+// separate squashfs3 type (squashfs3.go).
 func probeSquashfs(s *source) (*sb, error) {
 	b := s.headAt(0, 96)
 	if b == nil || !hasAt(b, 0, "hsqs") {

@@ -61,7 +61,7 @@ var probers = []prober{
 	{name: "VMFS_volume_member", usage: UsageRaid, fn: probeVMFSVolume},
 	{name: "ubi", usage: UsageRaid, fn: probeUBI},
 	{name: "vdo", usage: UsageOther, fn: probeVDO},
-	{name: "stratis", usage: UsageRaid, minSz: 1 << 20, fn: probeStratis},
+	{name: "stratis", usage: UsageRaid, minSz: 8192, fn: probeStratis},
 	{name: "BitLocker", usage: UsageCrypto, fn: probeBitLocker},
 
 	// Filesystems
