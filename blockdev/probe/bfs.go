@@ -1,4 +1,3 @@
-
 package probe
 
 // probeBFS finds the SCO UnixWare boot filesystem by its magic alone, as

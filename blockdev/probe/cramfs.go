@@ -1,4 +1,3 @@
-
 package probe
 
 // cramfs magics: 0x28cd3d45 as a little- or big-endian image writes it.

@@ -6,17 +6,35 @@ const maxLogical = 100 // blkid's bound on the extended-partition chain
 
 func isExtended(t byte) bool { return t == 0x05 || t == 0x0f || t == 0x85 }
 
+// aixMagic opens an AIX disk, whose first sector may also end in 0x55AA.
+const aixMagic = "\xc9\xc2\xd4\xc1"
+
 // probeDOS reads an MBR partition table and its chain of extended boot
 // records; logical partitions are numbered from 5 as the kernel and blkid do.
+// It steps aside, as blkid's dos prober does, for an AIX disk, for a
+// protective MBR (gpt's), and for FAT and NTFS boot sectors, which carry
+// the same 0x55AA signature.
 func probeDOS(s *source, ssz int64) (*Table, error) {
 	mbr := s.headAt(0, 512)
+	if mbr == nil || hasAt(mbr, 0, aixMagic) {
+		return nil, nil
+	}
 	for i := 0; i < 4; i++ {
 		if b := mbr[446+i*16]; b != 0 && b != 0x80 {
 			return nil, nil // boot indicators are 0 or 0x80 in a real MBR
 		}
 	}
+	for i := 0; i < 4; i++ {
+		if mbr[446+i*16+4] == 0xee {
+			return nil, nil
+		}
+	}
 	if isVFAT(s) {
-		return nil, nil // a FAT boot sector carries 0x55AA too
+		return nil, nil
+	}
+	// blkid treats a failed NTFS check as "not NTFS", never as an error.
+	if ntfs, _ := probeNTFS(s); ntfs != nil {
+		return nil, nil
 	}
 	t := &Table{Type: "dos"}
 	id := le.Uint32(mbr[440:])

@@ -1,4 +1,3 @@
-
 package probe
 
 import "fmt"
@@ -63,7 +62,7 @@ func probeExFAT(s *source) (*sb, error) {
 		if n > exfatLabelMaxBytes {
 			n = exfatLabelMaxBytes
 		}
-		r.label = ntfsUTF16(ent[2:2+n], false)
+		r.label = utf16Label(ent[2:2+n], false)
 	}
 	if serial := b[0x64:0x68]; !isZero(serial) {
 		r.uuid = fmt.Sprintf("%02X%02X-%02X%02X", serial[3], serial[2], serial[1], serial[0])

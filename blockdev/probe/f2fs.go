@@ -1,4 +1,3 @@
-
 package probe
 
 const (
@@ -25,7 +24,7 @@ func probeF2FS(s *source) (*sb, error) {
 	// blkid looks at the name's first byte only: a name whose first
 	// character has a zero low byte counts as no name.
 	if b[f2fsLabelOff] != 0 {
-		r.label = ntfsUTF16(b[f2fsLabelOff:f2fsLabelOff+f2fsLabelSize], false)
+		r.label = utf16Label(b[f2fsLabelOff:f2fsLabelOff+f2fsLabelSize], false)
 	}
 	return r, nil
 }

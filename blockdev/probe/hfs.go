@@ -1,4 +1,3 @@
-
 package probe
 
 import "crypto/md5"
@@ -153,5 +152,5 @@ func hfsPlusLabel(s *source, off uint64, blocksize uint32, extents []byte) (stri
 	if be.Uint32(key[2:]) != hfsRootParentID || nameLen > 255 {
 		return "", nil
 	}
-	return ntfsUTF16(key[8:8+nameLen*2], true), nil
+	return utf16Label(key[8:8+nameLen*2], true), nil
 }

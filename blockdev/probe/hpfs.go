@@ -1,4 +1,3 @@
-
 package probe
 
 import "fmt"

@@ -1,4 +1,3 @@
-
 package probe
 
 // jfsSBOff is where the JFS aggregate superblock starts (32 KiB).

@@ -1,4 +1,3 @@
-
 package probe
 
 // Linux software RAID (md) members. Metadata 0.90 and 1.0 sit at the end of

@@ -1,9 +1,7 @@
-
 package probe
 
 import (
 	"fmt"
-	"strings"
 )
 
 const (
@@ -146,7 +144,7 @@ func ntfsVolumeName(rec []byte, recSize uint32) string {
 			if end > uint64(recSize) || end > uint64(len(rec)) {
 				return ""
 			}
-			return ntfsUTF16(rec[attrOff+valOff:end], false)
+			return utf16Label(rec[attrOff+valOff:end], false)
 		}
 		attrOff += uint64(alen)
 	}
@@ -161,42 +159,4 @@ func ntfsAt(s *source, off uint64, n int) ([]byte, error) {
 		return nil, nil
 	}
 	return s.at(int64(off), n)
-}
-
-// ntfsUTF16 converts a UTF-16 label to UTF-8 exactly as libblkid does
-// (ul_encode_to_utf8, then trailing white space trimmed), for NTFS, exFAT,
-// HFS+ and F2FS alike: it stops at a NUL character, drops a trailing odd
-// byte, joins surrogate pairs, and encodes a lone surrogate as the
-// three-byte sequence of its code point rather than as U+FFFD.
-func ntfsUTF16(b []byte, bigEndian bool) string {
-	out := make([]byte, 0, len(b)/2*3)
-	unit := func(i int) uint32 {
-		if bigEndian {
-			return uint32(b[i])<<8 | uint32(b[i+1])
-		}
-		return uint32(b[i+1])<<8 | uint32(b[i])
-	}
-	for i := 0; i+2 <= len(b); i += 2 {
-		c := unit(i)
-		if c >= 0xd800 && c <= 0xdbff && i+4 <= len(b) {
-			if c2 := unit(i + 2); c2 >= 0xdc00 && c2 <= 0xdfff {
-				c = 0x10000 + (c-0xd800)<<10 + (c2 - 0xdc00)
-				i += 2
-			}
-		}
-		if c == 0 {
-			break
-		}
-		switch {
-		case c < 0x80:
-			out = append(out, byte(c))
-		case c < 0x800:
-			out = append(out, byte(0xc0|c>>6), byte(0x80|c&0x3f))
-		case c < 0x10000:
-			out = append(out, byte(0xe0|c>>12), byte(0x80|(c>>6)&0x3f), byte(0x80|c&0x3f))
-		default:
-			out = append(out, byte(0xf0|c>>18), byte(0x80|(c>>12)&0x3f), byte(0x80|(c>>6)&0x3f), byte(0x80|c&0x3f))
-		}
-	}
-	return strings.TrimRight(string(out), " \t\n\r\v\f")
 }

@@ -274,7 +274,7 @@ func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, 
 	// blkid ignores a partition table under a RAID-like member (an LVM PV
 	// or a RAID1 leg shows its array's table), and so do we.
 	if res.Usage != UsageRaid {
-		t, err := probeTable(s, c.sectorSize)
+		t, err := probeTableType(s, c.sectorSize)
 		if err != nil {
 			return nil, err
 		}

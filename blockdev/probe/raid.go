@@ -1,4 +1,3 @@
-
 package probe
 
 // Firmware ("fake") RAID members: metadata written by a controller's BIOS

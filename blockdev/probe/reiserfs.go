@@ -1,4 +1,3 @@
-
 package probe
 
 // reiserfsMagics are where blkid looks for a ReiserFS 3 superblock, in its

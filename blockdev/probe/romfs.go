@@ -1,4 +1,3 @@
-
 package probe
 
 // probeRomfs reads the romfs header at 0: the magic, then after the size

@@ -1,4 +1,3 @@
-
 package probe
 
 // Swap signatures sit in the last 10 bytes of the first page; the page size

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 var (
@@ -49,27 +47,42 @@ func label(b []byte) string {
 	return strings.TrimRight(string(b), " \t\n\r\v\f")
 }
 
-// utf16Label decodes a UTF-16 label (big or little endian) up to its NUL,
-// trimming trailing white space as blkid does.
+// utf16Label converts a UTF-16 label to UTF-8 exactly as libblkid does
+// (ul_encode_to_utf8, then trailing white space trimmed), for NTFS, exFAT,
+// HFS+, F2FS and GPT partition names alike: it stops at a NUL character, drops a trailing odd
+// byte, joins surrogate pairs, and encodes a lone surrogate as the
+// three-byte sequence of its code point rather than as U+FFFD.
 func utf16Label(b []byte, bigEndian bool) string {
-	u := make([]uint16, 0, len(b)/2)
-	for i := 0; i+1 < len(b); i += 2 {
-		var c uint16
+	out := make([]byte, 0, len(b)/2*3)
+	unit := func(i int) uint32 {
 		if bigEndian {
-			c = be.Uint16(b[i:])
-		} else {
-			c = le.Uint16(b[i:])
+			return uint32(b[i])<<8 | uint32(b[i+1])
+		}
+		return uint32(b[i+1])<<8 | uint32(b[i])
+	}
+	for i := 0; i+2 <= len(b); i += 2 {
+		c := unit(i)
+		if c >= 0xd800 && c <= 0xdbff && i+4 <= len(b) {
+			if c2 := unit(i + 2); c2 >= 0xdc00 && c2 <= 0xdfff {
+				c = 0x10000 + (c-0xd800)<<10 + (c2 - 0xdc00)
+				i += 2
+			}
 		}
 		if c == 0 {
 			break
 		}
-		u = append(u, c)
+		switch {
+		case c < 0x80:
+			out = append(out, byte(c))
+		case c < 0x800:
+			out = append(out, byte(0xc0|c>>6), byte(0x80|c&0x3f))
+		case c < 0x10000:
+			out = append(out, byte(0xe0|c>>12), byte(0x80|(c>>6)&0x3f), byte(0x80|c&0x3f))
+		default:
+			out = append(out, byte(0xf0|c>>18), byte(0x80|(c>>12)&0x3f), byte(0x80|(c>>6)&0x3f), byte(0x80|c&0x3f))
+		}
 	}
-	s := string(utf16.Decode(u))
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.TrimRight(s, " \t\n\r\v\f")
+	return strings.TrimRight(string(out), " \t\n\r\v\f")
 }
 
 // hasAt reports whether b holds magic at off.
