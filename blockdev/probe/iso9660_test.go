@@ -298,7 +298,7 @@ func TestISO9660Session(t *testing.T) {
 		reads int
 	}{
 		{0, "first", 0},
-		{second, "second", 3}, // the magic's block with the PVD, the SVD, the terminator
+		{second, "second", 2}, // the magic's sector with the PVD, then the SVD's 4 KiB block with the terminator
 		{second + 512, "", 1},
 		{1 << 20, "", 0},
 		{1<<63 - 1, "", 0},

@@ -37,6 +37,14 @@ type source struct {
 	head   []byte
 	pooled *[]byte
 	extra  int
+	// arena serves the buffers of reads beyond the head, bump-allocated
+	// from a pooled block and all given back at release: a probe's extra
+	// reads (the tail window, ZFS rings, the xfs log scan) add up to about
+	// 1 MiB, which as fresh allocations cost more than the reads.
+	arena   *[]byte
+	arenaAt int
+	// blocks are the widened small reads made so far (at).
+	blocks []block
 	// tail holds the device's last bytes from tailOff on, once read.
 	tail     []byte
 	tailOff  int64
@@ -59,11 +67,37 @@ type source struct {
 // the probe returns.
 var headPool = sync.Pool{New: func() any { b := make([]byte, headSize); return &b }}
 
+// arenaSize holds a whole-disk probe's usual extra reads; a larger need
+// falls back to the heap.
+const arenaSize = 1 << 20
+
+var arenaPool = sync.Pool{New: func() any { b := make([]byte, arenaSize); return &b }}
+
+// buf returns n bytes for a read beyond the head. Its contents are stale
+// until the read fills them; callers use it only when the read was whole.
+func (s *source) buf(n int) []byte {
+	if s.arena == nil {
+		s.arena = arenaPool.Get().(*[]byte)
+	}
+	a := *s.arena
+	if n > len(a)-s.arenaAt {
+		return make([]byte, n)
+	}
+	b := a[s.arenaAt : s.arenaAt+n : s.arenaAt+n]
+	s.arenaAt += n
+	return b
+}
+
 // release returns the head buffer to the pool; s must not be used after.
 func (s *source) release() {
 	if s.pooled != nil {
 		headPool.Put(s.pooled)
 		s.pooled, s.head = nil, nil
+	}
+	if s.arena != nil {
+		arenaPool.Put(s.arena)
+		s.arena, s.arenaAt = nil, 0
+		s.tail, s.blocks = nil, nil
 	}
 }
 
@@ -115,6 +149,11 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 	if n > maxExtraBytes {
 		return nil, nil
 	}
+	for _, c := range s.blocks {
+		if off >= c.off && off-c.off <= int64(len(c.b)-n) {
+			return c.b[off-c.off : off-c.off+int64(n)], nil
+		}
+	}
 	if err := s.ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -122,15 +161,49 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 		return nil, errBudget
 	}
 	s.extra++
-	buf := make([]byte, n)
-	got, err := s.r.ReadAt(buf, off)
-	if got == n {
-		return buf, nil
+	// A small read takes the whole 4 KiB blocks around it, which costs the
+	// kernel the same, and is remembered: LUKS2's secondary header and
+	// VMFS's volume header share the block at 1 MiB, and so on.
+	start, end := off, off+int64(n)
+	if n < blockReadMax {
+		start = off &^ (blockAlign - 1)
+		end = min(s.size, (off+int64(n)+blockAlign-1)&^(blockAlign-1))
+	}
+	buf := s.buf(int(end - start))
+	got, err := s.r.ReadAt(buf, start)
+	if got == len(buf) {
+		if len(s.blocks) < maxBlocks {
+			s.blocks = append(s.blocks, block{start, buf})
+		}
+		return buf[off-start : off-start+int64(n)], nil
+	}
+	if err != nil && (start != off || end != off+int64(n)) {
+		// The widening may have reached a bad sector the prober never
+		// asked for: the exact range decides.
+		buf = buf[:n]
+		got, err = s.r.ReadAt(buf, off)
+		if got == n {
+			return buf, nil
+		}
+		start = off
 	}
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, nil
 	}
-	return nil, &ReadError{Off: off, Len: n, Err: err}
+	return nil, &ReadError{Off: start, Len: len(buf), Err: err}
+}
+
+// Small reads beyond the head and tail are widened to whole blocks of
+// blockAlign bytes and kept (at most maxBlocks of them) for later probers.
+const (
+	blockAlign   = 4096
+	blockReadMax = 16 << 10
+	maxBlocks    = 32
+)
+
+type block struct {
+	off int64
+	b   []byte
 }
 
 // tailAt serves a range in the last tailSize bytes from one read of that
@@ -146,7 +219,7 @@ func (s *source) tailAt(off int64, n int) ([]byte, error) {
 		if err := s.ctx.Err(); err != nil {
 			return nil, err
 		}
-		buf := make([]byte, s.size-start)
+		buf := s.buf(int(s.size - start))
 		got, err := s.r.ReadAt(buf, start)
 		switch {
 		case got == len(buf):
