@@ -329,10 +329,14 @@ func gather(ctx context.Context, target string, c *checkConfig) (*Facts, error) 
 	default:
 		f.addUnreadable(fmt.Sprintf("%s (%s) is not in sysfs, so its mounts, holders and partitions are unknown", target, mm))
 	}
-	if dev == nil {
-		if sz, err := deviceSize(target); err == nil {
-			f.Size = sz
+	// The device itself has the last word on its size: a graph taken
+	// before the device grew would point the scan of its last sectors
+	// into the middle of it, where a RAID member's metadata is not.
+	if sz, err := deviceSize(target); err == nil {
+		if dev != nil && sz != f.Size {
+			f.addUnreadable(fmt.Sprintf("the device has %d bytes but the device graph says %d: what else it says may be out of date too", sz, f.Size))
 		}
+		f.Size = sz
 	}
 	// Discovery treats an unreadable mountinfo or swaps file as "nothing
 	// mounted": for a preflight that is a fact it could not gather.
@@ -516,6 +520,7 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 		parts map[string]*probe.Result
 		psigs map[string][]Signature
 		data  []DataRange
+		disk  []string // RAID membership of the disk holding a partition target
 		err   error
 	}
 	pctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -528,11 +533,29 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 			}
 		}
 	}
+	// A partition of a disk that is an md or firmware RAID member is part
+	// of that array's data: writing it behind md's back corrupts the array
+	// (on RAID5, the reconstruction of the other disks).
+	var disk string
+	if dev != nil && g != nil && dev.Type == blockdev.TypePart {
+		if d := g.Disk(dev); d != nil && d != dev {
+			disk = c.root.Dev(d.KName)
+		}
+	}
 	done := make(chan result, 1)
 	// A read from a hung device cannot be interrupted: it runs in its own
 	// goroutine, and on timeout that goroutine is left to finish on its own.
 	go func() {
 		var r result
+		if disk != "" {
+			dr, dsigs, err := readSignatures(pctx, disk, -1, c.open)
+			if err != nil {
+				r.err = err
+				done <- r
+				return
+			}
+			r.disk = raidEvidence(dr, dsigs)
+		}
 		r.res, r.sigs, r.err = readSignatures(pctx, target, f.Size, c.open)
 		for _, p := range parts {
 			if r.err != nil {
@@ -588,8 +611,8 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 				where += " version " + res.Version
 			}
 			f.Signatures = append(f.Signatures, Signature{Type: res.Type, Offset: -1, Where: where})
-			if res.Type == "LVM2_member" {
-				f.LVMMember = append(f.LVMMember, "LVM2 PV label on "+target+" (uuid "+res.UUID+")")
+			if res.Type == "LVM2_member" || res.Type == "LVM1_member" {
+				f.LVMMember = append(f.LVMMember, strings.TrimSuffix(res.Type, "_member")+" PV label on "+target+" (uuid "+res.UUID+")")
 			}
 			if isRAIDMember(res.Type) {
 				f.MDMember = append(f.MDMember, raidWhat(res.Type)+" on "+target)
@@ -597,6 +620,9 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 		}
 		f.PartTable = res.PTType
 		f.Ambiguous = res.Ambiguous
+	}
+	for _, e := range r.disk {
+		f.MDMember = append(f.MDMember, e+" on "+disk+", the disk holding "+target)
 	}
 	f.UnrecognizedData = r.data
 	for _, s := range r.sigs {
@@ -611,8 +637,8 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 	for _, p := range parts {
 		if pr := r.parts[p]; pr != nil {
 			switch pr.Type {
-			case "LVM2_member":
-				f.LVMMember = append(f.LVMMember, "LVM2 PV label on partition "+p+" (uuid "+pr.UUID+")")
+			case "LVM2_member", "LVM1_member":
+				f.LVMMember = append(f.LVMMember, strings.TrimSuffix(pr.Type, "_member")+" PV label on partition "+p+" (uuid "+pr.UUID+")")
 			default:
 				if isRAIDMember(pr.Type) {
 					f.MDMember = append(f.MDMember, raidWhat(pr.Type)+" on partition "+p)
@@ -634,6 +660,21 @@ func gatherSignatures(ctx context.Context, f *Facts, target string, g *blockdev.
 // Wiping or resizing one breaks an array, like an md member.
 func isRAIDMember(typ string) bool {
 	return typ == "linux_raid_member" || strings.HasSuffix(typ, "_raid_member")
+}
+
+// raidEvidence says what makes a probed device an array member: its own
+// superblock's type, or an md superblock the backup scan found.
+func raidEvidence(res *probe.Result, sigs []Signature) []string {
+	var ev []string
+	if res != nil && isRAIDMember(res.Type) {
+		ev = append(ev, raidWhat(res.Type))
+	}
+	for _, s := range sigs {
+		if s.Type == "linux_raid_member" {
+			ev = append(ev, s.String())
+		}
+	}
+	return ev
 }
 
 func raidWhat(typ string) string {

@@ -9,6 +9,9 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/probe"
 )
 
+// ErrShortDevice: a device returned fewer bytes than its size says it has.
+var ErrShortDevice = errors.New("safety: device shorter than its size")
+
 // DataRange is a run of nonzero bytes found where on-disk formats keep their
 // metadata, on a device where no signature was recognised.
 type DataRange struct {
@@ -49,12 +52,12 @@ func scanData(ctx context.Context, r io.ReaderAt, size int64) ([]DataRange, erro
 			got, err := r.ReadAt(b, off)
 			if got < len(b) {
 				if err == nil || errors.Is(err, io.EOF) {
-					// The device is shorter than its size said: what was
-					// not there is not data, what was read is scanned.
-					b = b[:got]
-				} else {
-					return nil, fmt.Errorf("read %d bytes at %d: %w", n, off, err)
+					// Shorter than its size said: the regions scanned
+					// are not where its last sectors are, so nothing
+					// here proves it blank.
+					return nil, fmt.Errorf("read %d bytes at %d: the device ended after %d: %w", n, off, got, ErrShortDevice)
 				}
+				return nil, fmt.Errorf("read %d bytes at %d: %w", n, off, err)
 			}
 			for i := 0; i < len(b); i += dataBlock {
 				blk := b[i:min(i+dataBlock, len(b))]

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
@@ -60,7 +61,7 @@ func TestScanData(t *testing.T) {
 		{name: "last sector", set: []int64{gib - 1},
 			want: []DataRange{{Offset: gib - 4096, Length: 4096, Region: "last MiB and 64 KiB"}}},
 		{name: "VMFS header", set: []int64{2<<20 + 10},
-			want: []DataRange{{Offset: 2 << 20, Length: 4096, Region: "VMFS filesystem header"}}},
+			want: []DataRange{{Offset: 2 << 20, Length: 4096, Region: "VMFS filesystem header, LUKS2 secondary header"}}},
 		{name: "btrfs mirror", set: []int64{64<<20 + 0x40},
 			want: []DataRange{{Offset: 64 << 20, Length: 4096, Region: "btrfs superblock mirror 1"}}},
 		// Data outside every metadata region is a file's content, not a
@@ -101,11 +102,11 @@ func TestScanData(t *testing.T) {
 			t.Fatalf("err %v, want the read error", err)
 		}
 	})
-	t.Run("shorter than its size", func(t *testing.T) {
+	t.Run("shorter than its size is unreadable, not blank", func(t *testing.T) {
 		d := &sparseDev{size: 3 << 20, set: map[int64]byte{3<<20 - 1: 1}, fail: -1}
-		got, err := scanData(ctx, d, 8<<20) // the device claims 8 MiB
-		if err != nil || len(got) != 0 {
-			t.Fatalf("got %v, %v: bytes past what the device holds are not data", got, err)
+		_, err := scanData(ctx, d, 8<<20) // the device claims 8 MiB
+		if !errors.Is(err, ErrShortDevice) {
+			t.Fatalf("err %v, want ErrShortDevice: the scanned end is not the device's", err)
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {
@@ -195,5 +196,67 @@ func writeDev(t *testing.T, dev string, off int64, b []byte) {
 	defer f.Close()
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCheckLoopGrownSinceDiscovery: a device graph taken before the device
+// grew must not point the scan of its last sectors into its middle. Data
+// at the real end refuses the format even with the stale graph.
+func TestCheckLoopGrownSinceDiscovery(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "grow.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	dev := testenv.LoopFile(t, img)
+	g, err := blockdev.Discover(context.Background(), blockdev.WithProbe(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Run(t, "losetup", "-c", dev)
+	writeDev(t, dev, 64<<20-4096, []byte("md superblock of some array"))
+	r := check(t, dev, OpFormat, WithGraph(g))
+	if r.Allowed || !r.Has(CodeUnreadable) {
+		t.Fatalf("stale graph: %s", r)
+	}
+	// With a fresh look the data itself is the reason.
+	r = check(t, dev, OpFormat)
+	wantCodes(t, r, CodeUnrecognizedData)
+}
+
+// TestCheckLoopPartitionOfRAIDMember: the disk carries an md 0.90
+// superblock (copied from util-linux's mdraid.img) in its last 64 KiB and a
+// GPT whose partitions do not reach it. Formatting a partition would write
+// into a RAID leg behind md's back: refused as md_member.
+func TestCheckLoopPartitionOfRAIDMember(t *testing.T) {
+	var src string
+	for _, img := range testenv.BlkidCorpus(t) {
+		if strings.HasSuffix(img, "/mdraid.img") {
+			src = img
+		}
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := (int64(len(b)) &^ 0xffff) - 0x10000
+	sb := b[at : at+4096]
+	dev := testenv.Loop(t, loopSize)
+	p1, _ := partitioned(t, dev)
+	writeDev(t, dev, (loopSize&^0xffff)-0x10000, sb)
+	r := check(t, p1, OpFormat)
+	wantCodes(t, r, CodeMDMember)
+	if ev := evidence(r, CodeMDMember); !strings.Contains(ev, "the disk holding "+p1) {
+		t.Fatalf("evidence %q does not name the disk", ev)
+	}
+	// Without the superblock the same partition is a clean target.
+	writeDev(t, dev, (loopSize&^0xffff)-0x10000, make([]byte, 4096))
+	if r := check(t, p1, OpFormat); !r.Allowed {
+		t.Fatalf("clean partition refused: %s", r)
 	}
 }

@@ -32,7 +32,12 @@
 // it is overridable and journaled like not_empty. It reads about 2.2 MiB
 // per target, once per preflight and only when nothing else was found;
 // discovery never reads it. BenchmarkScanData measures it against one
-// blkid -p process on the same device.
+// blkid -p process on the same device. The scan trusts no size but the
+// device's own: a device graph whose size differs from the device's makes
+// the target unreadable, and so does a device that ends before its size,
+// since the regions read would then not be its last sectors. A partition
+// whose disk is an md or firmware RAID member is refused as md_member: it
+// is part of the array's data.
 //
 // # Journal
 //

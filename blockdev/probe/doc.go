@@ -1,12 +1,12 @@
 // Package probe identifies what a block device or image holds, the way
 // `blkid -p -o export` from util-linux 2.38 does, in pure Go: TYPE, USAGE,
 // VERSION, UUID, UUID_SUB and LABEL of every superblock blkid 2.38 knows
-// (the 76 probers of superblock.go, in blkid's order: md and firmware RAID
+// (the 77 probers of superblock.go, in blkid's order: md and firmware RAID
 // members, bcache, Ceph bluestore, DRBD, LVM1/2, DM snapshot/verity/
 // integrity, LUKS, VMFS, UBI, VDO, stratis, BitLocker, then FAT, swap,
-// swsuspend, xfs and its external log, ext2/3/4 and jbd, reiserfs and
-// reiser4, jfs, UDF, iso9660, ZFS, HFS/HFS+, UFS, HPFS, System V/Xenix,
-// NTFS, ReFS, cramfs, romfs, minix, GFS/GFS2, OCFS/OCFS2, Oracle ASM, VxFS,
+// swsuspend, xfs and its external log, exfs, ext4dev, ext2/3/4 and jbd,
+// reiserfs and reiser4, jfs, UDF, iso9660, ZFS, HFS/HFS+, UFS, HPFS, SysV,
+// Xenix, NTFS, ReFS, cramfs, romfs, minix, GFS/GFS2, OCFS/OCFS2, Oracle ASM, VxFS,
 // squashfs 3 and 4, NSS, btrfs, UBIFS, BFS, BeFS, nilfs2, exFAT, F2FS,
 // mpool, APFS, zonefs, erofs); PTTYPE and PTUUID of the partition tables
 // blkid knows (dos with logical partitions, gpt, a protective MBR alone as
@@ -36,10 +36,12 @@
 // the start lies there, the furthest being btrfs's at 64 KiB), and the last
 // 256 KiB at most once, on the first request that falls there (md 0.90 and
 // 1.0, the firmware RAID formats, DRBD, the GPT backup, the nilfs2 backup
-// superblock). Every prober checks its magic in those two buffers before
-// it reads anything else. A bounded number of small reads follow (at most
-// 96 per probe, each after a context check) for the few structures that
-// live elsewhere or are found by following pointers: Promise's scattered
+// superblock). Most probers check a magic in those two buffers before they
+// read anything else; the formats blkid itself finds without a fixed magic
+// near the start or end cost every device a few reads, as in blkid. A
+// bounded number of further reads follow (at most 96 per probe, each after
+// a context check, and at most 16 MiB in all) for the structures that live
+// elsewhere or are found by following pointers: Promise's scattered
 // RAID copies, LUKS2's secondary headers, VMFS headers at 1 and 2 MiB, the
 // UFS superblock at 256 KiB, GPT entries, the extended-partition chain, FAT
 // and exFAT root directories, the NTFS MFT, the HFS+ catalog, UDF
@@ -60,7 +62,9 @@
 // The search follows blkid's safe probe: a RAID member or crypto container
 // (md, firmware RAID, LVM PV, LUKS, DRBD, BitLocker...) ends it, since blkid
 // reports the container, not what lies under it, and ignores a partition
-// table under a RAID-like member; two filesystems are ambiguous and are
+// table under a RAID-like member (except under an LVM2 label, whose first
+// 8 KiB blkid treats as rewritable: a dos table there replaces the PV in
+// the answer, any other table is reported beside it); two filesystems are ambiguous and are
 // listed in Result.Ambiguous with Type left empty, where blkid prints
 // "ambivalent result" and exits 8, unless the later ones are tolerant (hfs,
 // iso9660, udf). On devices of 1.44 MB or less the first signature wins and
@@ -69,9 +73,6 @@
 // disks and image files, as in blkid: a device probed WithParent (or
 // WithParentTable) is a partition.
 //
-// Where blkid's answer depends on the host (ext2 is reported as ext4 on a
-// kernel without an ext2 driver, and ext4dev on test-flagged superblocks),
-// this package answers as on a normal modern kernel: ext2 stays ext2.
 // Where blkid prints a key with an empty value (VERSION= of a DDF header
 // whose revision starts with NUL, UUID= of an ISO date starting with NUL),
 // the Result has no way to say "present and empty" and leaves it out.

@@ -15,15 +15,21 @@ const (
 
 type extSB struct {
 	compat, incompat, roCompat uint32
-	b                          []byte
+	// testFS is EXT2_FLAGS_TEST_FILESYS in s_flags: a filesystem made for
+	// in-development code (mke2fs -E test_fs), which blkid calls ext4dev.
+	testFS bool
+	b      []byte
 }
+
+const extFlagsTestFS = 0x0004
 
 func readExt(s *source) *extSB {
 	b := s.headAt(extSBOff, 0x200)
 	if b == nil || b[0x38] != 0x53 || b[0x39] != 0xef {
 		return nil
 	}
-	return &extSB{compat: le.Uint32(b[0x5c:]), incompat: le.Uint32(b[0x60:]), roCompat: le.Uint32(b[0x64:]), b: b}
+	return &extSB{compat: le.Uint32(b[0x5c:]), incompat: le.Uint32(b[0x60:]), roCompat: le.Uint32(b[0x64:]),
+		testFS: le.Uint32(b[0x160:])&extFlagsTestFS != 0, b: b}
 }
 
 func (e *extSB) info() *sb {
@@ -34,9 +40,20 @@ func (e *extSB) info() *sb {
 	}
 }
 
+// probeExt4dev finds a test-flagged ext superblock. blkid 2.38 asks
+// nothing of the host here; ext2 and ext3 do not look at the flag, so a
+// test-flagged ext2 or ext3 is ambiguous to blkid, and to us.
+func probeExt4dev(s *source) (*sb, error) {
+	e := readExt(s)
+	if e == nil || e.incompat&extIncompatJournalDev != 0 || !e.testFS {
+		return nil, nil
+	}
+	return e.info(), nil
+}
+
 func probeExt4(s *source) (*sb, error) {
 	e := readExt(s)
-	if e == nil || e.incompat&extIncompatJournalDev != 0 {
+	if e == nil || e.incompat&extIncompatJournalDev != 0 || e.testFS {
 		return nil, nil
 	}
 	// ext4 is an ext superblock using at least one feature ext3 lacks.

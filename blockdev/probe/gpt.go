@@ -8,7 +8,7 @@ import (
 const (
 	gptSignature     = "EFI PART"
 	gptMinHeaderSize = 92
-	gptMaxEntries    = 4096 // blkid caps header-declared counts too
+	gptEntrySize     = 128 // the only entry size blkid accepts
 )
 
 // probeGPT reads the primary GPT header at LBA 1 and, when it is invalid,
@@ -83,8 +83,14 @@ func gptHeader(s *source, ssz, lba, lastLBA int64) ([]byte, []byte, error) {
 	if first > last || last > uint64(lastLBA) || first > uint64(lastLBA) {
 		return nil, nil, nil
 	}
+	// blkid wants the header outside the usable range and entries of
+	// exactly 128 bytes; it caps the array only below 4 GiB, we at one
+	// read (8192 entries), far more than any tool writes.
+	if first < uint64(lba) && uint64(lba) < last {
+		return nil, nil, nil
+	}
 	n, esz := le.Uint32(h[80:]), le.Uint32(h[84:])
-	if n == 0 || n > gptMaxEntries || esz < 128 || esz%8 != 0 || esz > 4096 {
+	if n == 0 || esz != gptEntrySize || uint64(n)*gptEntrySize > maxExtraBytes {
 		return nil, nil, nil
 	}
 	entLBA := int64(le.Uint64(h[72:]))

@@ -87,10 +87,10 @@ func md0Probe(s *source, off int64) (*sb, error) {
 // spans the n bytes at off. As in blkid, a table with a partition running
 // past the device's end covers nothing, and a table that cannot be read
 // (other than by cancellation) covers nothing either: the member is reported.
-// Offsets are in 512-byte sectors; the table is read with 512-byte logical
-// sectors, since the source knows no other.
+// Offsets are in 512-byte sectors; the table is read with the device's
+// logical sector size, as blkid reads it.
 func mdCoveredByTable(s *source, off, n int64) (bool, error) {
-	t, err := probeTable(s, 512)
+	t, err := probeTable(s, max(s.sectorSize, 512))
 	if err != nil {
 		return false, s.ctx.Err()
 	}

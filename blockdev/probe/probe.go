@@ -271,14 +271,22 @@ func probe(ctx context.Context, c *config, r io.ReaderAt, size int64) (*Result, 
 	if err := probeSuperblocks(s, res); err != nil {
 		return nil, err
 	}
-	// blkid ignores a partition table under a RAID-like member (an LVM PV
-	// or a RAID1 leg shows its array's table), and so do we.
-	if res.Usage != UsageRaid {
+	// blkid ignores a partition table under a RAID-like member (a RAID1
+	// leg shows its array's table), and so do we, with blkid's one
+	// exception: an LVM2 label marks its first 8 KiB as a "wiper" area,
+	// so tables are still read under it, and a dos table, whose entries
+	// lie in that area, is taken as written after the label and replaces
+	// it (the GPT prober's wiper check in 2.38 never overlaps, so a GPT
+	// is reported beside the PV).
+	if res.Usage != UsageRaid || res.Type == "LVM2_member" {
 		t, err := probeTableType(s, c.sectorSize)
 		if err != nil {
 			return nil, err
 		}
 		if t != nil {
+			if res.Type == "LVM2_member" && t.Type == "dos" {
+				*res = Result{}
+			}
 			res.PTType, res.PTUUID = t.Type, t.ID
 		}
 	}

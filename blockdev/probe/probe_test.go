@@ -3,7 +3,9 @@ package probe
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"slices"
 	"testing"
@@ -152,13 +154,26 @@ func TestAmbiguous(t *testing.T) {
 	}
 }
 
-func TestLVMHidesPartitionTable(t *testing.T) {
-	img := synthMBR(2<<20, 7, []synthPart{{2048, 100, 0x83, false}}, nil)
-	copy(img[512:1024], synthLVM(1024)[512:])
-	got := probeBytes(t, img)
-	if got.Type != "LVM2_member" || got.PTType != "" {
-		t.Errorf("got %+v", got)
+// TestLVMAndPartitionTable: blkid's wiper rule. A dos table under an LVM2
+// label replaces it; a GPT is reported beside it; both as blkid says.
+func TestLVMAndPartitionTable(t *testing.T) {
+	dos := synthMBR(2<<20, 7, []synthPart{{2048, 100, 0x83, false}}, nil)
+	copy(dos[512:1024], synthLVM(1024)[512:])
+	if got := probeBytes(t, dos); got.Type != "" || got.PTType != "dos" {
+		t.Errorf("dos under LVM2: got %+v, want the dos table alone", got)
 	}
+	compareWithBlkid(t, writeImage(t, "lvm-dos.img", dos))
+	gpt := synthGPT(8<<20, gptDisk, []synthGPTPart{{gptLinuxType, testUUID, 2048, 4095, "data", 0}})
+	// The LVM label in sector 2 or 3 leaves the GPT header in sector 1.
+	lbl := synthLVM(2048)[512:1024]
+	binary.LittleEndian.PutUint64(lbl[8:], 2)
+	crc := ^crc32.Update(^uint32(0xf597a6cf), crc32.IEEETable, lbl[20:512])
+	binary.LittleEndian.PutUint32(lbl[16:], crc)
+	copy(gpt[1024:1536], lbl)
+	if got := probeBytes(t, gpt); got.Type != "LVM2_member" || got.PTType != "gpt" {
+		t.Errorf("gpt beside LVM2: got %+v, want both", got)
+	}
+	compareWithBlkid(t, writeImage(t, "lvm-gpt.img", gpt))
 }
 
 func TestCorruptNotDetected(t *testing.T) {

@@ -99,10 +99,9 @@ func raidCString(b []byte) string {
 	return string(b)
 }
 
-// Intel Matrix Storage: the MPB starts two sectors before the end. blkid
-// counts those sectors in the device's logical sector size; the source
-// knows no sector size, so 512 is used (image files, and every disk but a
-// 4Kn one).
+// Intel Matrix Storage: the MPB starts two sectors before the end, counted
+// as blkid counts them in the device's logical sector size (4 KiB on a 4Kn
+// disk, 512 for image files).
 const raidISWSig = "Intel Raid ISM Cfg Sig. "
 
 func probeISWRaid(s *source) (*sb, error) {
@@ -112,7 +111,11 @@ func probeISWRaid(s *source) (*sb, error) {
 	// The version follows the signature: "%6s" of what comes after it,
 	// which normally ends with a NUL inside the 32-byte signature field. Past
 	// the 48 bytes blkid reads lies only its heap, so we stop there.
-	b, err := raidSector(s, 2, 48)
+	ssz := max(s.sectorSize, 512)
+	if s.size/ssz < 2 {
+		return nil, nil
+	}
+	b, err := s.at((s.size/ssz-2)*ssz, 48)
 	if err != nil || b == nil || !hasAt(b, 0, raidISWSig) {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package probe
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
@@ -430,4 +432,37 @@ func FuzzRaid(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestISWRaid4Kn: on a disk with 4 KiB logical sectors blkid looks for the
+// Intel MPB two of those sectors before the end, and so must we.
+func TestISWRaid4Kn(t *testing.T) {
+	var src string
+	for _, img := range testenv.BlkidCorpus(t) {
+		if strings.HasSuffix(img, "/isw-raid.img") {
+			src = img
+		}
+	}
+	if src == "" {
+		t.Fatal("isw-raid.img not in the corpus")
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpb := b[len(b)-1024:]
+	const size = 16 << 20
+	dev := testenv.LoopSector(t, size, 4096)
+	f, err := os.OpenFile(dev, os.O_WRONLY|os.O_SYNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt(mpb, size-2*4096)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := compareWithBlkid(t, dev); got.Type != "isw_raid_member" {
+		t.Fatalf("got %+v", got)
+	}
 }

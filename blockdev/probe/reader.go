@@ -25,8 +25,14 @@ const tailSize = 256 << 10
 // probe walk the whole device.
 const maxExtraReads = 96
 
-// maxExtraBytes bounds one read beyond the head buffer.
-const maxExtraBytes = 1 << 20
+// maxExtraBytes bounds one read beyond the head buffer, and
+// maxExtraTotal all of them together: a crafted chain of large reads (a
+// FAT32 root directory of huge clusters) stops there, where blkid would
+// read on.
+const (
+	maxExtraBytes = 1 << 20
+	maxExtraTotal = 16 << 20
+)
 
 // source is the device or image being probed: one read of the head, then a
 // bounded number of small reads elsewhere, each after a context check.
@@ -37,6 +43,8 @@ type source struct {
 	head   []byte
 	pooled *[]byte
 	extra  int
+	// extraBytes is what those reads asked for, bounded by maxExtraTotal.
+	extraBytes int64
 	// arena serves the buffers of reads beyond the head, bump-allocated
 	// from a pooled block and all given back at release: a probe's extra
 	// reads (the tail window, ZFS rings, the xfs log scan) add up to about
@@ -157,7 +165,7 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 	if err := s.ctx.Err(); err != nil {
 		return nil, err
 	}
-	if s.extra >= maxExtraReads {
+	if s.extra >= maxExtraReads || s.extraBytes+int64(n) > maxExtraTotal {
 		return nil, errBudget
 	}
 	s.extra++
@@ -169,6 +177,7 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 		start = off &^ (blockAlign - 1)
 		end = min(s.size, (off+int64(n)+blockAlign-1)&^(blockAlign-1))
 	}
+	s.extraBytes += end - start
 	buf := s.buf(int(end - start))
 	got, err := s.r.ReadAt(buf, start)
 	if got == len(buf) {

@@ -76,3 +76,24 @@ func TestSourceBlocks(t *testing.T) {
 		}
 	})
 }
+
+// TestByteBudget: large reads stop at maxExtraTotal even when the count
+// budget would allow more.
+func TestByteBudget(t *testing.T) {
+	const size = 64 << 20
+	s, err := newSource(context.Background(), zeroTail{nil, size}, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.release()
+	n := 0
+	for off := int64(1 << 20); off < 48<<20; off += maxExtraBytes {
+		if _, err := s.at(off, maxExtraBytes); err == errBudget {
+			break
+		}
+		n++
+	}
+	if n != maxExtraTotal/maxExtraBytes {
+		t.Fatalf("%d reads of 1 MiB before the budget, want %d", n, maxExtraTotal/maxExtraBytes)
+	}
+}

@@ -30,7 +30,8 @@ const (
 //     Promise's copies), md 0.90 and 1.0, DRBD, ZFS labels 2 and 3, the GPT
 //     backup, nilfs2's backup superblock and UDF's closing anchors;
 //   - a few places beyond: the VMFS volume and filesystem headers at 1 and
-//     2 MiB (with UDF's anchor for 4 KiB blocks at 1 MiB), the farthest
+//     2 MiB (with UDF's anchor for 4 KiB blocks at 1 MiB, and LUKS2's
+//     secondary headers at 2 and 4 MiB), the farthest
 //     Promise copy, ext2/3/4's first backup superblock for 1, 2 and 4 KiB
 //     blocks, and btrfs's superblock mirrors at 64 MiB and 256 GiB.
 //
@@ -44,7 +45,8 @@ func MetadataRegions(size int64) []Region {
 		{0, mib, "first MiB"},
 		{size - mib - 64<<10, mib + 64<<10, "last MiB and 64 KiB"},
 		{mib, 64 << 10, "VMFS volume header, UDF anchor (4 KiB blocks)"},
-		{2 * mib, 64 << 10, "VMFS filesystem header"},
+		{2 * mib, 64 << 10, "VMFS filesystem header, LUKS2 secondary header"},
+		{4 * mib, 4096, "LUKS2 secondary header (4 MiB)"},
 		{size - pdcFarthestSector*512, 512, "Promise FastTrack metadata copy"},
 		{size - udfFarAnchor, 4096, "UDF anchor 256 blocks before the end"},
 		{8193 * 1024, 1024, "ext superblock backup (1 KiB blocks)"},

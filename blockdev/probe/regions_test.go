@@ -13,7 +13,8 @@ func TestMetadataRegions(t *testing.T) {
 	got := MetadataRegions(gib)
 	want := []Region{
 		{0, mib + 64<<10, "first MiB"},
-		{2 * mib, 64 << 10, "VMFS filesystem header"},
+		{2 * mib, 64 << 10, "VMFS filesystem header, LUKS2 secondary header"},
+		{4 * mib, 4096, "LUKS2 secondary header (4 MiB)"},
 		{8193 * 1024, 1024, "ext superblock backup (1 KiB blocks)"},
 		{32 * mib, 2048, "ext superblock backup (2 KiB blocks)"},
 		{64 * mib, 4096, "btrfs superblock mirror 1"},

@@ -71,6 +71,7 @@ var probers = []prober{
 	{name: "xfs", usage: UsageFilesystem, fn: probeXFS},
 	{name: "xfs_external_log", usage: UsageOther, minSz: 10 << 20, fn: probeXFSLog},
 	{name: "exfs", usage: UsageFilesystem, fn: probeEXFS},
+	{name: "ext4dev", usage: UsageFilesystem, fn: probeExt4dev},
 	{name: "ext4", usage: UsageFilesystem, fn: probeExt4},
 	{name: "ext3", usage: UsageFilesystem, fn: probeExt3},
 	{name: "ext2", usage: UsageFilesystem, fn: probeExt2},

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"hash/crc32"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -231,5 +232,45 @@ func TestTableReadsStayInHead(t *testing.T) {
 		if cr.n != 1 {
 			t.Errorf("%s: %d reads", name, cr.n)
 		}
+	}
+}
+
+// TestDifferentialGPTLargeTable: sgdisk can write 8192 entries; blkid reads
+// them (it caps the array only below 4 GiB), and so do we.
+func TestDifferentialGPTLargeTable(t *testing.T) {
+	img := sparseImage(t, "gpt8192.img", 64<<20)
+	runStdin(t, "", "sgdisk", "--resize-table=8192", "-n1:0:+1M", img)
+	if got := compareWithBlkid(t, img); got.PTType != "gpt" {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+// TestGPTHeaderRules: blkid refuses a header inside its own usable range
+// (only the primary can be: the backup sits past the last usable LBA) and
+// entries of any size but 128.
+func TestGPTHeaderRules(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		patch func(h []byte)
+		lbas  func(n int64) []int64
+	}{
+		{"header in usable range", func(h []byte) { le.PutUint64(h[40:], 0) }, func(n int64) []int64 { return []int64{1} }},
+		{"256-byte entries", func(h []byte) { le.PutUint32(h[84:], 256); le.PutUint32(h[80:], 64) }, func(n int64) []int64 { return []int64{1, n - 1} }},
+	} {
+		img := synthGPT(8<<20, gptDisk, []synthGPTPart{{gptLinuxType, testUUID, 2048, 4095, "data", 0}})
+		n := int64(len(img)) / 512
+		for _, lba := range tc.lbas(n) {
+			h := img[lba*512 : lba*512+512]
+			tc.patch(h)
+			le.PutUint32(h[16:], 0)
+			le.PutUint32(h[16:], crc32.ChecksumIEEE(h[:92]))
+		}
+		if len(tc.lbas(n)) == 1 {
+			copy(img[(n-1)*512:], "NOT PART") // no backup to fall back to
+		}
+		if got := probeBytes(t, img); got.PTType == "gpt" {
+			t.Errorf("%s: still gpt", tc.name)
+		}
+		compareWithBlkid(t, writeImage(t, "gpt.img", img))
 	}
 }

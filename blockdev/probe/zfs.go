@@ -193,16 +193,15 @@ type zfsCover struct {
 
 // covers mirrors blkid_probe_is_covered_by_pt. Only whole disks and image
 // files ask; a table with a partition running past the end of the device
-// covers nothing; an unreadable table covers nothing. blkid reads the table
-// with the device's logical sector size; the source does not carry it, so
-// this reads it with 512-byte sectors.
+// covers nothing; an unreadable table covers nothing. The table is read
+// with the device's logical sector size, as blkid reads it.
 func (c *zfsCover) covers(off int64) bool {
 	if !c.s.wholeDisk {
 		return false
 	}
 	if !c.read {
 		c.read = true
-		c.tab, _ = probeTable(c.s, 512)
+		c.tab, _ = probeTable(c.s, max(c.s.sectorSize, 512))
 	}
 	if c.tab == nil {
 		return false
