@@ -50,7 +50,9 @@ fi
 # A deb-src entry for the same archives as the binary entries, if none exists.
 srclist=/etc/apt/sources.list.d/eos-storage-src.sources
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  bin=$(ls /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1 || true)
+  # The entry of the release itself: the one whose Suites name its codename.
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  bin=$(grep -l "^Suites:.*\b${codename}\b" /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1 || true)
   if [ -n "$bin" ]; then
     sed 's/^Types:.*/Types: deb-src/' "$bin" >"$srclist"
   else

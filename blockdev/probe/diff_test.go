@@ -63,17 +63,22 @@ func blkidExport(t testing.TB, path string) (map[string]string, int) {
 	return m, code
 }
 
-// unescapeExport undoes blkid's shell quoting in export output (a backslash
-// before spaces and shell metacharacters).
+// unescapeExport undoes blkid's shell quoting in export output: a backslash
+// before a space or a shell metacharacter. A backslash before a letter or
+// digit is the label's own (blkid -d prints "\\ESTVFAT" for \ESTVFAT).
 func unescapeExport(v string) string {
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
-		if v[i] == '\\' && i+1 < len(v) {
+		if v[i] == '\\' && i+1 < len(v) && !isAlnum(v[i+1]) {
 			i++
 		}
 		b.WriteByte(v[i])
 	}
 	return b.String()
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // exportMap renders a Result as blkid's export keys.
