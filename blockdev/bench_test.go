@@ -102,11 +102,13 @@ func reportRatios(b *testing.B, anchor, ours []time.Duration) {
 	b.ReportMetric(median(anchor)/median(ours), "x_vs_lsblk_median")
 }
 
-// BenchmarkDiscoverLive: Discover of this machine with every sysfs
-// attribute, no signature probing (lsblk does not probe either: without
+// BenchmarkDiscoverLive: Discover of this machine with the default
+// attribute groups (AttrDefault), no signature probing (lsblk does not probe either: without
 // udev it prints no signatures) and lsblk's default device set
 // (WithDetachedLoops(false)), against `lsblk -J -O -b`, the anchor the issue
-// names: the same devices and the same columns on both sides.
+// names: the same devices on both sides, and every column Discover reads
+// by default (lsblk -O also prints the groups the default leaves out:
+// BenchmarkDiscoverLiveEvery reads those too).
 //
 // Where the time goes (doc.go, "Cost"): about 8 µs of kernel CPU to open,
 // read and close each sysfs attribute, the same from C as from Go, some
@@ -117,11 +119,24 @@ func BenchmarkDiscoverLive(b *testing.B) {
 	versusLsblk(b, discoverAsLsblk, "-J", "-O", "-b")
 }
 
-// discoverAsLsblk is Discover with what `lsblk -J -O -b` shows: every
-// attribute, no probing, lsblk's default device set.
+// discoverAsLsblk is Discover with the default attributes, no probing and
+// lsblk's default device set.
 func discoverAsLsblk() error {
 	_, err := blockdev.Discover(context.Background(), blockdev.WithProbe(false), blockdev.WithDetachedLoops(false))
 	return err
+}
+
+// BenchmarkDiscoverLiveEvery: Discover with every attribute group
+// (AttrAll: also add_random, write-same, the zone limits, state,
+// subsystems and the device nodes), what our lsblk -O reads, against the
+// same `lsblk -J -O -b`, which prints all of them.
+func BenchmarkDiscoverLiveEvery(b *testing.B) {
+	ctx := context.Background()
+	versusLsblk(b, func() error {
+		_, err := blockdev.Discover(ctx, blockdev.WithProbe(false), blockdev.WithDetachedLoops(false),
+			blockdev.WithAttributes(blockdev.AttrAll))
+		return err
+	}, "-J", "-O", "-b")
 }
 
 // BenchmarkDiscoverLiveIdle: the same comparison, one call of each at a

@@ -46,6 +46,7 @@ func discover(ctx context.Context, cfg *config, cache *attrCache) (*Graph, error
 		return nil, err
 	}
 	d.stack()
+	d.nodeNames()
 	d.mounts()
 	d.swaps()
 	if cfg.udev {
@@ -59,6 +60,7 @@ func discover(ctx context.Context, cfg *config, cache *attrCache) (*Graph, error
 			return nil, err
 		}
 	}
+	d.tables()
 	return d.g, nil
 }
 
@@ -292,6 +294,34 @@ func (x *discovery) readAttr(rel string) (string, error) {
 		return x.dc.read(x.cur, rel)
 	}
 	return x.cur.ReadAttr(rel)
+}
+
+// rawAttr is attr keeping the value's white space (sysfs.Dir.ReadAttrRaw).
+func (x *discovery) rawAttr(d *Device, name string) (string, bool) {
+	if x.cur == nil {
+		return "", false
+	}
+	if x.present != nil && x.prefix == "" {
+		top, rest, _ := strings.Cut(name, "/")
+		if !x.present[top] || (top == "device" && rest != "" && !x.inDevice(rest)) {
+			return "", false
+		}
+	}
+	x.opens++
+	var v string
+	var err error
+	if x.dc != nil {
+		v, err = x.dc.readRaw(x.cur, x.prefix+name)
+	} else {
+		v, err = x.cur.ReadAttrRaw(x.prefix + name)
+	}
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			d.addErr(name, err)
+		}
+		return "", false
+	}
+	return v, true
 }
 
 func (x *discovery) uintAttr(d *Device, name string) *uint64 {
@@ -754,6 +784,12 @@ func (x *discovery) device(name, sysPath string, parent *Device, r *diskRead) (d
 		}
 		d.Start = x.uintAttr(d, "start")
 		x.inherit(d, parent)
+		if x.cfg.attrs&AttrSubsystems != 0 {
+			d.Subsystems = x.partSubsystems(parent)
+		}
+		if x.cfg.attrs&AttrNode != 0 {
+			d.Node = x.node(d)
+		}
 		return d, true
 	}
 	d.DiskSeq = x.uintAttr(d, "diskseq")
@@ -761,12 +797,48 @@ func (x *discovery) device(name, sysPath string, parent *Device, r *diskRead) (d
 	if x.cfg.attrs&AttrQueue != 0 {
 		x.queue(d)
 	}
+	if x.cfg.attrs&AttrQueueExtra != 0 {
+		d.AddRandom = x.boolAttr(d, "queue/add_random")
+		d.WriteSameMax = x.uintAttr(d, "queue/write_same_max_bytes")
+	}
+	if x.cfg.attrs&AttrZones != 0 {
+		x.zones(d)
+	}
 	x.kind(d)
 	if x.cfg.attrs&AttrHardware != 0 {
 		x.hardware(d)
+	}
+	if x.cfg.attrs&AttrState != 0 && d.DMUUID == "" && d.Type != TypeDM {
+		// lsblk's STATE: a device-mapper device's is dm/suspended (kind).
+		d.State = x.strAttr(d, "device/state")
+	}
+	if x.cfg.attrs&AttrSubsystems != 0 {
+		d.Subsystems = x.subsystems(d)
+	}
+	if x.cfg.attrs&AttrHardware != 0 {
 		d.Hotplug = x.hotplug(d)
 	}
+	if x.cfg.attrs&AttrNode != 0 {
+		d.Node = x.node(d)
+	}
 	return d, true
+}
+
+// zones reads the request queue's zone limits.
+func (x *discovery) zones(d *Device) {
+	if s := x.uintAttr(d, "queue/chunk_sectors"); s != nil {
+		if *s > math.MaxUint64/512 {
+			d.addErr("queue/chunk_sectors", fmt.Errorf("%w: %d sectors overflow a byte count", ErrSyntax, *s))
+		} else {
+			b := *s * 512
+			d.ZoneSize = &b
+		}
+	}
+	d.ZoneWriteGranularity = x.uintAttr(d, "queue/zone_write_granularity")
+	d.ZoneAppendMax = x.uintAttr(d, "queue/zone_append_max_bytes")
+	d.Zones = x.uintAttr(d, "queue/nr_zones")
+	d.MaxOpenZones = x.uintAttr(d, "queue/max_open_zones")
+	d.MaxActiveZones = x.uintAttr(d, "queue/max_active_zones")
 }
 
 // inherit copies what a partition shares with its disk, as lsblk reports it.
@@ -786,6 +858,14 @@ func (x *discovery) inherit(d, p *Device) {
 	d.ReadAheadKiB = p.ReadAheadKiB
 	d.Zoned = p.Zoned
 	d.DAX = p.DAX
+	d.AddRandom = p.AddRandom
+	d.WriteSameMax = p.WriteSameMax
+	d.ZoneSize = p.ZoneSize
+	d.ZoneWriteGranularity = p.ZoneWriteGranularity
+	d.ZoneAppendMax = p.ZoneAppendMax
+	d.Zones = p.Zones
+	d.MaxOpenZones = p.MaxOpenZones
+	d.MaxActiveZones = p.MaxActiveZones
 }
 
 // listHolders lists the holders/ (or slaves/) directory of the current device.
@@ -851,15 +931,17 @@ func (x *discovery) kind(d *Device) {
 			d.Path = filepath.Join("/dev/mapper", d.DMName)
 		}
 		d.Type = dmType(uuid)
+		x.dmState(d)
 		return
 	}
-	if x.present["dm"] || (x.present == nil && x.cur != nil && x.cur.Exists(x.prefix+"dm")) {
+	if x.isDM() {
 		d.DMName = x.strAttr(d, "dm/name")
 		if d.DMName != "" {
 			d.Name = d.DMName
 			d.Path = filepath.Join("/dev/mapper", d.DMName)
 		}
 		d.Type = TypeDM
+		x.dmState(d)
 		return
 	}
 	if lvl, ok := x.attr(d, "md/level"); ok {
@@ -890,6 +972,19 @@ func (x *discovery) kind(d *Device) {
 	d.Type = TypeDisk
 	if t, ok := x.attr(d, "device/type"); ok {
 		d.Type = scsiType(t)
+	}
+}
+
+// isDM reports whether the current disk has the dm/ directory the kernel
+// gives device-mapper devices (kind has found no readable dm/uuid).
+func (x *discovery) isDM() bool {
+	return x.present["dm"] || (x.present == nil && x.cur != nil && x.cur.Exists(x.prefix+"dm"))
+}
+
+// dmState reads dm/suspended with the state group.
+func (x *discovery) dmState(d *Device) {
+	if x.cfg.attrs&AttrState != 0 {
+		d.DMSuspended = x.boolAttr(d, "dm/suspended")
 	}
 }
 

@@ -45,6 +45,23 @@
 // ErrNoDevices. A resync (Event.Resync) starts again from a full discovery
 // and its Errs.
 //
+// # Partition tables and udev properties
+//
+// Device.PTType and PTUUID name the partition table of a device: its own,
+// or for a partition without one, the table that holds its entry, with its
+// disk's identifier, as udev (which imports a disk's ID_PART_TABLE_*
+// properties into its partitions) and lsblk report them. They come from the
+// signature probe, or from the udev properties of a device that was not
+// probed.
+//
+// Device.Udev holds the device's record in the udev database where one
+// exists. In a fake tree it also holds the property file lsblk --sysroot
+// reads, kept where the device's node would be (DIR/dev/sda,
+// DIR/dev/mapper/NAME): KEY=VALUE lines, as util-linux's lsblk test dumps
+// record udevadm info --query=property (blockdevtest.Tree.PropertyFile). An
+// empty /dev entry, one over 1 MiB or one holding a NUL byte (a probe image)
+// has no properties.
+//
 // # Signature probing and hung devices
 //
 // With probing on (the default on the live system), every device with a size
@@ -95,9 +112,22 @@
 // listing.)
 //
 // Add one open each of /proc/self/mountinfo and /proc/swaps per Discover,
-// and one udev record per device where a udev database exists. With
-// WithAttributes(0) (the core only: names, numbers, type, size, ro, rm,
-// stacking, mounts) a SATA disk costs 9 and a partition 6.
+// one udev record per device where a udev database exists, and in a fake
+// tree a stat of each device's /dev entry and a read of those that hold
+// properties. With WithAttributes(0) (the core only: names, numbers, type,
+// size, ro, rm, stacking, mounts) a SATA disk costs 9 and a partition 6.
+//
+// The groups the default leaves out cost, when asked for (TestOpensPerGroup):
+// AttrQueueExtra 2 files per disk, AttrZones 6 per disk, AttrState 1 per
+// disk (device/state where the device has one, dm/suspended for
+// device-mapper), AttrSubsystems one readlink per directory from a disk up
+// to /sys/devices (those between a disk and its device skipped, and its
+// device's read already with the hardware group) and one per partition,
+// AttrNode one stat per device and, when some device has a node, one read
+// each of the root's /etc/passwd and /etc/group per Discover. A partition's
+// queue attributes come from its disk, free. Identity attributes are read
+// once, as the kernel shows them (Device.SysfsIdentity), and trimmed for
+// Model, Vendor, Revision and Serial.
 //
 // WithEmpty(false) leaves out devices of size zero, as lsblk -A does; an
 // empty disk then costs one open (its size) instead of twenty-odd.
@@ -134,13 +164,17 @@
 // Discover is then as slow as one reader.
 //
 // Against exec'ing lsblk -J -O -b on such a machine (one virtio disk, a
-// zram disk and eight detached loop devices, the same devices and columns
-// on both sides) Discover is about 8x faster (BenchmarkDiscoverLive, which
+// zram disk and eight detached loop devices, the same devices on both
+// sides, Discover with its default groups) Discover is about 8x faster
+// (BenchmarkDiscoverLive, which
 // runs lsblk after every fifth call; measured apart, each of the four calls
 // after an lsblk run is slower than calls back to back without lsblk runs,
 // about 800 against 515 µs at the median, as the hypervisor leaves the
 // second CPU asleep for a while). One call after 5 ms of idleness is about
 // 5x faster than one lsblk run after the same (BenchmarkDiscoverLiveIdle).
+// Reading every group as lsblk -O does (AttrAll: a stat of each node, the
+// zone limits, the subsystem walk) costs more opens per disk and lowers
+// the ratio (BenchmarkDiscoverLiveEvery).
 //
 // The kernel's share of the work is a floor, and
 // BenchmarkDiscoverLiveFloor measures it: it records with strace the

@@ -36,11 +36,13 @@ func DiscoverOpens(ctx context.Context, opts ...Option) (*Graph, int, error) {
 		return nil, 0, err
 	}
 	x.stack()
+	x.nodeNames()
 	x.mounts()
 	x.swaps()
 	if cfg.udev {
 		x.udev()
 	}
+	x.tables()
 	return x.g, x.opens, nil
 }
 

@@ -22,6 +22,9 @@ func FuzzDiscoverAttribute(f *testing.F) {
 		{"holders/x", "y"}, {"/proc/self/mountinfo", "1 0 8:1 / /\\ - x"}, {"/proc/swaps", "h\n/dev/sda1 partition"},
 		{"dm/uuid", "-"}, {"md/level", ""}, {"loop/backing_file", strings.Repeat("a", 5000)},
 		{"sda0/partition", "0"}, {"sdax/partition/y", ""}, {"xsda/partition", "1"},
+		{"queue/chunk_sectors", "36028797018963968"}, {"queue/add_random", "x"}, {"device/state", "\n\n"},
+		{"/dev/sda", "ID_PART_TABLE_TYPE=gpt\nID_PART_TABLE_UUID=\n=\n"}, {"/dev/sda1", "ID_PART_ENTRY_SCHEME=dos"},
+		{"subsystem", "x"},
 	} {
 		f.Add(s[0], []byte(s[1]))
 	}
@@ -93,7 +96,7 @@ func FuzzDiscoverAttribute(f *testing.F) {
 				want = 4
 			}
 		}
-		g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(base))
+		g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(base), blockdev.WithAttributes(blockdev.AttrAll))
 		if err != nil {
 			t.Fatalf("Discover: %v", err)
 		}

@@ -22,10 +22,15 @@ func (x *discovery) hardware(d *Device) {
 	if err != nil {
 		return
 	}
-	d.Model = x.strAttr(d, "device/model")
-	d.Vendor = x.strAttr(d, "device/vendor")
-	d.Revision = x.strAttr(d, "device/rev")
-	d.Serial = x.strAttr(d, "device/serial")
+	// Read as the kernel shows them, padding and all; the typed fields
+	// are the same strings trimmed.
+	raw := func(name string) string { v, _ := x.rawAttr(d, name); return v }
+	d.SysfsIdentity = Identity{Model: raw("device/model"), Vendor: raw("device/vendor"),
+		Revision: raw("device/rev"), Serial: raw("device/serial")}
+	d.Model = trimBlank(d.SysfsIdentity.Model)
+	d.Vendor = trimBlank(d.SysfsIdentity.Vendor)
+	d.Revision = trimBlank(d.SysfsIdentity.Revision)
+	d.Serial = trimBlank(d.SysfsIdentity.Serial)
 	if w, ok := x.attr(d, "device/wwid"); ok {
 		d.WWN = wwnFromSCSI(w)
 	} else if w, ok := x.attr(d, "wwid"); ok {
@@ -49,6 +54,9 @@ func (x *discovery) hardware(d *Device) {
 		d.Transport = "mmc"
 	}
 }
+
+// trimBlank trims ASCII white space, as sysfs.ReadAttr does.
+func trimBlank(s string) string { return strings.Trim(s, " \t\n\r\v\f") }
 
 // deviceHas reports whether the disk's device directory has the entry name:
 // from its listing, or asked of the kernel when it could not be listed.
@@ -148,6 +156,15 @@ func (x *discovery) hotplug(d *Device) *bool {
 	if d.Removable != nil && *d.Removable {
 		return &t
 	}
+	if x.cfg.attrs&AttrSubsystems != 0 {
+		// The same walk, done already.
+		for _, sub := range d.Subsystems {
+			if hotplugSubsystem(sub) {
+				return &t
+			}
+		}
+		return &f
+	}
 	rest, ok := strings.CutPrefix(d.SysPath, "/sys/devices/")
 	if !ok || x.cur == nil || strings.HasPrefix(rest, "virtual/") {
 		// The kernel places a device with no parent device under
@@ -167,12 +184,78 @@ func (x *discovery) hotplug(d *Device) *bool {
 		default:
 			sub = x.subsystem(up)
 		}
-		switch sub {
-		case "usb", "ieee1394", "pcmcia", "mmc", "ccw":
+		if hotplugSubsystem(sub) {
 			return &t
 		}
 	}
 	return &f
+}
+
+// hotplugSubsystem: a bus whose devices can come and go (lsblk's list).
+func hotplugSubsystem(sub string) bool {
+	switch sub {
+	case "usb", "ieee1394", "pcmcia", "mmc", "ccw":
+		return true
+	}
+	return false
+}
+
+// subsystems walks the current disk's sysfs path up, as lsblk's SUBSYSTEMS
+// does: the subsystem link of the disk's directory, then of each directory
+// above it up to /sys/devices, a repeat of the last one left out. The
+// directories between the disk and its device (the kernel's class
+// directories, "block") are not devices and have no link; the device's own
+// subsystem was read by hardware when the hardware group is on.
+func (x *discovery) subsystems(d *Device) []string {
+	if x.cur == nil {
+		return nil
+	}
+	var out []string
+	add := func(sub string) {
+		if sub != "" && (len(out) == 0 || out[len(out)-1] != sub) {
+			out = append(out, sub)
+		}
+	}
+	if x.present == nil || x.present["subsystem"] {
+		x.opens++
+		add(x.subsystem(""))
+	}
+	rest, ok := strings.CutPrefix(d.SysPath, "/sys/devices/")
+	if !ok {
+		return out
+	}
+	up := ""
+	for depth := 1; depth <= strings.Count(rest, "/"); depth++ {
+		up += "../"
+		switch {
+		case depth < x.devDepth:
+			continue
+		case depth == x.devDepth:
+			add(x.devSub)
+		default:
+			x.opens++
+			add(x.subsystem(up))
+		}
+	}
+	return out
+}
+
+// partSubsystems is a partition's chain: its own subsystem link (block),
+// then its disk's chain.
+func (x *discovery) partSubsystems(disk *Device) []string {
+	var out []string
+	if x.cur != nil {
+		x.opens++
+		if sub := x.subsystem(x.prefix); sub != "" {
+			out = append(out, sub)
+		}
+	}
+	for _, sub := range disk.Subsystems {
+		if len(out) == 0 || out[len(out)-1] != sub {
+			out = append(out, sub)
+		}
+	}
+	return out
 }
 
 // linkDepth is how many directories up from the directory sysPath the

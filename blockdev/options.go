@@ -114,7 +114,11 @@ func WithProbeWorkers(n int) Option {
 }
 
 // WithUdev turns reading the udev database (/run/udev/data) on or off; it is
-// on by default and costs nothing where the database does not exist.
+// on by default and costs nothing where the database does not exist. In a
+// fake tree (WithRoot) it also reads the property files lsblk --sysroot
+// reads: DIR/dev/NAME (DIR/dev/mapper/NAME for device-mapper) holding
+// KEY=VALUE lines, as util-linux's lsblk test dumps keep each device's udev
+// properties (Device.Udev).
 func WithUdev(on bool) Option {
 	return func(c *config) error {
 		c.udev = on
@@ -167,14 +171,37 @@ const (
 	AttrHardware
 	// AttrAlignment: alignment_offset and discard_alignment.
 	AttrAlignment
+	// AttrQueueExtra: add_random and write_same_max_bytes of the request
+	// queue (2 files per disk).
+	AttrQueueExtra
+	// AttrZones: the zone limits of the request queue: chunk_sectors (the
+	// zone size), zone_write_granularity, zone_append_max_bytes, nr_zones,
+	// max_open_zones, max_active_zones (6 files per disk).
+	AttrZones
+	// AttrState: the state of the disk's device (device/state) or of a
+	// device-mapper device (dm/suspended): 1 file per disk.
+	AttrState
+	// AttrSubsystems: the subsystems on the device's sysfs path (one
+	// readlink per directory from the device up to /sys/devices, one per
+	// partition).
+	AttrSubsystems
+	// AttrNode: the owner, group and mode of the device node (one stat per
+	// device, and /etc/passwd and /etc/group of the root once per
+	// Discover).
+	AttrNode
 
-	// AttrAll is the default: everything lsblk -O shows from sysfs.
-	AttrAll = AttrQueue | AttrHardware | AttrAlignment
+	// AttrDefault is what Discover reads unless told otherwise: the
+	// sysfs attributes most callers use.
+	AttrDefault = AttrQueue | AttrHardware | AttrAlignment
+	// AttrAll is every group: everything lsblk -O shows that is not read
+	// from the devices themselves.
+	AttrAll = AttrDefault | AttrQueueExtra | AttrZones | AttrState | AttrSubsystems | AttrNode
 )
 
 // WithAttributes reads only the core and the given optional groups; a
 // caller that needs neither queue limits nor hardware identity (a
-// preflight check, a tree of names and sizes) spends far fewer opens.
+// preflight check, a tree of names and sizes) spends far fewer opens, and
+// one that wants what the default leaves out asks for it (AttrAll).
 func WithAttributes(g AttrGroup) Option {
 	return func(c *config) error {
 		if g&^AttrAll != 0 {
@@ -186,7 +213,7 @@ func WithAttributes(g AttrGroup) Option {
 }
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true, empty: true, detached: true, attrs: AttrAll,
+	c := &config{probeTimeout: DefaultProbeTimeout, probeWorkers: DefaultProbeWorkers, udev: true, empty: true, detached: true, attrs: AttrDefault,
 		scannerFiles: DefaultScannerFiles}
 	for _, o := range opts {
 		if o == nil {

@@ -130,8 +130,21 @@ func (c *attrCache) sweep(names []string) {
 // file that fails (the device is gone: ENODEV) is closed and the attribute
 // opened anew, so the error reported is always that of a fresh open.
 func (dc *diskCache) read(dir *sysfs.Dir, rel string) (string, error) {
+	return dc.readAs(dir, rel, false)
+}
+
+// readRaw is read keeping the value's white space (sysfs.Attr.ReadRaw).
+func (dc *diskCache) readRaw(dir *sysfs.Dir, rel string) (string, error) {
+	return dc.readAs(dir, rel, true)
+}
+
+func (dc *diskCache) readAs(dir *sysfs.Dir, rel string, raw bool) (string, error) {
+	get := (*sysfs.Attr).Read
+	if raw {
+		get = (*sysfs.Attr).ReadRaw
+	}
 	if a, ok := dc.attrs[rel]; ok {
-		if v, err := a.Read(); err == nil {
+		if v, err := get(a); err == nil {
 			dc.used[rel] = true
 			return v, nil
 		}
@@ -144,6 +157,9 @@ func (dc *diskCache) read(dir *sysfs.Dir, rel string) (string, error) {
 	// of them pass the last free place.
 	if dc.c.open.Add(1) > dc.c.budget {
 		dc.c.open.Add(-1)
+		if raw {
+			return dir.ReadAttrRaw(rel)
+		}
 		return dir.ReadAttr(rel)
 	}
 	a, err := dir.OpenAttr(rel)
@@ -151,7 +167,7 @@ func (dc *diskCache) read(dir *sysfs.Dir, rel string) (string, error) {
 		dc.c.open.Add(-1)
 		return "", err
 	}
-	v, err := a.Read()
+	v, err := get(a)
 	if err != nil {
 		a.Close()
 		dc.c.open.Add(-1)

@@ -201,6 +201,7 @@ func (w *Watcher) apply(ctx context.Context, cfg *config, raw uevent.Event) Even
 		parts: map[MajMin][]MajMin{}, holders: map[MajMin][]string{}, slaves: map[MajMin][]string{}}
 	x.disk(ctx, block, disk)
 	x.stack()
+	x.nodeNames()
 	x.mounts()
 	x.swaps()
 	if cfg.udev {
@@ -212,6 +213,7 @@ func (w *Watcher) apply(ctx context.Context, cfg *config, raw uevent.Event) Even
 	if cfg.probing() {
 		_ = x.probeAll(ctx) // a cancelled probe leaves ProbeErr on the device
 	}
+	x.tables()
 	ev.Device, _ = g.Device(ev.MajMin)
 	return ev
 }

@@ -14,6 +14,7 @@ pkgs=(
   squashfs-tools cryptsetup-bin lvm2 sysstat smartmontools nvme-cli fio
   prometheus prometheus-node-exporter kmod busybox-static cpio xz-utils qemu-system-x86
   mdadm exfatprogs ntfs-3g f2fs-tools hfsutils mtools udftools xorriso genisoimage zfs-fuse
+  udev
 )
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

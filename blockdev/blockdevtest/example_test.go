@@ -37,3 +37,25 @@ func ExampleTree() {
 	// rotational known: false
 	// blockdev: nvme0n1: queue/rotational: blockdev: syntax error: "maybe" is not 0 or 1
 }
+
+// Keep a device's udev properties where lsblk --sysroot reads them (the
+// dumps of util-linux's lsblk tests do): Discover reads them too.
+func ExampleTree_PropertyFile() {
+	dir, _ := os.MkdirTemp("", "tree")
+	defer os.RemoveAll(dir)
+	t := blockdevtest.New(dir)
+	t.SATA("sda", 0, 0, 64*blockdevtest.GiB, "KINGSTON SH103S", "", false)
+	t.PropertyFile("/dev/sda", "ID_MODEL=KINGSTON_SH103S3240G", "ID_SERIAL_SHORT=50026B724B09A1FF",
+		"OWNER=root", "GROUP=disk", "MODE=brw-rw----")
+	if err := t.Err(); err != nil {
+		panic(err)
+	}
+	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(dir))
+	if err != nil {
+		panic(err)
+	}
+	sda, _ := g.ByName("sda")
+	fmt.Println(sda.Model, "|", sda.Udev["ID_MODEL"], "|", sda.Serial)
+	// Output:
+	// KINGSTON SH103S | KINGSTON_SH103S3240G | 50026B724B09A1FF
+}

@@ -384,6 +384,20 @@ func (t *Tree) Udev(name string, props map[string]string, links ...string) *Tree
 	return t.WriteFile(fmt.Sprintf("/run/udev/data/b%d:%d", n.major, n.minor), b.String())
 }
 
+// PropertyFile writes the udev properties of the device whose node is
+// devPath (/dev/sda, /dev/mapper/vg-lv) where lsblk --sysroot reads them:
+// into the tree's node itself, one KEY=VALUE line each, as util-linux's
+// lsblk test dumps keep the output of udevadm info --query=property (and
+// the OWNER=, GROUP= and MODE= lines its mk-input.sh appends). Discover
+// reads them as the device's Udev properties.
+func (t *Tree) PropertyFile(devPath string, lines ...string) *Tree {
+	content := strings.Join(lines, "\n")
+	if len(lines) > 0 {
+		content += "\n"
+	}
+	return t.WriteFile(devPath, content)
+}
+
 func (t *Tree) writeMounts() {
 	content := "1 0 0:1 / / rw,relatime shared:1 - rootfs rootfs rw\n"
 	if len(t.mounts) > 0 {

@@ -13,10 +13,17 @@ import (
 )
 
 // sharedColumns are the columns lsblk 2.38 and we both print whose values do
-// not depend on udev or on reading the devices.
-const sharedColumns = "NAME,KNAME,PATH,MAJ:MIN,SIZE,RO,RM,ROTA,HOTPLUG,TYPE,MODEL,SERIAL,VENDOR,REV,WWN,TRAN,HCTL," +
-	"LOG-SEC,PHY-SEC,MIN-IO,OPT-IO,ALIGNMENT,DISC-ALN,DISC-GRAN,DISC-MAX,DISC-ZERO,SCHED,RQ-SIZE,RA,DAX,ZONED," +
-	"PKNAME,START,MOUNTPOINT,MOUNTPOINTS,FSTYPE,LABEL,UUID,PTTYPE,PARTUUID"
+// not depend on udev or on reading the devices (on a fake tree neither side
+// probes, so the signature columns are null on both).
+const sharedColumns = sharedDeviceColumns + "," + sharedSignatureColumns
+
+const (
+	sharedDeviceColumns = "NAME,KNAME,PATH,MAJ:MIN,SIZE,RO,RM,ROTA,HOTPLUG,TYPE,MODEL,SERIAL,VENDOR,REV,WWN,TRAN,HCTL," +
+		"LOG-SEC,PHY-SEC,MIN-IO,OPT-IO,ALIGNMENT,DISC-ALN,DISC-GRAN,DISC-MAX,DISC-ZERO,SCHED,RQ-SIZE,RA,DAX,ZONED," +
+		"PKNAME,START,MOUNTPOINT,MOUNTPOINTS,FSROOTS,RAND,WSAME,STATE,SUBSYSTEMS,ZONE-SZ,ZONE-WGRAN,ZONE-APP,ZONE-NR," +
+		"ZONE-OMAX,ZONE-AMAX"
+	sharedSignatureColumns = "FSTYPE,LABEL,UUID,PTTYPE,PTUUID,PARTUUID,PARTTYPE,PARTTYPENAME,PARTFLAGS"
+)
 
 type tree struct {
 	BlockDevices []map[string]any `json:"blockdevices"`

@@ -1,24 +1,34 @@
 // Command lsblk lists block devices like util-linux lsblk 2.38, from
 // blockdev.Discover instead of a C tool, for its common uses: a tree by
 // default; -J/--json with lsblk's keys, value types and layout; -b/--bytes;
-// -o LIST (and -o +COL), -O/--output-all, -f/--fs; -l/--list, -r/--raw,
-// -P/--pairs, -n/--noheadings, -d/--nodeps, -p/--paths, -a/--all,
-// -A/--noempty, -e/--exclude; device arguments; --sysroot DIR.
+// -o LIST (and -o +COL) with every column of lsblk 2.38, -O/--output-all,
+// -f/--fs; -l/--list, -r/--raw, -P/--pairs, -n/--noheadings, -d/--nodeps,
+// -p/--paths, -a/--all, -A/--noempty, -e/--exclude; device arguments;
+// --sysroot DIR.
 //
 //	go run ./examples/lsblk
 //	go run ./examples/lsblk -J -b -o NAME,SIZE,TYPE,MOUNTPOINTS
 //	go run ./examples/lsblk --sysroot /path/to/tree -O
 //
-// Where it answers differently from lsblk 2.38, lsblk is the one without
-// the fact (tests in this directory check each case): TRAN is "virtio" for
-// virtio disks (lsblk 2.39+ too) and "loop" for loop devices, and empty for
-// partitions (lsblk 2.38 guesses "nvme" from the name); WWN comes from
-// sysfs when there is no udev; and with --sysroot, serials come from the
-// tree's udev database, swap is matched in the tree, and filesystem usage is
-// not taken from the host. -O also prints PARTN and DISK-SEQ (lsblk 2.39)
-// and omits columns with no sysfs source here (OWNER, MODE, ZONE-*...).
-// Signature columns (FSTYPE, UUID, LABEL, PT*, PART*) come from our own
-// probe, matching blkid -p, where lsblk needs udev.
+// util-linux's own lsblk test suite (tests/ts/lsblk: dumps of real
+// machines read with --sysroot) prints byte for byte the same with this
+// program (TestUtilLinuxSuite). Where it answers differently from lsblk
+// 2.38, lsblk is the one without the fact (tests in this directory check
+// each case): TRAN is "virtio" for virtio disks (lsblk 2.39+ too) and
+// "loop" for loop devices, and empty for partitions (lsblk 2.38 guesses
+// "nvme" from the name); WWN comes from sysfs when there is no udev; and
+// with --sysroot, swap is matched in the tree, and the filesystem usage and
+// OWNER, GROUP and MODE are not taken from the host (lsblk statfs's and
+// stats the host's paths of those names). -O also prints PARTN and
+// DISK-SEQ (lsblk 2.39).
+//
+// Where a device has udev properties (the udev database's record, or with
+// --sysroot the tree's property file, DIR/dev/NAME, which lsblk reads there
+// instead), the signature columns (FSTYPE, UUID, LABEL, PT*, PART*) and
+// MODEL, SERIAL and WWN are taken from them as lsblk takes them; otherwise
+// the signature columns come from our own probe, matching blkid -p, where
+// lsblk without udev prints nothing. A partition's PTTYPE and PTUUID are
+// its table's, as lsblk prints them with udev.
 package main
 
 import (
@@ -260,7 +270,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				if !ok {
 					sel, ok = g.ByName(p)
 				}
-				if ok && (sel == d || slices.Contains(g.Descendants(sel), d)) {
+				// The disk of a partition asked for too: the
+				// partition's PTUUID is its disk's table's.
+				if ok && (sel == d || g.Disk(sel) == d || slices.Contains(g.Descendants(sel), d)) {
 					return true
 				}
 			}
@@ -309,8 +321,22 @@ func attrGroups(cols []column) blockdev.AttrGroup {
 			g |= blockdev.AttrQueue
 		case "MODEL", "SERIAL", "VENDOR", "REV", "WWN", "TRAN", "HCTL", "HOTPLUG":
 			g |= blockdev.AttrHardware
-		case "ALIGNMENT", "DISC-ALN":
+		case "ALIGNMENT":
 			g |= blockdev.AttrAlignment
+		case "DISC-ALN":
+			// lsblk prints a discard alignment only for a device that
+			// discards: the granularity says.
+			g |= blockdev.AttrAlignment | blockdev.AttrQueue
+		case "RAND", "WSAME":
+			g |= blockdev.AttrQueueExtra
+		case "ZONE-SZ", "ZONE-WGRAN", "ZONE-APP", "ZONE-NR", "ZONE-OMAX", "ZONE-AMAX":
+			g |= blockdev.AttrZones
+		case "STATE":
+			g |= blockdev.AttrState
+		case "SUBSYSTEMS":
+			g |= blockdev.AttrSubsystems
+		case "OWNER", "GROUP", "MODE":
+			g |= blockdev.AttrNode
 		}
 	}
 	return g
@@ -320,7 +346,8 @@ func attrGroups(cols []column) blockdev.AttrGroup {
 func needsProbe(cols []column) bool {
 	for _, c := range cols {
 		switch c.name {
-		case "FSTYPE", "FSVER", "LABEL", "UUID", "PTTYPE", "PTUUID", "PARTTYPE", "PARTUUID", "PARTLABEL":
+		case "FSTYPE", "FSVER", "LABEL", "UUID", "PTTYPE", "PTUUID", "PARTTYPE", "PARTTYPENAME", "PARTUUID",
+			"PARTLABEL", "PARTFLAGS":
 			return true
 		}
 	}
@@ -348,10 +375,11 @@ func detachedLoop(d *blockdev.Device) bool {
 // A name that is no device is reported on stderr and the others are still
 // listed.
 func selectRoots(g *blockdev.Graph, o *options, stderr io.Writer) (out []row, failed int) {
+	v := &view{o: o, g: g, types: &partTypeNames{}}
 	if len(o.devices) == 0 {
 		for _, d := range g.Roots() {
 			if visible(d, o) {
-				out = append(out, row{d: d})
+				out = append(out, row{d: d, v: v})
 			}
 		}
 		return out, 0
@@ -370,7 +398,7 @@ func selectRoots(g *blockdev.Graph, o *options, stderr io.Writer) (out []row, fa
 			failed++
 			continue
 		}
-		r := row{d: d}
+		r := row{d: d, v: v}
 		if ps := g.Parents(d); len(ps) > 0 {
 			r.parent = ps[0]
 		}
@@ -390,7 +418,7 @@ func (o *options) children(g *blockdev.Graph, r row) []row {
 	var out []row
 	for _, c := range g.Children(r.d) {
 		if !o.exclude[c.MajMin.Major] {
-			out = append(out, row{d: c, parent: r.d})
+			out = append(out, row{d: c, parent: r.d, v: r.v})
 		}
 	}
 	return out
@@ -405,6 +433,19 @@ func value(c column, r row, o *options) any {
 		case "KNAME", "PKNAME":
 			v = "/dev/" + v.(string)
 		}
+	}
+	if t, ok := v.(lsblkText); ok {
+		// lsblk's text for a value the kernel does not give: a number
+		// or boolean in JSON where the column has that type.
+		if o.json {
+			switch {
+			case c.kind == kNum, c.kind == kSize && o.bytes:
+				return json.Number(t)
+			case c.kind == kBool:
+				return t == "1"
+			}
+		}
+		return string(t)
 	}
 	if c.kind == kSize && v != nil && !o.bytes {
 		return humanSize(v.(uint64))
@@ -522,17 +563,6 @@ func (o *options) jsonRow(b *strings.Builder, g *blockdev.Graph, r row, depth in
 	return nil
 }
 
-// minWidth is lsblk's absolute width hint of a column in text output
-// (libsmartcols widens a column to it when the values are at least as wide
-// as the heading); 0 means none.
-var minWidth = map[string]int{
-	"MAJ:MIN": 6, "FSAVAIL": 5, "FSSIZE": 5, "FSUSED": 5, "FSUSE%": 3, "UUID": 36, "PTUUID": 36,
-	"PARTTYPE": 36, "PARTUUID": 36, "RA": 3, "RO": 1, "RM": 1, "HOTPLUG": 1, "ROTA": 1, "SIZE": 5,
-	"ALIGNMENT": 6, "MIN-IO": 6, "OPT-IO": 6, "PHY-SEC": 7, "LOG-SEC": 7, "RQ-SIZE": 5, "TYPE": 4,
-	"DISC-ALN": 6, "DISC-GRAN": 6, "DISC-MAX": 6, "DISC-ZERO": 1, "WWN": 18, "HCTL": 10, "TRAN": 6,
-	"REV": 4, "DAX": 1, "START": 0, "PARTN": 0, "DISK-SEQ": 0,
-}
-
 // writeText prints lsblk's table: a tree in the NAME column, numbers right
 // aligned, every column but the last padded to its width, and a device
 // with several mountpoints on several lines.
@@ -623,7 +653,10 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 		}
 	}
 	for i, c := range o.columns {
-		head, hint := utf8.RuneCountInString(c.name), minWidth[c.name]
+		head, hint := utf8.RuneCountInString(c.name), 0
+		if c.width >= 1 { // a width hint below 1 is a share of a terminal's width
+			hint = int(c.width)
+		}
 		if widths[i] < head {
 			widths[i] = head
 		} else if widths[i] < hint && head < hint {
@@ -637,8 +670,10 @@ func writeText(w io.Writer, g *blockdev.Graph, roots []row, o *options) error {
 				b.WriteByte(' ')
 			}
 			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(s))
+			// libsmartcols right-aligns only a cell with data, and
+			// fills no cell of the last column.
 			switch {
-			case o.columns[i].right:
+			case o.columns[i].right && s != "":
 				b.WriteString(pad + s)
 			case i == len(l)-1:
 				b.WriteString(s)

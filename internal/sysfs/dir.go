@@ -79,6 +79,24 @@ func (d *Dir) ReadAttr(name string) (string, error) {
 	return trimSpace(buf[:n]), nil
 }
 
+// ReadAttrRaw reads the attribute at name like ReadAttr, but keeps its
+// white space: only the one newline that ends a sysfs value is dropped.
+// Identity strings are fixed-width fields padded with spaces (SCSI INQUIRY
+// vendor, model and revision; NVMe Identify model and serial), and a program
+// that must print them as the kernel shows them (lsblk without udev does)
+// needs the padding.
+func (d *Dir) ReadAttrRaw(name string) (string, error) {
+	var buf [MaxAttrSize + 1]byte
+	n, err := d.read(name, buf[:])
+	if err != nil {
+		return "", err
+	}
+	if n > MaxAttrSize {
+		return "", &os.PathError{Op: "read", Path: filepath.Join(d.path, name), Err: ErrAttrTooLarge}
+	}
+	return trimNewline(buf[:n]), nil
+}
+
 func (d *Dir) read(name string, buf []byte) (int, error) {
 	var fd int
 	var err error
@@ -196,6 +214,15 @@ func trimSpace(b []byte) string {
 	return string(b[i:j])
 }
 
+// trimNewline drops the newline that ends a sysfs value, as util-linux's
+// ul_path_read_string does, and nothing else.
+func trimNewline(b []byte) string {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	return string(b)
+}
+
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
 }
@@ -265,10 +292,30 @@ func (d *Dir) OpenAttr(name string) (*Attr, error) {
 // Read reads the attribute's current value like ReadAttr: one bounded read
 // from offset 0, white space trimmed, ErrAttrTooLarge beyond MaxAttrSize.
 func (a *Attr) Read() (string, error) {
-	if a.fd < 0 {
-		return "", &os.PathError{Op: "read", Path: a.path, Err: os.ErrClosed}
-	}
 	var buf [MaxAttrSize + 1]byte
+	n, err := a.read(buf[:])
+	if err != nil {
+		return "", err
+	}
+	return trimSpace(buf[:n]), nil
+}
+
+// ReadRaw is Read keeping the value's white space, like Dir.ReadAttrRaw.
+func (a *Attr) ReadRaw() (string, error) {
+	var buf [MaxAttrSize + 1]byte
+	n, err := a.read(buf[:])
+	if err != nil {
+		return "", err
+	}
+	return trimNewline(buf[:n]), nil
+}
+
+// read fills buf (MaxAttrSize+1 bytes) from offset 0 and returns how many
+// bytes it holds.
+func (a *Attr) read(buf []byte) (int, error) {
+	if a.fd < 0 {
+		return 0, &os.PathError{Op: "read", Path: a.path, Err: os.ErrClosed}
+	}
 	n := 0
 	for n < len(buf) {
 		m, err := unix.Pread(a.fd, buf[n:], int64(n))
@@ -276,7 +323,7 @@ func (a *Attr) Read() (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", &os.PathError{Op: "read", Path: a.path, Err: err}
+			return 0, &os.PathError{Op: "read", Path: a.path, Err: err}
 		}
 		if m <= 0 {
 			break
@@ -287,9 +334,9 @@ func (a *Attr) Read() (string, error) {
 		}
 	}
 	if n > MaxAttrSize {
-		return "", &os.PathError{Op: "read", Path: a.path, Err: ErrAttrTooLarge}
+		return 0, &os.PathError{Op: "read", Path: a.path, Err: ErrAttrTooLarge}
 	}
-	return trimSpace(buf[:n]), nil
+	return n, nil
 }
 
 // Close releases the file.

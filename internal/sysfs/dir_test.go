@@ -205,3 +205,50 @@ func TestAttrRereads(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+// TestReadAttrRaw: only the newline that ends a value goes; padding stays,
+// as util-linux's ul_path_read_string keeps it; the bound is ReadAttr's.
+func TestReadAttrRaw(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"model":  "KINGSTON SKC1000240G                    \n",
+		"vendor": "ATA     \n",
+		"two":    "a\n\n",
+		"none":   "  x",
+		"empty":  "",
+		"big":    strings.Repeat("x", MaxAttrSize+1),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for name, want := range map[string]string{
+		"model": "KINGSTON SKC1000240G                    ", "vendor": "ATA     ", "two": "a\n", "none": "  x", "empty": "",
+	} {
+		if v, err := d.ReadAttrRaw(name); err != nil || v != want {
+			t.Errorf("ReadAttrRaw(%s) = %q, %v; want %q", name, v, err, want)
+		}
+		a, err := d.OpenAttr(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := a.ReadRaw(); err != nil || v != want {
+			t.Errorf("Attr(%s).ReadRaw = %q, %v; want %q", name, v, err, want)
+		}
+		if v, err := a.Read(); err != nil || v != strings.TrimSpace(want) {
+			t.Errorf("Attr(%s).Read = %q, %v", name, v, err)
+		}
+		a.Close()
+	}
+	if _, err := d.ReadAttrRaw("big"); !errors.Is(err, ErrAttrTooLarge) {
+		t.Errorf("big: %v", err)
+	}
+	if _, err := d.ReadAttrRaw("missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
