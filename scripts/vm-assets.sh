@@ -23,13 +23,14 @@ cache="${EOS_STORAGE_VM_CACHE:-/var/cache/eos-storage/vm}"
 export PATH="$PATH:/usr/sbin:/sbin"
 
 # The storage drivers and filesystems the guest loads (TESTBED.md, VM tier).
+# scsi_debug gives the smart tests a SCSI disk with real log pages.
 # crc32c_generic and crc32_generic are soft dependencies of ext4 and btrfs
 # that --show-depends does not list; sg gives smartctl and lsblk a generic
 # SCSI node when they want one.
 modules=(
   ahci nvme virtio_pci virtio_scsi virtio_blk sd_mod sg xhci_pci usb_storage
   dm_mod dm_thin_pool dm_snapshot raid1 loop ext4 xfs btrfs vfat
-  crc32c_generic crc32_generic
+  crc32c_generic crc32_generic scsi_debug
 )
 # Bump when the layout of the cache changes.
 layout=2

@@ -27,12 +27,6 @@ const (
 	logSelfTest      = 0x06
 )
 
-// SAT protocol field values (SAT-3 table 131).
-const (
-	satNonData   = 3
-	satPIODataIn = 4
-)
-
 // ataCommand is one 28-bit ATA command carried by ATA PASS-THROUGH(16).
 type ataCommand struct {
 	name                                     string
@@ -44,27 +38,8 @@ type ataCommand struct {
 
 // cdb builds the ATA PASS-THROUGH(16) CDB (SAT-3 12.2.2).
 func (a ataCommand) cdb() []byte {
-	c := make([]byte, 16)
-	c[0] = 0x85
-	if a.dataIn {
-		c[1] = satPIODataIn << 1
-		// T_DIR=1 (to host), BYT_BLOK=1 (count in blocks), T_LENGTH=2
-		// (the length is in the COUNT field).
-		c[2] = 1<<3 | 1<<2 | 2
-	} else {
-		c[1] = satNonData << 1
-	}
-	if a.checkCondition {
-		c[2] |= 1 << 5
-	}
-	c[4] = a.features
-	c[6] = a.count
-	c[8] = a.lbaLow
-	c[10] = a.lbaMid
-	c[12] = a.lbaHigh
-	c[13] = a.device
-	c[14] = a.command
-	return c
+	return sgio.ATAPassThrough16CDB(sgio.ATARegisters{Features: a.features, Count: a.count, LBALow: a.lbaLow,
+		LBAMid: a.lbaMid, LBAHigh: a.lbaHigh, Device: a.device, Command: a.command}, a.dataIn, a.checkCondition)
 }
 
 func smartCommand(name string, feature uint8, dataIn bool) ataCommand {
@@ -240,12 +215,16 @@ func checkSMARTUsable(name string, id *Identity) error {
 	return nil
 }
 
-// readATA runs the read-only command sequence. IDENTIFY and READ DATA are
-// essential; the rest add to Problems when they fail.
-func (d *ataDevice) read(ctx context.Context) (*ATAData, error) {
-	page, _, err := d.run(ctx, cmdIdentify)
-	if err != nil {
-		return nil, err
+// read runs the read-only command sequence. IDENTIFY and READ DATA are
+// essential; the rest add to Problems when they fail. identify is the
+// IDENTIFY DEVICE page when classification already read it, else nil.
+func (d *ataDevice) read(ctx context.Context, identify []byte) (*ATAData, error) {
+	page := identify
+	var err error
+	if page == nil {
+		if page, _, err = d.run(ctx, cmdIdentify); err != nil {
+			return nil, err
+		}
 	}
 	id, err := ParseIdentify(page)
 	if err != nil {

@@ -45,9 +45,18 @@ const (
 	ReasonMediaErrors        ReasonCode = "nvme-media-errors"
 	ReasonMediaErrorsGrowing ReasonCode = "nvme-media-errors-growing"
 	ReasonDifferentDrive     ReasonCode = "previous-reading-of-another-drive"
+	// SCSI: the Informational Exceptions page's ASC 5Dh (failure
+	// prediction threshold exceeded) and 0Bh (a warning).
+	ReasonFailurePredicted    ReasonCode = "scsi-failure-prediction"
+	ReasonSCSIWarning         ReasonCode = "scsi-warning"
+	ReasonGrownDefectsGrowing ReasonCode = "grown-defects-growing"
+	ReasonUncorrectedErrors   ReasonCode = "uncorrected-errors"
+	ReasonUncorrectedGrowing  ReasonCode = "uncorrected-errors-growing"
+	ReasonAtTripTemperature   ReasonCode = "temperature-at-trip-point"
 	// ReasonNotJudged: the reading lacks what a verdict rests on (ATA: both
-	// SMART RETURN STATUS and the thresholds; NVMe: the health log), so
-	// the verdict stays unknown unless a finding makes it worse.
+	// SMART RETURN STATUS and the thresholds; NVMe: the health log; SCSI:
+	// the Informational Exceptions log page), so the verdict stays unknown
+	// unless a finding makes it worse.
 	ReasonNotJudged ReasonCode = "insufficient-data"
 )
 
@@ -79,7 +88,7 @@ func (a *Assessment) add(r Reason) {
 // A prev of another drive (different serial) is reported and ignored.
 func Health(cur, prev *Report) Assessment {
 	var a Assessment
-	if cur == nil || (cur.ATA == nil && cur.NVMe == nil) {
+	if cur == nil || (cur.ATA == nil && cur.NVMe == nil && cur.SCSI == nil) {
 		return a
 	}
 	// Healthy needs something to rest on: the drive's own verdict or the
@@ -88,11 +97,15 @@ func Health(cur, prev *Report) Assessment {
 	// nothing.
 	switch {
 	case cur.ATA != nil && (cur.ATA.Status != StatusUnknown || (cur.ATA.Values != nil && cur.ATA.Thresholds != nil)),
-		cur.ATA == nil && cur.NVMe.Health != nil:
+		cur.SCSI != nil && cur.ATA == nil && cur.SCSI.Status != StatusUnknown,
+		cur.ATA == nil && cur.SCSI == nil && cur.NVMe.Health != nil:
 		a.Verdict = VerdictHealthy
 	case cur.ATA != nil:
 		a.Reasons = append(a.Reasons, Reason{Code: ReasonNotJudged, Verdict: VerdictUnknown,
 			Message: "neither SMART RETURN STATUS nor the attribute thresholds could be read"})
+	case cur.SCSI != nil:
+		a.Reasons = append(a.Reasons, Reason{Code: ReasonNotJudged, Verdict: VerdictUnknown,
+			Message: "the Informational Exceptions log page (2Fh) could not be read"})
 	default:
 		a.Reasons = append(a.Reasons, Reason{Code: ReasonNotJudged, Verdict: VerdictUnknown,
 			Message: "the SMART / Health log could not be read"})
@@ -113,6 +126,13 @@ func Health(cur, prev *Report) Assessment {
 		}
 		ataHealth(&a, cur.ATA, p)
 	}
+	if cur.SCSI != nil {
+		var p *SCSIData
+		if prev != nil {
+			p = prev.SCSI
+		}
+		scsiHealth(&a, cur.SCSI, p)
+	}
 	if cur.NVMe != nil && cur.NVMe.Health != nil {
 		var p *NVMeHealth
 		if prev != nil && prev.NVMe != nil {
@@ -129,8 +149,53 @@ func serialOf(r *Report) string {
 		return r.ATA.Identity.Serial
 	case r.NVMe != nil && r.NVMe.Identity != nil:
 		return r.NVMe.Identity.Serial
+	case r.SCSI != nil:
+		if r.SCSI.Serial != "" {
+			return r.SCSI.Serial
+		}
+		return r.SCSI.LogicalUnitID
 	}
 	return ""
+}
+
+func scsiHealth(a *Assessment, d, prev *SCSIData) {
+	if ie := d.Exceptions; ie != nil {
+		switch {
+		case ie.FailurePredicted():
+			a.add(Reason{Code: ReasonFailurePredicted, Verdict: VerdictFailing, Current: uint64(ie.ASC)<<8 | uint64(ie.ASCQ),
+				Message: fmt.Sprintf("%s [asc=%x, ascq=%x]", ie.String(), ie.ASC, ie.ASCQ)})
+		case ie.Warning():
+			a.add(Reason{Code: ReasonSCSIWarning, Verdict: VerdictWarning, Current: uint64(ie.ASC)<<8 | uint64(ie.ASCQ),
+				Message: fmt.Sprintf("%s [asc=%x, ascq=%x]", ie.String(), ie.ASC, ie.ASCQ)})
+		}
+	}
+	if t := d.Temperature; t != nil && t.Current != nil && t.Reference != nil && *t.Reference > 0 && *t.Current >= *t.Reference {
+		a.add(Reason{Code: ReasonAtTripTemperature, Verdict: VerdictWarning, Current: uint64(*t.Current), Previous: uint64(*t.Reference),
+			Message: fmt.Sprintf("temperature %d C is at or above the trip point %d C", *t.Current, *t.Reference)})
+	}
+	if n, ok := d.Uncorrected(); ok && n > 0 {
+		a.add(Reason{Code: ReasonUncorrectedErrors, Verdict: VerdictWarning, Current: n,
+			Message: fmt.Sprintf("%d uncorrected read, write or verify errors", n)})
+		if prev != nil {
+			if p, ok := prev.Uncorrected(); ok && n > p {
+				a.add(Reason{Code: ReasonUncorrectedGrowing, Verdict: VerdictWarning, Previous: p, Current: n,
+					Message: fmt.Sprintf("uncorrected errors grew from %d to %d", p, n)})
+			}
+		}
+	}
+	// Like ATA's reallocated sectors, a grown defect list that is not
+	// empty is normal wear; one that grows is news.
+	if prev != nil && d.GrownDefects != nil && prev.GrownDefects != nil && *d.GrownDefects > *prev.GrownDefects {
+		a.add(Reason{Code: ReasonGrownDefectsGrowing, Verdict: VerdictWarning, Previous: *prev.GrownDefects, Current: *d.GrownDefects,
+			Message: fmt.Sprintf("grown defect list grew from %d to %d entries", *prev.GrownDefects, *d.GrownDefects)})
+	}
+	if l := d.SelfTests; l != nil && len(l.Entries) > 0 {
+		// Only the newest test counts: a later pass supersedes an old failure.
+		if e := l.Entries[0]; e.Failed() {
+			a.add(Reason{Code: ReasonSelfTestFailed, Verdict: VerdictFailing, Current: uint64(e.Result),
+				Message: fmt.Sprintf("latest self-test (%s) at %d hours: %s", e.CodeName(), e.PowerOnHours, e.ResultName())})
+		}
+	}
 }
 
 func ataHealth(a *Assessment, d, prev *ATAData) {

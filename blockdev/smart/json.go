@@ -63,7 +63,9 @@ type jCapacity struct {
 
 type jDevice struct {
 	Name     string `json:"name,omitempty"`
-	Protocol string `json:"protocol"`
+	InfoName string `json:"info_name,omitempty"`
+	Type     string `json:"type,omitempty"`
+	Protocol string `json:"protocol,omitempty"`
 }
 
 type jWWN struct {
@@ -75,6 +77,28 @@ type jWWN struct {
 type jSmartStatus struct {
 	Passed bool         `json:"passed"`
 	NVMe   *jNVMeStatus `json:"nvme,omitempty"`
+	SCSI   *jSCSIStatus `json:"scsi,omitempty"`
+}
+
+type jSCSIStatus struct {
+	ASC      uint8  `json:"asc"`
+	ASCQ     uint8  `json:"ascq"`
+	IEString string `json:"ie_string"`
+}
+
+type jSmartSupport struct {
+	Available bool  `json:"available"`
+	Enabled   *bool `json:"enabled,omitempty"`
+}
+
+type jTemperature struct {
+	Current   *int `json:"current,omitempty"`
+	DriveTrip *int `json:"drive_trip,omitempty"`
+}
+
+type jPowerOnTime struct {
+	Hours   uint64  `json:"hours"`
+	Minutes *uint64 `json:"minutes,omitempty"`
 }
 
 type jNVMeStatus struct {
@@ -167,13 +191,14 @@ type jNVMeErrorEntry struct {
 }
 
 type jOutput struct {
-	JSONFormatVersion []int   `json:"json_format_version"`
-	Device            jDevice `json:"device"`
-	ModelName         string  `json:"model_name,omitempty"`
-	SerialNumber      string  `json:"serial_number,omitempty"`
-	WWN               *jWWN   `json:"wwn,omitempty"`
-	FirmwareVersion   string  `json:"firmware_version,omitempty"`
-	NVMePCIVendor     *struct {
+	JSONFormatVersion []int    `json:"json_format_version"`
+	Device            *jDevice `json:"device,omitempty"`
+	jSCSIIdentity
+	ModelName       string `json:"model_name,omitempty"`
+	SerialNumber    string `json:"serial_number,omitempty"`
+	WWN             *jWWN  `json:"wwn,omitempty"`
+	FirmwareVersion string `json:"firmware_version,omitempty"`
+	NVMePCIVendor   *struct {
 		ID          uint16 `json:"id"`
 		SubsystemID uint16 `json:"subsystem_id"`
 	} `json:"nvme_pci_vendor,omitempty"`
@@ -190,30 +215,34 @@ type jOutput struct {
 	UserCapacity      *jCapacity   `json:"user_capacity,omitempty"`
 	LogicalBlockSize  uint32       `json:"logical_block_size,omitempty"`
 	PhysicalBlockSize uint32       `json:"physical_block_size,omitempty"`
-	RotationRate      *uint16      `json:"rotation_rate,omitempty"`
-	Trim              *jTrim       `json:"trim,omitempty"`
-	ATAVersion        *struct {
+	jSCSIFormat
+	RotationRate *uint16 `json:"rotation_rate,omitempty"`
+	jSCSIDevice
+	Trim       *jTrim `json:"trim,omitempty"`
+	ATAVersion *struct {
 		MajorValue uint16 `json:"major_value"`
 		MinorValue uint16 `json:"minor_value"`
 	} `json:"ata_version,omitempty"`
-	SmartSupport *struct {
-		Available bool `json:"available"`
-		Enabled   bool `json:"enabled"`
-	} `json:"smart_support,omitempty"`
-	SmartStatus        *jSmartStatus  `json:"smart_status,omitempty"`
+	SmartSupport       *jSmartSupport `json:"smart_support,omitempty"`
+	TemperatureWarning *struct {
+		Enabled bool `json:"enabled"`
+	} `json:"temperature_warning,omitempty"`
+	SmartStatus        *jSmartStatus `json:"smart_status,omitempty"`
+	SCSIPercentageUsed *uint8        `json:"scsi_percentage_used_endurance_indicator,omitempty"`
+	SCSIFormatStatus   *struct {
+		TotalNewBlocksSinceFormat *uint64 `json:"total_new_block_since_format,omitempty"`
+	} `json:"scsi_format_status,omitempty"`
 	ATASmartData       *jATASmartData `json:"ata_smart_data,omitempty"`
 	ATASmartAttributes *struct {
 		Revision uint16  `json:"revision"`
 		Table    []jAttr `json:"table"`
 	} `json:"ata_smart_attributes,omitempty"`
-	NVMeHealth  *jNVMeHealth `json:"nvme_smart_health_information_log,omitempty"`
-	PowerOnTime *struct {
-		Hours uint64 `json:"hours"`
-	} `json:"power_on_time,omitempty"`
-	PowerCycleCount *uint64 `json:"power_cycle_count,omitempty"`
-	Temperature     *struct {
-		Current int `json:"current"`
-	} `json:"temperature,omitempty"`
+	NVMeHealth      *jNVMeHealth  `json:"nvme_smart_health_information_log,omitempty"`
+	PowerOnTime     *jPowerOnTime `json:"power_on_time,omitempty"`
+	PowerCycleCount *uint64       `json:"power_cycle_count,omitempty"`
+	Temperature     *jTemperature `json:"temperature,omitempty"`
+	SCSITemperature *jTemperature `json:"scsi_temperature,omitempty"`
+	jSCSILogs
 	ATASmartErrorLog *struct {
 		Summary struct {
 			Revision    uint8  `json:"revision"`
@@ -241,22 +270,52 @@ var ErrNoData = errors.New("smart: report holds no data")
 // MarshalSmartctlJSON renders a report with smartctl -j's key names for the
 // fields the two share (model_name, serial_number, firmware_version,
 // user_capacity, smart_status, ata_smart_attributes.table, power_on_time,
-// temperature, nvme_smart_health_information_log and more). rotation_rate
-// follows smartctl's convention of 0 for a solid state drive.
+// temperature, nvme_smart_health_information_log, the scsi_* keys and
+// more). device.type and device.protocol name the classification as
+// smartctl does ("sat"/"ATA", "nvme"/"NVMe", "scsi"/"SCSI"); a report that
+// carries only a classification (UnsupportedError.Report) renders just
+// that and what the device told. rotation_rate follows smartctl's
+// convention of 0 for a solid state drive.
 func MarshalSmartctlJSON(r *Report) ([]byte, error) {
-	if r == nil || (r.ATA == nil && r.NVMe == nil) {
+	if r == nil || (r.ATA == nil && r.NVMe == nil && r.SCSI == nil && r.Class == nil) {
 		return nil, ErrNoData
 	}
-	o := jOutput{JSONFormatVersion: []int{1, 0}, Device: jDevice{Name: r.Device}}
+	o := jOutput{JSONFormatVersion: []int{1, 0}, Device: &jDevice{Name: r.Device}}
 	if st := r.Status(); st != StatusUnknown {
 		o.SmartStatus = &jSmartStatus{Passed: st == StatusPassed}
 	}
-	if r.ATA != nil {
+	class := ClassUnknown
+	switch {
+	case r.Class != nil:
+		class = r.Class.Class
+	case r.ATA != nil:
+		class = ClassATA
+	case r.NVMe != nil:
+		class = ClassNVMe
+	case r.SCSI != nil:
+		class = ClassSCSI
+	}
+	o.Device.Type = class.SmartctlType()
+	switch class {
+	case ClassATA:
 		o.Device.Protocol = "ATA"
-		fillATA(&o, r.ATA)
-	} else {
+		if r.Device != "" {
+			o.Device.InfoName = r.Device + " [SAT]"
+		}
+	case ClassNVMe:
 		o.Device.Protocol = "NVMe"
+		o.Device.InfoName = r.Device
+	case ClassSCSI:
+		o.Device.Protocol = "SCSI"
+		o.Device.InfoName = r.Device
+	}
+	switch {
+	case r.ATA != nil:
+		fillATA(&o, r.ATA)
+	case r.NVMe != nil:
 		fillNVMe(&o, r.NVMe)
+	case r.SCSI != nil:
+		fillSCSI(&o, r.SCSI)
 	}
 	return json.MarshalIndent(o, "", "  ")
 }
@@ -287,10 +346,8 @@ func fillATA(o *jOutput, d *ATAData) {
 				MinorValue uint16 `json:"minor_value"`
 			}{id.ATAMajor, id.ATAMinor}
 		}
-		o.SmartSupport = &struct {
-			Available bool `json:"available"`
-			Enabled   bool `json:"enabled"`
-		}{id.SMARTSupported, id.SMARTEnabled}
+		enabled := id.SMARTEnabled
+		o.SmartSupport = &jSmartSupport{Available: id.SMARTSupported, Enabled: &enabled}
 	}
 	if v := d.Values; v != nil {
 		sd := &jATASmartData{}
@@ -333,17 +390,13 @@ func fillATA(o *jOutput, d *ATAData) {
 		}
 	}
 	if h, ok := d.PowerOnHours(); ok {
-		o.PowerOnTime = &struct {
-			Hours uint64 `json:"hours"`
-		}{h}
+		o.PowerOnTime = &jPowerOnTime{Hours: h}
 	}
 	if c, ok := d.PowerCycles(); ok {
 		o.PowerCycleCount = &c
 	}
 	if t, ok := d.Temperature(); ok {
-		o.Temperature = &struct {
-			Current int `json:"current"`
-		}{t}
+		o.Temperature = &jTemperature{Current: &t}
 	}
 	if l := d.Errors; l != nil {
 		o.ATASmartErrorLog = &struct {
@@ -427,10 +480,8 @@ func fillNVMe(o *jOutput, d *NVMeData) {
 	}
 	if d.Identity != nil {
 		// Every NVMe controller has the SMART / Health log; it cannot be off.
-		o.SmartSupport = &struct {
-			Available bool `json:"available"`
-			Enabled   bool `json:"enabled"`
-		}{true, true}
+		enabled := true
+		o.SmartSupport = &jSmartSupport{Available: true, Enabled: &enabled}
 	}
 	if h := d.Health; h != nil {
 		o.SmartStatus.NVMe = &jNVMeStatus{Value: h.CriticalWarning}
@@ -449,16 +500,13 @@ func fillNVMe(o *jOutput, d *NVMeData) {
 			}
 		}
 		o.NVMeHealth = jh
-		o.Temperature = &struct {
-			Current int `json:"current"`
-		}{h.TemperatureC()}
+		t := h.TemperatureC()
+		o.Temperature = &jTemperature{Current: &t}
 		if v, ok := h.PowerCycles.Uint64(); ok {
 			o.PowerCycleCount = &v
 		}
 		if v, ok := h.PowerOnHours.Uint64(); ok {
-			o.PowerOnTime = &struct {
-				Hours uint64 `json:"hours"`
-			}{v}
+			o.PowerOnTime = &jPowerOnTime{Hours: v}
 		}
 	}
 	if d.Identity != nil && d.ErrorLog != nil {

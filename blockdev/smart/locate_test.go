@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func fakeTree(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	for _, s := range []string{"scsi", "nvme", "virtio", "mmc"} {
+	for _, s := range []string{"scsi", "nvme", "virtio", "mmc", "usb"} {
 		mk("sys/bus/" + s)
 	}
 	mk("sys/class/nvme-subsystem")
@@ -63,6 +64,32 @@ func fakeTree(t *testing.T) string {
 	ln("../../../../bus/virtio", vd+"/subsystem")
 	ln("../..", vd+"/block/vda/device")
 	ln("../../"+vd[4:]+"/block/vda", "sys/class/block/vda")
+	// Two USB disks: QEMU's usb-storage (46f4:0001, a bridge nobody
+	// lists) and an ASMedia enclosure (174c:55aa, which speaks SAT). The
+	// USB interface between the SCSI host and the USB device is on the usb
+	// bus too but has no idVendor.
+	writeAttr := func(p, v string) {
+		mk(filepath.Dir(p))
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []struct{ disk, port, vendor, product, rev string }{
+		{"sdb", "2-1", "46f4", "0001", "0000"}, {"sdc", "2-2", "174c", "55aa", "0100"},
+	} {
+		usbDev := "sys/devices/pci0000:00/0000:00:03.0/usb2/" + u.port
+		scsi := usbDev + "/" + u.port + ":1.0/host1/target1:0:0/1:0:0:0"
+		mk(scsi + "/block/" + u.disk)
+		ln("../../../../../../../../../bus/scsi", scsi+"/subsystem")
+		ln("../../../../../../bus/usb", usbDev+"/"+u.port+":1.0/subsystem")
+		ln("../../../../../bus/usb", usbDev+"/subsystem")
+		writeAttr(usbDev+"/idVendor", u.vendor)
+		writeAttr(usbDev+"/idProduct", u.product)
+		writeAttr(usbDev+"/bcdDevice", u.rev)
+		ln("../../"+scsi[4:]+"/block/"+u.disk, "sys/class/block/"+u.disk)
+		ln("../..", scsi+"/block/"+u.disk+"/device")
+		touch("dev/" + u.disk)
+	}
 	mk("sys/devices/virtual/block/loop0")
 	ln("../../devices/virtual/block/loop0", "sys/class/block/loop0")
 	for _, n := range []string{"sda", "sda1", "nvme0n1", "vda", "loop0", "nvme0", "sg0"} {
@@ -79,11 +106,13 @@ func TestLocate(t *testing.T) {
 		proto Protocol
 		err   error
 	}{
-		{"/dev/sda", "sda", ProtocolATA, nil},
-		{"/dev/sda1", "sda", ProtocolATA, nil},
+		// A SCSI device's protocol is for classify to find out.
+		{"/dev/sda", "sda", ProtocolAuto, nil},
+		{"/dev/sda1", "sda", ProtocolAuto, nil},
 		{"/dev/nvme0n1", "nvme0n1", ProtocolNVMe, nil},
 		{"/dev/nvme0", "nvme0", ProtocolNVMe, nil},
-		{"/dev/sg0", "sg0", ProtocolATA, nil},
+		{"/dev/sg0", "sg0", ProtocolAuto, nil},
+		{"/dev/sdb", "sdb", ProtocolAuto, nil},
 		{"/dev/vda", "", 0, ErrNotSupported},
 		{"/dev/loop0", "", 0, ErrNotSupported},
 		{"/dev/sdz", "", 0, ErrNotFound},
@@ -103,8 +132,26 @@ func TestLocate(t *testing.T) {
 			t.Errorf("%s: %+v %v", c.dev, tg, err)
 		}
 	}
+	// The USB bridges come from sysfs alone, with what the table knows.
+	cfg, _ := newConfig([]Option{WithRoot(dir)})
+	for _, c := range []struct {
+		dev         string
+		known       bool
+		id, through string
+	}{
+		{"/dev/sdb", false, "[0x46f4:0x0001 (0x000)]", ""},
+		{"/dev/sdc", true, "[0x174c:0x55aa (0x100)]", "sat"},
+	} {
+		tg, err := cfg.locate(c.dev)
+		if err != nil || tg.usb == nil || tg.usb.Known != c.known || tg.usb.ID() != c.id || tg.usb.PassThrough != c.through || tg.bus != "scsi" {
+			t.Errorf("%s: %+v %+v %v", c.dev, tg, tg.usb, err)
+		}
+	}
+	if tg, err := cfg.locate("/dev/sda"); err != nil || tg.usb != nil {
+		t.Errorf("libata disk has a USB bridge: %+v", tg)
+	}
 	// Forcing the protocol skips the subsystem decision but not the lookup.
-	cfg, _ := newConfig([]Option{WithRoot(dir), WithProtocol(ProtocolNVMe)})
+	cfg, _ = newConfig([]Option{WithRoot(dir), WithProtocol(ProtocolNVMe)})
 	if tg, err := cfg.locate("/dev/sda1"); err != nil || tg.protocol != ProtocolNVMe || tg.name != "sda" {
 		t.Errorf("forced: %+v %v", tg, err)
 	}
@@ -119,6 +166,35 @@ func TestReadFakeNodes(t *testing.T) {
 		if _, err := Read(ctx, dev, WithRoot(dir)); !errors.Is(err, ErrNotSupported) {
 			t.Errorf("%s: %v", dev, err)
 		}
+	}
+	// An unknown USB bridge is refused from its id, before any command,
+	// with smartctl's wording; a known SAT bridge is read as ATA.
+	_, err := Read(ctx, "/dev/sdb", WithRoot(dir))
+	var ue *UnsupportedError
+	if !errors.As(err, &ue) || ue.Class.Class != ClassUSBBridge || ue.Device != "/dev/sdb" ||
+		!strings.Contains(err.Error(), "unknown USB bridge [0x46f4:0x0001 (0x000)]") || errors.Is(err, ErrDevice) {
+		t.Errorf("unknown USB bridge: %v", err)
+	}
+	if c, err := Classify(ctx, "/dev/sdb", WithRoot(dir)); err != nil || c.Class != ClassUSBBridge || c.SATProbed || c.Inquiry != nil {
+		t.Errorf("Classify unknown bridge: %+v %v", c, err)
+	}
+	if c, err := Classify(ctx, "/dev/sdc", WithRoot(dir)); err != nil || c.Class != ClassATA || c.USB == nil || c.USB.Name != "ASMedia" {
+		t.Errorf("Classify ASMedia bridge: %+v %v", c, err)
+	}
+	if _, err := Read(ctx, "/dev/sdc", WithRoot(dir)); !errors.As(err, &ue) || ue.Class.Class != ClassATA {
+		t.Errorf("SAT bridge over a non-device: %v", err)
+	}
+	if c, err := Classify(ctx, "/dev/nvme0n1", WithRoot(dir)); err != nil || c.Class != ClassNVMe || c.Class.SmartctlType() != "nvme" {
+		t.Errorf("Classify NVMe: %+v %v", c, err)
+	}
+	if c, err := Classify(ctx, "/dev/sda", WithRoot(dir), WithProtocol(ProtocolSCSI)); err != nil || c.Class != ClassSCSI || !c.Forced {
+		t.Errorf("Classify forced SCSI: %+v %v", c, err)
+	}
+	if err := StartSelfTest(ctx, "/dev/sdb", SelfTestShort, WithRoot(dir)); !errors.As(err, &ue) || ue.Class.Class != ClassUSBBridge {
+		t.Errorf("self-test behind an unknown bridge: %v", err)
+	}
+	if err := StartSelfTest(ctx, "/dev/sda", SelfTestShort, WithRoot(dir), WithProtocol(ProtocolSCSI)); !errors.As(err, &ue) || ue.Class.Class != ClassSCSI {
+		t.Errorf("SCSI self-test: %v", err)
 	}
 	if err := StartSelfTest(ctx, "/dev/sda", SelfTestShort, WithRoot(dir)); !errors.Is(err, ErrNotSupported) {
 		t.Errorf("self-test on a non-device: %v", err)

@@ -53,11 +53,11 @@ func WithRoot(dir string) Option {
 	}
 }
 
-// WithProtocol forces the protocol instead of deciding from sysfs
-// (ProtocolAuto restores detection).
+// WithProtocol forces the protocol instead of detecting it, like
+// smartctl's -d sat, -d nvme and -d scsi (ProtocolAuto restores detection).
 func WithProtocol(p Protocol) Option {
 	return func(c *config) error {
-		if p < ProtocolAuto || p > ProtocolNVMe {
+		if p < ProtocolAuto || p > ProtocolSCSI {
 			return fmt.Errorf("%w: protocol %d", ErrInvalidOption, int(p))
 		}
 		c.protocol = p

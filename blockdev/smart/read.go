@@ -2,6 +2,7 @@ package smart
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -50,21 +51,47 @@ func (cfg *config) read(ctx context.Context, devicePath string) (*Report, error)
 		return nil, err
 	}
 	defer f.Close()
-	r := &Report{Device: devicePath, Protocol: t.protocol}
-	switch t.protocol {
-	case ProtocolATA:
-		d := &ataDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
-		r.ATA, err = d.read(ctx)
-	case ProtocolNVMe:
-		d := &nvmeDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
+	fd := int(f.Fd())
+	r := &Report{Device: devicePath}
+	var page []byte // IDENTIFY DEVICE, when classification already read it
+	if t.protocol == ProtocolNVMe {
+		r.Class = classifyNVMe(t)
+	} else if r.Class, page, err = cfg.classify(ctx, fd, t); err != nil {
+		return nil, withDevice(err, devicePath)
+	}
+	r.Protocol = r.Class.Class.Protocol()
+	switch r.Class.Class {
+	case ClassATA:
+		d := &ataDevice{cfg: cfg, fd: fd, name: t.name}
+		r.ATA, err = d.read(ctx, page)
+		err = unsupportedATA(t.name, r.Class, err)
+	case ClassNVMe:
+		d := &nvmeDevice{cfg: cfg, fd: fd, name: t.name}
 		r.NVMe, err = d.read(ctx)
+	case ClassSCSI:
+		d := &scsiDevice{cfg: cfg, fd: fd, name: t.name}
+		if r.Class.Inquiry == nil {
+			if r.Class.Inquiry, err = d.inquiry(ctx); err != nil {
+				return nil, err
+			}
+		}
+		r.SCSI, err = d.read(ctx, t, r.Class)
 	default:
-		err = fmt.Errorf("%w: protocol %v", ErrInvalidOption, t.protocol)
+		err = &UnsupportedError{Device: t.name, Class: r.Class, Reason: r.Class.Reason}
 	}
 	if err != nil {
-		return nil, err
+		return nil, withDevice(err, devicePath)
 	}
 	return r, nil
+}
+
+// withDevice names the path the caller gave in an UnsupportedError.
+func withDevice(err error, devicePath string) error {
+	var ue *UnsupportedError
+	if errors.As(err, &ue) {
+		ue.Device = devicePath
+	}
+	return err
 }
 
 // SelfTest is the kind of self-test StartSelfTest starts.
@@ -99,13 +126,23 @@ func StartSelfTest(ctx context.Context, devicePath string, kind SelfTest, opts .
 		return err
 	}
 	defer f.Close()
-	switch t.protocol {
-	case ProtocolATA:
-		d := &ataDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
-		return d.selfTest(ctx, kind)
-	case ProtocolNVMe:
-		d := &nvmeDevice{cfg: cfg, fd: int(f.Fd()), name: t.name}
-		return d.selfTest(ctx, kind)
+	fd := int(f.Fd())
+	c := classifyNVMe(t)
+	if t.protocol != ProtocolNVMe {
+		if c, _, err = cfg.classify(ctx, fd, t); err != nil {
+			return withDevice(err, devicePath)
+		}
 	}
-	return fmt.Errorf("%w: protocol %v", ErrInvalidOption, t.protocol)
+	switch c.Class {
+	case ClassATA:
+		d := &ataDevice{cfg: cfg, fd: fd, name: t.name}
+		return withDevice(unsupportedATA(t.name, c, d.selfTest(ctx, kind)), devicePath)
+	case ClassNVMe:
+		d := &nvmeDevice{cfg: cfg, fd: fd, name: t.name}
+		return d.selfTest(ctx, kind)
+	case ClassSCSI:
+		// SEND DIAGNOSTIC would start one; this package does not send it.
+		return &UnsupportedError{Device: devicePath, Class: c, Reason: "self-tests of SCSI devices are not implemented"}
+	}
+	return &UnsupportedError{Device: devicePath, Class: c, Reason: c.Reason}
 }

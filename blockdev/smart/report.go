@@ -7,9 +7,10 @@ type Protocol int
 
 // Protocols.
 const (
-	ProtocolAuto Protocol = iota // pick from sysfs facts
-	ProtocolATA                  // ATA over SG_IO with ATA PASS-THROUGH(16) (SAT)
-	ProtocolNVMe                 // NVMe admin commands
+	ProtocolAuto Protocol = iota // pick from sysfs facts and the device's answers
+	ProtocolATA                  // ATA over SG_IO with ATA PASS-THROUGH(16) (SAT; smartctl -d sat)
+	ProtocolNVMe                 // NVMe admin commands (smartctl -d nvme)
+	ProtocolSCSI                 // SCSI log and mode pages over SG_IO (smartctl -d scsi)
 )
 
 func (p Protocol) String() string {
@@ -20,12 +21,15 @@ func (p Protocol) String() string {
 		return "ATA"
 	case ProtocolNVMe:
 		return "NVMe"
+	case ProtocolSCSI:
+		return "SCSI"
 	}
 	return fmt.Sprintf("Protocol(%d)", int(p))
 }
 
 // Status is the drive's own overall assessment: SMART RETURN STATUS for ATA,
-// the critical warning byte for NVMe.
+// the critical warning byte for NVMe, the Informational Exceptions log
+// page for SCSI.
 type Status int
 
 // Statuses.
@@ -49,8 +53,12 @@ func (s Status) String() string {
 type Report struct {
 	Device   string
 	Protocol Protocol
-	ATA      *ATAData  // set for ProtocolATA
-	NVMe     *NVMeData // set for ProtocolNVMe
+	// Class is how the device was classified, and from what (nil for
+	// replayed data).
+	Class *Classification
+	ATA   *ATAData  // set for ProtocolATA
+	NVMe  *NVMeData // set for ProtocolNVMe
+	SCSI  *SCSIData // set for ProtocolSCSI
 }
 
 // Status is the drive's self-assessment.
@@ -60,6 +68,8 @@ func (r *Report) Status() Status {
 		return StatusUnknown
 	case r.ATA != nil:
 		return r.ATA.Status
+	case r.SCSI != nil:
+		return r.SCSI.Status
 	case r.NVMe != nil && r.NVMe.Health != nil:
 		if r.NVMe.Health.CriticalWarning != 0 {
 			return StatusFailed

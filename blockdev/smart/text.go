@@ -12,15 +12,21 @@ import (
 // WriteText writes a report in the shape of a short `smartctl -a`, followed
 // by the Health assessment of the reading.
 func WriteText(w io.Writer, r *Report) error {
-	if r == nil || (r.ATA == nil && r.NVMe == nil) {
+	if r == nil || (r.ATA == nil && r.NVMe == nil && r.SCSI == nil) {
 		return ErrNoData
 	}
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
-	if r.ATA != nil {
+	if c := r.Class; c != nil && c.Reason != "" {
+		p("Device class:     %s (%s)\n", c.Class, c.Reason)
+	}
+	switch {
+	case r.ATA != nil:
 		writeATAText(p, r.ATA)
-	} else {
+	case r.NVMe != nil:
 		writeNVMeText(p, r.NVMe)
+	default:
+		writeSCSIText(p, r.SCSI)
 	}
 	a := Health(r, nil)
 	p("\nHealth verdict: %s\n", a.Verdict)
@@ -28,10 +34,13 @@ func WriteText(w io.Writer, r *Report) error {
 		p("  [%s] %s: %s\n", x.Verdict, x.Code, x.Message)
 	}
 	var problems []error
-	if r.ATA != nil {
+	switch {
+	case r.ATA != nil:
 		problems = r.ATA.Problems
-	} else {
+	case r.NVMe != nil:
 		problems = r.NVMe.Problems
+	default:
+		problems = r.SCSI.Problems
 	}
 	for _, e := range problems {
 		p("Note: %v\n", e)

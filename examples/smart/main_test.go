@@ -60,7 +60,7 @@ func TestReplayNVMePage(t *testing.T) {
 
 func TestUsageAndErrors(t *testing.T) {
 	var out, errb bytes.Buffer
-	for _, args := range [][]string{{}, {"a", "b"}, {"--replay", "x", "dev"}, {"--bogus"}, {"--test", "bogus", "dev"}, {"--test", "short"}} {
+	for _, args := range [][]string{{}, {"a", "b"}, {"--replay", "x", "dev"}, {"--bogus"}, {"--test", "bogus", "dev"}, {"--test", "short"}, {"-d", "megaraid", "dev"}} {
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
@@ -78,5 +78,19 @@ func TestLoopDeviceHasNoSMART(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"--test", "short", dev}, &out, &errb); code != 3 {
 		t.Fatalf("self-test on a loop device: exit %d, want 3: %s", code, errb.String())
+	}
+}
+
+// A loop device forced to each protocol is still no drive: the kernel
+// refuses every passthrough ioctl on it, which is "not supported", exit 3.
+func TestLoopDeviceForcedProtocols(t *testing.T) {
+	dev := testenv.Loop(t, 1<<20)
+	for _, d := range []string{"sat", "scsi", "nvme"} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"--json", "-d", d, dev}, &out, &errb)
+		if code != 3 {
+			t.Errorf("-d %s: exit %d: %s", d, code, errb.String())
+		}
+		t.Logf("-d %s: exit %d: %s", d, code, strings.TrimSpace(errb.String()))
 	}
 }

@@ -2,7 +2,9 @@
 //
 // It holds the kernel's struct sg_io_hdr (include/scsi/sg.h) as a Go struct
 // with the same layout on every architecture, the SG_IO ioctl number, one
-// function that issues a command (Do), and decoders for the sense data a
+// function that issues a command (Do), builders for the read-only SCSI
+// commands blockdev/smart sends (INQUIRY, LOG SENSE, MODE SENSE(6) and
+// (10), READ DEFECT DATA(10) and (12)), and decoders for the sense data a
 // command returns, including the ATA Status Return descriptor that carries the
 // ATA registers back from an ATA PASS-THROUGH command (SAT).
 //

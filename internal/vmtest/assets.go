@@ -109,3 +109,22 @@ func orDiscard(l *slog.Logger) *slog.Logger {
 	}
 	return l
 }
+
+// HasModule reports whether the cached modules include the named one
+// (modules.dep lists it), so a test can use a module that only some caches
+// carry, such as scsi_debug.
+func (a Assets) HasModule(name string) bool {
+	dep, err := os.ReadFile(filepath.Join(a.Modules, "lib", "modules", a.KernelVersion, "modules.dep"))
+	if err != nil {
+		return false
+	}
+	alt := strings.ReplaceAll(name, "_", "-")
+	for _, line := range strings.Split(string(dep), "\n") {
+		mod, _, _ := strings.Cut(line, ":")
+		base := strings.TrimSuffix(filepath.Base(mod), ".ko")
+		if base == name || base == alt {
+			return true
+		}
+	}
+	return false
+}

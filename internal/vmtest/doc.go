@@ -46,7 +46,10 @@
 //
 // Disk.Options passes extra QEMU device properties, for example
 // smart_critical_warning=4 on an NVMe disk to make it report a failing
-// drive (blockdev/smart's VM test does this).
+// drive (blockdev/smart's VM test does this). Assets.HasModule tells
+// whether the cache carries a module beyond the usual list, so a test can
+// add it to Config.Modules where it exists (blockdev/smart loads scsi_debug,
+// a SCSI target with log pages, when the cache has it).
 //
 // # Hazards
 //
