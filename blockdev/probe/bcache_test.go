@@ -5,46 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"testing"
-
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
-	"github.com/google/go-cmp/cmp"
 )
-
-// containerCase is one synthetic image of the container and small-format
-// probers and the answer worked out for it by hand; a nil want means
-// nothing at all is found.
-type containerCase struct {
-	name string
-	img  []byte
-	want *Result
-}
 
 // containerSize is above blkid's floppy size (where it skips RAID-like
 // members) and holds VMFS's superblock at 2 MiB.
 const containerSize = 3 << 20
-
-// containerCheck probes each image in memory against the hand-worked answer
-// and, where blkid is installed, writes it to a file and checks that blkid
-// -p says the same: that proves the synthetic builders are faithful and
-// covers corners no tool makes.
-func containerCheck(t *testing.T, cases []containerCase) {
-	t.Helper()
-	_, noBlkid := testenv.LookTool("blkid")
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			if noBlkid == nil {
-				compareWithBlkid(t, writeImage(t, "c.img", tc.img))
-			}
-		})
-	}
-}
 
 // containerSource wraps an image for calling one prober directly, outside
 // the registry's size limits.
@@ -80,7 +45,7 @@ func synthBcache(size int, uuid []byte, sbOffset uint64) []byte {
 func TestBcache(t *testing.T) {
 	wrongMagic := synthBcache(containerSize, testUUID, 8)
 	wrongMagic[4096+24+15] ^= 1
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"uuid", synthBcache(containerSize, testUUID, 8), &Result{Type: "bcache", Usage: UsageOther, UUID: testUUIDString}},
 		{"zero uuid", synthBcache(containerSize, make([]byte, 16), 8), &Result{Type: "bcache", Usage: UsageOther}},
 		{"smallest device", synthBcache(8192, testUUID, 8), &Result{Type: "bcache", Usage: UsageOther, UUID: testUUIDString}},
@@ -102,7 +67,7 @@ func FuzzBcache(f *testing.F) {
 // less) has no RAID-like member, which covers drbd, ubi and VMFS volumes.
 func TestContainerBlkidRules(t *testing.T) {
 	const floppy = 1440 << 10
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"proxy datalog", synthDRBDProxy(containerSize, 3, testUUID), &Result{Type: "drbdproxy_datalog", Usage: UsageFilesystem, Version: "v3", UUID: testUUIDString}},
 		{"proxy datalog zero uuid", synthDRBDProxy(containerSize, 1<<40, nil), &Result{Type: "drbdproxy_datalog", Usage: UsageFilesystem, Version: "v1099511627776"}},
 		{"drbd on a floppy", synthDRBD(floppy, drbdMagic08, 1), nil},

@@ -3,8 +3,6 @@ package probe
 import (
 	"encoding/binary"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // befsImg builds a small BeFS volume of 1 KiB blocks: the superblock, the
@@ -163,11 +161,7 @@ func TestBeFS(t *testing.T) {
 	leLE := func() *befsImg { return newBefsImg(le, 0x200, "befs_test") }
 	mod := func(m *befsImg, f func(m *befsImg)) []byte { f(m); return m.b }
 
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		{"inline id", img(leLE().withVolumeID(befsTestID)), befs("little-endian", id)},
 		{"big endian", img(newBefsImg(be, 0x200, "befs_test").withVolumeID(befsTestID)), befs("big-endian", id)},
 		{"no boot block", img(newBefsImg(le, 0, "befs_test").withVolumeID(befsTestID)), befs("little-endian", id)},
@@ -307,18 +301,7 @@ func TestBeFS(t *testing.T) {
 		{"first magic decides", mod(leLE().withVolumeID(befsTestID), func(m *befsImg) { copy(m.b[32:], "1SFB") }), nil},
 		{"under 1440 KiB", leLE().withVolumeID(befsTestID).b[:1440<<10-512], nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "befs.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 func FuzzBeFS(f *testing.F) {

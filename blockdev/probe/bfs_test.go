@@ -2,8 +2,6 @@ package probe
 
 import (
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func synthBFS(size int) []byte {
@@ -17,29 +15,14 @@ func synthBFS(size int) []byte {
 }
 
 func TestBFS(t *testing.T) {
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		// the names in the superblock are not reported
 		{"bfs", synthBFS(1 << 20), &Result{Type: "bfs", Usage: UsageFilesystem}},
 		{"just over 1 KiB", synthBFS(1025), &Result{Type: "bfs", Usage: UsageFilesystem}},
 		{"1 KiB device", synthBFS(1024), nil},
 		{"no magic", synthBFS(1 << 20)[1:], nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "bfs.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 func FuzzBFS(f *testing.F) {

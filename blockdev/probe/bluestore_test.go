@@ -11,7 +11,7 @@ func synthBluestore(size int) []byte {
 func TestBluestore(t *testing.T) {
 	cut := synthBluestore(containerSize)
 	cut[21] = 'X' // the 22nd byte is the last one blkid compares
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"label", synthBluestore(containerSize), &Result{Type: "ceph_bluestore", Usage: UsageOther}},
 		{"small", synthBluestore(2048), &Result{Type: "ceph_bluestore", Usage: UsageOther}},
 		{"wrong magic", cut, nil},

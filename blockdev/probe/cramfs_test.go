@@ -2,8 +2,6 @@ package probe
 
 import (
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func synthCramfs(size int, magic, name string) []byte {
@@ -17,11 +15,7 @@ func synthCramfs(size int, magic, name string) []byte {
 
 func TestCramfs(t *testing.T) {
 	cram := func(lbl string) *Result { return &Result{Type: "cramfs", Usage: UsageFilesystem, Label: lbl} }
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		{"little endian", synthCramfs(4096, cramfsMagicLE, "test-cram"), cram("test-cram")},
 		{"big endian", synthCramfs(4096, cramfsMagicBE, "bigcram"), cram("bigcram")},
 		{"full-width name", synthCramfs(4096, cramfsMagicLE, "0123456789abcdef"), cram("0123456789abcdef")},
@@ -33,18 +27,7 @@ func TestCramfs(t *testing.T) {
 		{"just over 1 KiB", synthCramfs(1025, cramfsMagicLE, "x"), cram("x")},
 		{"no magic", synthCramfs(4096, "\x45\x3d\xcd\x29", "x"), nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "cramfs.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 func FuzzCramfs(f *testing.F) {

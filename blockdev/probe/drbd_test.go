@@ -46,7 +46,7 @@ func TestDRBD(t *testing.T) {
 	manage := func(v string) *Result {
 		return &Result{Type: "drbdmanage_control_volume", Usage: UsageOther, Version: v, UUID: id}
 	}
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"v08", synthDRBD(containerSize, drbdMagic08, 0x4242424242424242), raid("v08", "4242424242424242")},
 		// %x drops leading zeros
 		{"v08 unclean 8.4", synthDRBD(containerSize, drbdMagic84Unclean, 0x0123456789abcdef), raid("v08", "123456789abcdef")},

@@ -13,7 +13,7 @@ func synthErofs(size int, lbl string, uuid []byte) []byte {
 }
 
 func TestErofs(t *testing.T) {
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"label and uuid", synthErofs(containerSize, "ro image", testUUID), &Result{Type: "erofs", Usage: UsageFilesystem, UUID: testUUIDString, Label: "ro image"}},
 		{"full-width label", synthErofs(containerSize, "0123456789abcdef", nil), &Result{Type: "erofs", Usage: UsageFilesystem, Label: "0123456789abcdef"}},
 		{"smallest device", synthErofs(2048, "", testUUID), &Result{Type: "erofs", Usage: UsageFilesystem, UUID: testUUIDString}},

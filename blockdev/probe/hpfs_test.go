@@ -2,8 +2,6 @@ package probe
 
 import (
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // synthHPFS lays an HPFS superblock (version ver), its spare block, and,
@@ -39,11 +37,7 @@ func TestHPFS(t *testing.T) {
 	noExt[38] = 0x29
 	noSpare := synthHPFS(1<<20, 2, true, serial, "LBL")
 	noSpare[hpfsSpareOff] = 0
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		// the serial is printed as its 32-bit value, upper-case hex
 		{"boot sector", synthHPFS(1<<20, 2, true, serial, "P01 S16A   "), hpfs("2", "3BC2-32D5", "P01 S16A")},
 		{"version 3", synthHPFS(1<<20, 3, true, serial, "V3"), hpfs("3", "3BC2-32D5", "V3")},
@@ -55,18 +49,7 @@ func TestHPFS(t *testing.T) {
 		{"smallest device", synthHPFS(0x2400, 2, true, serial, "S"), hpfs("2", "3BC2-32D5", "S")},
 		{"magic KiB cut", synthHPFS(0x23ff, 2, true, serial, "S"), nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "hpfs.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 func FuzzHPFS(f *testing.F) {

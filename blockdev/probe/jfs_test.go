@@ -2,8 +2,6 @@ package probe
 
 import (
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // synthJFS lays a JFS superblock at 32 KiB: 4 KiB blocks on 512-byte
@@ -32,11 +30,7 @@ func TestJFS(t *testing.T) {
 	jfs := func(uuid, lbl string) *Result {
 		return &Result{Type: "jfs", Usage: UsageFilesystem, UUID: uuid, Label: lbl}
 	}
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		{"uuid and label", synthJFS(size, testUUID, "test-jfs", nil), jfs(testUUIDString, "test-jfs")},
 		{"bare", synthJFS(size, nil, "", nil), jfs("", "")},
 		{"padded full-width label", synthJFS(size, nil, "0123456789abc   ", nil), jfs("", "0123456789abc")},
@@ -59,18 +53,7 @@ func TestJFS(t *testing.T) {
 		{"under 16 MiB", synthJFS(size-512, testUUID, "x", nil), nil},
 		{"no magic", synthJFS(size, testUUID, "x", func(sb []byte) { sb[3] = '2' }), nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "jfs.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 func FuzzJFS(f *testing.F) {

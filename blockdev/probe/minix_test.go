@@ -3,8 +3,6 @@ package probe
 import (
 	"encoding/binary"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // synthMinix lays a minix superblock of version ver in byte order o at
@@ -44,37 +42,13 @@ func synthMinix(size, ver int, o binary.ByteOrder, magic uint16, mod func(sb []b
 	return b
 }
 
-// minixCheck probes each image whole, compares with the answer worked out
-// by hand (nil: nothing found) and then with blkid on the same bytes.
-func minixCheck(t *testing.T, cases []minixCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "minix.img", tc.img))
-		})
-	}
-}
-
-type minixCase struct {
-	name string
-	img  []byte
-	want *Result
-}
-
 func TestMinix(t *testing.T) {
 	const size = 1 << 20
 	v := func(ver string) *Result { return &Result{Type: "minix", Usage: UsageFilesystem, Version: ver} }
 	m1 := func(mod func([]byte)) []byte { return synthMinix(size, 1, le, minixV1Magic, mod) }
 	m2be := func(mod func([]byte)) []byte { return synthMinix(size, 2, be, minixV2Name, mod) }
 	m3 := func(mod func([]byte)) []byte { return synthMinix(size, 3, le, minixV3Magic, mod) }
-	minixCheck(t, []minixCase{
+	checkImages(t, []imageCase{
 		{"v1 le", m1(nil), v("1")},
 		{"v1 30-char names be", synthMinix(size, 1, be, minixV1Name, nil), v("1")},
 		{"v2 le", synthMinix(size, 2, le, minixV2Magic, nil), v("2")},

@@ -20,7 +20,7 @@ func synthMpool(size int, name string, uuid []byte) []byte {
 func TestMpool(t *testing.T) {
 	badCRC := synthMpool(containerSize, "mp1", testUUID)
 	badCRC[58]++ // osb_gen is covered by the checksum
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"name and pool id", synthMpool(containerSize, "mp1", testUUID), &Result{Type: "mpool", Usage: UsageFilesystem, UUID: testUUIDString, Label: "mp1"}},
 		{"no name", synthMpool(containerSize, "", testUUID), &Result{Type: "mpool", Usage: UsageFilesystem, UUID: testUUIDString}},
 		{"bad checksum", badCRC, nil},

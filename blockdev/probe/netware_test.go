@@ -2,8 +2,6 @@ package probe
 
 import (
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func synthNetware(size int, major, minor uint16, pool []byte) []byte {
@@ -22,29 +20,14 @@ func TestNetware(t *testing.T) {
 	nss := func(ver, uuid string) *Result {
 		return &Result{Type: "nss", Usage: UsageFilesystem, Version: ver, UUID: uuid}
 	}
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		{"pool id", synthNetware(8192, 43, 2, testUUID), nss("43.02", testUUIDString)},
 		{"three-digit minor", synthNetware(8192, 5, 100, nil), nss("5.100", "")},
 		{"smallest device", synthNetware(5120, 0, 0, testUUID), nss("0.00", testUUIDString)},
 		{"magic KiB cut", synthNetware(5119, 0, 0, testUUID), nil},
 		{"no magic", synthNetware(8192, 1, 1, testUUID)[1:], nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "nss.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 func FuzzNetware(f *testing.F) {

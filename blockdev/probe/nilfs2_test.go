@@ -69,11 +69,7 @@ func TestNilfs2(t *testing.T) {
 	nilfs := func(lbl string) *Result {
 		return &Result{Type: "nilfs2", Usage: UsageFilesystem, Version: "2", UUID: testUUIDString, Label: lbl}
 	}
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		{"primary only", synthNilfs2(size, &nilfs2SB{cno: 1, lbl: "primary"}, nil), nilfs("primary")},
 		{"both, backup older", synthNilfs2(size, &nilfs2SB{cno: 3, lbl: "primary"}, &nilfs2SB{cno: 2, lbl: "backup"}), nilfs("backup")},
 		{"both, backup newer", synthNilfs2(size, &nilfs2SB{cno: 2, lbl: "primary"}, &nilfs2SB{cno: 3, lbl: "backup"}), nilfs("primary")},
@@ -95,18 +91,7 @@ func TestNilfs2(t *testing.T) {
 		{"under 1 MiB", synthNilfs2(1<<20-512, &nilfs2SB{cno: 1, lbl: "small"}, nil), nil},
 		{"no magic", synthNilfs2(size, nil, nil), nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "nilfs2.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 // TestNilfs2WholeDisk: on a whole disk blkid trusts a backup only when it

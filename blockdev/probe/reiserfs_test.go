@@ -2,8 +2,6 @@ package probe
 
 import (
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // synthReiserfs lays a ReiserFS 3 superblock at kboff KiB with magic at
@@ -30,30 +28,6 @@ func synthReiser4(size int, uuid []byte, lbl string) []byte {
 	return b
 }
 
-type reiserCase struct {
-	name string
-	img  []byte
-	want *Result
-}
-
-// reiserCheck compares each image's answer with the one worked out by hand
-// (nil: nothing found) and with blkid's on the same bytes.
-func reiserCheck(t *testing.T, cases []reiserCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "reiser.img", tc.img))
-		})
-	}
-}
-
 func TestReiserfs(t *testing.T) {
 	const size = 1 << 20
 	fs := func(ver, uuid, lbl string) *Result {
@@ -66,7 +40,7 @@ func TestReiserfs(t *testing.T) {
 	// superblock fails: blkid stops at the first magic it finds.
 	shadowed := at64("ReIsEr2Fs", 4096, 18)
 	copy(shadowed[8<<10+0x34:], "ReIsErFs")
-	reiserCheck(t, []reiserCase{
+	checkImages(t, []imageCase{
 		{"3.6", at64("ReIsEr2Fs", 4096, 18), fs("3.6", testUUIDString, "reiser lbl")},
 		{"JR", at64("ReIsEr3Fs", 4096, 18), fs("JR", testUUIDString, "reiser lbl")},
 		// 3.5 has no UUID or label, whatever the bytes there say
@@ -91,7 +65,7 @@ func TestReiser4(t *testing.T) {
 	r4 := func(uuid, lbl string) *Result {
 		return &Result{Type: "reiser4", Usage: UsageFilesystem, Version: "4", UUID: uuid, Label: lbl}
 	}
-	reiserCheck(t, []reiserCase{
+	checkImages(t, []imageCase{
 		{"uuid and label", synthReiser4(1<<20, testUUID, "r4 label "), r4(testUUIDString, "r4 label")},
 		{"bare", synthReiser4(1<<20, nil, ""), r4("", "")},
 		{"smallest device", synthReiser4(128<<10, testUUID, "s"), r4(testUUIDString, "s")},

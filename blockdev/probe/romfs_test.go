@@ -2,8 +2,6 @@ package probe
 
 import (
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func synthRomfs(size int, volume string) []byte {
@@ -16,11 +14,7 @@ func synthRomfs(size int, volume string) []byte {
 
 func TestRomfs(t *testing.T) {
 	rom := func(lbl string) *Result { return &Result{Type: "romfs", Usage: UsageFilesystem, Label: lbl} }
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		{"label", synthRomfs(4096, "test-romfs"), rom("test-romfs")},
 		// only the first 16 bytes of a longer volume name count
 		{"long volume name", synthRomfs(4096, "a rather long romfs volume name"), rom("a rather long ro")},
@@ -29,18 +23,7 @@ func TestRomfs(t *testing.T) {
 		{"1 KiB device", synthRomfs(1024, "x"), nil},
 		{"no magic", synthRomfs(4096, "x")[1:], nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "romfs.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 func FuzzRomfs(f *testing.F) {

@@ -31,7 +31,7 @@ func TestSwsuspend(t *testing.T) {
 	dirty[1024+44+33*4] = 1 // garbage in the padding: label and UUID untrusted
 	amb := synthSwsuspend(containerSize, 4096, "S2SUSPEND", "")
 	copy(amb[0x10000-10:], "SWAPSPACE2")
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"s1suspend", synthSwsuspend(containerSize, 4096, "S1SUSPEND", "lab"), susp("s1suspend", "lab")},
 		{"s2suspend 8k pages", synthSwsuspend(containerSize, 8192, "S2SUSPEND", "lab"), susp("s2suspend", "lab")},
 		{"ulsuspend 16k pages", synthSwsuspend(containerSize, 16384, "ULSUSPEND", ""), susp("ulsuspend", "")},

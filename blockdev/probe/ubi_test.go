@@ -33,7 +33,7 @@ func TestUBI(t *testing.T) {
 	ubifs := func(v, uuid string) *Result {
 		return &Result{Type: "ubifs", Usage: UsageFilesystem, Version: v, UUID: uuid}
 	}
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"ubi", synthUBI(containerSize, 1, 1329411831), ubi("1", "1329411831")},
 		{"ubi sequence above 2^31", synthUBI(containerSize, 255, 0xfffffffe), ubi("255", "4294967294")},
 		{"ubi zero sequence", synthUBI(containerSize, 1, 0), ubi("1", "")},

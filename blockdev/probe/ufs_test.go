@@ -3,8 +3,6 @@ package probe
 import (
 	"encoding/binary"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // synthUFS lays a UFS superblock at kb KiB in byte order o.
@@ -34,11 +32,7 @@ func TestUFS(t *testing.T) {
 	const uuid = "4b0e640aec56ac70"
 	first := synthUFS(size, 0, 0x00011954, le, 1, 2, "")
 	ufsPut(first, 64, ufs2Magic, le, id0, id1, "second")
-	cases := []struct {
-		name string
-		img  []byte
-		want *Result
-	}{
+	cases := []imageCase{
 		{"ufs2 at 64 KiB", synthUFS(size, 64, ufs2Magic, le, id0, id1, "ufs2 label  "), ufs("2", uuid, "ufs2 label")},
 		{"ufs2 big endian", synthUFS(size, 64, ufs2Magic, be, id0, id1, "be"), ufs("2", uuid, "be")},
 		{"ufs2 full-width label", synthUFS(size, 64, ufs2Magic, le, id0, id1, "0123456789abcdef0123456789abcdef"), ufs("2", uuid, "0123456789abcdef0123456789abcdef")},
@@ -60,18 +54,7 @@ func TestUFS(t *testing.T) {
 		{"superblock cut at 256 KiB", synthUFS(256<<10+ufsSBSize-1, 256, 0x00011954, le, id0, id1, ""), nil},
 		{"no magic", synthUFS(size, 8, 0x00011955, le, id0, id1, ""), nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			want := tc.want
-			if want == nil {
-				want = &Result{}
-			}
-			if diff := cmp.Diff(want, probeBytes(t, tc.img)); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
-			compareWithBlkid(t, writeImage(t, "ufs.img", tc.img))
-		})
-	}
+	checkImages(t, cases)
 }
 
 // TestUFSReads: the read at 256 KiB is the only one outside the head, and

@@ -11,7 +11,7 @@ func synthVDO(size int, uuid []byte) []byte {
 }
 
 func TestVDO(t *testing.T) {
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"uuid", synthVDO(containerSize, testUUID), &Result{Type: "vdo", Usage: UsageOther, UUID: testUUIDString}},
 		{"zero uuid", synthVDO(containerSize, make([]byte, 16)), &Result{Type: "vdo", Usage: UsageOther}},
 		{"tiny device", synthVDO(1536, testUUID), &Result{Type: "vdo", Usage: UsageOther, UUID: testUUIDString}},

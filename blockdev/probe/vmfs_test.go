@@ -42,7 +42,7 @@ func TestVMFS(t *testing.T) {
 	for i := range long {
 		long[i] = 'a' + byte(i%26)
 	}
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"volume", synthVMFSVolume(containerSize, 3, testUUID, lvm), member(lvm, vmfsTestUUID, "3")},
 		// UUID_SUB is printed even when zero; an empty LVM id is no UUID
 		{"volume zero ids", synthVMFSVolume(containerSize, 5, nil, ""), member("", "00000000-00000000-0000-000000000000", "5")},

@@ -39,7 +39,7 @@ func TestXFSLog(t *testing.T) {
 	copy(xfsbFirst[100*512:], "XFSB")
 	recFirst := synthXFSLog(10<<20, 100)
 	copy(recFirst[200*512:], "XFSB")
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"record at sector 0", synthXFSLog(10<<20, 0), log},
 		{"last sector in the head", synthXFSLog(10<<20, 135), log},
 		{"first sector past the head", synthXFSLog(10<<20, 136), log},

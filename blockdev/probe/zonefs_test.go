@@ -11,7 +11,7 @@ func synthZonefs(size int, lbl string, uuid []byte) []byte {
 }
 
 func TestZonefs(t *testing.T) {
-	containerCheck(t, []containerCase{
+	checkImages(t, []imageCase{
 		{"label and uuid", synthZonefs(containerSize, "zoned  ", testUUID), &Result{Type: "zonefs", Usage: UsageFilesystem, UUID: testUUIDString, Label: "zoned"}},
 		{"full-width label", synthZonefs(containerSize, "0123456789abcdef0123456789abcdef", nil), &Result{Type: "zonefs", Usage: UsageFilesystem, Label: "0123456789abcdef0123456789abcdef"}},
 		{"nothing set", synthZonefs(containerSize, "", nil), &Result{Type: "zonefs", Usage: UsageFilesystem}},
