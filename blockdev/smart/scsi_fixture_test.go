@@ -28,25 +28,6 @@ func decodeNumbers(t *testing.T, b []byte) map[string]any {
 	return m
 }
 
-func flattenJSON(prefix string, v any, out map[string]any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			p := k
-			if prefix != "" {
-				p = prefix + "." + k
-			}
-			flattenJSON(p, e, out)
-		}
-	case []any:
-		for i, e := range x {
-			flattenJSON(fmt.Sprintf("%s[%d]", prefix, i), e, out)
-		}
-	default:
-		out[prefix] = v
-	}
-}
-
 // Every key smartctl printed for the SAS drives decodes into our JSON
 // types and encodes back to the same value: our JSON can carry what a
 // real SAS drive reports (smartctl's own run record aside).
@@ -69,8 +50,8 @@ func TestSASFixturesRoundTrip(t *testing.T) {
 		}
 		got := decodeNumbers(t, back)
 		a, b := map[string]any{}, map[string]any{}
-		flattenJSON("", orig, a)
-		flattenJSON("", got, b)
+		flatten("", orig, a)
+		flatten("", got, b)
 		if !reflect.DeepEqual(a, b) {
 			var lost, added, changed []string
 			for k, v := range a {
@@ -174,8 +155,8 @@ func TestSCSIJSONMatchesSmartctlFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, got := map[string]any{}, map[string]any{}
-	flattenJSON("", decodeNumbers(t, raw), want)
-	flattenJSON("", decodeNumbers(t, b), got)
+	flatten("", decodeNumbers(t, raw), want)
+	flatten("", decodeNumbers(t, b), got)
 	notRead := map[string]bool{ // what we do not read
 		"scsi_protection_interval_bytes_per_lb":           true,
 		"scsi_format_status.total_new_block_since_format": true,

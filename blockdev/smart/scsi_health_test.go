@@ -164,7 +164,7 @@ func TestUnsupportedErrorReport(t *testing.T) {
 	}
 	m := decodeNumbers(t, b)
 	flat := map[string]any{}
-	flattenJSON("", m, flat)
+	flatten("", m, flat)
 	for k, v := range map[string]string{
 		"device.type": "scsi", "device.protocol": "SCSI", "scsi_model_name": "QEMU QEMU HARDDISK",
 		"smart_support.available": "false", "serial_number": "EOSSCSI0001", "user_capacity.bytes": "67108864",
