@@ -44,7 +44,7 @@ func (e *PermissionError) Error() string {
 }
 
 func (e *PermissionError) Is(target error) bool { return target == ErrPermission }
-func (e *PermissionError) Unwrap() error         { return e.Err }
+func (e *PermissionError) Unwrap() error        { return e.Err }
 
 // RefusedError is a request refused before any write, with a machine-readable
 // code and a sentence.

@@ -16,6 +16,8 @@ type Manager struct {
 	root    sysfs.Root
 	log     *slog.Logger
 	journal *safety.Journal
+	drivers map[Type]Driver
+	onStep  func(kind, step string)
 }
 
 // Option configures New.
@@ -66,6 +68,19 @@ func WithJournal(j *safety.Journal) Option {
 	}
 }
 
+// WithStepHook calls f after each step an operation journals (kind is the
+// journal's op kind, step the step's name), for progress displays and for
+// the crash tests, which kill the process at every step.
+func WithStepHook(f func(kind, step string)) Option {
+	return func(m *Manager) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil step hook", ErrInvalid)
+		}
+		m.onStep = f
+		return nil
+	}
+}
+
 // New returns a Manager.
 func New(opts ...Option) (*Manager, error) {
 	m := &Manager{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -74,6 +89,7 @@ func New(opts ...Option) (*Manager, error) {
 			return nil, err
 		}
 	}
+	m.registerBuiltins()
 	if m.run == nil {
 		x, err := command.New(command.WithLogger(m.log))
 		if err != nil {

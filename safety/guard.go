@@ -42,6 +42,13 @@ type Guarded struct {
 	// it is nil or fails, the before-images are restored; when that fails,
 	// the target is locked down.
 	Compensate func(ctx context.Context, lock *DeviceLock) error
+	// OnFailure, when set, is the first level of the undo of a failed
+	// Execute: it brings the target back to a consistent old state by the
+	// operation's own means (e2undo after a failed mkfs, a check after a
+	// failed resize) and the mutation ends compensated. When it is nil or
+	// fails, the before-images are restored; when there are none or that
+	// fails, the target is locked down.
+	OnFailure func(ctx context.Context, lock *DeviceLock, cause error) error
 }
 
 // Guard turns a Guarded into a sched.Operation whose Execute runs the
@@ -50,7 +57,10 @@ type Guarded struct {
 // what it wrote (before-images, then lock-down), since the scheduler expects
 // a failed Execute to leave nothing behind. Its Rollback is journaled as a
 // mutation of its own and goes level by level: Compensate, the forward
-// mutation's before-images, lock-down.
+// mutation's before-images, lock-down. The rollback's preflight is the
+// forward one, except that undoing a format or a partition table (whose
+// target is, by then, not empty) is checked as a wipe: unused, emptiness
+// not required.
 func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 	if j == nil || g.Execute == nil || g.Target == "" || g.Op.ID == "" {
 		return sched.Operation{}, fmt.Errorf("%w: Guard needs a journal, an ID, a target and Execute", ErrInvalid)
@@ -81,7 +91,7 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 	var mu sync.Mutex
 	var done *Mutation // the successful forward mutation
 	op.Execute = func(ctx context.Context, progress sched.Progress) error {
-		m, lock, err := g.begin(ctx, j, root, g.Intent)
+		m, lock, err := g.begin(ctx, j, root, g.Intent, g.Preflight)
 		if err != nil {
 			return err
 		}
@@ -91,7 +101,12 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 			// The undo's error already carries Execute's (cause); when the
 			// undo fails in any way the caller must know the target may
 			// not be as it was.
-			if _, uerr := m.Undo(context.WithoutCancel(ctx), err, nil); uerr != nil {
+			var undo func(context.Context) error
+			if g.OnFailure != nil {
+				cause := err
+				undo = func(ctx context.Context) error { return g.OnFailure(ctx, lock, cause) }
+			}
+			if _, uerr := m.Undo(context.WithoutCancel(ctx), err, undo); uerr != nil {
 				return uerr
 			}
 			return err
@@ -115,7 +130,13 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 		in.Op = op.Kind + ".rollback"
 		in.Description = "undo of mutation " + fwd.ID()
 		in.Overrides = nil
-		m, lock, err := g.begin(ctx, j, root, in)
+		// Undoing a format or a new table writes to a device that is, by
+		// then, not empty: the undo needs it unused, as a wipe does.
+		pre := g.Preflight
+		if pre.needsEmpty() {
+			pre = OpWipe
+		}
+		m, lock, err := g.begin(ctx, j, root, in, pre)
 		if err != nil {
 			return err
 		}
@@ -146,9 +167,9 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 }
 
 // begin runs the preflight, locks the device and begins the mutation.
-func (g *Guarded) begin(ctx context.Context, j *Journal, root sysfs.Root, in Intent) (*Mutation, *DeviceLock, error) {
-	if g.Preflight != "" {
-		r, err := Check(ctx, g.Target, g.Preflight, append([]CheckOption{WithJournal(j)}, g.PreflightOpts...)...)
+func (g *Guarded) begin(ctx context.Context, j *Journal, root sysfs.Root, in Intent, pre Op) (*Mutation, *DeviceLock, error) {
+	if pre != "" {
+		r, err := Check(ctx, g.Target, pre, append([]CheckOption{WithJournal(j)}, g.PreflightOpts...)...)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -215,4 +236,17 @@ func targetKey(root sysfs.Root, path string) (sched.Key, error) {
 		return sched.Disk(mm), nil
 	}
 	return sched.Disk(disk).Partition(n), nil
+}
+
+// TargetKey is the scheduler resource of the device at path, as Guard
+// claims it by default: its disk (sched.Disk(maj:min)), the partition of
+// its disk, or, for a regular file, a resource of its own. Packages that
+// add finer claims (the filesystem on it, a mountpoint) build on this key.
+// WithRoot among opts says where sysfs is read.
+func TargetKey(path string, opts ...CheckOption) (sched.Key, error) {
+	root, err := rootOf(opts)
+	if err != nil {
+		return sched.Key{}, err
+	}
+	return targetKey(root, path)
 }

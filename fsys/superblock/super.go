@@ -22,6 +22,7 @@ const (
 type Device struct {
 	ID         uint64 `json:"devid"`
 	UUID       string `json:"dev_uuid,omitempty"`
+	Path       string `json:"path,omitempty"` // set by fsys from the kernel (BTRFS_IOC_DEV_INFO), never by a reader
 	TotalBytes int64  `json:"total_bytes"`
 	UsedBytes  int64  `json:"used_bytes"`
 }

@@ -1,0 +1,286 @@
+package fsys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+		"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/superblock"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
+	"golang.org/x/sys/unix"
+)
+
+// Info is what Inspect reports: the superblock's view, where the
+// filesystem is mounted, and, when it is, free space and members as the
+// kernel sees them.
+type Info struct {
+	superblock.Super
+	Device      string `json:"device"`
+	DeviceBytes int64  `json:"device_bytes"`
+	// FreeFrom says where FreeBytes came from: "superblock" (unmounted, or
+	// swap) or "statfs" (mounted: the superblock's counters are stale
+	// while the kernel holds the filesystem, xfs and ext4 write them back
+	// lazily). AvailBytes is statfs's f_bavail (space an unprivileged user
+	// may use) and is set only when mounted.
+	FreeFrom    string   `json:"free_from"`
+	AvailBytes  int64    `json:"avail_bytes,omitempty"`
+	Mountpoints []string `json:"mountpoints"`
+	// Active is set for a swap area in use (listed in /proc/swaps).
+	Active bool `json:"active,omitempty"`
+}
+
+// Mounted reports whether the filesystem is mounted (or, for swap, active).
+func (i *Info) Mounted() bool { return len(i.Mountpoints) > 0 || i.Active }
+
+// openDev opens dev read-only and returns its size: BLKGETSIZE64 for block
+// devices, the length for image files.
+func openDev(dev string) (*os.File, int64, error) {
+	f, err := os.OpenFile(dev, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, 0, fmt.Errorf("fsys: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("fsys: %w", err)
+	}
+	if fi.Mode()&os.ModeDevice == 0 {
+		return f, fi.Size(), nil
+	}
+	n, err := blkpg.Size64(f.Fd())
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("fsys: %s: %w", dev, err)
+	}
+	if n > 1<<62 {
+		f.Close()
+		return nil, 0, fmt.Errorf("fsys: %s: size %d out of range", dev, n)
+	}
+	return f, int64(n), nil
+}
+
+// blockCache reads a device in whole 4 KiB blocks, each once: the
+// superblock readers ask for a few hundred bytes here and there, and on a
+// freshly opened block device every read goes to the device.
+type blockCache struct {
+	r      io.ReaderAt
+	size   int64
+	blocks map[int64][]byte
+	reads  int
+}
+
+const cacheBlock = 4096
+
+// maxCached bounds what one Inspect keeps (FAT counting reads its FAT
+// through the cache in bounded chunks; those pass through uncached).
+const maxCached = 64
+
+func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("fsys: negative offset %d", off)
+	}
+	if len(p) > 2*cacheBlock {
+		return c.r.ReadAt(p, off)
+	}
+	n := 0
+	for n < len(p) {
+		pos := off + int64(n)
+		if pos >= c.size {
+			return n, io.EOF
+		}
+		bno := pos / cacheBlock
+		b, ok := c.blocks[bno]
+		if !ok {
+			buf := make([]byte, cacheBlock)
+			m, err := c.r.ReadAt(buf, bno*cacheBlock)
+			c.reads++
+			if m < cacheBlock && err == nil {
+				err = io.EOF
+			}
+			if err != nil && err != io.EOF {
+				return n, err
+			}
+			b = buf[:m]
+			if len(c.blocks) < maxCached {
+				c.blocks[bno] = b
+			}
+		}
+		in := int(pos - bno*cacheBlock)
+		if in >= len(b) {
+			return n, io.EOF
+		}
+		n += copy(p[n:], b[in:])
+	}
+	return n, nil
+}
+
+// containers are signatures blkid ranks above any filesystem that can sit
+// in the first block beside an intact old superblock (a LUKS or LVM2
+// header written over the start of an ext4 leaves its superblock at 1 KiB).
+// Inspect names them instead of reporting the stale filesystem under them.
+var containers = []struct {
+	off   int64
+	magic string
+	what  string
+}{
+	{0, "LUKS\xba\xbe", "crypto_LUKS"},
+	{0, "SKUL\xba\xbe", "crypto_LUKS"},
+	{512, "LABELONE", "LVM2_member"}, // the label sits in one of the first four sectors
+	{0, "LABELONE", "LVM2_member"},
+	{1024, "LABELONE", "LVM2_member"},
+	{1536, "LABELONE", "LVM2_member"},
+	{0, "\xfc\x4e\x2b\xa9", "linux_raid_member"},    // md 1.1
+	{4096, "\xfc\x4e\x2b\xa9", "linux_raid_member"}, // md 1.2
+}
+
+// detect finds dev's filesystem from the superblocks themselves: every
+// type's reader runs on the same cached blocks (two 4 KiB reads for all
+// five types), exactly one must recognise the device, and no container
+// signature may cover it. It is the superblock's view, as the kernel's
+// mount sees it; preflight repeats the full blkid-parity probe before any
+// change (see sameType).
+func (m *Manager) detect(c *blockCache) (Type, Driver, superblock.Super, error) {
+	for _, k := range containers {
+		b := make([]byte, len(k.magic))
+		if _, err := c.ReadAt(b, k.off); err == nil && string(b) == k.magic {
+			return "", nil, superblock.Super{}, fmt.Errorf("%w: the device holds %s", ErrUnknownFilesystem, k.what)
+		}
+	}
+	var found []Type
+	var drv Driver
+	var sb superblock.Super
+	var firstErr error
+	for _, t := range []Type{XFS, Ext4, Btrfs, Swap, VFAT} {
+		d, err := m.Driver(t)
+		if err != nil {
+			continue
+		}
+		s, err := d.Read(c, c.size)
+		if errors.Is(err, superblock.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		found = append(found, Type(s.Type))
+		if drv == nil {
+			drv, sb = d, s
+		}
+	}
+	switch {
+	case len(found) > 1:
+		return "", nil, sb, fmt.Errorf("%w: conflicting superblocks %v", ErrUnknownFilesystem, found)
+	case len(found) == 1:
+		d, err := m.Driver(found[0]) // ext2/3/4 share a reader; the type names the driver
+		if err != nil {
+			return "", nil, sb, err
+		}
+		return found[0], d, sb, nil
+	case firstErr != nil:
+		return "", nil, sb, firstErr
+	}
+	return "", nil, sb, fmt.Errorf("%w: no ext2/3/4, xfs, btrfs, vfat or swap superblock", ErrUnknownFilesystem)
+}
+
+// sameType is the preflight check of a change planned for a t filesystem:
+// the full probe (blkid's view, RAID members and containers included) must
+// find t as the device's primary signature, so a change planned from the
+// superblock's view never lands on something blkid calls otherwise.
+func sameType(t Type) safety.CheckFunc {
+	return func(_ context.Context, f *safety.Facts, _ safety.Op) []safety.Reason {
+		for _, s := range f.Signatures {
+			if s.Where == "primary" {
+				if s.Type == string(t) {
+					return nil
+				}
+				return []safety.Reason{{Code: CodeTypeMismatch,
+					Message:  fmt.Sprintf("the change was planned for %s, but the device's signature is %s", t, s.Type),
+					Evidence: []string{s.String()}}}
+			}
+		}
+		return []safety.Reason{{Code: CodeTypeMismatch,
+			Message: fmt.Sprintf("the change was planned for %s, but the probe finds no %s signature", t, t)}}
+	}
+}
+
+// CodeTypeMismatch refuses a change whose target no longer holds (or never
+// held, by blkid's rules) the type it was planned for.
+const CodeTypeMismatch safety.Code = "fs_type_mismatch"
+
+// readSuperOf reads dev's superblock with d.
+func readSuperOf(ctx context.Context, d Driver, dev string) (superblock.Super, error) {
+	f, size, err := openDev(dev)
+	if err != nil {
+		return superblock.Super{}, err
+	}
+	defer f.Close()
+	if err := ctx.Err(); err != nil {
+		return superblock.Super{}, err
+	}
+	return d.Read(f, size)
+}
+
+// Inspect reads the filesystem on dev, in pure Go: its type and the rest
+// from the superblock (detect), its mounts; when mounted, free space by
+// statfs and (btrfs) every member by ioctl.
+func (m *Manager) Inspect(ctx context.Context, dev string) (*Info, error) {
+	f, size, err := openDev(dev)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	t, _, sb, err := m.detect(&blockCache{r: f, size: size, blocks: map[int64][]byte{}})
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("fsys: %s: %w", dev, err)
+	}
+	info := &Info{Super: sb, Device: dev, DeviceBytes: size, FreeFrom: "superblock", Mountpoints: []string{}}
+	if t == Swap {
+		info.Active, err = m.swapActive(dev)
+		return info, err
+	}
+	mps, err := mountedAt(m.root, dev)
+	if err != nil {
+		return nil, err
+	}
+	if mps != nil {
+		info.Mountpoints = mps
+	}
+	if len(mps) == 0 {
+		return info, nil
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(mps[0], &st); err != nil {
+		return nil, fmt.Errorf("fsys: %w", os.NewSyscallError("statfs "+mps[0], err))
+	}
+	bs := int64(st.Frsize)
+	if bs == 0 {
+		bs = st.Bsize
+	}
+	info.FreeBytes = int64(st.Bfree) * bs
+	info.AvailBytes = int64(st.Bavail) * bs
+	info.FreeFrom = "statfs"
+	if t == Btrfs {
+		devs, err := btrfsDevices(ctx, mps[0])
+		if err != nil && !errors.Is(err, ErrNotSupported) {
+			return nil, err
+		}
+		if len(devs) > 0 {
+			info.Devices = info.Devices[:0]
+			for _, x := range devs {
+				info.Devices = append(info.Devices, Device{ID: x.Devid, UUID: x.UUID, Path: x.Path,
+					TotalBytes: x.TotalBytes, UsedBytes: x.UsedBytes})
+			}
+		}
+	}
+	return info, nil
+}
