@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-		"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/superblock"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/superblock"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"golang.org/x/sys/unix"
