@@ -16,10 +16,10 @@ import (
 // resize and check step can prove that no byte of data changed.
 type dataSet map[string]string // name -> sha256
 
-// mountTemp mounts dev on a fresh directory with the mount tool (the test
+// mountAt mounts dev on a fresh directory with the mount tool (the test
 // oracle, not the code under test) and returns the directory and the
 // unmount; the unmount also runs at cleanup if the test fails first.
-func mountTemp(t *testing.T, dev string) (string, func()) {
+func mountAt(t *testing.T, dev string) (string, func()) {
 	t.Helper()
 	dir := t.TempDir()
 	testenv.Run(t, "mount", dev, dir)

@@ -101,7 +101,7 @@ func TestMakeOverrideUndoneByE2undo(t *testing.T) {
 	testenv.RequireTool(t, "mkfs.xfs", "mkfs.ext4", "e2undo", "xfs_repair")
 	dev := testenv.Loop(t, 320<<20)
 	testenv.Run(t, "mkfs.xfs", "-q", "-f", dev)
-	dir, umount := mountTemp(t, dev)
+	dir, umount := mountAt(t, dev)
 	data := writeData(t, dir, 4, 1<<20, 11)
 	umount()
 	before := deviceHash(t, dev, 320<<20)
@@ -129,7 +129,7 @@ func TestMakeOverrideUndoneByE2undo(t *testing.T) {
 		t.Error("e2undo did not restore every byte")
 	}
 	toolCheck(t, XFS, dev, "after e2undo")
-	dir, umount = mountTemp(t, dev)
+	dir, umount = mountAt(t, dev)
 	data.verify(t, dir, "after e2undo")
 	umount()
 	var kinds []string
@@ -220,7 +220,7 @@ func TestLabelOnlineAndOffline(t *testing.T) {
 			if tc.typ == Swap {
 				return
 			}
-			dir, umount := mountTemp(t, dev)
+			dir, umount := mountAt(t, dev)
 			defer umount()
 			err = m.SetLabel(ctx, dev, "eoson")
 			if !tc.online {

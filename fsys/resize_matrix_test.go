@@ -130,7 +130,7 @@ func TestResizeMatrix(t *testing.T) {
 			ctx := context.Background()
 			var data dataSet
 			if tc.typ != Swap {
-				dir, umount := mountTemp(t, dev)
+				dir, umount := mountAt(t, dev)
 				data = writeData(t, dir, 12, 3*M+12345, 7)
 				umount()
 			}
@@ -138,7 +138,7 @@ func TestResizeMatrix(t *testing.T) {
 				var umount func()
 				var dir string
 				if s.mounted {
-					dir, umount = mountTemp(t, dev)
+					dir, umount = mountAt(t, dev)
 				}
 				before, err := m.Inspect(ctx, dev)
 				if err != nil {
@@ -183,7 +183,7 @@ func TestResizeMatrix(t *testing.T) {
 					t.Errorf("%s: size %d after resizing to %d", when, after.SizeBytes, s.size)
 				}
 				toolCheck(t, tc.typ, dev, when)
-				dir, umount = mountTemp(t, dev)
+				dir, umount = mountAt(t, dev)
 				data.verify(t, dir, when)
 				umount()
 			}
@@ -201,7 +201,7 @@ func TestResizeExt4OnlineGrowPermission(t *testing.T) {
 	dev := testenv.Loop(t, 512<<20)
 	testenv.Run(t, "mkfs.ext4", "-q", "-F", dev, "200M")
 	m, j := newTestManager(t)
-	dir, umount := mountTemp(t, dev)
+	dir, umount := mountAt(t, dev)
 	defer umount()
 	data := writeData(t, dir, 4, 1<<20, 3)
 	_, err := m.Resize(context.Background(), dev, 300<<20, nil)
