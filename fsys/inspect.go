@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/superblock"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
@@ -194,8 +195,13 @@ func (m *Manager) detect(c *blockCache) (Type, Driver, superblock.Super, error) 
 // superblock's view never lands on something blkid calls otherwise.
 func sameType(t Type) safety.CheckFunc {
 	return func(_ context.Context, f *safety.Facts, _ safety.Op) []safety.Reason {
+		if len(f.Ambiguous) > 0 {
+			return []safety.Reason{{Code: CodeTypeMismatch,
+				Message:  fmt.Sprintf("the change was planned for %s, but the probe finds conflicting signatures", t),
+				Evidence: f.Ambiguous}}
+		}
 		for _, s := range f.Signatures {
-			if s.Where == "primary" {
+			if strings.HasPrefix(s.Where, "primary superblock") {
 				if s.Type == string(t) {
 					return nil
 				}
