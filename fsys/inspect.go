@@ -76,11 +76,13 @@ type blockCache struct {
 const cacheBlock = 4096
 
 // headBytes is what one read at the start of a device brings into the
-// cache: every superblock and container signature detect looks at lies in
-// the first 68 KiB (btrfs's primary at 64 KiB, swap's header at the end of
-// a page of up to 64 KiB), and one read there costs about what one 4 KiB
-// read does, where five separate ones cost five times as much.
-const headBytes = 64<<10 + cacheBlock
+// cache: the ext, XFS and FAT superblocks, swap's header for 4 KiB pages
+// and every container signature detect looks for lie in the first 8 KiB.
+// Reads of a freshly opened block device all go to the device (the page
+// cache goes at the last close), and each costs about as much as the next
+// whatever its size up to a few pages, so the head is read once and the
+// rest (btrfs at 64 KiB, swap headers of bigger pages) only when needed.
+const headBytes = 2 * cacheBlock
 
 // newBlockCache reads the head of r in one read.
 func newBlockCache(r io.ReaderAt, size int64) (*blockCache, error) {
@@ -167,10 +169,9 @@ var containers = []struct {
 	{4096, "\xfc\x4e\x2b\xa9", "linux_raid_member"}, // md 1.2
 }
 
-// detect finds dev's filesystem from the superblocks themselves: every
-// type's reader runs on the same cached blocks (two 4 KiB reads for all
-// five types), exactly one must recognise the device, and no container
-// signature may cover it. It is the superblock's view, as the kernel's
+// detect finds dev's filesystem from the superblocks themselves: the
+// readers run on the same cached blocks, exactly one must recognise the
+// device, and no container signature may cover it. It is the superblock's view, as the kernel's
 // mount sees it; preflight repeats the full blkid-parity probe before any
 // change (see sameType).
 func (m *Manager) detect(c *blockCache) (Type, Driver, superblock.Super, error) {
@@ -184,7 +185,13 @@ func (m *Manager) detect(c *blockCache) (Type, Driver, superblock.Super, error) 
 	var drv Driver
 	var sb superblock.Super
 	var firstErr error
-	for _, t := range []Type{XFS, Ext4, Btrfs, Swap, VFAT} {
+	// The types whose superblock is in the head come first; a device one
+	// of them recognises is not read further (the full probe in preflight
+	// still looks everywhere before a change).
+	for i, t := range []Type{XFS, Ext4, VFAT, Btrfs, Swap} {
+		if i == 3 && len(found) > 0 {
+			break
+		}
 		d, err := m.Driver(t)
 		if err != nil {
 			continue
