@@ -110,4 +110,3 @@ func makeSwapDevice(ctx context.Context, dev string, o MakeOptions) error {
 	}
 	return nil
 }
-
