@@ -194,7 +194,7 @@ func checkScenarios() []checkScenario {
 			},
 			steps: []checkStep{
 				{mode: CheckReadOnly, want: VerdictDirtyLog},
-				{mode: CheckRepair, want: VerdictDirtyLog},               // refuses to repair without -L
+				{mode: CheckRepair, want: VerdictDirtyLog},              // refuses to repair without -L
 				{mode: CheckRepair, override: true, want: VerdictFixed}, // -L zeroes the log
 				{mode: CheckReadOnly, want: VerdictClean},
 			},
