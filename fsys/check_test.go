@@ -167,6 +167,23 @@ func checkScenarios() []checkScenario {
 			},
 		},
 		{
+			name: "ext4-dirtylog", typ: Ext4, tools: []string{"mkfs.ext4", "e2fsck", "xfs_io"}, size: 64 << 20,
+			setup: func(t *testing.T, dev string) {
+				testenv.Run(t, "mkfs.ext4", "-q", "-F", dev)
+				dir := mountTemp(t, dev)
+				writeFiles(t, dir, 50)
+				testenv.Run(t, "sync")
+				writeFiles(t, dir, 80)
+				testenv.Run(t, "xfs_io", "-x", "-c", "shutdown -f", dir) // EXT4_IOC_SHUTDOWN
+				umount(t, dir)
+			},
+			steps: []checkStep{
+				{mode: CheckReadOnly, want: VerdictDirtyLog}, // e2fsck -fn exits 0 here
+				{mode: CheckPreen, want: VerdictFixed},       // -p replays the journal
+				{mode: CheckReadOnly, want: VerdictClean},
+			},
+		},
+		{
 			name: "xfs-check", typ: XFS, tools: []string{"mkfs.xfs", "xfs_repair", "xfs_db"}, size: 300 << 20,
 			setup: func(t *testing.T, dev string) {
 				testenv.Run(t, "mkfs.xfs", "-q", "-f", dev)

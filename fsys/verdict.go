@@ -93,6 +93,9 @@ const (
 	e2fsckLibrary     = 128
 )
 
+// e2fsckSkippedJournal is how e2fsck -n says the journal needs recovery.
+const e2fsckSkippedJournal = "skipping journal recovery"
+
 // extVerdict reads e2fsck's exit mask. The most serious bit wins:
 // a failure to check at all, then a cancel, errors left, reboot, fixed.
 // A read-only check that skipped a journal needing recovery reports its
@@ -103,10 +106,11 @@ func extVerdict(code int, output string) Verdict {
 		return VerdictFailed
 	case code&e2fsckCancelled != 0:
 		return VerdictCancelled
+	case strings.Contains(output, e2fsckSkippedJournal):
+		// e2fsck -n exits 0 here even though the counts it found wrong
+		// are the journal's to fix: "clean" would be a lie.
+		return VerdictDirtyLog
 	case code&e2fsckLeft != 0:
-		if strings.Contains(output, "skipping journal recovery") {
-			return VerdictDirtyLog
-		}
 		return VerdictErrorsLeft
 	case code&e2fsckReboot != 0:
 		return VerdictRebootNeeded

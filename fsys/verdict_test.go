@@ -16,6 +16,8 @@ func TestExtVerdict(t *testing.T) {
 		{4, "", VerdictErrorsLeft},
 		{5, "", VerdictErrorsLeft}, // some fixed, some left
 		{4, "Warning: skipping journal recovery because doing a read-only filesystem check.", VerdictDirtyLog},
+		{0, "Warning: skipping journal recovery because doing a read-only filesystem check.", VerdictDirtyLog},
+		{8, "Warning: skipping journal recovery because doing a read-only filesystem check.", VerdictFailed},
 		{8, "", VerdictFailed},
 		{12, "", VerdictFailed},
 		{16, "", VerdictFailed},
@@ -112,4 +114,26 @@ func TestVerdictOK(t *testing.T) {
 			t.Errorf("%s.OK() = %v", v, !ok)
 		}
 	}
+}
+
+// FuzzVerdicts: any exit code and output give one of the documented verdicts.
+func FuzzVerdicts(f *testing.F) {
+	f.Add(0, 0, "")
+	f.Add(4, 0, "skipping journal recovery")
+	f.Add(1, 2, "*** Filesystem was changed ***")
+	f.Add(2, 2, "Mount the filesystem to replay the log")
+	f.Add(1, 0, "found 1 errors")
+	known := map[Verdict]bool{VerdictClean: true, VerdictFixed: true, VerdictErrorsLeft: true, VerdictRebootNeeded: true,
+		VerdictDirtyLog: true, VerdictCancelled: true, VerdictFailed: true}
+	f.Fuzz(func(t *testing.T, code, mode int, out string) {
+		m := CheckMode(mode & 3 % 3)
+		for _, v := range []Verdict{extVerdict(code, out), xfsVerdict(code, m, out), btrfsVerdict(code, m, out), fatVerdict(code, m, out)} {
+			if !known[v] {
+				t.Fatalf("verdict %q for %d %v %q", v, code, m, out)
+			}
+		}
+		if code != 0 && code&^0xff == 0 && code&(8|16|128) == 0 && code&32 == 0 && extVerdict(code, out) == VerdictClean {
+			t.Fatalf("e2fsck exit %d read as clean", code)
+		}
+	})
 }
