@@ -91,6 +91,7 @@ const (
 	e2fsckUsage       = 16
 	e2fsckCancelled   = 32
 	e2fsckLibrary     = 128
+	e2fsckUndefined   = 64 // no meaning in e2fsck(8): a tool we do not understand
 )
 
 // e2fsckSkippedJournal is how e2fsck -n says the journal needs recovery.
@@ -102,7 +103,7 @@ const e2fsckSkippedJournal = "skipping journal recovery"
 // findings as dirty_log: they may be the unreplayed journal's, not damage.
 func extVerdict(code int, output string) Verdict {
 	switch {
-	case code < 0 || code&(e2fsckOperational|e2fsckUsage|e2fsckLibrary) != 0 || code > 255:
+	case code < 0 || code > 255 || code&(e2fsckOperational|e2fsckUsage|e2fsckLibrary|e2fsckUndefined) != 0:
 		return VerdictFailed
 	case code&e2fsckCancelled != 0:
 		return VerdictCancelled

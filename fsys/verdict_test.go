@@ -25,6 +25,7 @@ func TestExtVerdict(t *testing.T) {
 		{33, "", VerdictCancelled},
 		{36, "", VerdictCancelled},
 		{128, "", VerdictFailed},
+		{64, "", VerdictFailed}, // undefined bit (found by FuzzVerdicts)
 		{-1, "", VerdictFailed},
 		{256, "", VerdictFailed},
 	}
