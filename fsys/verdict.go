@@ -158,12 +158,16 @@ func xfsVerdict(code int, mode CheckMode, output string) Verdict {
 // between errors and an unreadable device.
 func btrfsVerdict(code int, mode CheckMode, output string) Verdict {
 	switch {
-	case code == 0 && mode == CheckRepair && strings.Contains(output, "fixed"):
+	case code == 0 && mode == CheckRepair && btrfsRepaired(output):
 		return VerdictFixed
 	case code == 0:
 		return VerdictClean
 	case code == 1 && (strings.Contains(output, "found ") && strings.Contains(output, "error") ||
 		strings.Contains(output, "errors found")):
+		return VerdictErrorsLeft
+	case code == 1 && (strings.Contains(output, "checksum verify failed") || strings.Contains(output, "bad tree block")):
+		// A tree block too damaged to open the filesystem ("ERROR: cannot
+		// open file system" follows): damage found, not a failure to look.
 		return VerdictErrorsLeft
 	}
 	return VerdictFailed
@@ -182,4 +186,21 @@ func fatVerdict(code int, mode CheckMode, output string) Verdict {
 		return VerdictErrorsLeft
 	}
 	return VerdictFailed
+}
+
+// btrfsRepaired reports whether btrfs check --repair said it changed
+// something: a "Fixed the nlink of inode 260"-style line, or "repaired"
+// (its extent and csum fixes). It always prints "Fixed 0 roots.", which
+// does not count.
+func btrfsRepaired(output string) bool {
+	for _, line := range strings.Split(output, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "Fixed ") && !strings.HasPrefix(line, "Fixed 0 ") {
+			return true
+		}
+		if strings.Contains(strings.ToLower(line), "repaired") {
+			return true
+		}
+	}
+	return false
 }

@@ -76,8 +76,13 @@ func TestBtrfsVerdict(t *testing.T) {
 		{0, CheckReadOnly, "no error found", VerdictClean},
 		{1, CheckReadOnly, "ERROR: errors found in fs roots\nfound 131072 bytes used, error(s) found", VerdictErrorsLeft},
 		{1, CheckReadOnly, "ERROR: cannot open file system", VerdictFailed},
+		{1, CheckReadOnly, "checksum verify failed on 5865472 wanted 0x30001415 found 0x9f02ec11\nERROR: cannot open file system", VerdictErrorsLeft},
 		{0, CheckRepair, "no error found", VerdictClean},
-		{0, CheckRepair, "fixed 1 roots", VerdictFixed},
+		{0, CheckRepair, "Fixed the nlink of inode 260\nfound 851968 bytes used, no error found\nFixed 0 roots.", VerdictFixed},
+		{0, CheckRepair, "found 851968 bytes used, no error found\nFixed 0 roots.", VerdictClean},
+		{0, CheckRepair, "Fixed 1 roots.", VerdictFixed},
+		{0, CheckRepair, "repaired damaged extent references", VerdictFixed},
+		{0, CheckReadOnly, "Fixed the nlink of inode 260", VerdictClean},
 		{1, CheckRepair, "found 1 errors", VerdictErrorsLeft},
 	}
 	for _, c := range cases {
