@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
@@ -511,5 +513,49 @@ func TestMountedAtReal(t *testing.T) {
 	}
 	if _, err := mountedAt(sysfs.Live, "/dev/null"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("/dev/null: %v", err)
+	}
+}
+
+// TestMountedAtFakeRoot matches by device number in a fake tree: a mount
+// by another name (a by-uuid link, here a second node), a btrfs mount with
+// an anonymous 0:NN whose source is the device, and one that is neither.
+func TestMountedAtFakeRoot(t *testing.T) {
+	testenv.RequireRoot(t) // mknod
+	dir := t.TempDir()
+	for _, d := range []string{"dev/disk/by-uuid", "proc/self"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []struct {
+		path  string
+		minor uint32
+	}{{"dev/loop200", 200}, {"dev/disk/by-uuid/1234", 200}, {"dev/loop201", 201}} {
+		if err := unix.Mknod(filepath.Join(dir, n.path), unix.S_IFBLK|0o600, int(unix.Mkdev(7, n.minor))); err != nil {
+			t.Skipf("mknod: %v", err)
+		}
+	}
+	mi := `22 1 7:200 / /mnt/a rw,relatime shared:1 - ext4 /dev/disk/by-uuid/1234 rw
+23 1 0:55 / /mnt/b rw,relatime - btrfs /dev/loop200 rw,space_cache=v2
+24 1 0:56 / /mnt/c rw,relatime - btrfs /dev/loop201 rw
+25 1 7:201 / /mnt/d rw - ext4 /dev/loop201 rw
+26 1 0:57 / /mnt/with\040space rw - tmpfs tmpfs rw
+`
+	if err := os.WriteFile(filepath.Join(dir, "proc/self/mountinfo"), []byte(mi), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := sysfs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mountedAt(root, "/dev/loop200")
+	if err != nil || strings.Join(got, ",") != "/mnt/a,/mnt/b" {
+		t.Errorf("mountedAt(loop200) = %v, %v", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "proc/self/mountinfo"), []byte("garbage\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mountedAt(root, "/dev/loop200"); err == nil {
+		t.Error("malformed mountinfo accepted")
 	}
 }
