@@ -152,3 +152,35 @@ func TestMkfsUndoReal(t *testing.T) {
 	}
 	testenv.Run(t, "xfs_repair", "-n", dev)
 }
+
+// TestMkfsWithoutForceReal records what the tools do over an existing
+// filesystem when Force is off and standard input is /dev/null: mkfs.xfs
+// and mkfs.btrfs refuse (exit 1, nothing written), but mke2fs and mkfs.fat
+// overwrite without asking. That is why blankness is preflight's proof and
+// never left to the tools.
+func TestMkfsWithoutForceReal(t *testing.T) {
+	testenv.RequireTool(t, "mkfs.ext4", "mkfs.xfs", "mkfs.btrfs", "mkfs.fat", "blkid")
+	dev := testenv.Loop(t, 300<<20)
+	m := realManager(t, "", dev)
+	ctx := context.Background()
+	for _, typ := range []Type{XFS, Btrfs} {
+		testenv.Run(t, "mkfs.ext4", "-q", "-F", "-E", "nodiscard", dev)
+		err := m.mkfs(ctx, dev, typ, MakeOptions{NoDiscard: true}, nil)
+		var xe *command.ExitError
+		if !errors.As(err, &xe) || xe.Code != 1 {
+			t.Errorf("mkfs %s over ext4 without Force: %v, want exit 1", typ, err)
+		}
+		if got := blkidTag(t, dev, "TYPE"); got != "ext4" {
+			t.Errorf("after refused mkfs %s: TYPE=%q", typ, got)
+		}
+	}
+	for _, typ := range []Type{Ext4, VFAT} {
+		testenv.Run(t, "mkfs.xfs", "-q", "-f", "-K", dev)
+		if err := m.mkfs(ctx, dev, typ, MakeOptions{NoDiscard: true}, nil); err != nil {
+			t.Errorf("mkfs %s over xfs without Force: %v", typ, err)
+		}
+		if got := blkidTag(t, dev, "TYPE"); got != string(typ) {
+			t.Errorf("mkfs %s over xfs without Force: TYPE=%q (the tool no longer overwrites silently?)", typ, got)
+		}
+	}
+}
