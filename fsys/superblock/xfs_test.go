@@ -251,10 +251,23 @@ func xfsBlkid(t testing.TB, dev string) map[string]string {
 	m := map[string]string{}
 	for _, line := range strings.Split(string(testenv.Run(t, "blkid", "-p", "-o", "export", dev)), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
-			m[k] = v
+			m[k] = xfsShellUnescape(v)
 		}
 	}
 	return m
+}
+
+// xfsShellUnescape undoes the backslashes blkid -o export puts before
+// characters a shell would split on.
+func xfsShellUnescape(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 func xfsCompareBlkid(t *testing.T, s Super, m map[string]string) {
