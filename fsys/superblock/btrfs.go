@@ -19,8 +19,10 @@ import (
 // primary has the magic but fails its checksum or checks, it reports the
 // valid mirror with the highest generation, sets PrimaryErr and Copy, and
 // Super's State says not_clean (the kernel will refuse to mount until
-// `btrfs rescue super-recover` rewrites the primary). Copies lists every
-// copy the device was big enough for and what was wrong with each.
+// `btrfs rescue super-recover` rewrites the primary). Copies lists the
+// copies read and what was wrong with each: the primary alone when it is
+// valid, every copy inside the device when it is not. ReadBtrfsCopies
+// checks all of them regardless.
 type Btrfs struct {
 	Copy   int   // 0 primary, 1 the 64 MiB mirror, 2 the 256 GiB mirror
 	Offset int64 // where the reported copy is
@@ -62,7 +64,7 @@ type Btrfs struct {
 	SysChunks []BtrfsChunk // the sys_chunk_array: where the system chunks are
 
 	PrimaryErr error       `json:"-"` // why the primary was not used (nil: it was)
-	Copies     []BtrfsCopy // every copy inside the device
+	Copies     []BtrfsCopy // the copies read (see above)
 }
 
 // BtrfsDevItem is the superblock's own device (dev_item).
@@ -105,16 +107,31 @@ const (
 // btrfsMirrors are the superblock offsets (btrfs_sb_offset for mirrors 0..2).
 var btrfsMirrors = [...]int64{64 << 10, 64 << 20, 256 << 30}
 
-// ReadBtrfs reads the superblock copies of a btrfs device (see Btrfs for
-// which one is reported). It returns ErrNotFound when the primary has no
-// magic (as blkid, it does not look for a filesystem behind a wiped
-// primary), and the primary's *CorruptError when no copy is valid.
+// ReadBtrfs reads the primary superblock and, only when the primary has
+// the magic but is bad, the mirrors (see Btrfs for which copy is
+// reported; the kernel never reads the mirrors either, and each read of a
+// closed block device is a real I/O). It returns ErrNotFound when the
+// primary has no magic (as blkid, it does not look for a filesystem behind
+// a wiped primary), and the primary's *CorruptError when no copy is valid.
 func ReadBtrfs(r io.ReaderAt, size int64) (*Btrfs, error) {
-	var copies []BtrfsCopy
-	var best *Btrfs
-	var primaryErr error
+	if btrfsMirrors[0]+btrfsSuperSize > size {
+		return nil, ErrNotFound
+	}
 	buf := make([]byte, btrfsSuperSize)
-	for i, off := range btrfsMirrors {
+	if err := btrfsReadFull(r, buf, btrfsMirrors[0]); err != nil {
+		return nil, err
+	}
+	p, perr := btrfsDecode(buf, btrfsMirrors[0])
+	switch {
+	case errors.Is(perr, ErrNotFound):
+		return nil, ErrNotFound
+	case perr == nil:
+		p.Copies = []BtrfsCopy{{Offset: p.Offset, Generation: p.Generation}}
+		return p, nil
+	}
+	copies := []BtrfsCopy{{Offset: btrfsMirrors[0], Err: perr}}
+	var best *Btrfs
+	for i, off := range btrfsMirrors[1:] {
 		if off+btrfsSuperSize > size {
 			break
 		}
@@ -125,36 +142,41 @@ func ReadBtrfs(r io.ReaderAt, size int64) (*Btrfs, error) {
 		c := BtrfsCopy{Offset: off, Err: err}
 		if err == nil {
 			c.Generation = b.Generation
-			b.Copy = i
+			b.Copy = i + 1
+			if best == nil || b.Generation > best.Generation {
+				best = b
+			}
 		}
 		copies = append(copies, c)
-		if i == 0 {
-			if errors.Is(err, ErrNotFound) {
-				return nil, ErrNotFound
-			}
-			primaryErr = err
-			if err == nil {
-				best = b
-				continue
-			}
-		}
-		if primaryErr == nil {
-			// The primary is good: mirrors are only listed.
-			continue
-		}
-		if err == nil && (best == nil || b.Generation > best.Generation) {
-			best = b
-		}
-	}
-	if len(copies) == 0 {
-		return nil, ErrNotFound
 	}
 	if best == nil {
-		return nil, primaryErr
+		return nil, perr
 	}
-	best.PrimaryErr = primaryErr
+	best.PrimaryErr = perr
 	best.Copies = copies
 	return best, nil
+}
+
+// ReadBtrfsCopies reads and checks every superblock copy inside the
+// device, as dump-super -a does, whatever the primary's state.
+func ReadBtrfsCopies(r io.ReaderAt, size int64) ([]BtrfsCopy, error) {
+	var out []BtrfsCopy
+	buf := make([]byte, btrfsSuperSize)
+	for _, off := range btrfsMirrors {
+		if off+btrfsSuperSize > size {
+			break
+		}
+		if err := btrfsReadFull(r, buf, off); err != nil {
+			return out, err
+		}
+		c := BtrfsCopy{Offset: off}
+		var b *Btrfs
+		if b, c.Err = btrfsDecode(buf, off); c.Err == nil {
+			c.Generation = b.Generation
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func btrfsReadFull(r io.ReaderAt, b []byte, off int64) error {

@@ -55,10 +55,14 @@ func TestBtrfsAgainstTools(t *testing.T) {
 			if c.size < 64<<20+4096 {
 				wantCopies = 1
 			}
-			if len(x.Copies) != wantCopies || x.Copy != 0 || x.PrimaryErr != nil {
-				t.Errorf("copies %+v, used %d, primary err %v; want %d copies, the primary", x.Copies, x.Copy, x.PrimaryErr, wantCopies)
+			if len(x.Copies) != 1 || x.Copy != 0 || x.PrimaryErr != nil {
+				t.Errorf("copies %+v, used %d, primary err %v; want the primary alone", x.Copies, x.Copy, x.PrimaryErr)
 			}
-			for _, cp := range x.Copies {
+			copies := btrfsCopiesDev(t, dev)
+			if len(copies) != wantCopies {
+				t.Errorf("ReadBtrfsCopies: %+v, want %d", copies, wantCopies)
+			}
+			for _, cp := range copies {
 				if cp.Err != nil || cp.Generation != x.Generation {
 					t.Errorf("copy at %d: generation %d, %v", cp.Offset, cp.Generation, cp.Err)
 				}
@@ -100,6 +104,24 @@ func TestBtrfsRAID1Devices(t *testing.T) {
 	if !ids[1] || !ids[2] {
 		t.Errorf("devids %v, want 1 and 2", ids)
 	}
+}
+
+func btrfsCopiesDev(t testing.TB, dev string) []BtrfsCopy {
+	t.Helper()
+	f, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	size, err := f.Seek(0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadBtrfsCopies(f, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func btrfsMkfs(t testing.TB, args ...string) {
@@ -313,6 +335,9 @@ func TestBtrfsBadPrimary(t *testing.T) {
 	}
 	if s := x.Super(); s.State != StateNotClean {
 		t.Errorf("State %s, want not_clean", s.State)
+	}
+	if len(x.Copies) != 2 || x.Copies[0].Err == nil || x.Copies[1].Err != nil || x.Copies[1].Generation != x.Generation {
+		t.Errorf("copies %+v", x.Copies)
 	}
 	btrfsCompareDump(t, x, btrfsParseDump([]byte("superblock: bytenr="+parts[2])))
 

@@ -77,6 +77,7 @@ func FuzzXFS(f *testing.F) {
 	f.Add(xfsSeed(f, "v4-sb.bin"))
 	f.Add(xfsTinyImage(f, 1))
 	f.Add(xfsTinyImage(f, 5))
+	f.Add(xfsSynthLog(f, 142, 1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, err := ReadXFS(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
@@ -91,4 +92,69 @@ func FuzzXFS(f *testing.F) {
 			t.Fatalf("impossible sizes %+v", s)
 		}
 	})
+}
+
+// xfsSynthLog builds a 256 KiB v4 filesystem whose 256-block log has cycle
+// 2 before head and cycle 1 from head on (head == 256: all cycle 2, the
+// head wrapped to 0), with the real unmount record's header at head-2 and
+// its op block at head-1. The log is bigger than the read window, so the
+// head must be found by the binary search.
+func xfsSynthLog(t testing.TB, head int64, ops uint32) []byte {
+	t.Helper()
+	const logBlocks, logAt = 256, 8 << 9
+	img := make([]byte, 512*512)
+	copy(img, xfsSeed(t, "v4-sb.bin"))
+	be := binary.BigEndian
+	be.PutUint32(img[4:], 512)
+	be.PutUint64(img[8:], 512)
+	be.PutUint64(img[48:], 8)
+	be.PutUint32(img[84:], 512)
+	be.PutUint32(img[88:], 1)
+	be.PutUint32(img[96:], logBlocks)
+	be.PutUint16(img[104:], 256)
+	be.PutUint16(img[106:], 2)
+	img[120], img[122], img[123], img[124] = 9, 8, 1, 9
+	rec := xfsSeed(t, "log-head.bin")
+	for blk := int64(0); blk < logBlocks; blk++ {
+		b := img[logAt+blk*512:]
+		c := uint32(1)
+		if blk < head {
+			c = 2
+		}
+		switch blk {
+		case head - 2:
+			copy(b, rec[:512])
+			be.PutUint32(b[4:], c)
+			be.PutUint32(b[40:], ops)
+		case head - 1:
+			copy(b, rec[512:])
+			be.PutUint32(b, c)
+		default:
+			be.PutUint32(b, c)
+		}
+	}
+	return img
+}
+
+func TestXFSLogBinarySearch(t *testing.T) {
+	for _, c := range []struct {
+		head, wantHead int64
+		ops            uint32
+		want           XFSLogState
+	}{
+		{142, 142, 1, XFSLogClean},
+		{142, 142, 4, XFSLogDirty},
+		{100, 100, 1, XFSLogClean},
+		{255, 255, 1, XFSLogClean},
+		{256, 0, 1, XFSLogClean}, // a full pass: the head wrapped to 0
+	} {
+		img := xfsSynthLog(t, c.head, c.ops)
+		x, err := ReadXFS(bytes.NewReader(img), int64(len(img)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Log.State != c.want || x.Log.Head != c.wantHead || x.Log.Record != c.head-2 || x.Log.Cycle != 2 {
+			t.Errorf("head %d ops %d: log %+v, want %s at %d", c.head, c.ops, x.Log, c.want, c.wantHead)
+		}
+	}
 }

@@ -86,6 +86,19 @@ func xfsReadLog(r io.ReaderAt, size int64, x *XFS) XFSLog {
 	if l.Offset+l.Blocks*xfsBB > size {
 		return fail("log ends at %d, past the device's %d bytes", l.Offset+l.Blocks*xfsBB, size)
 	}
+	// Reads here are latency-bound: a block device's page cache goes at
+	// its last close, so each read is a real I/O. So read one window at
+	// the block the superblock's lsn names first (block 0 for v4 and a
+	// fresh log): after a clean unmount the superblock was logged just
+	// before the unmount record, so the head is usually inside it, and
+	// every later read that falls inside is served from memory.
+	hint := int64(uint32(x.LSN))
+	if hint >= l.Blocks {
+		hint = 0
+	}
+	win := &xfsWindow{r: r}
+	win.load(l.Offset+hint*xfsBB, min(xfsLogWindow, (l.Blocks-hint)*xfsBB))
+	r = win
 	bb := make([]byte, xfsBB)
 	be := binary.BigEndian
 	// A block's cycle is its first word, or h_cycle for a record header
@@ -103,13 +116,20 @@ func xfsReadLog(r io.ReaderAt, size int64, x *XFS) XFSLog {
 	if err != nil {
 		return fail("%v", err)
 	}
-	last, err := cycle(l.Blocks - 1)
-	if err != nil {
-		return fail("%v", err)
-	}
 	if first == 0 {
 		// Never written (mkfs always writes an unmount record first).
 		return fail("the log is empty")
+	}
+	// In a well-formed log the cycle drops from first exactly once, so a
+	// drop inside the window is the head.
+	if h := win.drop(first, l.Offset, hint); h > 0 {
+		l.Head = h
+		l.Cycle = first
+		return xfsCheckHead(r, l)
+	}
+	last, err := cycle(l.Blocks - 1)
+	if err != nil {
+		return fail("%v", err)
 	}
 	switch {
 	case last == first:
@@ -135,7 +155,18 @@ func xfsReadLog(r io.ReaderAt, size int64, x *XFS) XFSLog {
 		return fail("cycle %d at the start and %d at the end", first, last)
 	}
 	l.Cycle = first
+	return xfsCheckHead(r, l)
+}
 
+// xfsCheckHead finds the last record before l.Head and decides whether it
+// is an unmount record.
+func xfsCheckHead(r io.ReaderAt, l XFSLog) XFSLog {
+	be := binary.BigEndian
+	fail := func(format string, args ...any) XFSLog {
+		l.State = XFSLogUnknown
+		l.Err = fmt.Errorf("superblock: xfs log: "+format, args...)
+		return l
+	}
 	// Search backwards from the head for a record header: a data block
 	// starts with a cycle number, never with the magic.
 	rec, hdr, err := xfsFindRecord(r, l, l.Head)
@@ -203,4 +234,56 @@ func xfsFindRecord(r io.ReaderAt, l XFSLog, head int64) (int64, []byte, error) {
 		done += n
 	}
 	return -1, nil, nil
+}
+
+// xfsLogWindow is how much of the log is read at once: a record of up to
+// 256 KiB (a v2 log's largest) fits.
+const xfsLogWindow = 32 << 10
+
+// xfsWindow serves reads inside one loaded range from memory.
+type xfsWindow struct {
+	r   io.ReaderAt
+	off int64
+	buf []byte
+}
+
+func (w *xfsWindow) load(off, n int64) {
+	if n <= 0 {
+		return
+	}
+	b := make([]byte, n)
+	if xfsReadFull(w.r, b, off) == nil {
+		w.off, w.buf = off, b
+	}
+}
+
+func (w *xfsWindow) ReadAt(b []byte, off int64) (int, error) {
+	if off >= w.off && off+int64(len(b)) <= w.off+int64(len(w.buf)) {
+		return copy(b, w.buf[off-w.off:]), nil
+	}
+	return w.r.ReadAt(b, off)
+}
+
+// drop returns the block (counted from the log's start) after the last
+// block of cycle c where the window's next block has another cycle, or 0
+// when the window shows no such drop. first is the window's first block.
+func (w *xfsWindow) drop(c uint32, logOff, first int64) int64 {
+	be := binary.BigEndian
+	cyc := func(i int) uint32 {
+		b := w.buf[i*xfsBB:]
+		if be.Uint32(b) == xfsLogMagic {
+			return be.Uint32(b[4:])
+		}
+		return be.Uint32(b)
+	}
+	if w.off != logOff+first*xfsBB {
+		return 0
+	}
+	n := len(w.buf) / xfsBB
+	for i := 0; i+1 < n; i++ {
+		if cyc(i) == c && cyc(i+1) != c {
+			return first + int64(i) + 1
+		}
+	}
+	return 0
 }

@@ -63,6 +63,23 @@ func TestXFSAgainstTools(t *testing.T) {
 	}
 }
 
+// TestXFSExternalLog: with the log on another device, sb_logstart is 0;
+// the log is not read and the state is clean (unknown to the superblock).
+func TestXFSExternalLog(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.xfs", "blkid", "xfs_db")
+	dev, logdev := testenv.Loop(t, 300<<20), testenv.Loop(t, 64<<20)
+	testenv.Run(t, "mkfs.xfs", "-q", "-f", "-l", "logdev="+logdev, "-L", "extlog", dev)
+	x := xfsReadDev(t, dev)
+	if x.Logstart != 0 || x.Log.State != XFSLogExternal || x.Super().State != StateClean || x.Fname != "extlog" {
+		t.Errorf("external log: logstart %d, log %+v, State %s", x.Logstart, x.Log, x.Super().State)
+	}
+	xfsCompareBlkid(t, x.Super(), xfsBlkid(t, dev))
+	if db := xfsDBPrint(t, dev); db["logstart"] != "0" || db["logblocks"] != strconv.FormatUint(uint64(x.Logblocks), 10) {
+		t.Errorf("xfs_db logstart %s logblocks %s; ours %d %d", db["logstart"], db["logblocks"], x.Logstart, x.Logblocks)
+	}
+}
+
 func xfsReadDev(t testing.TB, dev string) *XFS {
 	t.Helper()
 	f, err := os.Open(dev)
