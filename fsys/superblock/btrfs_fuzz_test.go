@@ -2,6 +2,7 @@ package superblock
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -85,4 +86,32 @@ func FuzzBtrfs(f *testing.F) {
 			_ = c.TypeName()
 		}
 	})
+}
+
+// TestBtrfsStateFromFlags: the error flag and a log root, set in a real
+// seed (re-checksummed), give errors and needs_recovery, most severe first.
+func TestBtrfsStateFromFlags(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		flags, root uint64
+		want        State
+	}{
+		{"clean", 1, 0, StateClean},
+		{"log_root", 1, 30 << 20, StateNeedsRecovery},
+		{"error", 1 | btrfsFlagError, 0, StateErrors},
+		{"error+log_root", 1 | btrfsFlagError, 30 << 20, StateErrors},
+	} {
+		img := btrfsSeedImage(t, "crc32c.bin")
+		sb := img[64<<10:]
+		binary.LittleEndian.PutUint64(sb[56:], c.flags)
+		binary.LittleEndian.PutUint64(sb[96:], c.root)
+		btrfsFixCRC(sb)
+		x, err := ReadBtrfs(bytes.NewReader(img), int64(len(img)))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := x.Super().State; got != c.want {
+			t.Errorf("%s: State %s, want %s", c.name, got, c.want)
+		}
+	}
 }

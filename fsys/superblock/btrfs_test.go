@@ -106,6 +106,26 @@ func TestBtrfsRAID1Devices(t *testing.T) {
 	}
 }
 
+// TestBtrfsMetadataUUID: btrfstune -m gives the filesystem a new fsid and
+// keeps the old one as metadata_uuid (incompat metadata_uuid); blkid's UUID
+// is the new fsid and the dev_item's fsid the metadata uuid.
+func TestBtrfsMetadataUUID(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.btrfs", "btrfs", "btrfstune", "blkid")
+	dev := testenv.Loop(t, 300<<20)
+	btrfsMkfs(t, dev)
+	before := btrfsReadDev(t, dev)
+	testenv.Run(t, "btrfstune", "-m", dev)
+	x := btrfsReadDev(t, dev)
+	btrfsCompareDump(t, x, btrfsDumpSuper(t, dev))
+	btrfsCompareBlkid(t, x, xfsBlkid(t, dev))
+	if x.MetadataUUID != before.FSID || x.FSID == before.FSID || x.DevItem.FSID != x.MetadataUUID ||
+		!slices.Contains(x.Features(), "metadata_uuid") {
+		t.Errorf("after btrfstune -m: fsid %s metadata_uuid %s dev fsid %s (was %s), features %v",
+			x.FSID, x.MetadataUUID, x.DevItem.FSID, before.FSID, x.Features())
+	}
+}
+
 func btrfsCopiesDev(t testing.TB, dev string) []BtrfsCopy {
 	t.Helper()
 	f, err := os.Open(dev)

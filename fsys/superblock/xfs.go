@@ -274,8 +274,6 @@ func (x *XFS) validate(b []byte) error {
 	return nil
 }
 
-func xfsPow2In(n, lo, hi uint64) bool { return n >= lo && n <= hi && bits.OnesCount64(n) == 1 }
-
 // xfsSBChecksum is crc32c over the superblock sector with sb_crc taken as
 // zero, which is how xfs_update_cksum computes it.
 func xfsSBChecksum(b []byte) uint32 {
@@ -284,15 +282,6 @@ func xfsSBChecksum(b []byte) uint32 {
 	c := crc32.Update(0, tab, b[:xfsCRCOff])
 	c = crc32.Update(c, tab, zero[:])
 	return crc32.Update(c, tab, b[xfsCRCOff+4:])
-}
-
-func xfsCString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }
 
 // Version is the superblock version, 4 or 5 (5: metadata checksums).
@@ -414,9 +403,4 @@ func xfsMulClamp(n uint64, bs int64) int64 {
 		return 1<<63 - 1
 	}
 	return int64(n) * bs
-}
-
-// formatUUID prints 16 bytes the way blkid and the tools do.
-func xfsUUID(b []byte) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
