@@ -234,7 +234,7 @@ var featureRows = map[Type]featureRow{
 		},
 		mkfs:     []MkfsOption{MkfsLabel, MkfsUUID, MkfsPageSize},
 		smallest: 10 * 4096, // mkswap's minimum: ten pages
-		labelMax: 15, // mkswap keeps the label NUL-terminated and drops a 16th byte
+		labelMax: 15,        // mkswap keeps the label NUL-terminated and drops a 16th byte
 	},
 }
 

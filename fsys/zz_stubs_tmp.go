@@ -2,7 +2,6 @@ package fsys
 
 import (
 	"context"
-
 )
 
 // TEMPORARY: the signatures other worktrees implement; deleted at merge.
@@ -48,4 +47,3 @@ func (m *Manager) WithTempMount(ctx context.Context, dev string, t Type, readOnl
 }
 
 func Thaw(ctx context.Context, mountpoint string) error { return nil }
-
