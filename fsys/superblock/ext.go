@@ -88,7 +88,7 @@ func ReadExt(r io.ReaderAt, size int64) (*Ext, error) {
 	if err != nil {
 		return nil, err
 	}
-	if leOrder.Uint16(b[0x38:]) != extMagic {
+	if extLE.Uint16(b[0x38:]) != extMagic {
 		return nil, ErrNotFound
 	}
 	e := extDecode(b)
@@ -103,8 +103,8 @@ func ReadExt(r io.ReaderAt, size int64) (*Ext, error) {
 }
 
 func extDecode(b []byte) *Ext {
-	u16 := func(o int) uint16 { return leOrder.Uint16(b[o:]) }
-	u32 := func(o int) uint32 { return leOrder.Uint32(b[o:]) }
+	u16 := func(o int) uint16 { return extLE.Uint16(b[o:]) }
+	u32 := func(o int) uint32 { return extLE.Uint32(b[o:]) }
 	e := &Ext{
 		InodeCount:      uint64(u32(0x00)),
 		BlockCount:      uint64(u32(0x04)),
@@ -173,12 +173,12 @@ func extDecode(b []byte) *Ext {
 // it cannot overflow.
 func extCheck(e *Ext, b []byte, size int64) error {
 	typ := e.Type
-	lb := leOrder.Uint32(b[0x18:])
+	lb := extLE.Uint32(b[0x18:])
 	if lb > 6 { // 64 KiB is the largest block ext4 has
 		return corrupt(typ, "s_log_block_size", "%d (block of 1024<<%d bytes)", lb, lb)
 	}
 	if e.ROCompatFlags&extROCompatBigalloc != 0 {
-		lc := leOrder.Uint32(b[0x1C:])
+		lc := extLE.Uint32(b[0x1C:])
 		if lc < lb || lc > lb+16 {
 			return corrupt(typ, "s_log_cluster_size", "%d with block log %d", lc, lb)
 		}

@@ -72,6 +72,7 @@ func TestExtStates(t *testing.T) {
 		{"not-clean", []string{"ssv state 0"}, StateNotClean},
 		{"odd-features", []string{"feature read-only", "feature FEATURE_C7", "feature FEATURE_R7", "feature FEATURE_I31"}, StateClean},
 		{"orphans", []string{"ssv state 5"}, StateClean},
+		{"ext4dev", []string{"ssv flags 5"}, StateClean}, // test_fs: blkid says ext4dev
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			img := extImage(t, "fs.img", 16<<20)
@@ -87,6 +88,21 @@ func TestExtStates(t *testing.T) {
 	}
 }
 
+// TestExtJournalDevice: an external journal (mke2fs -O journal_dev) is
+// blkid's "jbd", not a filesystem.
+func TestExtJournalDevice(t *testing.T) {
+	testenv.RequireTool(t, "mke2fs", "blkid")
+	img := extImage(t, "jdev.img", 16<<20)
+	testenv.Run(t, "mke2fs", "-q", "-F", "-O", "journal_dev", img)
+	if got := extBlkid(t, img)["TYPE"]; got != "jbd" {
+		t.Fatalf("blkid says %q, the test expects jbd", got)
+	}
+	f, size := extOpen(t, img)
+	if _, err := ReadExt(f, size); !errors.Is(err, ErrExtJournal) || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err %v, want ErrExtJournal matching ErrNotFound", err)
+	}
+}
+
 func TestExtDamaged(t *testing.T) {
 	testenv.RequireTool(t, "mke2fs")
 	img := extImage(t, "fs.img", 8<<20)
@@ -98,13 +114,13 @@ func TestExtDamaged(t *testing.T) {
 		want  error
 	}{
 		{"magic", func(b []byte) []byte { b[1024+0x38] ^= 1; return b }, ErrNotFound},
-		{"log-block-size", func(b []byte) []byte { leOrder.PutUint32(b[1024+0x18:], 9); return extResum(b) }, ErrCorrupt},
+		{"log-block-size", func(b []byte) []byte { extLE.PutUint32(b[1024+0x18:], 9); return extResum(b) }, ErrCorrupt},
 		{"checksum", func(b []byte) []byte { b[1024+0x10]++; return b }, ErrCorrupt},
-		{"blocks-per-group", func(b []byte) []byte { leOrder.PutUint32(b[1024+0x20:], 0); return extResum(b) }, ErrCorrupt},
+		{"blocks-per-group", func(b []byte) []byte { extLE.PutUint32(b[1024+0x20:], 0); return extResum(b) }, ErrCorrupt},
 		{"truncated", func(b []byte) []byte { return b[:1500] }, ErrNotFound},
 		{"journal-dev", func(b []byte) []byte {
-			f := leOrder.Uint32(b[1024+0x60:])
-			leOrder.PutUint32(b[1024+0x60:], f|extIncompatJournal)
+			f := extLE.Uint32(b[1024+0x60:])
+			extLE.PutUint32(b[1024+0x60:], f|extIncompatJournal)
 			return extResum(b)
 		}, ErrExtJournal},
 	} {
@@ -126,17 +142,17 @@ type extBytes []byte
 
 func (b extBytes) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 || off >= int64(len(b)) {
-		return 0, fmt.Errorf("EOF at %d: %w", off, errEOF)
+		return 0, fmt.Errorf("EOF at %d: %w", off, extErrEOF)
 	}
 	n := copy(p, b[off:])
 	if n < len(p) {
-		return n, errEOF
+		return n, extErrEOF
 	}
 	return n, nil
 }
 
 func extResum(b []byte) []byte {
-	leOrder.PutUint32(b[1024+0x3FC:], extSuperCsum(b[1024:2048]))
+	extLE.PutUint32(b[1024+0x3FC:], extSuperCsum(b[1024:2048]))
 	return b
 }
 

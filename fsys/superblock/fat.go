@@ -97,8 +97,8 @@ func ReadFAT(r io.ReaderAt, size int64) (*FAT, error) {
 }
 
 func fatDecode(b []byte) (*FAT, error) {
-	u16 := func(o int) uint32 { return uint32(leOrder.Uint16(b[o:])) }
-	u32 := func(o int) uint32 { return leOrder.Uint32(b[o:]) }
+	u16 := func(o int) uint32 { return uint32(extLE.Uint16(b[o:])) }
+	u32 := func(o int) uint32 { return extLE.Uint32(b[o:]) }
 	f := &FAT{
 		OEM:               strings.TrimRight(string(b[3:11]), " \x00"),
 		BytesPerSector:    int64(u16(11)),
@@ -230,8 +230,8 @@ func fatReadRest(r io.ReaderAt, size int64, f *FAT) error {
 		if err != nil {
 			return err
 		}
-		if leOrder.Uint32(fi[0:]) == 0x41615252 && leOrder.Uint32(fi[484:]) == 0x61417272 {
-			if free := leOrder.Uint32(fi[488:]); free != 0xFFFFFFFF && free <= f.Clusters {
+		if extLE.Uint32(fi[0:]) == 0x41615252 && extLE.Uint32(fi[484:]) == 0x61417272 {
+			if free := extLE.Uint32(fi[488:]); free != 0xFFFFFFFF && free <= f.Clusters {
 				f.FreeClusters = free
 				return nil
 			}
@@ -248,7 +248,7 @@ func fatEntry(r io.ReaderAt, size int64, f *FAT, fatOff int64, c uint32) (uint32
 		if err != nil {
 			return 0, err
 		}
-		v := uint32(leOrder.Uint16(b))
+		v := uint32(extLE.Uint16(b))
 		if c&1 == 1 {
 			return v >> 4, nil
 		}
@@ -258,13 +258,13 @@ func fatEntry(r io.ReaderAt, size int64, f *FAT, fatOff int64, c uint32) (uint32
 		if err != nil {
 			return 0, err
 		}
-		return uint32(leOrder.Uint16(b)), nil
+		return uint32(extLE.Uint16(b)), nil
 	default:
 		b, err := extReadAt(r, size, fatOff+int64(c)*4, 4, fatTyp, "FAT")
 		if err != nil {
 			return 0, err
 		}
-		return leOrder.Uint32(b), nil // the caller masks the top nibble where it matters
+		return extLE.Uint32(b), nil // the caller masks the top nibble where it matters
 	}
 }
 
@@ -360,9 +360,9 @@ func fatCountFree(r io.ReaderAt, size int64, f *FAT, fatOff int64) error {
 					v = w & 0xFFF
 				}
 			case 16:
-				v = uint32(leOrder.Uint16(b[i*2:]))
+				v = uint32(extLE.Uint16(b[i*2:]))
 			default:
-				v = leOrder.Uint32(b[i*4:]) & 0x0FFFFFFF
+				v = extLE.Uint32(b[i*4:]) & 0x0FFFFFFF
 			}
 			if v == 0 {
 				free++

@@ -84,7 +84,7 @@ func TestFATDirty(t *testing.T) {
 			off, b := c.off, []byte{c.b}
 			if off < 0 { // inside the first FAT: clear the clean-shutdown bit
 				rsvd := testenv.ReadFileAt(t, img, 14, 2)
-				off = int64(leOrder.Uint16(rsvd))*512 - off
+				off = int64(extLE.Uint16(rsvd))*512 - off
 				b[0] &= testenv.ReadFileAt(t, img, off, 1)[0]
 			}
 			testenv.PatchFile(t, img, off, b)

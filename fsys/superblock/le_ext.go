@@ -11,7 +11,7 @@ import (
 // le/ext prefix so they cannot collide with the xfs and btrfs readers'
 // helpers in the same package.
 
-var leOrder = binary.LittleEndian
+var extLE = binary.LittleEndian
 
 // extReadAt reads exactly n bytes at off, bounded by the device size: a
 // short device is a *CorruptError for typ (the magic was already found, or

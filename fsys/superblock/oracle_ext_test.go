@@ -100,4 +100,4 @@ func extOpen(t testing.TB, path string) (*os.File, int64) {
 	return f, size
 }
 
-var errEOF = io.EOF
+var extErrEOF = io.EOF

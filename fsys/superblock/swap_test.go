@@ -69,6 +69,24 @@ func swapMakeBigEndian(t *testing.T, img string) {
 	testenv.PatchFile(t, img, 1024, b)
 }
 
+// TestSwapV0: the old SWAP-SPACE signature (no header) is swap version 0
+// to blkid, with no UUID or label.
+func TestSwapV0(t *testing.T) {
+	testenv.RequireTool(t, "blkid")
+	img := extImage(t, "v0.img", 1<<20)
+	testenv.PatchFile(t, img, 4096-10, []byte("SWAP-SPACE"))
+	f, size := extOpen(t, img)
+	sw, err := ReadSwap(f, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sw.Super()
+	bl := extBlkid(t, img)
+	if bl["TYPE"] != s.Type || bl["VERSION"] != s.Version || s.Version != "0" || s.SizeBytes != size {
+		t.Errorf("blkid %q, we say %+v", bl, s)
+	}
+}
+
 func TestSwapDamaged(t *testing.T) {
 	page := func() []byte {
 		b := make([]byte, 8192)
