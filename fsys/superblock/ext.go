@@ -186,7 +186,7 @@ func extCheck(e *Ext, b []byte, size int64) error {
 	if e.BlocksPerGroup == 0 || e.InodesPerGroup == 0 {
 		return corrupt(typ, "s_blocks_per_group", "%d blocks, %d inodes per group", e.BlocksPerGroup, e.InodesPerGroup)
 	}
-	if e.BlockCount == 0 || e.BlockCount > 1<<48 {
+	if e.BlockCount == 0 || e.BlockCount > (1<<62)/uint64(e.BlockSize) { // SizeBytes must fit an int64
 		return corrupt(typ, "s_blocks_count", "%d", e.BlockCount)
 	}
 	if e.Revision >= 1 && (e.InodeSize < 128 || e.InodeSize&(e.InodeSize-1) != 0 || int64(e.InodeSize) > e.BlockSize) {

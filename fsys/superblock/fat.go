@@ -88,6 +88,11 @@ func ReadFAT(r io.ReaderAt, size int64) (*FAT, error) {
 	}
 	f, err := fatDecode(b)
 	if err != nil {
+		if weak {
+			// A jump byte or 55AA alone (an MBR has it) with an impossible
+			// BPB is not FAT at all, as blkid decides, not a damaged one.
+			return nil, ErrNotFound
+		}
 		return nil, err
 	}
 	if err := fatReadRest(r, size, f); err != nil {

@@ -121,6 +121,11 @@ func TestFATDamaged(t *testing.T) {
 		{"media", func(b []byte) []byte { b[21] = 0x12; return b }, ErrCorrupt},
 		{"no-magic", func(b []byte) []byte { b[0] = 0; copy(b[0x36:], "XXXXXXXX"); b[510] = 0; return b }, ErrNotFound},
 		{"truncated", func(b []byte) []byte { return b[:1024] }, ErrCorrupt},
+		{"mbr-like", func(b []byte) []byte { // only 55AA and a jump left: not FAT
+			copy(b[0x36:], "XXXXXXXX")
+			b[21] = 0
+			return b
+		}, ErrNotFound},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := c.edit(append([]byte(nil), good...))

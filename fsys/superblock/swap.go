@@ -61,7 +61,9 @@ func swapDecode(r io.ReaderAt, size, ps int64, magic, typ, version string) (*Swa
 	sw := &Swap{Type: typ, Signature: magic, Version: version, PageSize: ps}
 	if magic == "SWAP-SPACE" {
 		// Version 0 has no header: a bitmap of good pages fills the page.
-		sw.LastPage = uint32(size/ps) - 1
+		if pages := size / ps; pages > 0 {
+			sw.LastPage = uint32(min(pages, 1<<32-1) - 1)
+		}
 		return sw, nil
 	}
 	// version, last_page, nr_badpages, uuid[16], volume_name[16], then
