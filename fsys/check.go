@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -234,13 +235,21 @@ func mountedAt(root sysfs.Root, dev string) ([]string, error) {
 		return nil, fmt.Errorf("%w: %s is not a block device", ErrInvalid, dev)
 	}
 	major, minor := unix.Major(st.Rdev), unix.Minor(st.Rdev)
-	data, err := os.ReadFile(root.Proc("self", "mountinfo"))
+	data, err := readProc(root.Proc("self", "mountinfo"))
 	if err != nil {
 		return nil, fmt.Errorf("fsys: reading mountinfo: %w", err)
 	}
 	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
+	for len(data) > 0 {
+		var line string
+		line, data, _ = strings.Cut(data, "\n")
 		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		// Most lines are of other devices: Peek rules them out without
+		// the full parse, and a source that is no /dev node needs no stat.
+		if ma, mi, src, ok := mountinfo.Peek(line); ok && !(ma == major && mi == minor) &&
+			!(ma == 0 && strings.HasPrefix(src, "/dev/")) {
 			continue
 		}
 		e, err := mountinfo.ParseLine(line)
@@ -259,4 +268,29 @@ func mountedAt(root sysfs.Root, dev string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// readProc reads a /proc file whole with one open and as few reads as it
+// takes (os.ReadFile stats it first, which /proc answers with size 0).
+func readProc(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := f.Read(buf)
+		b.Write(buf[:n])
+		if err == io.EOF || n == 0 {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if b.Len() > 16<<20 {
+			return "", fmt.Errorf("%s: over 16 MiB", path)
+		}
+	}
 }

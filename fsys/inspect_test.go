@@ -2,9 +2,12 @@ package fsys
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
 type countingReader struct {
@@ -63,5 +66,40 @@ func TestDetectContainers(t *testing.T) {
 	c := &blockCache{r: bytes.NewReader(make([]byte, 1<<20)), size: 1 << 20, blocks: map[int64][]byte{}}
 	if _, _, _, err := m.detect(c); !errors.Is(err, ErrUnknownFilesystem) {
 		t.Errorf("zeroes: %v", err)
+	}
+}
+
+// The fast mount checks (ustat, /sys/fs/btrfs) never miss a mount: a
+// mounted filesystem lists its mountpoint and statfs's free space, an
+// unmounted one none.
+func TestInspectMounted(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, mk := range [][]string{{"mkfs.ext4", "-q", "-F"}, {"mkfs.xfs", "-q", "-f"}, {"mkfs.btrfs", "-q", "-f"}} {
+		t.Run(mk[0], func(t *testing.T) {
+			testenv.RequireTool(t, mk[0])
+			dev := testenv.Loop(t, 320<<20)
+			testenv.Run(t, mk[0], append(mk[1:], dev)...)
+			m, err := New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			info, err := m.Inspect(ctx, dev)
+			if err != nil || len(info.Mountpoints) != 0 || info.FreeFrom != "superblock" {
+				t.Fatalf("unmounted: %v %+v", err, info)
+			}
+			dir := mountTemp(t, dev)
+			info, err = m.Inspect(ctx, dev)
+			if err != nil || len(info.Mountpoints) != 1 || info.Mountpoints[0] != dir || info.FreeFrom != "statfs" {
+				t.Fatalf("mounted at %s: %v %+v", dir, err, info)
+			}
+			if info.FreeBytes <= 0 || info.FreeBytes > info.SizeBytes {
+				t.Errorf("free %d of %d", info.FreeBytes, info.SizeBytes)
+			}
+			umount(t, dir)
+			if info, err = m.Inspect(ctx, dev); err != nil || len(info.Mountpoints) != 0 {
+				t.Fatalf("after umount: %v %+v", err, info)
+			}
+		})
 	}
 }
