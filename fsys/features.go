@@ -66,6 +66,10 @@ type Features struct {
 	// SmallestBytes is the smallest filesystem of the type the mkfs
 	// version here makes (a resize below it is refused too).
 	SmallestBytes int64 `json:"smallest_bytes"`
+	// ResizeMinBytes is the smallest size a resize may reach, when the
+	// kernel's is above SmallestBytes (btrfs: BTRFS_IOC_RESIZE refuses
+	// below 256 MiB although mkfs.btrfs makes smaller ones).
+	ResizeMinBytes int64 `json:"resize_min_bytes,omitempty"`
 	// LabelMax is the longest label in bytes.
 	LabelMax int `json:"label_max"`
 }
@@ -104,11 +108,12 @@ type capRow struct {
 }
 
 type featureRow struct {
-	caps     map[Capability]capRow // absent: not supported
-	notes    map[Capability]string // why not, for absent ones
-	mkfs     []MkfsOption
-	smallest int64
-	labelMax int
+	caps      map[Capability]capRow // absent: not supported
+	notes     map[Capability]string // why not, for absent ones
+	mkfs      []MkfsOption
+	smallest  int64
+	resizeMin int64
+	labelMax  int
 }
 
 const mib = 1 << 20
@@ -186,9 +191,10 @@ var featureRows = map[Type]featureRow{
 		notes: map[Capability]string{
 			CapUUIDOnline: "btrfstune needs the filesystem unmounted",
 		},
-		mkfs:     []MkfsOption{MkfsLabel, MkfsUUID, MkfsSectorSize, MkfsFeatures, MkfsNoDiscard, MkfsForce},
-		smallest: 114294784, // mkfs.btrfs: "minimum size for each btrfs device"
-		labelMax: 255,
+		mkfs:      []MkfsOption{MkfsLabel, MkfsUUID, MkfsSectorSize, MkfsFeatures, MkfsNoDiscard, MkfsForce},
+		smallest:  114294784, // mkfs.btrfs: "minimum size for each btrfs device"
+		resizeMin: 256 * mib, // btrfs_ioctl_resize: EINVAL below 256 MiB
+		labelMax:  255,
 	},
 	VFAT: {
 		caps: map[Capability]capRow{
@@ -251,7 +257,7 @@ func (m *Manager) Features(ctx context.Context, t Type) (Features, error) {
 	if !ok {
 		return Features{}, &NotSupportedError{Type: t, What: "filesystem type"}
 	}
-	f := Features{Type: t, Caps: map[Capability]CapStatus{}, Mkfs: row.mkfs, SmallestBytes: row.smallest, LabelMax: row.labelMax}
+	f := Features{Type: t, Caps: map[Capability]CapStatus{}, Mkfs: row.mkfs, SmallestBytes: row.smallest, ResizeMinBytes: row.resizeMin, LabelMax: row.labelMax}
 	look, _ := m.run.(toolLooker)
 	for _, c := range Capabilities {
 		r, supported := row.caps[c]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/superblock"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/fsioctl"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"golang.org/x/sys/unix"
 )
@@ -379,6 +380,9 @@ func (m *Manager) Inspect(ctx context.Context, dev string) (*Info, error) {
 	if len(mps) == 0 {
 		return info, nil
 	}
+	if err := m.mountedView(ctx, info, t, dev, mps[0]); err != nil {
+		return nil, err
+	}
 	var st unix.Statfs_t
 	if err := unix.Statfs(mps[0], &st); err != nil {
 		return nil, fmt.Errorf("fsys: %w", os.NewSyscallError("statfs "+mps[0], err))
@@ -397,10 +401,13 @@ func (m *Manager) Inspect(ctx context.Context, dev string) (*Info, error) {
 		}
 		if len(devs) > 0 {
 			info.Devices = info.Devices[:0]
+			var total int64
 			for _, x := range devs {
 				info.Devices = append(info.Devices, Device{ID: x.Devid, UUID: x.UUID, Path: x.Path,
 					TotalBytes: x.TotalBytes, UsedBytes: x.UsedBytes})
+				total += x.TotalBytes
 			}
+			info.SizeBytes = total // the kernel's, current where the superblock copy may lag
 		}
 	}
 	return info, nil
@@ -437,4 +444,41 @@ func (m *Manager) mountsOf(dev string, t Type, uuid string) ([]string, error) {
 		}
 	}
 	return mountedAt(m.root, dev)
+}
+
+// mountedView replaces what the on-disk superblock may not yet say about a
+// mounted filesystem with the kernel's own answer. Inspect reads with
+// O_DIRECT, and a mounted filesystem writes its superblock back lazily:
+// XFS and btrfs keep it in their own buffers, ext4 in the block device's
+// page cache. So the label comes from FS_IOC_GETFSLABEL, an ext
+// superblock is read again through the page cache (where ext4's copy is
+// current), XFS's size comes from XFS_IOC_FSGEOMETRY and btrfs's from its
+// members (BTRFS_IOC_DEV_INFO, in Inspect).
+func (m *Manager) mountedView(ctx context.Context, info *Info, t Type, dev, mp string) error {
+	if t.IsExt() {
+		d, err := m.Driver(t)
+		if err != nil {
+			return err
+		}
+		sb, err := readSuperOf(ctx, d, dev)
+		if err != nil {
+			return fmt.Errorf("fsys: %s: %w", dev, err)
+		}
+		info.Super = sb
+	}
+	if t == XFS {
+		fd, err := openMountpoint(mp)
+		if err != nil {
+			return err
+		}
+		g, _, err := fsioctl.XFSGeometry(fd)
+		unix.Close(fd)
+		if err == nil {
+			info.SizeBytes = int64(g.Datablocks) * int64(g.Blocksize)
+		}
+	}
+	if label, err := getLabelOnline(ctx, mp); err == nil {
+		info.Label = label
+	}
+	return nil
 }

@@ -113,9 +113,9 @@ func (m *Manager) PlanResize(ctx context.Context, dev string, newBytes int64) (*
 		return nil, nil, err
 	}
 	p.Way = f.Caps[p.Capability].Note
-	if p.To < f.SmallestBytes {
+	if smallest := max(f.SmallestBytes, f.ResizeMinBytes); p.To < smallest {
 		return nil, nil, &RefusedError{Code: "below_min_size",
-			Reason: fmt.Sprintf("%d bytes is smaller than the smallest %s filesystem (%d)", p.To, t, f.SmallestBytes)}
+			Reason: fmt.Sprintf("%d bytes is smaller than the smallest %s filesystem a resize may reach (%d)", p.To, t, smallest)}
 	}
 	if !p.Grow() {
 		if err := f.Available(CapMinSize); err != nil {

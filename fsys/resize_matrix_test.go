@@ -101,10 +101,11 @@ func TestResizeMatrix(t *testing.T) {
 		}},
 		{Btrfs, []string{"mkfs.btrfs", "-q", "-f", "-b", "300M", "DEV"}, []string{"mkfs.btrfs", "btrfs"}, []resizeStep{
 			{size: 400 * M, mounted: true},
-			{size: 250 * M, mounted: true},
+			{size: 280 * M, mounted: true},
 			{size: 350 * M},
-			{size: 220 * M},
+			{size: 260 * M},
 			{size: 500 * M, mounted: true},
+			{size: 250 * M, mounted: true, refuse: "below_min_size"},
 			{size: 8 * M, refuse: "below_min_size"},
 		}},
 		{VFAT, []string{"mkfs.fat", "DEV", "307200"}, []string{"mkfs.fat"}, []resizeStep{
