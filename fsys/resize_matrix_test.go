@@ -149,6 +149,7 @@ func TestResizeMatrix(t *testing.T) {
 				if s.refuse != "" && !s.mounted {
 					hash = deviceHash(t, dev, before.SizeBytes)
 				}
+				t.Logf("step %d mounted %v: inspect says %v", i, s.mounted, before.Mountpoints)
 				_, err = m.Resize(ctx, dev, s.size, nil)
 				when := strings.Join([]string{string(tc.typ), "step", string(rune('0' + i))}, " ")
 				if s.refuse != "" {

@@ -28,7 +28,9 @@ import (
 // inherits the namespace. Goroutines fn starts run on other threads and do
 // NOT see the mount.
 //
-// The thread is never unlocked: its mount namespace (and, since CLONE_NEWNS
+// The thread is never the process's main thread (the runtime cannot end
+// that one, and /proc/self shows its namespace to the whole process), and
+// it is never unlocked: its mount namespace (and, since CLONE_NEWNS
 // implies CLONE_FS, its root and working directory) are no longer the
 // process's, and an unlocked thread would go back to the scheduler and run
 // unrelated goroutines against the wrong mount table. A goroutine that
@@ -57,8 +59,25 @@ func (m *Manager) WithTempMount(ctx context.Context, dev string, t Type, readOnl
 		p        any
 	}
 	res := make(chan result, 1)
-	go func() {
+	var work func(locked chan<- struct{})
+	work = func(locked chan<- struct{}) {
 		runtime.LockOSThread()
+		if locked != nil {
+			close(locked)
+		}
+		if unix.Gettid() == unix.Getpid() {
+			// This is the process's main thread, which the runtime never
+			// ends: it would stay in the private namespace for good, and
+			// /proc/self/mountinfo (the main thread's view) would show that
+			// copy to everyone in the process. Holding it until another
+			// goroutine has locked a thread, which therefore is not this
+			// one, start again there.
+			again := make(chan struct{})
+			go work(again)
+			<-again
+			runtime.UnlockOSThread()
+			return
+		}
 		// No UnlockOSThread, on purpose: see the doc comment.
 		var r result
 		func() {
@@ -70,7 +89,8 @@ func (m *Manager) WithTempMount(ctx context.Context, dev string, t Type, readOnl
 			r.err = m.tempMountOnThisThread(dev, t, readOnly, fn)
 		}()
 		res <- r
-	}()
+	}
+	go work(nil)
 	r := <-res
 	if r.panicked {
 		panic(r.p)

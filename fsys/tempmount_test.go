@@ -12,6 +12,8 @@ import (
 
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
 // mountinfoHas reports whether the mountinfo file at path lists dir.
@@ -145,5 +147,37 @@ func TestWithTempMountErrorsAndPanics(t *testing.T) {
 	}
 	if err := m.WithTempMount(ctx, "loop0", Ext4, true, func(string) error { return nil }); !errors.Is(err, ErrInvalid) {
 		t.Errorf("relative device: %v", err)
+	}
+}
+
+// However often it runs, WithTempMount leaves the process's main thread
+// (whose namespace /proc/self shows to everyone in the process) in the
+// original mount namespace, and later mounts are seen.
+func TestWithTempMountLeavesMainThreadAlone(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.ext4")
+	dev := testenv.Loop(t, 64<<20)
+	testenv.Run(t, "mkfs.ext4", "-q", "-F", dev)
+	before, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		if err := m.WithTempMount(context.Background(), dev, Ext4, true, func(string) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		runtime.Gosched()
+	}
+	if after, _ := os.Readlink("/proc/self/ns/mnt"); after != before {
+		t.Fatalf("the main thread's mount namespace changed: %s -> %s", before, after)
+	}
+	dir := mountTemp(t, dev)
+	info, err := m.Inspect(context.Background(), dev)
+	if err != nil || len(info.Mountpoints) != 1 || info.Mountpoints[0] != dir {
+		t.Fatalf("a mount after the temporary ones: %v %+v", err, info)
 	}
 }
