@@ -49,15 +49,15 @@ func TestValidateMountData(t *testing.T) {
 		{XFS, []string{"logbsize=256k", "inode64", "allocsize=64m", "nouuid"}, "logbsize=256k,inode64,allocsize=64m,nouuid", true},
 		{Btrfs, []string{"compress=zstd:3", "subvol=@home", "space_cache=v2", "discard=async", "device=/dev/loop1"}, "compress=zstd:3,subvol=@home,space_cache=v2,discard=async,device=/dev/loop1", true},
 		{VFAT, []string{"uid=1000", "umask=022", "shortname=mixed", "utf8"}, "uid=1000,umask=022,shortname=mixed,utf8", true},
-		{Ext4, []string{"commit=30,ro"}, "", false},     // comma smuggling a second option
-		{Ext4, []string{"frobnicate"}, "", false},       // unknown
-		{Ext4, []string{"ro"}, "", false},               // a flag, not data
-		{Ext4, []string{"commit="}, "", false},          // empty value
-		{Ext4, []string{"=30"}, "", false},              // no name
-		{Ext4, []string{"commit=3=0"}, "", false},       // a second =
-		{Ext4, []string{"commit=x"}, "", false},         // not a number
-		{Ext4, []string{"nodelalloc=1"}, "", false},     // a flag with a value
-		{Ext4, []string{"data"}, "", false},             // needs a value
+		{Ext4, []string{"commit=30,ro"}, "", false}, // comma smuggling a second option
+		{Ext4, []string{"frobnicate"}, "", false},   // unknown
+		{Ext4, []string{"ro"}, "", false},           // a flag, not data
+		{Ext4, []string{"commit="}, "", false},      // empty value
+		{Ext4, []string{"=30"}, "", false},          // no name
+		{Ext4, []string{"commit=3=0"}, "", false},   // a second =
+		{Ext4, []string{"commit=x"}, "", false},     // not a number
+		{Ext4, []string{"nodelalloc=1"}, "", false}, // a flag with a value
+		{Ext4, []string{"data"}, "", false},         // needs a value
 		{Ext4, []string{"commit=1", "commit=2"}, "", false},
 		{Ext4, []string{""}, "", false},
 		{XFS, []string{"logdev=relative"}, "", false},
