@@ -301,6 +301,16 @@ func TestOnlineGrowExt4(t *testing.T) {
 		if n != 131072 {
 			t.Errorf("after grow: %d blocks", n)
 		}
+		// statfs leaves out the metadata, so it shows a little under the
+		// new size, and well over the old one.
+		var st unix.Statfs_t
+		if err := unix.Statfs(dir, &st); err != nil {
+			t.Fatal(err)
+		}
+		if total := int64(st.Blocks) * int64(st.Bsize); total <= 256<<20 || total > 512<<20 {
+			t.Errorf("statfs after grow: %d bytes", total)
+		}
+		t.Logf("grew online to %d blocks; statfs %d blocks of %d", n, st.Blocks, st.Bsize)
 	}
 	olRemount(t, dev, dir, Ext4, file, sum)
 }
