@@ -1,7 +1,11 @@
 package lvm
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
+	"path/filepath"
 	"encoding/json"
 	"os"
 	"sort"
@@ -26,6 +30,9 @@ func TestDifferentialInventory(t *testing.T) {
 	tl := l.tool(t, rec)
 	want := oracleRows(t, l)
 
+	if rec != "" {
+		savePVHeads(t, l.devices, filepath.Join(rec, "..", "pv"))
+	}
 	full, err := tl.Inventory(ctx)
 	if err != nil {
 		t.Fatalf("fullreport: %v", err)
@@ -188,4 +195,29 @@ func compareRows(t *testing.T, who string, got, want rowSet) (mismatches, fields
 		}
 	}
 	return mismatches, fields
+}
+
+// savePVHeads keeps the start of each PV (label, metadata area header and
+// text, up to the last non-zero 4 KiB) gzipped, for the on-disk reader's
+// tests without root.
+func savePVHeads(t *testing.T, devs []string, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range devs {
+		head := testenv.ReadFileAt(t, d, 0, 1<<20)
+		end := len(head)
+		for end > 0 && head[end-1] == 0 {
+			end--
+		}
+		end = (end + 4095) &^ 4095
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(head[:end])
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("pv%d.img.gz", i)), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
