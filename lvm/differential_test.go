@@ -28,7 +28,7 @@ func TestDifferentialInventory(t *testing.T) {
 	ctx := context.Background()
 	rec := os.Getenv("EOS_STORAGE_LVM_RECORD")
 	tl := l.tool(t, rec)
-	want := oracleRows(t, l)
+	want := oracleRows(t, []string{"--devices", strings.Join(l.devices, ","), "--driverloaded", "n"})
 
 	if rec != "" {
 		savePVHeads(t, l.devices, filepath.Join(rec, "..", "pv"))
@@ -77,11 +77,13 @@ var (
 
 type rowSet map[string]map[string]string // "kind key" -> field -> value
 
-func oracleRows(t *testing.T, l *lab) rowSet {
+// oracleRows runs pvs, vgs and lvs (rows and segments) with the common
+// arguments (the scope) and keys their rows as flatten does.
+func oracleRows(t *testing.T, common []string) rowSet {
 	t.Helper()
-	devs := strings.Join(l.devices, ",")
 	run := func(kind, fields string, extra ...string) []map[string]string {
-		args := append([]string{kind, "--devices", devs, "--driverloaded", "n", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields}, extra...)
+		args := append(append([]string{kind}, common...), "--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields)
+		args = append(args, extra...)
 		out := testenv.Run(t, "lvm", args...)
 		var rep struct {
 			Report []map[string][]map[string]string `json:"report"`

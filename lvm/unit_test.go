@@ -95,13 +95,13 @@ func TestLVMErrorFromLog(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	for msg, want := range map[string]error{
-		`Volume group "vg0" not found`:                                        ErrNotFound,
-		`Failed to find logical volume "vg0/x"`:                               ErrNotFound,
-		`Logical Volume "lv0" already exists in volume group "vg0"`:           ErrExists,
+		`Volume group "vg0" not found`:                                       ErrNotFound,
+		`Failed to find logical volume "vg0/x"`:                              ErrNotFound,
+		`Logical Volume "lv0" already exists in volume group "vg0"`:          ErrExists,
 		`Insufficient free space: 100 extents needed, but only 10 available`: ErrNoSpace,
-		`Logical volume vg0/lv0 contains a filesystem in use.`:                ErrBusy,
-		`Logical volume vg0/lv0 in use.`:                                      ErrBusy,
-		`PV /dev/sdb is used by VG vg0 so please use vgreduce first.`:         ErrInUse,
+		`Logical volume vg0/lv0 contains a filesystem in use.`:               ErrBusy,
+		`Logical volume vg0/lv0 in use.`:                                     ErrBusy,
+		`PV /dev/sdb is used by VG vg0 so please use vgreduce first.`:        ErrInUse,
 		`something else entirely`:                                            nil,
 	} {
 		if got := classify([]string{msg}); got != want {
@@ -264,5 +264,17 @@ func TestParseMetadataErrors(t *testing.T) {
 	}
 	if _, err := parseMetadata([]byte(strings.Repeat("a{", 100) + strings.Repeat("}", 100))); !errors.Is(err, ErrMalformed) {
 		t.Error("deep nesting accepted")
+	}
+}
+
+func TestThinPoolUsage(t *testing.T) {
+	d, m, err := ThinPoolUsage("1 24/1024 80/512 - rw no_discard_passdown queue_if_no_space - 1024")
+	if err != nil || d != 15.625 || m != 2.34375 {
+		t.Fatalf("%v %v %v", d, m, err)
+	}
+	for _, bad := range []string{"Fail", "1 2 3", "1 5/0 1/2", "1 3/2 1/2"} {
+		if _, _, err := ThinPoolUsage(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }
