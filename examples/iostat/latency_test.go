@@ -62,7 +62,7 @@ func TestLatencyColumns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	fio := exec.CommandContext(ctx, fioPath, "--name=lat", "--filename="+dev, "--direct=1", "--rw=randrw", "--bs=4k",
-		"--ioengine=libaio", "--iodepth=4", "--time_based", "--runtime=8", "--size=32m", "--output=/dev/null")
+		"--ioengine=libaio", "--iodepth=4", "--time_based", "--runtime=8", "--size=32m", "--output=/dev/null", "--thread")
 	if err := fio.Start(); err != nil {
 		t.Fatal(err)
 	}

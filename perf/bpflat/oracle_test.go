@@ -20,7 +20,8 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf/latency"
 )
 
-// fio runs fio with args (plus --output-format=json) and returns its
+// fio runs fio with args (plus --output-format=json, and --thread: its jobs
+// are threads, so killing fio on a deadline kills them too) and returns its
 // report. Runs are bounded by --runtime in args and by a deadline here.
 func fio(t testing.TB, args ...string) *fioReport {
 	t.Helper()
@@ -33,7 +34,7 @@ func fioWith(t testing.TB, wrapper []string, args ...string) *fioReport {
 	path := testenv.RequireTool(t, "fio")[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	argv := append(append(append([]string{}, wrapper...), path), append(args, "--output-format=json")...)
+	argv := append(append(append([]string{}, wrapper...), path), append(args, "--output-format=json", "--thread")...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

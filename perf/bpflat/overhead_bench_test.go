@@ -124,7 +124,8 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 	ctx, cancel := context.WithTimeout(context.Background(), run+time.Minute)
 	defer cancel()
 	args := append([]string{"--name=overhead", "--filename=" + dev, "--direct=1", "--rw=randread", "--bs=4k",
-		"--time_based", "--runtime=" + strconv.Itoa(int(run.Seconds())), "--size=200m", "--output=/dev/null"}, engine...)
+		"--time_based", "--runtime=" + strconv.Itoa(int(run.Seconds())), "--size=200m", "--output=/dev/null",
+		"--thread"}, engine...)
 	cmd := exec.CommandContext(ctx, path, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func BenchmarkProgramRuntime(b *testing.B) {
 	defer cancel()
 	fio := exec.CommandContext(ctx, fioPath, "--name=runtime", "--filename="+dev, "--direct=1", "--rw=randread", "--bs=4k",
 		"--ioengine=libaio", "--iodepth=16", "--time_based", "--runtime="+strconv.Itoa(rounds*len(progs)+5), "--size=200m",
-		"--output=/dev/null")
+		"--output=/dev/null", "--thread")
 	if err := fio.Start(); err != nil {
 		b.Fatal(err)
 	}
