@@ -3,6 +3,7 @@ module github.com/CodeMonkeyCybersecurity/eos-storage
 go 1.26.0
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/diskfs/go-diskfs v1.9.4
 	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0

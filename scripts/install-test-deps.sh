@@ -6,7 +6,8 @@
 set -euo pipefail
 
 # Real-kernel and differential tiers (TESTBED.md): filesystems, table tools,
-# iostat, smartctl, lvm2, fio, a Prometheus server, and the VM tier's QEMU guest;
+# iostat, smartctl, lvm2, fio, bpftrace (the eBPF latency collector's oracle), a
+# Prometheus server, and the VM tier's QEMU guest;
 # and the makers of the formats the probe's differential tests check against
 # blkid -p (md superblocks, exFAT, NTFS, F2FS, HFS, UDF, ISO 9660, ZFS).
 pkgs=(
@@ -14,7 +15,7 @@ pkgs=(
   squashfs-tools cryptsetup-bin lvm2 sysstat smartmontools nvme-cli fio
   prometheus prometheus-node-exporter kmod busybox-static cpio xz-utils qemu-system-x86
   mdadm exfatprogs ntfs-3g f2fs-tools hfsutils mtools udftools xorriso genisoimage zfs-fuse
-  udev
+  udev bpftrace
 )
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -23,6 +23,7 @@ type config struct {
 	interval   time.Duration
 	count      int // -1: forever
 	root       string
+	latency    bool // --latency: per-request latency quantiles (eBPF)
 }
 
 // parseArgs follows sysstat's rules: options may be grouped (-dxy), -p takes
@@ -55,6 +56,8 @@ func parseArgs(args []string) (*config, error) {
 			}
 			i++
 			c.json = true
+		case a == "--latency":
+			c.latency = true
 		case a == "--root":
 			if i+1 >= len(args) {
 				return nil, errors.New("--root takes a directory")
@@ -124,7 +127,7 @@ func parseArgs(args []string) (*config, error) {
 	if !reportSet {
 		c.cpu, c.disk = true, true
 	}
-	if c.partsAll || len(c.partsOf) > 0 || c.extended || c.unfiltered {
+	if c.partsAll || len(c.partsOf) > 0 || c.extended || c.unfiltered || c.latency {
 		c.disk = true
 	}
 	if c.partsAll {

@@ -170,7 +170,7 @@ func TestDifferentialFio(t *testing.T) {
 	fioPath, _ := testenv.LookTool("fio")
 	fio := exec.CommandContext(ctx, fioPath, "--name=diff", "--filename="+dev, "--direct=1", "--rw=randrw",
 		"--rwmixread=50", "--bs=4k", "--ioengine=psync", "--rate_iops=100,100", "--time_based",
-		fmt.Sprintf("--runtime=%d", intervals+5), "--output=/dev/null")
+		fmt.Sprintf("--runtime=%d", intervals+5), "--output=/dev/null", "--thread")
 	fio.Env = append(os.Environ(), "LC_ALL=C")
 	if err := fio.Start(); err != nil {
 		t.Fatal(err)

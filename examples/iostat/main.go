@@ -29,4 +29,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-const usage = "Usage: iostat [ -c ] [ -d ] [ -k | -m ] [ -x ] [ -y ] [ -z ] [ -o JSON ] [ -p [ <device> [,...] | ALL ] ] [ --root DIR ] [ <device> [...] ] [ <interval> [ <count> ] ]\n"
+const usage = "Usage: iostat [ -c ] [ -d ] [ -k | -m ] [ -x ] [ -y ] [ -z ] [ -o JSON ] [ -p [ <device> [,...] | ALL ] ] [ --root DIR ] [ --latency ] [ <device> [...] ] [ <interval> [ <count> ] ]\n"

@@ -29,6 +29,7 @@ type reporter struct {
 	whole   map[string]bool // name -> is a whole device (cached)
 	prev    map[string]perf.DiskStat
 	reports int
+	lat     *latencyCols // --latency
 }
 
 func report(ctx context.Context, cfg *config, out io.Writer) error {
@@ -42,6 +43,12 @@ func report(ctx context.Context, cfg *config, out io.Writer) error {
 	}
 	defer rd.Close()
 	rp := &reporter{cfg: cfg, root: root, out: out, reader: rd, rater: perf.NewRater(nil, 0), whole: map[string]bool{}}
+	if cfg.latency {
+		if rp.lat, err = openLatency(cfg.root); err != nil {
+			return err
+		}
+		defer rp.lat.close()
+	}
 	rp.header()
 
 	if err := rp.take(); err != nil {
@@ -100,6 +107,9 @@ func (rp *reporter) take() error {
 	rp.cpu[1] = c
 	rp.rater.Update(&rp.sample, nil)
 	rp.keepPrev()
+	if rp.lat != nil {
+		return rp.lat.sample()
+	}
 	return nil
 }
 
@@ -128,6 +138,11 @@ func (rp *reporter) next() ([]row, error) {
 	}
 	prev := rp.prev
 	rp.keepPrev()
+	if rp.lat != nil {
+		if err := rp.lat.sample(); err != nil {
+			return nil, err
+		}
+	}
 	rates := rp.rater.Update(&rp.sample, nil)
 	byName := make(map[string]perf.Rates, len(rates))
 	for _, r := range rates {
@@ -325,6 +340,9 @@ func (rp *reporter) writeText(rows []row, cpu [6]float64) {
 		if rp.cfg.extended {
 			h = rp.extHeader()
 		}
+		if rp.lat != nil {
+			h += latencyHeader
+		}
 		b.WriteString(h + "\n")
 		w := widths(h)
 		for _, r := range rows {
@@ -335,6 +353,17 @@ func (rp *reporter) writeText(rows []row, cpu [6]float64) {
 			}
 			for j, v := range ints {
 				fmt.Fprintf(&b, "%*d", w[len(vals)+j], v)
+			}
+			if rp.lat != nil {
+				base := len(vals) + len(ints)
+				lv, ok := rp.lat.columns(r.stat.Name)
+				for j, v := range lv {
+					if ok {
+						fmt.Fprintf(&b, "%*.2f", w[base+j], v)
+					} else {
+						fmt.Fprintf(&b, "%*s", w[base+j], "-")
+					}
+				}
 			}
 			b.WriteString("\n")
 		}
@@ -410,6 +439,14 @@ func (rp *reporter) writeJSON(rows []row, cpu [6]float64) {
 				vals, ints := rp.values(&r)
 				fmt.Fprintf(&b, ", \"tps\": %.2f, \"%s_read/s\": %.2f, \"%s_wrtn/s\": %.2f, \"%s_dscd/s\": %.2f, \"%s_read\": %d, \"%s_wrtn\": %d, \"%s_dscd\": %d",
 					vals[0], un, vals[1], un, vals[2], un, vals[3], un, ints[0], un, ints[1], un, ints[2])
+			}
+			if rp.lat != nil {
+				// Not measured: no keys (absent, not zero).
+				if lv, ok := rp.lat.columns(r.stat.Name); ok {
+					for j, v := range lv {
+						fmt.Fprintf(&b, ", %q: %.2f", latencyKeys[j], v)
+					}
+				}
 			}
 			b.WriteString("}")
 		}

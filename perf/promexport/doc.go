@@ -28,4 +28,20 @@
 // discard and flush counterparts. They appear from a device's second sample.
 // SCSI error counters appear as eos_storage_disk_scsi_*_total, and firing
 // alerts as eos_storage_alert_firing{rule,device,severity} = 1.
+//
+// WithLatency adds per-request latency histograms from a latency.Source
+// (perf/bpflat's Collector), read from the source at each scrape:
+// eos_storage_disk_request_device_seconds, _queue_seconds and
+// _total_seconds, Prometheus histograms with "device" and "op" labels (read,
+// write, discard, flush, other), and eos_storage_disk_request_errors_total.
+// Their buckets are placed on bounds of perf/latency's own buckets
+// (WithLatencyBuckets moves a requested bound down to the nearest one), so
+// every exported count is exact, not interpolated: by default every power
+// of two from 1.024 us to 34.4 s. A bucket counts the requests shorter than
+// its bound; Prometheus' le is "at or below", which in whole nanoseconds
+// differs only for a request of exactly the bound. histogram_quantile() on
+// them is coarser than the source's own quantiles (it interpolates within
+// a power of two), which a Monitor's snapshots carry as perf.Values. The
+// source's alert rules join eos_storage_alert_firing. This package imports
+// perf/latency, not perf/bpflat: it links no eBPF library.
 package promexport

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/perf/latency"
 )
 
 // ErrInvalidOption reports an option New rejected.
@@ -29,9 +32,49 @@ func WithPrefix(p string) Option {
 	}
 }
 
+// WithLatency exports src's per-request latency histograms (such as a
+// perf/bpflat Collector's) as Prometheus histograms, read from src at each
+// scrape; a src that also has FiringAlerts() []perf.AlertEvent adds its
+// alerts to the alert gauge.
+func WithLatency(src latency.Source) Option {
+	return func(e *Exporter) error {
+		if src == nil {
+			return fmt.Errorf("%w: nil latency source", ErrInvalidOption)
+		}
+		e.latency = src
+		return nil
+	}
+}
+
+// WithLatencyBuckets sets the latency histograms' bucket bounds ("le").
+// Each bound is moved down to the nearest bound of latency's own buckets
+// at or below it, so that every exported count is exact: 1 ms becomes
+// 983.04 us, the lower bound of the bucket that holds 1 ms. The default is
+// every power of two from 2^10 ns (1.024 us) to 2^35 ns (34.4 s).
+func WithLatencyBuckets(bounds ...time.Duration) Option {
+	return func(e *Exporter) error {
+		if len(bounds) == 0 {
+			return fmt.Errorf("%w: no latency buckets", ErrInvalidOption)
+		}
+		var b []uint64
+		for _, d := range bounds {
+			if d <= 0 || uint64(d) >= latency.OverflowNanos {
+				return fmt.Errorf("%w: latency bucket %v not in (0, %v)", ErrInvalidOption, d, time.Duration(latency.OverflowNanos))
+			}
+			lo, _ := latency.BucketBounds(latency.BucketIndex(uint64(d)))
+			b = append(b, lo)
+		}
+		slices.Sort(b)
+		e.latencyBounds = slices.Compact(b)
+		return nil
+	}
+}
+
 // Exporter is a perf.Sink and a prometheus.Collector.
 type Exporter struct {
-	prefix string
+	prefix        string
+	latency       latency.Source
+	latencyBounds []uint64 // nanoseconds, ascending
 
 	mu     sync.Mutex
 	latest *perf.Snapshot
@@ -42,6 +85,9 @@ type Exporter struct {
 	fs     []fsDesc
 	scsi   [3]*prometheus.Desc
 	alert  *prometheus.Desc
+
+	latencyHist   [3]*prometheus.Desc // by latency.Stage - 1
+	latencyErrors *prometheus.Desc
 }
 
 type rawDesc struct {
@@ -68,6 +114,11 @@ func New(opts ...Option) (*Exporter, error) {
 	for _, o := range opts {
 		if err := o(e); err != nil {
 			return nil, err
+		}
+	}
+	if e.latencyBounds == nil {
+		for p := 10; p <= 35; p++ {
+			e.latencyBounds = append(e.latencyBounds, 1<<p)
 		}
 	}
 	e.build()
@@ -155,6 +206,17 @@ func (e *Exporter) build() {
 		prometheus.NewDesc(e.prefix+"_disk_scsi_errors_total", "SCSI commands completed with an error (device/ioerr_cnt).", dev, nil),
 	}
 	e.alert = prometheus.NewDesc(e.prefix+"_alert_firing", "1 while an alert rule fires on a device.", []string{"rule", "device", "severity"}, nil)
+
+	lat := []string{"device", "op"}
+	e.latencyHist = [3]*prometheus.Desc{
+		prometheus.NewDesc(e.prefix+"_disk_request_device_seconds",
+			"Time from a block request's issue to the driver to its completion (block_rq_issue to block_rq_complete).", lat, nil),
+		prometheus.NewDesc(e.prefix+"_disk_request_queue_seconds",
+			"Time from a block request's creation to its issue to the driver.", lat, nil),
+		prometheus.NewDesc(e.prefix+"_disk_request_total_seconds",
+			"Time from a block request's creation to its completion (what iostat's await averages).", lat, nil),
+	}
+	e.latencyErrors = prometheus.NewDesc(e.prefix+"_disk_request_errors_total", "Block requests that completed with an error.", lat, nil)
 }
 
 // Write implements perf.Sink: it keeps s for the next scrape. The firing
@@ -200,6 +262,12 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	ch <- e.alert
+	if e.latency != nil {
+		for _, d := range e.latencyHist {
+			ch <- d
+		}
+		ch <- e.latencyErrors
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -211,13 +279,19 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		firing[k] = v
 	}
 	e.mu.Unlock()
-	if s == nil {
-		return
-	}
 	emit := func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
 		if m, err := prometheus.NewConstMetric(d, t, v, labels...); err == nil {
 			ch <- m
 		}
+	}
+	if e.latency != nil {
+		e.collectLatency(ch, emit, firing)
+	}
+	if s == nil {
+		for k, sev := range firing {
+			emit(e.alert, prometheus.GaugeValue, 1, k[0], k[1], sev.String())
+		}
+		return
 	}
 	for i := range s.Disks {
 		dm := &s.Disks[i]
@@ -248,6 +322,45 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, sev := range firing {
 		emit(e.alert, prometheus.GaugeValue, 1, k[0], k[1], sev.String())
+	}
+}
+
+// firingSource is a latency source with alert rules (perf/bpflat's
+// Collector).
+type firingSource interface {
+	FiringAlerts() []perf.AlertEvent
+}
+
+// collectLatency exports the source's histograms and adds its firing
+// alerts to firing.
+func (e *Exporter) collectLatency(ch chan<- prometheus.Metric, emit func(*prometheus.Desc, prometheus.ValueType, float64, ...string),
+	firing map[[2]string]perf.Severity) {
+	errs := map[[2]string]uint64{}
+	for _, s := range e.latency.LatencySeries() {
+		if s.Hist == nil || s.Stage < latency.Device || s.Stage > latency.Total {
+			continue
+		}
+		op := s.Op.String()
+		errs[[2]string{s.Device, op}] = s.Errors
+		n := s.Hist.Count()
+		if n == 0 {
+			continue
+		}
+		buckets := make(map[float64]uint64, len(e.latencyBounds))
+		for _, b := range e.latencyBounds {
+			buckets[float64(b)/1e9] = s.Hist.CountBelow(b)
+		}
+		if m, err := prometheus.NewConstHistogram(e.latencyHist[s.Stage-1], n, float64(s.Hist.Sum)/1e9, buckets, s.Device, op); err == nil {
+			ch <- m
+		}
+	}
+	for k, n := range errs {
+		emit(e.latencyErrors, prometheus.CounterValue, float64(n), k[0], k[1])
+	}
+	if f, ok := e.latency.(firingSource); ok {
+		for _, a := range f.FiringAlerts() {
+			firing[[2]string{a.Rule, a.Device}] = a.Severity
+		}
 	}
 }
 

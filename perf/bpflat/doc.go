@@ -1,0 +1,197 @@
+// Package bpflat measures the latency of every block request in the kernel,
+// with eBPF, per device and operation: true p50, p95 and p99 where
+// diskstats only gives each interval's mean. It is a perf.Collector (a
+// Monitor samples it; its snapshots carry each interval's count, mean and
+// quantiles), a latency.Source (perf/promexport exports its histograms),
+// and it evaluates alert rules on quantiles with perf's own Alerter.
+// It is the only package of eos-storage that imports cilium/ebpf.
+//
+// # Lifecycle
+//
+// New loads two programs and attaches them to the block layer's
+// block_rq_issue and block_rq_complete tracepoints; from then on the
+// kernel counts every request of every request-based device into
+// histograms in BPF maps, whether or not anyone reads them. Collect and
+// Read copy the histograms out; they never stop the counting. Close
+// detaches the programs and frees the maps; a Monitor closes its
+// collectors when it stops. New either returns a working collector or
+// leaves nothing behind: a failure at any step (a map, a program, the
+// first or the second attachment) closes what it had made, and the tests
+// check, by the kernel IDs of what was made (from /proc/self/fdinfo), that
+// the kernel has none of it left after Close or a failed New. The links
+// are held by file descriptors, not pinned, so they also go away when the
+// process exits. Collectors are independent: two of them count everything
+// twice, at twice the cost.
+//
+// # Requirements and the feature probe
+//
+// A kernel with the BPF system call, BTF (/sys/kernel/btf/vmlinux) and
+// BTF-typed raw tracepoints (5.5+), and a process with CAP_BPF and
+// CAP_PERFMON (or root). Supported loads the programs once without
+// attaching them and caches the answer: nil, an error matching
+// ErrNotSupported whose NotSupportedError says what is missing, or the
+// permission error (matching fs.ErrPermission). Kernels before 5.11
+// charge BPF maps to RLIMIT_MEMLOCK; this package does not change process
+// limits, so there the caller raises it (cilium/ebpf's rlimit.RemoveMemlock).
+// The collector does not need tracefs or kprobes.
+//
+// # The programs
+//
+// They are written with cilium/ebpf's asm package in prog.go, so building
+// needs no clang and nothing compiled is committed. They attach as
+// tp_btf programs: the same tracepoints, called with the request itself
+// (struct request *) rather than a formatted trace record, which is both
+// cheaper than a tracefs tracepoint program (the kernel formats no
+// record) and lets issue and completion be paired exactly. Every field
+// offset comes from the running kernel's BTF at load time (layout.go:
+// struct request's q, cmd_flags, __data_len and start_time_ns, the
+// request queue's disk, the disk's part0, the block device's bd_dev;
+// REQ_OP_BITS from enum req_flag_bits and the operations from enum
+// req_op; the two tracepoints' prototypes are checked), nothing is
+// hard-coded.
+//
+//   - block_rq_issue records bpf_ktime_get_ns() under the request's
+//     address in an LRU hash map (WithMaxInFlight). Entries are zeroed,
+//     not deleted, at completion: requests are reused from per-tag pools,
+//     so an issue usually finds its entry and only stores the time.
+//   - block_rq_complete skips partial completions (fewer bytes than the
+//     request has left: it is still in flight), looks up and consumes the
+//     issue time, and adds the request to three histograms of its whole
+//     disk (the tracepoints' dev, part0's bd_dev) and operation (cmd_flags
+//     & REQ_OP_MASK): Device (completion - issue), Queue (issue - the
+//     kernel's own creation stamp, start_time_ns) and Total (completion -
+//     creation). A map value holds the three stages' 529 buckets, their
+//     sums and a count of failed requests, all u64 added to atomically;
+//     it is created on a device's first request by copying a zeroed value.
+//
+// The programs declare the license "Dual BSD/GPL" (as cilium's and
+// libbpf-tools' programs do): the kernel lets only programs under a
+// GPL-compatible license read its structures.
+//
+// # What pairing by request sees, and what it cannot
+//
+// Pairing by the request's address is exact where pairing by (dev,
+// sector), as TESTBED.md's bpftrace one-liner does, is not: flushes have
+// no sector, and two requests in flight may start at the same sector
+// (bpftrace then loses one; the tests see it). What remains:
+//
+//   - Flushes. The block layer's flush machinery issues a flush request
+//     (REQ_OP_FLUSH) of its own, measured as Flush; a write with
+//     REQ_PREFLUSH is measured as that flush and then as the write. The
+//     request of an empty flush (fsync's) is completed by the machinery
+//     without ever being issued: it is not measured and counts as
+//     Stats.Unmatched.
+//   - Requests issued before New complete unmatched; requests in flight at
+//     Close are not counted.
+//   - A requeued request is measured from its last issue (Device); its
+//     earlier attempts are in its Queue time.
+//   - Queue and Total need the creation stamp, which the kernel takes only
+//     for queues that account I/O (/sys/block/DEV/queue/iostats, on by
+//     default; passthrough requests never): other requests have a Device
+//     time only and count as Stats.Unstamped. It is the stamp diskstats'
+//     time counters use, so Total's mean is iostat's await. The time a
+//     request waits for a tag before it exists is in neither. The
+//     block_rq_insert tracepoint is not used for Queue: requests the block
+//     layer issues directly (no I/O scheduler, a plug flushed straight to
+//     the driver: the usual path of loop and NVMe devices) are never
+//     inserted, so it would measure some requests and not others, and a
+//     third program would cost another map update per request; the
+//     creation stamp is there for every accounted request.
+//   - Devices without request queues (device-mapper, md, zram, brd, NVMe
+//     multipath heads) have no request tracepoints: they are not
+//     measured, the devices under them are. Requests of a partition count
+//     for its disk.
+//   - When more requests are in flight than WithMaxInFlight, the oldest
+//     entries give way and those requests count as Unmatched; a (device,
+//     op) pair beyond WithMaxSeries counts as Stats.HistogramsFull.
+//
+// WithStages(latency.Total) drops the issue program and the in-flight
+// table: Total is the completion time less the creation stamp, so one
+// program does it.
+//
+// # Buckets and error
+//
+// The histograms are perf/latency's: log-linear, 16 buckets per power of
+// two from 32 ns to 68.7 s, and every reported quantile within
+// latency.RelativeError (3.125%) of the true nearest-rank quantile of the
+// requests measured.
+//
+// # Devices
+//
+// A histogram's device number (major<<20 | minor, the kernel's dev_t) is
+// named from /sys/dev/block under WithRoot. Every WithRevalidateEvery
+// Collects each number is checked again (its link and diskseq): the
+// histograms of a device that vanished, or of a number now given to
+// another device (a loop device attached to another file), are deleted in
+// the kernel and start again from zero.
+//
+// # Snapshots, windows, alert rules
+//
+// Collect appends to the snapshot, for every device, op and stage with a
+// request since New: the interval's count (ValueName(stage, op,
+// StatCount)) and, when it is not zero, the exact mean and the p50, p95
+// and p99 in seconds. An idle interval has no quantiles (absent, not
+// zero). Window merges the last WithWindow intervals' histograms, so its
+// quantiles are of every request in them, not quantiles of per-interval
+// values as perf.Window's are. perf.Monitor's own windows and rules
+// follow diskstats' Rates, which a collector cannot extend, so latency
+// rules (Rule: "p99 of reads above 20 ms for 3 intervals") are given to
+// this collector with WithRules and evaluated here by perf.Alerter, with
+// its thresholds, baselines, hysteresis and de-duplication; their alerts
+// go to WithAlertHandler handlers on a goroutine of the collector, and
+// Firing lists those firing.
+//
+// # Agreement with bpftrace and fio
+//
+// TestMatchesBpftrace and TestMatchesBpftraceSlowDevice run a bpftrace
+// tracepoint script (TESTBED.md's one-liner, pairing by dev and sector,
+// reading nsecs first thing) and the collector on one loop device under
+// fio at once and compare their device-stage histograms on bpftrace's
+// power-of-two buckets, which are exact sums of ours. On a loop device
+// over a slow FUSE file (requests of milliseconds, about 900 of them)
+// every bucket is equal to the request. On a loop device over tmpfs at
+// 90,000-150,000 IOPS (250,000-300,000 requests of 4 to 500 us) the totals
+// agree to the request (ours at most a request or two higher: bpftrace's
+// sector pairing loses requests that share a sector), the means of the
+// two within 60 ns, and every bucket within 0.1-1.5% except the lowest
+// populated one (4-8 us), which differs by 1.5-5.4%: the two tracers read
+// the clock a few hundred nanoseconds apart at each tracepoint (the
+// kernel formats bpftrace's trace record in between), more when an
+// interrupt lands there, and that moves requests across 8,192 ns where
+// they are densest relative to the bucket. The test allows for exactly
+// that: 2% plus our requests within 500 ns of the bucket's edges.
+//
+// TestMatchesFioPercentiles compares our p50 and p99 (Total stage) with
+// fio's own clat percentiles of the same requests on the slow FUSE loop
+// device: measured -0.8% and +2.1%, inside the sum of the bucket errors
+// (ours 3.125%, fio's 0.78%). On a loop device over tmpfs fio's clat is
+// two to ten times the block layer's time: it includes fio's system calls
+// and its wake-ups on a busy CPU, which are no part of a block request.
+//
+// # Cost
+//
+// The kernel's own account (BenchmarkProgramRuntime, BPF_ENABLE_STATS,
+// under fio load on this project's 2-core test VMs): the issue program
+// takes 270-300 ns a request, the complete program 220-270 ns (250 ns
+// with WithStages(latency.Total)), against 75-90 ns for a program that
+// only returns; bpf_ktime_get_ns alone is 85 ns of it on these VMs'
+// clock. The in-flight table (an LRU hash keyed by the request) is about
+// 110 ns of the issue program: it buys exact pairing, with no request
+// lost to a collision.
+//
+// BenchmarkFioOverhead measures it as the issue asks, in fio's IOPS with
+// and without the collector in one fio run, states alternating in
+// 250 ms windows, median of 100 rounds of per-round ratios, on the worst
+// case this machine has: a tmpfs loop device read with 16 requests in
+// flight, where fio and the loop worker keep both CPUs busy (90,000 to
+// 150,000 IOPS, 7-11 us of CPU a request). Three runs: all stages (the
+// default) 0.933, 0.981 and 0.953 of the IOPS with nothing attached, so
+// 2-7% (it does not meet the issue's 3% on this load);
+// WithStages(latency.Total) 0.979, 0.993 and 0.993 (within 3% every time); two
+// programs that do nothing on the same tracepoints 0.971, 0.975 and
+// 0.990, the floor of any tool on both tracepoints; bpftrace's script
+// 0.889, 0.803 and 0.806 (11-20%). The runs differ by more than the
+// differences between the states: the machine is shared, so these are
+// reported, not asserted. On a device whose requests cost more than a
+// few microseconds of CPU, the same few hundred nanoseconds weigh less.
+package bpflat

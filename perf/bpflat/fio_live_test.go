@@ -1,0 +1,68 @@
+package bpflat
+
+import (
+	"testing"
+	"time"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/perf/latency"
+)
+
+// fioBucketError bounds the error of fio's own percentiles: fio keeps
+// latencies in 64 buckets per power of two and reports a bucket's middle,
+// within 1/128 of the value.
+const fioBucketError = 1.0 / 128
+
+// The other done criterion: our p50 and p99 agree with fio's own
+// completion-latency percentiles of the same requests within the bucket
+// errors (ours, latency.RelativeError, plus fio's). What fio measures for a
+// request also holds its system call and its wake-up, which our
+// block-layer stages do not, so the comparison runs where requests take
+// milliseconds (a loop device over a FUSE file whose reads sleep 1 to 5
+// ms) and fio runs at real-time priority, so that those few microseconds
+// are far below the bucket error. fio's psync engine makes one request per
+// system call, so its clat is each request's whole life: our Total stage.
+func TestMatchesFioPercentiles(t *testing.T) {
+	requireBPF(t)
+	chrt := testenv.RequireTool(t, "fio", "chrt")[1]
+	dev, _ := slowLoop(t, 64<<20, time.Millisecond, 4*time.Millisecond)
+	name := loopName(dev)
+	c, err := New(WithDeviceFilter(func(n string) bool { return n == name }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep := fioWith(t, []string{chrt, "--fifo", "10"}, "--name=pct", "--filename="+dev, "--direct=1", "--rw=randread", "--bs=4k", "--ioengine=psync",
+		"--runtime=4", "--time_based", "--size=60m", "--percentile_list=50:99")
+	ss, err := c.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Jobs[0].Read
+	var total, device *latency.Histogram
+	for _, s := range ss {
+		if s.Op == latency.Read && s.Stage == latency.Total {
+			total = s.Hist
+		}
+		if s.Op == latency.Read && s.Stage == latency.Device {
+			device = s.Hist
+		}
+	}
+	if total == nil {
+		t.Fatalf("no reads measured: %+v", ss)
+	}
+	t.Logf("fio: %d reads, mean %.0f ns; ours: %d reads, mean %v (device %v)", r.Clat.N, r.Clat.Mean, total.Count(), total.Mean(), device.Mean())
+	if d := int64(total.Count()) - int64(r.Clat.N); d < -2 || d > 2 {
+		t.Errorf("fio completed %d reads, we measured %d", r.Clat.N, total.Count())
+	}
+	tol := latency.RelativeError + fioBucketError
+	for _, p := range []float64{50, 99} {
+		theirs := r.clat(t, p)
+		ours := float64(total.Quantile(p / 100).Nanoseconds())
+		dev := (ours - theirs) / theirs
+		t.Logf("p%.0f: fio %.0f ns, ours %.0f ns (%+.2f%%; tolerance %.2f%%)", p, theirs, ours, 100*dev, 100*tol)
+		if abs(dev) > tol {
+			t.Errorf("p%.0f: fio %.0f ns, ours %.0f ns: %+.2f%% apart, more than the bucket errors (%.2f%%)", p, theirs, ours, 100*dev, 100*tol)
+		}
+	}
+}

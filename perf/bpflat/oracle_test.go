@@ -1,0 +1,264 @@
+package bpflat
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/perf/latency"
+)
+
+// fio runs fio with args (plus --output-format=json, and --thread: its jobs
+// are threads, so killing fio on a deadline kills them too) and returns its
+// report. Runs are bounded by --runtime in args and by a deadline here.
+func fio(t testing.TB, args ...string) *fioReport {
+	t.Helper()
+	return fioWith(t, nil, args...)
+}
+
+// fioWith runs fio under a wrapper command (such as chrt).
+func fioWith(t testing.TB, wrapper []string, args ...string) *fioReport {
+	t.Helper()
+	path := testenv.RequireTool(t, "fio")[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	argv := append(append(append([]string{}, wrapper...), path), append(args, "--output-format=json", "--thread")...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("fio %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	// fio may print warnings before the JSON document.
+	if i := bytes.IndexByte(out, '{'); i > 0 {
+		out = out[i:]
+	}
+	var r fioReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("fio output: %v\n%s", err, out)
+	}
+	if len(r.Jobs) == 0 {
+		t.Fatalf("fio reported no jobs:\n%s", out)
+	}
+	return &r
+}
+
+type fioReport struct {
+	Jobs []struct {
+		Read  fioDir `json:"read"`
+		Write fioDir `json:"write"`
+	} `json:"jobs"`
+}
+
+type fioDir struct {
+	IOPS     float64 `json:"iops"`
+	TotalIOs uint64  `json:"total_ios"`
+	Clat     struct {
+		N          uint64             `json:"N"`
+		Mean       float64            `json:"mean"`
+		Percentile map[string]float64 `json:"percentile"`
+	} `json:"clat_ns"`
+}
+
+// clat returns fio's completion-latency percentile p (as fio keys them,
+// "99.000000") in nanoseconds.
+func (d *fioDir) clat(t testing.TB, p float64) float64 {
+	t.Helper()
+	v, ok := d.Clat.Percentile[strconv.FormatFloat(p, 'f', 6, 64)]
+	if !ok {
+		t.Fatalf("fio reported no clat percentile %v: %v", p, d.Clat.Percentile)
+	}
+	return v
+}
+
+// ensureTracefs mounts tracefs at /sys/kernel/tracing where nothing did
+// (bpftrace finds tracepoints there; the collector itself does not need
+// it). The mount is left in place: another tracer may be using it.
+func ensureTracefs(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat("/sys/kernel/tracing/events/block/block_rq_issue"); err == nil {
+		return
+	}
+	if err := unix.Mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, ""); err != nil && err != unix.EBUSY {
+		testenv.Skip(t, "cannot mount tracefs for bpftrace: %v", err)
+	}
+	if _, err := os.Stat("/sys/kernel/tracing/events/block/block_rq_issue"); err != nil {
+		testenv.Skip(t, "no block tracepoints in tracefs: %v", err)
+	}
+}
+
+// bpftrace runs the oracle: TESTBED.md's tracepoint one-liner (issue and
+// completion paired by dev and sector), restricted to one device and
+// keyed by rwbs, with power-of-two histograms in nanoseconds. Stop ends it
+// and returns its histograms.
+type bpftraceRun struct {
+	cmd    *exec.Cmd
+	out    bytes.Buffer
+	stderr bytes.Buffer
+	done   chan error
+}
+
+func startBpftrace(t testing.TB, dev uint32) *bpftraceRun {
+	t.Helper()
+	path := testenv.RequireTool(t, "bpftrace")[0]
+	ensureTracefs(t)
+	script := fmt.Sprintf(`tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }
+tracepoint:block:block_rq_complete /args->dev == %[1]d/ {
+	$now = nsecs;
+	$s = @s[args->dev, args->sector];
+	if ($s != 0) {
+		@ns[args->rwbs] = hist($now - $s);
+		@sum[args->rwbs] = sum($now - $s);
+		delete(@s[args->dev, args->sector]);
+	}
+}`, dev)
+	b := &bpftraceRun{done: make(chan error, 1)}
+	b.cmd = exec.Command(path, "-f", "json", "-e", script)
+	b.cmd.Stderr = &b.stderr
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cmd.Stdout = pw
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	attached := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			if !sent && strings.Contains(line, `"attached_probes"`) {
+				attached <- true
+				sent = true
+				continue
+			}
+			b.out.WriteString(line + "\n")
+		}
+		if !sent {
+			attached <- false
+		}
+		b.done <- b.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if b.cmd.ProcessState == nil {
+			b.cmd.Process.Kill()
+			<-b.done
+		}
+	})
+	select {
+	case ok := <-attached:
+		if !ok {
+			<-b.done
+			t.Fatalf("bpftrace did not attach: %s", b.stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("bpftrace did not attach within 60 s: %s", b.stderr.String())
+	}
+	return b
+}
+
+// bpftraceResult is what the one-liner counted, by rwbs: the histograms and
+// the sums of the latencies in nanoseconds.
+type bpftraceResult struct {
+	hist map[string][]bpftraceBucket
+	sum  map[string]uint64
+}
+
+// stop interrupts bpftrace, which prints its maps, and returns them.
+func (b *bpftraceRun) stop(t testing.TB) bpftraceResult {
+	t.Helper()
+	b.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-b.done:
+	case <-time.After(30 * time.Second):
+		b.cmd.Process.Kill()
+		<-b.done
+		t.Fatal("bpftrace did not exit on SIGINT")
+	}
+	out := bpftraceResult{hist: map[string][]bpftraceBucket{}, sum: map[string]uint64{}}
+	for _, line := range strings.Split(b.out.String(), "\n") {
+		var doc struct {
+			Type string                     `json:"type"`
+			Data map[string]json.RawMessage `json:"data"`
+		}
+		if json.Unmarshal([]byte(line), &doc) != nil {
+			continue
+		}
+		switch doc.Type {
+		case "hist":
+			var h map[string][]bpftraceBucket
+			if json.Unmarshal(doc.Data["@ns"], &h) == nil {
+				for k, v := range h {
+					out.hist[k] = mergeBuckets(out.hist[k], v)
+				}
+			}
+		case "map":
+			var m map[string]uint64
+			if json.Unmarshal(doc.Data["@sum"], &m) == nil {
+				for k, v := range m {
+					out.sum[k] += v
+				}
+			}
+		}
+	}
+	return out
+}
+
+// bpftraceBucket is one bucket of bpftrace's hist(): values in [Min, Max].
+type bpftraceBucket struct {
+	Min   uint64 `json:"min"`
+	Max   uint64 `json:"max"`
+	Count uint64 `json:"count"`
+}
+
+// rwbsOp is the op of a tracepoint's rwbs string (blk_fill_rwbs: an 'F'
+// for a preflush, then the operation's letter).
+func rwbsOp(rwbs string) latency.Op {
+	if len(rwbs) > 1 && rwbs[0] == 'F' && strings.ContainsRune("WRDN", rune(rwbs[1])) {
+		rwbs = rwbs[1:]
+	}
+	switch {
+	case strings.HasPrefix(rwbs, "R"):
+		return latency.Read
+	case strings.HasPrefix(rwbs, "W"):
+		return latency.Write
+	case strings.HasPrefix(rwbs, "D"):
+		return latency.Discard
+	case strings.HasPrefix(rwbs, "F"):
+		return latency.Flush
+	}
+	return latency.Other
+}
+
+// sumRange is our count of values in [lo, hi]: exact where lo and hi+1
+// are bucket bounds (every power of two is one).
+func sumRange(t testing.TB, h *latency.Histogram, lo, hi uint64) uint64 {
+	t.Helper()
+	var n uint64
+	for i, c := range h.Counts {
+		blo, bhi := latency.BucketBounds(i)
+		if blo >= lo && bhi-1 <= hi {
+			n += c
+		} else if c != 0 && blo <= hi && bhi-1 >= lo {
+			t.Fatalf("bucket [%d, %d) straddles the range [%d, %d]", blo, bhi, lo, hi)
+		}
+	}
+	return n
+}
