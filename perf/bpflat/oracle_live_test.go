@@ -40,7 +40,8 @@ import (
 // bpftrace pairs a completion with the last issue of the same sector, so
 // when two requests in flight start at the same sector it loses one of
 // them; pairing by the request itself we do not. Our totals may therefore
-// exceed bpftrace's by a few requests (at most 0.1%), never fall short.
+// exceed bpftrace's by a few requests (at most 0.1%, or two on a short
+// run), never fall short.
 func TestMatchesBpftrace(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	requireBPF(t)
@@ -136,7 +137,11 @@ func compareWithBpftrace(t *testing.T, dev string, num uint32, slack uint64, arg
 		if h.Count() != ourTotal {
 			t.Errorf("%s: %d of our requests outside bpftrace's buckets", op, h.Count()-ourTotal)
 		}
-		if h.Count() < total || float64(h.Count()-total) > 0.001*float64(total) {
+		// At most 0.1%, and never less than two requests: on a short run
+		// of a few hundred, one request that bpftrace lost to a shared
+		// sector (or that was in flight when its probes attached) is
+		// already more than 0.1%.
+		if h.Count() < total || float64(h.Count()-total) > max(0.001*float64(total), 2) {
 			t.Errorf("%s: bpftrace paired %d requests, we %d", op, total, h.Count())
 		}
 		shift := (float64(sumByOp[op]) - float64(h.Sum)) / float64(total)
