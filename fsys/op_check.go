@@ -19,7 +19,7 @@ type CheckOptions struct {
 	// (zeroes a dirty log) and btrfs check --repair.
 	Override bool
 	// Progress receives the checker's progress, when it reports any.
-	Progress func(CheckProgress)
+	Progress func(CheckProgress) `json:"-"`
 }
 
 // notMounted refuses a mounted filesystem (or active swap) for a check or

@@ -15,9 +15,10 @@ const (
 )
 
 type idParams struct {
-	Type Type   `json:"type"`
-	Old  string `json:"old"`
-	New  string `json:"new"`
+	Type   Type   `json:"type"`
+	FSUUID string `json:"fs_uuid"` // the filesystem's UUID when the change was planned
+	Old    string `json:"old"`
+	New    string `json:"new"`
 }
 
 // LabelOp returns the operation that sets dev's filesystem label: online
@@ -133,7 +134,7 @@ func (m *Manager) identityOp(ctx context.Context, dev, value string, uuid bool, 
 		PreflightOpts: append(m.preflight(c), safety.WithCheck(sameType(t))),
 		Intent: safety.Intent{
 			Description: fmt.Sprintf("set the %s of the %s filesystem on %s from %q to %q", what, t, dev, old, value),
-			Params:      params(idParams{Type: t, Old: old, New: value}),
+			Params:      params(idParams{Type: t, FSUUID: info.UUID, Old: old, New: value}),
 		},
 		Execute: func(ctx context.Context, mut *safety.Mutation, _ *safety.DeviceLock, _ sched.Progress) error {
 			if err := set(ctx, value); err != nil {

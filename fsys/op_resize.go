@@ -227,20 +227,30 @@ func (m *Manager) ResizeOp(ctx context.Context, dev string, newBytes int64, opts
 				step("resizing")
 				err = d.ResizeOnline(ctx, dev, plan.Mountpoint, plan.To)
 			} else {
-				err = d.ResizeOffline(ctx, dev, plan.To, step, note(progress))
+				// Once started, an offline resize runs to its end, as an
+				// ioctl does: a resize2fs killed midway leaves a filesystem
+				// only a repair makes consistent (what recovery does after
+				// a crash), while one run to its end is simply resized.
+				err = d.ResizeOffline(context.WithoutCancel(ctx), dev, plan.To, step, note(progress))
 			}
 			if err != nil {
 				return err
 			}
-			step("resized")
+			if online {
+				step("resized") // the offline drivers journal their own steps
+			}
 			info, err := m.Inspect(ctx, dev)
 			if err != nil {
 				return err
 			}
-			if got := sizeOnDevice(info, dev); got != plan.To {
+			got := sizeOnDevice(info, dev)
+			if !reached(plan, got) {
 				return fmt.Errorf("fsys: %s reads %d bytes after the resize to %d", dev, got, plan.To)
 			}
-			return m.step(ctx, mut, OpResize, "verified", fmt.Sprint(plan.To))
+			// resize2fs drops a last block group too small to keep, and the
+			// kernel's XFS grow a last AG under 64 blocks: the size reached
+			// may be a little short of the one asked, and is what is journaled.
+			return m.step(ctx, mut, OpResize, "verified", fmt.Sprintf("%d bytes (asked %d)", got, plan.To))
 		},
 		// A failed resize leaves no before-images to restore (it rewrote
 		// metadata all over the filesystem): the filesystem must prove
@@ -259,15 +269,23 @@ func (m *Manager) ResizeOp(ctx context.Context, dev string, newBytes int64, opts
 func (m *Manager) consistentAfter(ctx context.Context, dev string, plan *ResizePlan, cause error) error {
 	var pe *PermissionError
 	var re *RefusedError
-	if errors.As(cause, &pe) || errors.As(cause, &re) || errors.Is(cause, ErrNotSupported) {
+	if errors.As(cause, &pe) || errors.As(cause, &re) || errors.Is(cause, ErrRefused) || errors.Is(cause, ErrNotSupported) {
 		return nil // refused before any write
 	}
 	info, err := m.Inspect(ctx, dev)
 	if err != nil {
 		return fmt.Errorf("fsys: after the failed resize %s does not read: %w", dev, err)
 	}
+	if info.UUID != plan.UUID {
+		return fmt.Errorf("fsys: after the failed resize %s holds another filesystem (%s)", dev, info.UUID)
+	}
+	// Old means the old size: a resize that got anywhere (the ioctl ran,
+	// resize2fs moved the end) is not undone by being consistent.
+	if got := sizeOnDevice(info, dev); got != plan.From {
+		return fmt.Errorf("fsys: after the failed resize %s is %d bytes, neither its old %d nor the %d asked", dev, got, plan.From, plan.To)
+	}
 	if info.Mounted() {
-		return nil // the kernel's resize is all or nothing
+		return nil // the kernel's resize is all or nothing, and the size is the old one
 	}
 	d, err := m.Driver(Type(info.Type))
 	if err != nil {
@@ -294,4 +312,21 @@ func (m *Manager) Resize(ctx context.Context, dev string, newBytes int64, progre
 		return nil, err
 	}
 	return plan, run(ctx, op, progress)
+}
+
+// reached reports whether got is the size a resize to plan.To reached: the
+// size asked, or short of it by less than the type's last-group trim, in
+// the direction planned.
+func reached(plan *ResizePlan, got int64) bool {
+	if got == plan.To {
+		return true
+	}
+	const slack = 256 << 20 // more than an ext block group (128 MiB at 4 KiB blocks) or a trimmed XFS AG
+	if plan.Grow() {
+		return got > plan.From && got < plan.To && plan.To-got < slack
+	}
+	// A shrink may end below the size asked (resize2fs drops the short
+	// last group), never above it: the filesystem must fit what it was
+	// shrunk for.
+	return got < plan.To && plan.To-got < slack && got >= plan.MinSize
 }

@@ -83,6 +83,11 @@ func (m *Manager) finishResize(ctx context.Context, dev string, p *ResizePlan) e
 	if err != nil {
 		return err
 	}
+	// The device identity safety checked is the disk's; the filesystem on
+	// it must be the one the resize was planned for.
+	if Type(info.Type) != p.Type || info.UUID != p.UUID {
+		return fmt.Errorf("%w: %s now holds %s %s, the resize was of %s %s", ErrRefused, dev, info.Type, info.UUID, p.Type, p.UUID)
+	}
 	if info.Mounted() {
 		if sizeOnDevice(info, dev) == p.To {
 			return nil
@@ -130,6 +135,9 @@ func rollIdentity(ctx context.Context, get func() (*Manager, error), e safety.En
 	info, err := m.Inspect(ctx, dev)
 	if err != nil {
 		return err
+	}
+	if Type(info.Type) != p.Type || p.FSUUID != "" && !sameUUID(info.UUID, p.FSUUID) && !(uuid && sameUUID(info.UUID, p.New)) {
+		return fmt.Errorf("%w: %s now holds %s %s, the change was of %s %s", ErrRefused, dev, info.Type, info.UUID, p.Type, p.FSUUID)
 	}
 	d, err := m.Driver(Type(info.Type))
 	if err != nil {

@@ -245,3 +245,31 @@ func hasCapSysResource(t *testing.T) bool {
 	}
 	return false
 }
+
+// A resize to a size that is not a whole number of block groups ends a
+// little short of it (resize2fs drops the short last group); that is a
+// resize done, journaled with the size reached, not a failure.
+func TestResizeToPartialGroup(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.ext4", "e2fsck", "resize2fs")
+	dev := testenv.Loop(t, 512<<20)
+	testenv.Run(t, "mkfs.ext4", "-q", "-F", "-b", "1024", dev, "300M")
+	m, j := newTestManager(t)
+	ctx := context.Background()
+	asked := int64(131093) << 10
+	if _, err := m.Resize(ctx, dev, asked, nil); err != nil {
+		t.Fatalf("shrink to %d: %v", asked, err)
+	}
+	info, err := m.Inspect(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.SizeBytes > asked || asked-info.SizeBytes > 256<<20 {
+		t.Fatalf("size %d after asking %d", info.SizeBytes, asked)
+	}
+	es := j.Entries()
+	if last := es[len(es)-1]; last.Outcome != safety.OutcomeDone || last.LastStep() != "verified" {
+		t.Fatalf("journal: %+v", last)
+	}
+	toolCheck(t, Ext4, dev, "after the partial-group shrink")
+}

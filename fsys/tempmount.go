@@ -119,7 +119,13 @@ func (m *Manager) tempMountOnThisThread(dev string, t Type, readOnly bool, fn fu
 	if readOnly {
 		flags |= unix.MS_RDONLY
 	}
-	if err := unix.Mount(dev, dir, string(t), flags, ""); err != nil {
+	data := ""
+	if readOnly && t == Btrfs {
+		// A read-only btrfs mount still replays the log tree (btrfs(5)):
+		// a read-only look (the minimum size) must write nothing.
+		data = "rescue=nologreplay"
+	}
+	if err := unix.Mount(dev, dir, string(t), flags, data); err != nil {
 		return mountError("mount", dev+" on "+dir, t, err)
 	}
 	m.log.Debug("private temporary mount", "dev", dev, "dir", dir, "type", string(t), "ro", readOnly)
