@@ -13,6 +13,12 @@ func labelCmd(dev string, t Type, label string) (command.Cmd, error) {
 	if err := validateLabel(t, label); err != nil {
 		return command.Cmd{}, err
 	}
+	if (t == Btrfs || t == VFAT) && strings.HasPrefix(label, "-") {
+		// btrfs and fatlabel take the label as a positional argument and
+		// getopt would read "-r" as an option (fatlabel DEV -r removes the
+		// label).
+		return command.Cmd{}, fmt.Errorf("%w: a %s label set offline may not begin with '-': %q", ErrInvalid, t, label)
+	}
 	switch {
 	case t.IsExt():
 		return command.Cmd{Tool: "tune2fs", Args: []string{"-L", label, dev}}, nil

@@ -154,3 +154,15 @@ func TestSetUUIDOfflineDirtyExtReal(t *testing.T) {
 	}
 	testenv.Run(t, "e2fsck", "-f", "-n", dev)
 }
+
+// A label getopt would read as an option never reaches btrfs or fatlabel.
+func TestLabelCmdRefusesOptionLikeLabels(t *testing.T) {
+	for _, typ := range []Type{Btrfs, VFAT} {
+		if _, err := labelCmd("/dev/loop9", typ, "-r"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s label -r: %v", typ, err)
+		}
+	}
+	if c, err := labelCmd("/dev/loop9", Ext4, "-r"); err != nil || c.Args[1] != "-r" {
+		t.Errorf("ext4 label -r (an option's argument there): %v %v", c, err)
+	}
+}

@@ -258,3 +258,24 @@ func kernelHas(t *testing.T, fstype string) bool {
 	}
 	return false
 }
+
+// Swap made over an old filesystem (an override) leaves no other
+// signature behind: the device reads as swap alone.
+func TestMakeSwapOverOldSignatures(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.btrfs")
+	dev := testenv.Loop(t, 320<<20)
+	testenv.Run(t, "mkfs.btrfs", "-q", "-f", dev)
+	m, _ := newTestManager(t)
+	err := m.Make(context.Background(), dev, Swap, MakeOptions{Label: "eosswap"},
+		WithOverride(safety.CodeNotEmpty, "replacing a scratch volume", "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := probeType(t, dev); got != "swap" {
+		t.Fatalf("after the make the probe says %q", got)
+	}
+	if out := string(testenv.Run(t, "blkid", "-p", "-o", "export", dev)); !strings.Contains(out, "TYPE=swap\n") || strings.Contains(out, "btrfs") {
+		t.Fatalf("blkid -p:\n%s", out)
+	}
+}
