@@ -127,8 +127,11 @@ func compareWithBpftrace(t *testing.T, dev string, num uint32, slack uint64, arg
 			}
 			near := edgeCount(h, b.Min, slack) + edgeCount(h, b.Max+1, slack)
 			fmt.Fprintf(&table, "  [%9d, %9d] bpftrace %7d ours %7d  %+7.2f%%  (near the edges %d)\n", b.Min, b.Max, b.Count, n, 100*rel, near)
-			if abs(d) > 0.02*float64(b.Count)+float64(near) {
-				t.Errorf("%s bucket [%d, %d]: bpftrace %d, ours %d, more apart than 2%% + %d", op, b.Min, b.Max, b.Count, n, near)
+			// Plus one: an interrupt between the two tracers' clock reads
+			// can move a single request of any length across an edge,
+			// which in a bucket of a handful is more than 2%.
+			if abs(d) > 0.02*float64(b.Count)+float64(near)+1 {
+				t.Errorf("%s bucket [%d, %d]: bpftrace %d, ours %d, more apart than 2%% + %d + 1", op, b.Min, b.Max, b.Count, n, near)
 			}
 			if b.Count >= 1000 || slack == 0 {
 				worst = max(worst, abs(rel))
