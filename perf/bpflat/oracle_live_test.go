@@ -140,11 +140,12 @@ func compareWithBpftrace(t *testing.T, dev string, num uint32, slack uint64, arg
 		if h.Count() != ourTotal {
 			t.Errorf("%s: %d of our requests outside bpftrace's buckets", op, h.Count()-ourTotal)
 		}
-		// At most 0.1%, and never less than two requests: on a short run
-		// of a few hundred, one request that bpftrace lost to a shared
-		// sector (or that was in flight when its probes attached) is
-		// already more than 0.1%.
-		if h.Count() < total || float64(h.Count()-total) > max(0.001*float64(total), 2) {
+		// Within the 2%, and never less than two requests: besides
+		// requests bpftrace loses to a shared sector, those in flight
+		// while its probes attach or detach (bpftrace starts after us and
+		// stops before us) are ours alone, and on a short run of a few
+		// hundred slow requests a handful of them is already over 1%.
+		if h.Count() < total || float64(h.Count()-total) > max(0.02*float64(total), 2) {
 			t.Errorf("%s: bpftrace paired %d requests, we %d", op, total, h.Count())
 		}
 		shift := (float64(sumByOp[op]) - float64(h.Sum)) / float64(total)
