@@ -29,11 +29,9 @@ func (c *cli) info(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	done, err := c.manager(ctx, false)
-	if err != nil {
+	if err := c.manager(ctx, false); err != nil {
 		return err
 	}
-	defer done()
 	info, err := c.m.Inspect(ctx, pos[0])
 	if err != nil {
 		return err
@@ -92,11 +90,9 @@ func (c *cli) make(ctx context.Context, args []string) error {
 	if !c.plan("make a %s filesystem on %s", t, dev) {
 		return nil
 	}
-	done, err := c.manager(ctx, true)
-	if err != nil {
+	if err := c.manager(ctx, true); err != nil {
 		return err
 	}
-	defer done()
 	if err := c.m.Make(ctx, dev, t, o, c.overrides...); err != nil {
 		return err
 	}
@@ -128,11 +124,9 @@ func (c *cli) check(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	done, err := c.manager(ctx, false)
-	if err != nil {
+	if err := c.manager(ctx, false); err != nil {
 		return err
 	}
-	defer done()
 	res, err := c.m.Check(ctx, pos[0], fsys.CheckOptions{Mode: fsys.CheckReadOnly})
 	if err != nil {
 		return err
@@ -155,11 +149,9 @@ func (c *cli) repair(ctx context.Context, args []string) error {
 	if !c.plan("repair %s", pos[0]) {
 		return nil
 	}
-	done, err := c.manager(ctx, true)
-	if err != nil {
+	if err := c.manager(ctx, true); err != nil {
 		return err
 	}
-	defer done()
 	res, err := c.m.Repair(ctx, pos[0], fsys.CheckOptions{Mode: mode, Override: *dangerous}, c.overrides...)
 	if err != nil {
 		return err
@@ -172,11 +164,9 @@ func (c *cli) resize(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	done, err := c.manager(ctx, true)
-	if err != nil {
+	if err := c.manager(ctx, true); err != nil {
 		return err
 	}
-	defer done()
 	dev := pos[0]
 	info, err := c.m.Inspect(ctx, dev)
 	if err != nil {
@@ -213,11 +203,9 @@ func (c *cli) minSize(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	done, err := c.manager(ctx, false)
-	if err != nil {
+	if err := c.manager(ctx, false); err != nil {
 		return err
 	}
-	defer done()
 	n, err := c.m.MinSize(ctx, pos[0])
 	if err != nil {
 		return err
@@ -233,11 +221,9 @@ func (c *cli) setID(ctx context.Context, name string, args []string, uuid bool) 
 	if !c.plan("set the %s of %s to %q", name, pos[0], pos[1]) {
 		return nil
 	}
-	done, err := c.manager(ctx, true)
-	if err != nil {
+	if err := c.manager(ctx, true); err != nil {
 		return err
 	}
-	defer done()
 	if uuid {
 		err = c.m.SetUUID(ctx, pos[0], pos[1], c.overrides...)
 	} else {
@@ -288,11 +274,9 @@ func (c *cli) mount(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	done, err := c.manager(ctx, false)
-	if err != nil {
+	if err := c.manager(ctx, false); err != nil {
 		return err
 	}
-	defer done()
 	t := fsys.Type(*typ)
 	if t == "" {
 		info, err := c.m.Inspect(ctx, pos[0])
@@ -321,11 +305,9 @@ func (c *cli) umount(ctx context.Context, args []string) error {
 	if !c.plan("unmount %s", pos[0]) {
 		return nil
 	}
-	done, err := c.manager(ctx, false)
-	if err != nil {
+	if err := c.manager(ctx, false); err != nil {
 		return err
 	}
-	defer done()
 	return c.m.Unmount(ctx, pos[0], fsys.UnmountOptions{Lazy: *lazy})
 }
 
@@ -334,11 +316,9 @@ func (c *cli) features(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	done, err := c.manager(ctx, false)
-	if err != nil {
+	if err := c.manager(ctx, false); err != nil {
 		return err
 	}
-	defer done()
 	f, err := c.m.Features(ctx, fsys.Type(pos[0]))
 	if err != nil {
 		return err

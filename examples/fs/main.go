@@ -77,6 +77,7 @@ type cli struct {
 	overrides  []fsys.OpOption
 	out, errw  io.Writer
 	m          *fsys.Manager
+	journal    *safety.Journal // open while a mutating command runs
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -154,16 +155,24 @@ func (c *cli) main(ctx context.Context, args []string) error {
 	if !ok {
 		return usagef("unknown command %q", cmd)
 	}
+	defer func() {
+		if c.journal != nil {
+			c.journal.Close()
+		}
+	}()
 	return h(c, ctx, cargs)
 }
 
-// manager opens the Manager; mutating commands get the journal too.
-func (c *cli) manager(ctx context.Context, mutating bool) (func(), error) {
+// manager opens the Manager once per run; a mutating command with --apply
+// gets the journal, which main closes when the command returns.
+func (c *cli) manager(ctx context.Context, mutating bool) error {
+	if c.m != nil {
+		return nil
+	}
 	opts := []fsys.Option{}
 	if hook := crashHook(); hook != nil {
 		opts = append(opts, hook)
 	}
-	closeFn := func() {}
 	if mutating && c.apply {
 		dir := c.journalDir
 		if dir == "" {
@@ -171,18 +180,17 @@ func (c *cli) manager(ctx context.Context, mutating bool) (func(), error) {
 		}
 		j, err := safety.OpenJournal(ctx, append(fsys.RollForward(), safety.WithStateDir(dir))...)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		closeFn = func() { j.Close() }
+		c.journal = j
 		opts = append(opts, fsys.WithJournal(j))
 	}
 	m, err := fsys.New(opts...)
 	if err != nil {
-		closeFn()
-		return nil, err
+		return err
 	}
 	c.m = m
-	return closeFn, nil
+	return nil
 }
 
 func (c *cli) print(v any, text func(w io.Writer)) error {
