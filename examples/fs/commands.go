@@ -13,15 +13,14 @@ import (
 
 type handler func(c *cli, ctx context.Context, args []string) error
 
-var commands map[string]handler
-
-func init() {
-	commands = map[string]handler{
-		"info": (*cli).info, "make": (*cli).make, "check": (*cli).check, "repair": (*cli).repair,
-		"resize": (*cli).resize, "min-size": (*cli).minSize, "label": (*cli).label, "uuid": (*cli).uuid,
-		"freeze": (*cli).freeze, "thaw": (*cli).thaw, "mount": (*cli).mount, "umount": (*cli).umount,
-		"features": (*cli).features, "recover": (*cli).recover,
-	}
+// commands is initialised before any init function runs, so a command
+// family kept in a file of its own (quota, btrfs) adds itself from that
+// file's init.
+var commands = map[string]handler{
+	"info": (*cli).info, "make": (*cli).make, "check": (*cli).check, "repair": (*cli).repair,
+	"resize": (*cli).resize, "min-size": (*cli).minSize, "label": (*cli).label, "uuid": (*cli).uuid,
+	"freeze": (*cli).freeze, "thaw": (*cli).thaw, "mount": (*cli).mount, "umount": (*cli).umount,
+	"features": (*cli).features, "recover": (*cli).recover,
 }
 
 func (c *cli) info(ctx context.Context, args []string) error {
