@@ -23,15 +23,15 @@ type Engine struct{}
 // Option configures New; options are validated once.
 type Option func(*Engine) error
 
-func New(opts ...Option) (*Engine, error)           { return nil, errStub }
-func WithRoot(dir string) Option                    { return nil }
-func WithLogger(l *slog.Logger) Option              { return nil }
-func WithJournal(j *safety.Journal) Option          { return nil }
-func WithScheduler(s *sched.Scheduler) Option       { return nil }
-func WithBackends(r *plugin.Registry) Option        { return nil }
-func (e *Engine) Close() error                      { return errStub }
-func (e *Engine) Backends() *plugin.Registry        { return nil }
-func (e *Engine) Filesystems() *fsys.Manager        { return nil }
+func New(opts ...Option) (*Engine, error)     { return nil, errStub }
+func WithRoot(dir string) Option              { return nil }
+func WithLogger(l *slog.Logger) Option        { return nil }
+func WithJournal(j *safety.Journal) Option    { return nil }
+func WithScheduler(s *sched.Scheduler) Option { return nil }
+func WithBackends(r *plugin.Registry) Option  { return nil }
+func (e *Engine) Close() error                { return errStub }
+func (e *Engine) Backends() *plugin.Registry  { return nil }
+func (e *Engine) Filesystems() *fsys.Manager  { return nil }
 
 // RunOps runs operations (a backend call's answer) through the Engine's
 // scheduler under its journal.

@@ -24,9 +24,9 @@ type ManagerOption func(*Manager) error
 
 func NewManager(t *Tool, opts ...ManagerOption) (*Manager, error) { return nil, errStub }
 func WithJournal(j *safety.Journal) ManagerOption                 { return nil }
-func WithFsys(f *fsys.Manager) ManagerOption                       { return nil }
-func WithLogger(l *slog.Logger) ManagerOption                      { return nil }
-func WithRoot(dir string) ManagerOption                            { return nil }
+func WithFsys(f *fsys.Manager) ManagerOption                      { return nil }
+func WithLogger(l *slog.Logger) ManagerOption                     { return nil }
+func WithRoot(dir string) ManagerOption                           { return nil }
 
 // OpOption configures one operation.
 type OpOption func(*opConfig) error
