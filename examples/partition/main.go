@@ -39,7 +39,7 @@ import (
 	"syscall"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition/partsafety"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/partsafety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 )
 

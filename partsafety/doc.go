@@ -4,9 +4,10 @@
 // (editing a partition that is mounted, swap or held is refused with the
 // reasons; editing another partition of the same disk is allowed).
 //
-// It is a separate package so that partition itself does not depend on
-// safety (which depends on blockdev): the partition package only knows its
-// small Journal interface.
+// It is a separate package, above safety and beside the root package that
+// composes everything, so that nothing under blockdev depends on safety
+// (which depends on blockdev): the partition package only knows its small
+// Journal interface.
 //
 // A typical edit:
 //
