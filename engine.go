@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
@@ -35,6 +36,10 @@ type Engine struct {
 	sink     perf.Sink
 	fs       *fsys.Manager
 
+	smartDeadline time.Duration
+	rateInterval  time.Duration
+	utilLimit     float64
+
 	closeOnce sync.Once
 }
 
@@ -44,7 +49,8 @@ type Option func(*Engine) error
 // New returns an Engine. Without WithScheduler it makes one with the
 // scheduler's defaults; without WithBackends an empty registry.
 func New(opts ...Option) (*Engine, error) {
-	e := &Engine{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	e := &Engine{log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		smartDeadline: 2 * time.Second, rateInterval: 100 * time.Millisecond, utilLimit: 90}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil option", ErrInvalid)
@@ -138,6 +144,42 @@ func WithMetricsSink(s perf.Sink) Option {
 			return fmt.Errorf("%w: nil sink", ErrInvalid)
 		}
 		e.sink = s
+		return nil
+	}
+}
+
+// WithSmartDeadline bounds the SMART reading of each drive (default 2s): a
+// drive that does not answer in time is "unknown", with the error listed.
+func WithSmartDeadline(d time.Duration) Option {
+	return func(e *Engine) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: SMART deadline %v", ErrInvalid, d)
+		}
+		e.smartDeadline = d
+		return nil
+	}
+}
+
+// WithRateInterval sets how long Inventory samples /proc/diskstats for the
+// current I/O rates (default 100ms).
+func WithRateInterval(d time.Duration) Option {
+	return func(e *Engine) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: rate interval %v", ErrInvalid, d)
+		}
+		e.rateInterval = d
+		return nil
+	}
+}
+
+// WithSaturation sets the %util at or above which heavy operations on a
+// device are deferred (default 90).
+func WithSaturation(util float64) Option {
+	return func(e *Engine) error {
+		if util <= 0 || util > 100 {
+			return fmt.Errorf("%w: saturation %v%%", ErrInvalid, util)
+		}
+		e.utilLimit = util
 		return nil
 	}
 }
