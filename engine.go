@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
@@ -41,6 +42,13 @@ type Engine struct {
 	utilLimit     float64
 
 	closeOnce sync.Once
+
+	lvmOnce sync.Once
+	lvm     *lvm.Manager
+	lvmErr  error
+
+	// minSizeFn replaces fsys MinSize in tests of the planner.
+	minSizeFn func(ctx context.Context, dev string) (int64, error)
 }
 
 // Option configures New; options are validated once.
