@@ -466,7 +466,7 @@ func (pl *planner) disk(ds DiskSpec) {
 			pl.future[path] = want
 		case ps.SizeBytes == 0 && i == len(ds.Partitions)-1:
 			limit := pl.limitAfter(t, cur, dev.SizeBytes)
-			if limit-(cur.StartBytes+cur.SizeBytes) >= partAlign {
+			if limit-(cur.StartBytes+cur.SizeBytes) > partAlign { // an aligned end leaves less
 				want = limit - cur.StartBytes
 				write.Partitions = append(write.Partitions, PartitionChange{Op: "resize", Number: ps.Number})
 				why = append(why, fmt.Sprintf("grow partition %d to the end of the free space", ps.Number))
