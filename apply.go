@@ -11,6 +11,7 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/partsafety"
@@ -346,18 +347,81 @@ func (e *Engine) writePartitions(ctx context.Context, a Action) error {
 	if a.Disposable {
 		po = append(po, safety.WithOverride(safety.CodeNotEmpty, "the spec marks the disk disposable", "spec"))
 	}
+	if a.Kind == KindPartitionWrite {
+		// Adds and grows only (shrinks are their own action, after what is
+		// on the partition shrank): a grown partition keeps its start and
+		// data, and the kernel resizes it in place, in use or not, as
+		// growpart does for a mounted root.
+		const why = "growing a partition in place keeps its start and its data"
+		po = append(po, safety.WithOverride(safety.CodeMounted, why, "storage"),
+			safety.WithOverride(safety.CodeInUse, why, "storage"),
+			safety.WithOverride(safety.CodeHasHolders, why, "storage"))
+	}
 	if e.root != "" {
 		po = append(po, safety.WithRoot(e.root))
 	}
 	if err := partsafety.Preflight(ctx, d, t, po...); err != nil {
 		return err
 	}
+	var grows []partition.KernelChange
+	if d.IsBlockDevice() && a.Kind == KindPartitionWrite {
+		if grows, err = inPlaceGrows(ctx, d, t); err != nil {
+			return err
+		}
+	}
 	if err := d.Write(ctx, t); err != nil {
 		return err
 	}
-	if d.IsBlockDevice() {
-		if _, err := d.SyncKernel(ctx, t); err != nil {
+	if !d.IsBlockDevice() {
+		return nil
+	}
+	if len(grows) > 0 {
+		if err := growKernel(a.Device, grows); err != nil {
 			return err
+		}
+	}
+	_, err = d.SyncKernel(ctx, t)
+	return err
+}
+
+// inPlaceGrows are the kernel resizes of t that keep a partition's start
+// and make it bigger: the engine makes those itself (BLKPG_RESIZE_PARTITION
+// is safe on a partition in use when it only grows, as growpart relies on),
+// since the partition editor's kernel sync refuses any change to a
+// partition in use. Any other change to a partition in use is left to the
+// editor, which refuses it before its first call.
+func inPlaceGrows(ctx context.Context, d *partition.Disk, t *partition.Table) ([]partition.KernelChange, error) {
+	plan, err := d.KernelPlan(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	have, err := d.KernelPartitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur := map[int]partition.KernelPartition{}
+	for _, h := range have {
+		cur[h.Number] = h
+	}
+	var out []partition.KernelChange
+	for _, c := range plan {
+		h, ok := cur[c.Partition]
+		if c.Op == "resize" && ok && h.Start == c.Start && c.Size > h.Size {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func growKernel(disk string, grows []partition.KernelChange) error {
+	f, err := os.OpenFile(disk, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, c := range grows {
+		if err := blkpg.Resize(f.Fd(), c.Partition, int64(c.Start)*512, int64(c.Size)*512); err != nil {
+			return fmt.Errorf("storage: kernel grow of partition %d of %s (the table on disk is written; `partx -u %s` loads it): %w", c.Partition, disk, disk, err)
 		}
 	}
 	return nil
