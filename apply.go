@@ -66,7 +66,72 @@ func (e *Engine) Recover(ctx context.Context) ([]safety.Recovered, error) {
 	if err := e.needJournal(); err != nil {
 		return nil, err
 	}
-	return e.journal.Recover(ctx)
+	rs, err := e.journal.Recover(ctx)
+	// A rolled-forward table write is on disk; the kernel still has the
+	// partitions it had before the crash: load the new ones (refused, with
+	// advice, for a partition in use).
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if r.Entry.Intent.Op != partsafety.Op || r.Err != nil || seen[r.Entry.Intent.Target.Path] {
+			continue
+		}
+		seen[r.Entry.Intent.Target.Path] = true
+		if serr := syncKernel(ctx, r.Entry.Intent.Target.Path); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	return rs, err
+}
+
+func syncKernel(ctx context.Context, disk string) error {
+	d, err := partition.Open(ctx, disk)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if !d.IsBlockDevice() {
+		return nil
+	}
+	t, err := d.Read(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = d.SyncKernel(ctx, t)
+	return err
+}
+
+func (e *Engine) step(kind, name string) {
+	if e.onStep != nil {
+		e.onStep(kind, name)
+	}
+}
+
+// hookJournal calls the step hook after each partition write step is
+// journaled.
+type hookJournal struct {
+	j    partition.Journal
+	hook func(kind, step string)
+}
+
+func (h hookJournal) Begin(ctx context.Context, in partition.WriteIntent) (partition.Txn, error) {
+	t, err := h.j.Begin(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return hookTxn{t, h.hook}, nil
+}
+
+type hookTxn struct {
+	partition.Txn
+	hook func(kind, step string)
+}
+
+func (t hookTxn) Step(ctx context.Context, name string) error {
+	if err := t.Txn.Step(ctx, name); err != nil {
+		return err
+	}
+	t.hook(partsafety.Op, name)
+	return nil
 }
 
 // Journal returns the Engine's journal (nil without WithJournal).
@@ -102,13 +167,18 @@ func (e *Engine) operation(a Action) sched.Operation {
 				return fmt.Errorf("%s: %w", a.ID, err)
 			}
 			if op.Execute == nil {
+				e.step("storage.action", a.ID)
 				return nil // done by the builder (a partition write)
 			}
 			inner = op
 			if progress == nil {
 				progress = func(int64, int64, string) {}
 			}
-			return op.Execute(ctx, progress)
+			if err := op.Execute(ctx, progress); err != nil {
+				return err
+			}
+			e.step("storage.action", a.ID)
+			return nil
 		},
 		Rollback: func(ctx context.Context) error {
 			if inner.Rollback == nil {
@@ -298,7 +368,11 @@ func (e *Engine) lvmManager() (*lvm.Manager, error) {
 // after partsafety's preflight. Run again after a crash it finds the
 // partitions already there and does only what is left.
 func (e *Engine) writePartitions(ctx context.Context, a Action) error {
-	d, err := partition.Open(ctx, a.Device, partition.WithJournal(partsafety.Journal(e.journal)))
+	var pj partition.Journal = partsafety.Journal(e.journal)
+	if e.onStep != nil {
+		pj = hookJournal{pj, e.onStep}
+	}
+	d, err := partition.Open(ctx, a.Device, partition.WithJournal(pj))
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,8 @@ type Engine struct {
 	lvm     *lvm.Manager
 	lvmErr  error
 
+	onStep func(kind, step string)
+
 	// minSizeFn replaces fsys MinSize in tests of the planner.
 	minSizeFn func(ctx context.Context, dev string) (int64, error)
 }
@@ -83,6 +85,9 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	if e.journal != nil {
 		fo = append(fo, fsys.WithJournal(e.journal))
+	}
+	if e.onStep != nil {
+		fo = append(fo, fsys.WithStepHook(e.onStep))
 	}
 	m, err := fsys.New(fo...)
 	if err != nil {
@@ -188,6 +193,20 @@ func WithSaturation(util float64) Option {
 			return fmt.Errorf("%w: saturation %v%%", ErrInvalid, util)
 		}
 		e.utilLimit = util
+		return nil
+	}
+}
+
+// WithStepHook calls f after every journaled step: the filesystem
+// operations' steps, each partition-table write step (kind
+// "partition.write") and each finished action (kind "storage.action", step
+// the action ID). For crash tests and progress displays.
+func WithStepHook(f func(kind, step string)) Option {
+	return func(e *Engine) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil step hook", ErrInvalid)
+		}
+		e.onStep = f
 		return nil
 	}
 }
