@@ -131,6 +131,24 @@ func TestBtrfsMultiDevice(t *testing.T) {
 	}
 	t.Cleanup(func() { olUnmount(t, dir) })
 	checkDevices(t, dir)
+	// mountinfo names dev1 only; dev2 is mounted all the same, and a check
+	// of it is refused.
+	m, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range []string{dev1, dev2} {
+		info, err := m.Inspect(context.Background(), dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.Mountpoints) != 1 || info.Mountpoints[0] != dir {
+			t.Errorf("Inspect(%s).Mountpoints = %v, want [%s]", dev, info.Mountpoints, dir)
+		}
+		if _, err := m.Check(context.Background(), dev, CheckOptions{}); !errors.Is(err, ErrMounted) {
+			t.Errorf("Check(%s) of a mounted member: %v, want ErrMounted", dev, err)
+		}
+	}
 	checkMinDevSize(t, dir, "empty, two devices", 1, 2)
 	fill(t, dir, 12, 32<<20)
 	checkMinDevSize(t, dir, "with data, two devices", 1, 2)
