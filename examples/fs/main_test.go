@@ -211,8 +211,21 @@ func TestKillResizeAtEachStep(t *testing.T) {
 				t.Fatalf("e2fsck -fn after repair: %v\n%s", err, out)
 			}
 			verifySums(t, dev, sums, "after the kill at "+at)
+			// The dry run lists it and changes nothing, not even a byte of
+			// the journal.
+			before, err := os.ReadFile(filepath.Join(journal, "journal.wal"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCLI(t, "--journal", journal, "recover")
+			if code != 0 || !strings.Contains(out, "1 interrupted (add --apply") {
+				t.Fatalf("recover dry run: exit %d\n%s%s", code, out, errs)
+			}
+			if after, err := os.ReadFile(filepath.Join(journal, "journal.wal")); err != nil || !bytes.Equal(before, after) {
+				t.Fatalf("the dry run changed the journal (%v)", err)
+			}
 			// Recovery finishes the shrink.
-			code, out, errs := runCLI(t, "--journal", journal, "recover", "--apply")
+			code, out, errs = runCLI(t, "--journal", journal, "recover", "--apply")
 			if code != 0 {
 				t.Fatalf("recover: exit %d\n%s%s", code, out, errs)
 			}
