@@ -138,7 +138,7 @@ func (m *Manager) identityOp(ctx context.Context, dev, value string, uuid bool, 
 		return i.Label, nil
 	}
 	res := []sched.Resource{key.Exclusive()}
-	var pre safety.Op
+	pre := safety.OpOnline // mounted: everything but the mount still refuses
 	if mp != "" {
 		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive()}
 	} else {

@@ -190,7 +190,7 @@ func (m *Manager) ResizeOp(ctx context.Context, dev string, newBytes int64, opts
 	}
 	online := plan.Mountpoint != ""
 	res := []sched.Resource{key.Exclusive()}
-	var pre safety.Op
+	pre := safety.OpOnline // mounted: everything but the mount still refuses
 	if online {
 		// The device stays in use by its mount: others may read the disk,
 		// nobody may change the filesystem or its mounts meanwhile.
