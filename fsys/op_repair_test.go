@@ -1,0 +1,91 @@
+package fsys
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
+)
+
+// failAfterRepair runs every command for real, then fails an e2fsck that
+// was given an undo file, as a repair that crashed after writing would.
+type failAfterRepair struct{ real command.Runner }
+
+var errRepairCrashed = errors.New("e2fsck crashed (test)")
+
+func (f failAfterRepair) Run(ctx context.Context, c command.Cmd) (*command.Result, error) {
+	res, err := f.real.Run(ctx, c)
+	if c.Tool == "e2fsck" && slices.Contains(c.Args, "-z") {
+		return res, errRepairCrashed
+	}
+	return res, err
+}
+
+func deviceSum(t *testing.T, dev string) [32]byte {
+	t.Helper()
+	f, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	var s [32]byte
+	copy(s[:], h.Sum(nil))
+	return s
+}
+
+// An ext repair keeps e2fsck's undo file in the journal: when the repair
+// fails after e2fsck wrote its fixes, e2undo puts every byte of the device
+// back, and the journal says compensated. A repair that succeeds leaves the
+// filesystem clean.
+func TestRepairFailureUndoneByE2undo(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.ext4", "e2fsck", "e2undo", "debugfs")
+	dev := testenv.Loop(t, 64<<20)
+	testenv.Run(t, "mkfs.ext4", "-q", "-F", dev)
+	// A wrong free-blocks count: what a preen fixes.
+	testenv.Run(t, "debugfs", "-w", "-R", "ssv free_blocks_count 1234", dev)
+	before := deviceSum(t, dev)
+
+	x, err := command.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, j := newTestManager(t, WithRunner(failAfterRepair{x}))
+	ctx := context.Background()
+	op, err := m.RepairOp(ctx, dev, CheckOptions{Mode: CheckPreen}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Execute(ctx, nil); !errors.Is(err, errRepairCrashed) {
+		t.Fatalf("repair: %v, want the crash", err)
+	}
+	if deviceSum(t, dev) != before {
+		t.Fatal("the failed repair was not undone byte for byte")
+	}
+	es := j.Entries()
+	if len(es) == 0 || es[len(es)-1].Outcome != safety.OutcomeCompensated || !slices.Contains(es[len(es)-1].StepsDone(), "undo_file") {
+		t.Fatalf("journal: %+v", es)
+	}
+
+	// The same repair, not failed, fixes it.
+	m2, _ := newTestManager(t)
+	res, err := m2.Repair(ctx, dev, CheckOptions{Mode: CheckPreen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != VerdictFixed {
+		t.Fatalf("repair verdict %s, want fixed\n%s", res.Verdict, res.Output)
+	}
+	testenv.Run(t, "e2fsck", "-fn", dev)
+}
