@@ -89,3 +89,62 @@ func TestRepairFailureUndoneByE2undo(t *testing.T) {
 	}
 	testenv.Run(t, "e2fsck", "-fn", dev)
 }
+
+// Cancelling a started offline resize does not stop it midway (a resize2fs
+// killed midway leaves a filesystem only a repair makes consistent): the
+// shrink runs to its end, the filesystem is clean at the new size and the
+// journal says done. A resize cancelled before it starts writes nothing.
+func TestResizeCancelled(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.ext4", "e2fsck", "resize2fs")
+	const M = 1 << 20
+	dev := testenv.Loop(t, 256*M)
+	testenv.Run(t, "mkfs.ext4", "-q", "-F", dev)
+
+	// Cancelled before it starts: nothing written.
+	before := deviceSum(t, dev)
+	m0, _ := newTestManager(t)
+	op, _, err := m0.ResizeOp(context.Background(), dev, 128*M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, cancel0 := context.WithCancel(context.Background())
+	cancel0()
+	if err := op.Execute(done, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled before the start: %v", err)
+	}
+	if deviceSum(t, dev) != before {
+		t.Fatal("a resize cancelled before it started wrote to the device")
+	}
+
+	// Cancelled once e2fsck has passed and resize2fs is about to run.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m, j := newTestManager(t, WithStepHook(func(kind, step string) {
+		if kind == OpResize && step == "checked" {
+			cancel()
+		}
+	}))
+	op, _, err = m.ResizeOp(ctx, dev, 128*M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Execute(ctx, nil); err != nil {
+		t.Fatalf("a resize cancelled midway: %v, want it run to its end", err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the step hook did not cancel")
+	}
+	info, err := m.Inspect(context.Background(), dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.SizeBytes != 128*M {
+		t.Fatalf("size %d after the cancelled resize, want %d", info.SizeBytes, 128*M)
+	}
+	testenv.Run(t, "e2fsck", "-fn", dev)
+	es := j.Entries()
+	if len(es) == 0 || es[len(es)-1].Outcome != safety.OutcomeDone {
+		t.Fatalf("journal: %+v", es)
+	}
+}
