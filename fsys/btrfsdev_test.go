@@ -212,3 +212,54 @@ func TestMinDevSizeAlgorithm(t *testing.T) {
 		}
 	}
 }
+
+// Unmounted and unscanned (no udev ran `btrfs device scan`), a two-device
+// btrfs still mounts for the tools that need it mounted: the temporary
+// mount finds the other member by its superblock and names it. So its
+// minimum size reads, and a resize of one member resizes that member
+// (its devid) and no other.
+func TestBtrfsMultiDeviceUnmounted(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.btrfs", "btrfs")
+	dev1, dev2 := testenv.Loop(t, 1<<30), testenv.Loop(t, 1<<30)
+	testenv.Run(t, "mkfs.btrfs", "-f", "-q", "-d", "single", "-m", "raid1", dev1, dev2)
+	forget := func() { _, _ = testenv.RunErr("btrfs", "device", "scan", "--forget", dev1, dev2) }
+	forget()
+	t.Cleanup(forget)
+	m, _ := newTestManager(t)
+	members, err := m.btrfsMembers(dev1)
+	if err != nil || len(members) != 1 || members[0] != dev2 {
+		t.Fatalf("members of %s: %v %v, want [%s]", dev1, members, err, dev2)
+	}
+	min, err := m.MinSize(context.Background(), dev1)
+	if err != nil || min <= 0 {
+		t.Fatalf("MinSize of an unscanned member: %d %v", min, err)
+	}
+	forget()
+	if _, err := m.Resize(context.Background(), dev1, 900<<20, nil); err != nil {
+		t.Fatalf("offline resize of one member of a two-device btrfs: %v", err)
+	}
+	forget()
+	err = m.WithTempMount(context.Background(), dev2, Btrfs, true, func(dir string) error {
+		devs, err := btrfsDevices(context.Background(), dir)
+		if err != nil {
+			return err
+		}
+		for _, d := range devs {
+			want := int64(1 << 30)
+			if d.Path == dev1 {
+				want = 900 << 20
+			}
+			if d.TotalBytes != want {
+				t.Errorf("devid %d (%s): %d bytes, want %d", d.Devid, d.Path, d.TotalBytes, want)
+			}
+		}
+		if len(devs) != 2 {
+			t.Errorf("devices %+v", devs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
