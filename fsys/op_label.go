@@ -140,7 +140,7 @@ func (m *Manager) identityOp(ctx context.Context, dev, value string, uuid bool, 
 	res := []sched.Resource{key.Exclusive()}
 	pre := safety.OpOnline // mounted: everything but the mount still refuses
 	if mp != "" {
-		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive()}
+		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive(), sched.MountPath(mp).Shared()}
 	} else {
 		pre = safety.OpResize // the device must be unused while its tool rewrites the superblock
 	}

@@ -194,7 +194,7 @@ func (m *Manager) ResizeOp(ctx context.Context, dev string, newBytes int64, opts
 	if online {
 		// The device stays in use by its mount: others may read the disk,
 		// nobody may change the filesystem or its mounts meanwhile.
-		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive(), key.Mount(plan.Mountpoint).Exclusive()}
+		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive(), sched.MountPath(plan.Mountpoint).Shared()}
 	} else {
 		pre = safety.OpResize // unused: not mounted, no holders, nobody has it open
 	}
