@@ -196,9 +196,10 @@ func WithPolicyLogger(l *slog.Logger) PolicyOption {
 	return func(p *Policy) error { p.log = l; return nil }
 }
 
-// WithAlertHandler adds a handler for alert events. Handlers run on the
-// goroutine that runs Check (Run's), after the check, outside the policy's
-// locks; a slow handler delays the next sample.
+// WithAlertHandler adds a handler for alert events. Handlers run one event
+// at a time, outside the policy's locks, on the goroutine that checked (or,
+// under Run, the one that extended the pool); a slow handler delays the
+// next sample.
 func WithAlertHandler(h perf.AlertHandler) PolicyOption {
 	return func(p *Policy) error {
 		if h == nil {
@@ -258,12 +259,14 @@ type Policy struct {
 	dataRules, metaRules       []perf.Rule
 	dataRulesSet, metaRulesSet bool
 
-	checkMu sync.Mutex // one Check at a time
-	mu      sync.Mutex // the fields below
-	pools   map[string]*poolState
-	dataAl  *perf.Alerter
-	metaAl  *perf.Alerter
-	gone    []perf.DeviceChange // unwatched since the last check
+	checkMu   sync.Mutex // one Check at a time
+	deliverMu sync.Mutex // one event delivery at a time
+	growWG    sync.WaitGroup
+	mu        sync.Mutex // the fields below
+	pools     map[string]*poolState
+	dataAl    *perf.Alerter
+	metaAl    *perf.Alerter
+	gone      []perf.DeviceChange // unwatched since the last check
 }
 
 type poolSample struct {
@@ -278,6 +281,7 @@ type Extension struct {
 	Space    string // "data" or "metadata"
 	From, To int64
 	Reason   string
+	Took     time.Duration // how long the grower took
 }
 
 type nativeAlert struct {
@@ -299,6 +303,7 @@ type poolState struct {
 	nData      int
 	nMeta      int
 	switched   bool // we set error-when-full
+	growing    bool // an extension runs (Run's asynchronous checks)
 	cannotGrow bool
 	native     map[string]*nativeAlert
 }
@@ -404,12 +409,15 @@ func (p *Policy) Unwatch(vg, pool string) {
 	}
 }
 
-// Run checks every interval until ctx is done, then returns ctx's error.
+// Run checks every interval until ctx is done, waits for the extensions it
+// started, and returns ctx's error. Unlike Check, its checks do not wait
+// for an extension: sampling and alerts go on while lvm extends a pool.
 func (p *Policy) Run(ctx context.Context) error {
 	for {
-		_ = p.Check(ctx)
+		_ = p.check(ctx, true)
 		select {
 		case <-ctx.Done():
+			p.growWG.Wait()
 			return ctx.Err()
 		case <-p.clock.After(p.interval):
 		}
@@ -419,7 +427,9 @@ func (p *Policy) Run(ctx context.Context) error {
 // Check samples every watched pool once, updates predictions and alerts,
 // and extends or switches pools as needed. It returns the sampling and
 // extension errors (they are also logged and kept in Status).
-func (p *Policy) Check(ctx context.Context) error {
+func (p *Policy) Check(ctx context.Context) error { return p.check(ctx, false) }
+
+func (p *Policy) check(ctx context.Context, async bool) error {
 	p.checkMu.Lock()
 	defer p.checkMu.Unlock()
 	p.mu.Lock()
@@ -446,7 +456,7 @@ func (p *Policy) Check(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		evs, err := p.checkPool(ctx, ps, now)
+		evs, err := p.checkPool(ctx, ps, now, async)
 		events = append(events, evs...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s/%s: %w", ps.vg, ps.pool, err))
@@ -463,6 +473,17 @@ func (p *Policy) Check(ctx context.Context) error {
 	events = p.dataAl.Observe(now, dataRates, nil, events)
 	events = p.metaAl.Observe(now, metaRates, nil, events)
 	p.mu.Unlock()
+	p.deliver(ctx, events)
+	return errors.Join(errs...)
+}
+
+// deliver logs events and hands them to the handlers, one event at a time.
+func (p *Policy) deliver(ctx context.Context, events []perf.AlertEvent) {
+	if len(events) == 0 {
+		return
+	}
+	p.deliverMu.Lock()
+	defer p.deliverMu.Unlock()
 	for _, e := range events {
 		lvl := slog.LevelInfo
 		if e.State == perf.Firing && e.Severity >= perf.SeverityWarning {
@@ -474,7 +495,6 @@ func (p *Policy) Check(ctx context.Context) error {
 			h(e)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // space is the view of data or metadata the decisions work on.
@@ -487,7 +507,7 @@ type space struct {
 	rate      float64 // bytes per second, least squares
 }
 
-func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time) ([]perf.AlertEvent, error) {
+func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time, async bool) ([]perf.AlertEvent, error) {
 	var events []perf.AlertEvent
 	u, err := p.usage.PoolUsage(ctx, ps.vg, ps.pool)
 	p.mu.Lock()
@@ -517,8 +537,12 @@ func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time) ([
 	failed := u.Mode == "Fail" || u.Mode == "Error" || u.Mode == "ro"
 	events = p.native(ps, AlertPoolFailed, perf.SeverityCritical, failed, u.MetaPercent(), "pool mode "+u.Mode, now, events)
 	layoutStale := now.Sub(ps.layoutAt) >= p.layoutEvery
+	growing := ps.growing
 	p.mu.Unlock()
 
+	if growing {
+		return events, nil // an extension is running: sample, alert, wait for it
+	}
 	if layoutStale {
 		p.refreshLayout(ctx, ps, now)
 	}
@@ -536,6 +560,32 @@ func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time) ([
 		p.mu.Unlock()
 		return events, nil
 	}
+	if !async {
+		evs, err := p.grow(ctx, ps, u, data, meta, needData, needMeta, whyData, whyMeta, now)
+		return append(events, evs...), err
+	}
+	// Run's checks go on sampling (and alerting) while lvm extends the
+	// pool, which can take seconds; the next extension of this pool waits
+	// for this one.
+	p.mu.Lock()
+	ps.growing = true
+	p.mu.Unlock()
+	p.growWG.Add(1)
+	go func() {
+		defer p.growWG.Done()
+		evs, _ := p.grow(ctx, ps, u, data, meta, needData, needMeta, whyData, whyMeta, now)
+		p.mu.Lock()
+		ps.growing = false
+		p.mu.Unlock()
+		p.deliver(ctx, evs)
+	}()
+	return events, nil
+}
+
+// grow extends ps as the check decided, or handles a VG that cannot give
+// the space.
+func (p *Policy) grow(ctx context.Context, ps *poolState, u PoolUsage, data, meta space, needData, needMeta bool, whyData, whyMeta string, now time.Time) ([]perf.AlertEvent, error) {
+	var events []perf.AlertEvent
 	// Decide on a fresh layout: the VG's free space may have changed.
 	l, err := p.refreshLayout(ctx, ps, now)
 	if err != nil {
@@ -549,7 +599,9 @@ func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time) ([
 		}
 		return p.exhausted(ctx, ps, u, why, now, events)
 	}
+	start := p.clock.Now()
 	err = p.grower.GrowPool(ctx, ps.vg, ps.pool, plan.data, plan.meta)
+	took := p.clock.Now().Sub(start)
 	if err != nil {
 		if errors.Is(err, ErrNoSpace) {
 			return p.exhausted(ctx, ps, u, err.Error(), now, events)
@@ -565,12 +617,12 @@ func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time) ([
 	events = p.native(ps, AlertExtendFailed, perf.SeverityWarning, false, 0, "", now, events)
 	if plan.meta > 0 {
 		ps.nMeta++
-		ps.extends = appendExt(ps.extends, Extension{At: now, Space: "metadata", From: l.MetaBytes, To: plan.meta, Reason: whyMeta})
+		ps.extends = appendExt(ps.extends, Extension{At: now, Space: "metadata", From: l.MetaBytes, To: plan.meta, Reason: whyMeta, Took: took})
 		p.log.Info("thin-pool policy: extended metadata", "pool", poolKey(ps.vg, ps.pool), "from", l.MetaBytes, "to", plan.meta, "reason", whyMeta)
 	}
 	if plan.data > 0 {
 		ps.nData++
-		ps.extends = appendExt(ps.extends, Extension{At: now, Space: "data", From: l.DataBytes, To: plan.data, Reason: whyData})
+		ps.extends = appendExt(ps.extends, Extension{At: now, Space: "data", From: l.DataBytes, To: plan.data, Reason: whyData, Took: took})
 		p.log.Info("thin-pool policy: extended data", "pool", poolKey(ps.vg, ps.pool), "from", l.DataBytes, "to", plan.data, "reason", whyData)
 	}
 	partial := (needData && plan.data == 0) || (needMeta && plan.meta == 0)

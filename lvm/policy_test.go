@@ -423,3 +423,63 @@ func TestPlanGrowth(t *testing.T) {
 		t.Fatalf("none free: %+v", g)
 	}
 }
+
+// blockingGrower holds every extension until released.
+type blockingGrower struct {
+	*fakePool
+	started chan struct{}
+	release chan struct{}
+}
+
+func (g *blockingGrower) GrowPool(ctx context.Context, vg, pool string, data, meta int64) error {
+	g.started <- struct{}{}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.fakePool.GrowPool(ctx, vg, pool, data, meta)
+}
+
+// Under Run an extension does not stop the sampling: while lvm works the
+// policy goes on sampling and alerting, starts no second extension of the
+// same pool, and Run waits for the extension before it returns.
+func TestPolicyRunSamplesWhileGrowing(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	f := newFakePool(100, 8, 1024)
+	f.dataUsed = 90 << 20
+	g := &blockingGrower{fakePool: f, started: make(chan struct{}, 4), release: make(chan struct{})}
+	clk := newFakeClock()
+	p, err := NewPolicy(f, f, WithPolicyClock(clk), WithGrower(g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Watch(context.Background(), "vg", "pool"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	<-g.started
+	for i := 0; i < 5; i++ {
+		for clk.pending() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		clk.Advance(time.Second)
+	}
+	for clk.pending() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	st, _ := p.Status("vg", "pool")
+	if st.Samples < 6 || len(g.started) != 0 {
+		t.Fatalf("samples %d, extensions started meanwhile %d", st.Samples, len(g.started))
+	}
+	close(g.release)
+	for st, _ := p.Status("vg", "pool"); st.DataExtends != 1; st, _ = p.Status("vg", "pool") {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}

@@ -8,7 +8,7 @@ package lvm
 //  1. Policy on: a thin pool of 64 MiB data with a 512 MiB thin LV, in
 //     error-when-full mode so that an extension that comes late shows as
 //     write errors instead of queued writes. fio writes 256 MiB into the
-//     thin LV (direct I/O, 16 MiB/s, then reads it back with checksums)
+//     thin LV (direct I/O, 8 MiB/s, then reads it back with checksums)
 //     while the policy samples the pool by dm ioctl every 200 ms and
 //     extends it with lvextend: fio must see 0 errors and 0 verify
 //     failures, the use must stay under 100%, and after deactivation lvm's
@@ -148,14 +148,18 @@ func TestThinPoolPolicyFill(t *testing.T) {
 	var alerts []perf.AlertEvent
 	onAlert := func(e perf.AlertEvent) { mu.Lock(); alerts = append(alerts, e); mu.Unlock() }
 	p1, err := NewPolicy(dm, rs, WithGrower(grower), WithPolicyInterval(200*time.Millisecond),
-		WithLookahead(3*time.Second), WithHistory(10), WithPolicyLogger(logger), WithAlertHandler(onAlert))
+		WithLookahead(8*time.Second), WithHistory(10), WithPolicyLogger(logger), WithAlertHandler(onAlert))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := p1.Watch(ctx, vg, "poolon"); err != nil {
 		t.Fatal(err)
 	}
-	if err := p1.Admit(ctx, vg, "poolon", 1<<20); !errors.Is(err, ErrRefused) {
+	if err := p1.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var re *RefusedError
+	if err := p1.Admit(ctx, vg, "poolon", 1<<20); !errors.As(err, &re) || re.Code != RefusedOverProvisioned {
 		t.Fatalf("Admit on an 8x over-provisioned pool: %v", err)
 	} else {
 		t.Logf("Admit: %v", err)
@@ -166,7 +170,7 @@ func TestThinPoolPolicyFill(t *testing.T) {
 	fioDone := make(chan fioResult, 1)
 	fioErr := make(chan error, 1)
 	go func() {
-		r, err := runFio(ctx, "/dev/"+vg+"/thinon", "256M", "--rate=,16m", "--verify=crc32c", "--do_verify=1")
+		r, err := runFio(ctx, "/dev/"+vg+"/thinon", "256M", "--rate=,8m", "--verify=crc32c", "--do_verify=1")
 		fioErr <- err
 		fioDone <- r
 	}()
@@ -181,8 +185,11 @@ wait:
 		case on = <-fioDone:
 			break wait
 		case <-tick.C:
+			// The use by ioctl, apart from the policy's own samples.
+			if u, err := dm.PoolUsage(ctx, vg, "poolon"); err == nil {
+				maxPct = max(maxPct, u.DataPercent())
+			}
 			st, _ := p1.Status(vg, "poolon")
-			maxPct = max(maxPct, st.Usage.DataPercent())
 			if time.Since(lastLog) >= time.Second && st.Samples > 1 {
 				lastLog = time.Now()
 				s := fmt.Sprintf("data %.1f%% of %d MiB, fitted %.1f MiB/s, to 80%% %v, to full %v, extends %d",
@@ -202,7 +209,7 @@ wait:
 	t.Logf("POLICY ON: fio error=%d total_err=%d wrote %d MiB in %v; %d data extensions (%d metadata), pool %d MiB, max use %.1f%%",
 		on.Error, on.TotalErr, on.WrittenBytes>>20, on.Elapsed.Round(time.Millisecond), st1.DataExtends, st1.MetaExtends, st1.Layout.DataBytes>>20, maxPct)
 	for _, x := range st1.Extensions {
-		t.Logf("extension: %s %d -> %d MiB: %s", x.Space, x.From>>20, x.To>>20, x.Reason)
+		t.Logf("extension: %s %d -> %d MiB in %v: %s", x.Space, x.From>>20, x.To>>20, x.Took.Round(time.Millisecond), x.Reason)
 	}
 	if on.Error != 0 || on.TotalErr != 0 {
 		t.Errorf("with the policy on fio saw errors: %+v", on)
