@@ -28,6 +28,10 @@ const (
 	MinPolicyInterval = perf.MinInterval
 	// NeverFull is the time-to-full of a pool that is not filling.
 	NeverFull = time.Duration(math.MaxInt64)
+	// MaxThinMetadataBytes is the largest thin-pool metadata lvm creates
+	// (16 GiB; the kernel uses at most 15.81 GiB of it): the policy does
+	// not ask for more.
+	MaxThinMetadataBytes = 16 << 30
 	// defaultExtent is assumed when the layout does not say (lvm's default
 	// extent size).
 	defaultExtent = 4 << 20
@@ -680,8 +684,9 @@ type growthPlan struct{ data, meta int64 } // new sizes; 0 keeps
 // planGrowth sizes the extensions within the VG's free space. Each space
 // that needs to grow gets its step, or more when the fill is fast: enough
 // to stay under the threshold for twice the lookahead at the fitted rate.
-// Sizes are whole extents. Metadata comes first and counts twice, because
-// lvm grows the pool metadata spare (pmspare) with it. The result never
+// Sizes are whole extents. Metadata comes first, counts twice, because
+// lvm grows the pool metadata spare (pmspare) with it, and stops at
+// MaxThinMetadataBytes. The result never
 // exceeds the free space and never shrinks anything.
 func planGrowth(l PoolLayout, data, meta space, needData, needMeta bool, lookahead time.Duration) growthPlan {
 	ext := l.ExtentSize
@@ -699,7 +704,7 @@ func planGrowth(l PoolLayout, data, meta space, needData, needMeta bool, lookahe
 	}
 	var plan growthPlan
 	if needMeta && l.MetaBytes > 0 {
-		d := min(want(meta, l.MetaBytes), free/2)
+		d := min(want(meta, l.MetaBytes), free/2, max(MaxThinMetadataBytes-l.MetaBytes, 0)/ext)
 		if d > 0 {
 			free -= 2 * d
 			plan.meta = l.MetaBytes + d*ext

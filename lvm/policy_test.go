@@ -483,3 +483,59 @@ func TestPolicyRunSamplesWhileGrowing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// halfGrower, the first time, applies the metadata extension and then
+// fails the data one, as ToolGrower would when the second lvextend fails.
+type halfGrower struct {
+	*fakePool
+	failed bool
+}
+
+func (g *halfGrower) GrowPool(ctx context.Context, vg, pool string, data, meta int64) error {
+	if g.failed {
+		return g.fakePool.GrowPool(ctx, vg, pool, data, meta)
+	}
+	g.failed = true
+	if meta > 0 {
+		if err := g.fakePool.GrowPool(ctx, vg, pool, 0, meta); err != nil {
+			return err
+		}
+	}
+	if data > 0 {
+		return errors.New("lvextend -L: killed")
+	}
+	return nil
+}
+
+// An extension that fails half-way (metadata grown, data not): the policy
+// plans the next one from the layout as it now is, so the metadata is not
+// grown again and nothing shrinks; the data is retried.
+func TestPolicyPartialGrowFailure(t *testing.T) {
+	f := newFakePool(100, 8, 1024)
+	f.dataUsed, f.metaUsed = 85<<20, 7<<20
+	clk := newFakeClock()
+	p, err := NewPolicy(f, f, WithPolicyClock(clk), WithGrower(&halfGrower{fakePool: f}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Watch(context.Background(), "vg", "pool"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Check(context.Background()); err == nil {
+		t.Fatal("no error for the failed half")
+	}
+	var meta int64
+	f.get(func(f *fakePool) { meta = f.metaTotal })
+	if meta <= 8<<20 {
+		t.Fatalf("metadata not grown: %d", meta)
+	}
+	clk.Advance(time.Second)
+	_ = p.Check(context.Background())
+	last := f.grows[len(f.grows)-1]
+	if last.meta != 0 || last.data == 0 {
+		t.Fatalf("second attempt %+v (metadata already %d)", last, meta)
+	}
+	if len(f.violations) > 0 {
+		t.Fatal(f.violations)
+	}
+}
