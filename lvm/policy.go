@@ -24,6 +24,7 @@ const (
 	DefaultLookahead        = 30 * time.Second
 	DefaultPolicyHistory    = 30
 	DefaultLayoutRefresh    = time.Minute
+	DefaultGrowTimeout      = 2 * time.Minute
 	// MinPolicyInterval is the shortest sampling interval (perf's minimum).
 	MinPolicyInterval = perf.MinInterval
 	// NeverFull is the time-to-full of a pool that is not filling.
@@ -171,6 +172,20 @@ func WithLayoutRefresh(d time.Duration) PolicyOption {
 	}
 }
 
+// WithGrowTimeout bounds one extension or full-mode switch (default 2
+// min). Cancelling Run does not cut them short (lvm killed between
+// suspend and resume would leave the pool suspended): Run returns once the
+// one in progress has finished, within this time.
+func WithGrowTimeout(d time.Duration) PolicyOption {
+	return func(p *Policy) error {
+		if d <= 0 {
+			return policyErr("grow timeout %v <= 0", d)
+		}
+		p.growTimeout = d
+		return nil
+	}
+}
+
 // WithGrower lets the policy extend pools (without one it only watches,
 // predicts and alerts). A grower that is also a FullModeSetter lets it
 // switch a pool that cannot grow to error-when-full.
@@ -259,6 +274,7 @@ type Policy struct {
 	lookahead   time.Duration
 	history     int
 	layoutEvery time.Duration
+	growTimeout time.Duration
 
 	dataRules, metaRules       []perf.Rule
 	dataRulesSet, metaRulesSet bool
@@ -321,7 +337,7 @@ func NewPolicy(usage UsageSource, layout LayoutSource, opts ...PolicyOption) (*P
 	p := &Policy{usage: usage, layout: layout, clock: realClock{}, interval: DefaultPolicyInterval,
 		dataThr: DefaultDataThreshold, metaThr: DefaultMetaThreshold, dataStep: DefaultExtendPercent,
 		metaStep: DefaultExtendPercent, overprov: DefaultOverProvisioning, lookahead: DefaultLookahead,
-		history: DefaultPolicyHistory, layoutEvery: DefaultLayoutRefresh, pools: map[string]*poolState{}}
+		history: DefaultPolicyHistory, layoutEvery: DefaultLayoutRefresh, growTimeout: DefaultGrowTimeout, pools: map[string]*poolState{}}
 	for _, o := range opts {
 		if err := o(p); err != nil {
 			return nil, err
@@ -603,8 +619,13 @@ func (p *Policy) grow(ctx context.Context, ps *poolState, u PoolUsage, data, met
 		}
 		return p.exhausted(ctx, ps, u, why, now, events)
 	}
+	// Cancelling the policy does not kill an extension in progress: lvm
+	// killed between suspending and resuming the pool's devices would
+	// leave them suspended, every write to the pool blocked.
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.growTimeout)
+	defer cancel()
 	start := p.clock.Now()
-	err = p.grower.GrowPool(ctx, ps.vg, ps.pool, plan.data, plan.meta)
+	err = p.grower.GrowPool(gctx, ps.vg, ps.pool, plan.data, plan.meta)
 	took := p.clock.Now().Sub(start)
 	if err != nil {
 		if errors.Is(err, ErrNoSpace) {
@@ -635,13 +656,21 @@ func (p *Policy) grow(ctx context.Context, ps *poolState, u PoolUsage, data, met
 		ps.cannotGrow = false
 		events = p.native(ps, AlertCannotGrow, perf.SeverityCritical, false, u.DataPercent(), "the pool grew", now, events)
 	}
-	ps.layoutAt = time.Time{} // re-read at the next check
+	// The layout as it is now (the next extension re-reads it anyway).
+	if plan.meta > 0 {
+		ps.layout.VGFree -= 2 * (plan.meta - l.MetaBytes)
+		ps.layout.MetaBytes = plan.meta
+	}
+	if plan.data > 0 {
+		ps.layout.VGFree -= plan.data - l.DataBytes
+		ps.layout.DataBytes = plan.data
+	}
 	p.mu.Unlock()
 	// stratisd's rule: a pool that has room again queues writes when full
 	// rather than failing them (only if we were the ones who switched it).
 	if wasSwitched && !partial {
 		if fm, ok := p.grower.(FullModeSetter); ok {
-			if err := fm.SetErrorWhenFull(ctx, ps.vg, ps.pool, false); err == nil {
+			if err := fm.SetErrorWhenFull(gctx, ps.vg, ps.pool, false); err == nil {
 				p.mu.Lock()
 				ps.switched = false
 				p.mu.Unlock()
@@ -730,7 +759,10 @@ func (p *Policy) exhausted(ctx context.Context, ps *poolState, u PoolUsage, why 
 		l := ps.layout
 		p.mu.Unlock()
 		if !l.ErrorWhenFull {
-			if err = fm.SetErrorWhenFull(ctx, ps.vg, ps.pool, true); err == nil {
+			gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.growTimeout)
+			err = fm.SetErrorWhenFull(gctx, ps.vg, ps.pool, true)
+			cancel()
+			if err == nil {
 				p.mu.Lock()
 				ps.switched = true
 				ps.layout.ErrorWhenFull = true

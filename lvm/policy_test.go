@@ -311,7 +311,7 @@ func TestPolicyOptions(t *testing.T) {
 	bad := []PolicyOption{
 		WithPolicyInterval(time.Millisecond), WithDataThreshold(0), WithDataThreshold(100), WithMetaThreshold(-1),
 		WithExtendStep(0, 20), WithExtendStep(20, 2000), WithOverProvisioning(0), WithOverProvisioning(math.Inf(1)),
-		WithLookahead(-1), WithHistory(1), WithLayoutRefresh(0), WithGrower(nil), WithPolicyClock(nil), WithAlertHandler(nil),
+		WithLookahead(-1), WithHistory(1), WithLayoutRefresh(0), WithGrowTimeout(0), WithGrower(nil), WithPolicyClock(nil), WithAlertHandler(nil),
 		WithDataAlertRules(perf.Rule{Name: "x", Kind: perf.Threshold, Metric: perf.MetricIOPS, Above: 1}),
 		WithMetaAlertRules(perf.Rule{Name: "", Kind: perf.Threshold, Above: 1}),
 	}
