@@ -99,11 +99,12 @@
 // Defaults, and where they come from:
 //
 //   - Threshold 80% for data and for metadata (WithDataThreshold,
-//     WithMetaThreshold). dmeventd's thin plugin warns when either passes
-//     80% (again at 85, 90, 95%) and does nothing below 50%; above 50% it
-//     runs its thin command (lvextend --use-policies) at every 5% step
-//     (daemons/dmeventd/plugins/thin/dmeventd_thin.c: WARNING_THRESH,
-//     CHECK_MINIMUM, CHECK_STEP; dmeventd(8)). lvm.conf's
+//     WithMetaThreshold). dmeventd warns when a pool's data or metadata
+//     passes 80% (lvmthin(7): again at 85, 90 and 95%); its thin plugin
+//     does nothing below 50% and above it runs its thin command (lvextend
+//     --use-policies) at every 5% step (dmeventd(8);
+//     daemons/dmeventd/plugins/thin/dmeventd_thin.c: WARNING_THRESH,
+//     CHECK_MINIMUM, CHECK_STEP). lvm.conf's
 //     activation/thin_pool_autoextend_threshold defaults to 100, which
 //     disables autoextension, and may not be set below 50 (lvmthin(7),
 //     lvm.conf(5) of lvm 2.03.16; the example there is 70). 80 keeps a pool
@@ -111,8 +112,9 @@
 //     prediction (lookahead 30 s) rather than from a low static threshold.
 //   - Step 20% of the current size, data and metadata (WithExtendStep):
 //     lvm.conf's thin_pool_autoextend_percent default.
-//   - Critical alerts above 95% data (dmeventd's UMOUNT_THRESH, where it
-//     gives up on a pool whose extension failed) and 95% metadata
+//   - Critical alerts above 95% data (the level dmeventd_thin.c defines
+//     as UMOUNT_THRESH: "Umount thin LVs when thin data or metadata LV is
+//     >= and lvextend --use-policies has failed") and 95% metadata
 //     (lvm-operator, internal/controllers/vgmanager/controller.go:
 //     metadataWarningPercentage = 95; above it the VG is failed because a
 //     metadata overflow "cannot be recovered"); warnings at the
@@ -129,8 +131,9 @@
 //     the lesser harm.
 //   - Over-provisioning ratio 1.0 (WithOverProvisioning): no promise the
 //     pool cannot keep, like stratisd with overprovisioning disabled (the
-//     filesystems' sizes must fit the data space). lvm-operator allows 10
-//     by default; a caller who accepts that risk says so.
+//     filesystems' sizes must fit the data space). lvm-operator's
+//     documented default limit is 10; a caller who accepts that risk says
+//     so.
 //   - Interval 1 s (perf's default; a sample by ioctl is one system call),
 //     history 30 samples, layout refresh 1 min besides every extension,
 //     metadata capped at lvm's 16 GiB.

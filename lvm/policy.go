@@ -377,8 +377,9 @@ func newPoolAlerter(rules []perf.Rule) (*perf.Alerter, error) {
 
 // DefaultDataAlertRules are the data rules: a warning above the extension
 // threshold (it should not stay there: the policy extends), clearing 5
-// points below it, and a critical alert above 95%, dmeventd's point of
-// last resort (it unmounts the thin LVs there when extension failed).
+// points below it, and a critical alert above 95%, the level dmeventd's
+// thin plugin names for unmounting a pool's thin LVs after a failed
+// extension.
 func DefaultDataAlertRules(threshold float64) []perf.Rule {
 	return []perf.Rule{
 		{Name: "thinpool-data-high", Kind: perf.Threshold, Metric: perf.MetricUtil, Severity: perf.SeverityWarning,
