@@ -1,8 +1,11 @@
 package lvm
 
 import (
+	"context"
 	"errors"
 	"testing"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 )
 
 // The full thin-pool status parser on any line: a *MalformedError or a
@@ -56,5 +59,25 @@ func FuzzThinPoolBlockSectors(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrMalformed) {
 			t.Fatalf("%q: untyped error %v", line, err)
 		}
+	})
+}
+
+// The lvs-based source on any report: a layout or an error, never a panic.
+func FuzzReportSource(f *testing.F) {
+	f.Add([]byte(lvsPoolJSON))
+	f.Add([]byte(`{"report":[{"lv":[{"vg_name":"vg","lv_name":"pool","lv_attr":"twi-a-tz--","lv_size":"x"}]}]}`))
+	f.Add([]byte(`{"report":[{"lv":[{"vg_name":"vg","lv_name":"pool","lv_attr":"twi"}]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := &scriptRunner{answers: map[string]*command.Result{"lvs": {Stdout: b}}}
+		tl, err := NewTool(r, WithReportFormat("json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := NewReportSource(tl)
+		l, err := rs.PoolLayout(context.Background(), "vg", "pool")
+		if err == nil && l.Thins < 0 {
+			t.Fatalf("layout %+v", l)
+		}
+		_, _ = rs.PoolUsage(context.Background(), "vg", "pool")
 	})
 }

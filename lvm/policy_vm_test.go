@@ -220,6 +220,24 @@ wait:
 	if st1.DataExtends == 0 || maxPct >= 100 {
 		t.Errorf("extends %d, max use %.1f%%", st1.DataExtends, maxPct)
 	}
+	// The two sources on the same pool: the ioctl's block counts and lvs's
+	// two-decimal percentages agree to 0.01%, and on the sizes.
+	du, err := dm.PoolUsage(ctx, vg, "poolon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru, err := rs.PoolUsage(ctx, vg, "poolon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sources: dm data %.4f%% meta %.4f%% of %d/%d bytes; lvs data %.2f%% meta %.2f%% of %d/%d bytes",
+		du.DataPercent(), du.MetaPercent(), du.DataTotal, du.MetaTotal, ru.DataPercent(), ru.MetaPercent(), ru.DataTotal, ru.MetaTotal)
+	if d := du.DataPercent() - ru.DataPercent(); d > 0.006 || d < -0.006 || du.DataTotal != ru.DataTotal || du.MetaTotal != ru.MetaTotal {
+		t.Errorf("DMSource and ReportSource disagree: %+v vs %+v", du, ru)
+	}
+	if d := du.MetaPercent() - ru.MetaPercent(); d > 0.006 || d < -0.006 {
+		t.Errorf("metadata: DMSource %.4f%%, ReportSource %.4f%%", du.MetaPercent(), ru.MetaPercent())
+	}
 	// lvm runs thin_check on activation: the grown pool's metadata is sound.
 	guestLVM(t, "lvchange", "-q", "-an", vg+"/thinon")
 	guestLVM(t, "lvchange", "-q", "-an", vg+"/poolon")
