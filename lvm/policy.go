@@ -700,8 +700,10 @@ func (p *Policy) needs(s space) (bool, string) {
 		return true, fmt.Sprintf("%s at %.2f%%, threshold %.0f%%", s.name, pct(s.used, s.total), s.threshold)
 	}
 	if s.rate > 0 {
-		eta := time.Duration((limit - float64(s.used)) / s.rate * float64(time.Second))
-		if eta <= p.lookahead {
+		// Compared in seconds: a slow fill's time in nanoseconds would
+		// overflow a Duration.
+		if secs := (limit - float64(s.used)) / s.rate; secs <= p.lookahead.Seconds() {
+			eta := time.Duration(secs * float64(time.Second))
 			return true, fmt.Sprintf("%s at %.2f%% filling %.0f B/s reaches %.0f%% in %v (lookahead %v)",
 				s.name, pct(s.used, s.total), s.rate, s.threshold, eta.Round(time.Millisecond), p.lookahead)
 		}
@@ -714,10 +716,10 @@ type growthPlan struct{ data, meta int64 } // new sizes; 0 keeps
 // planGrowth sizes the extensions within the VG's free space. Each space
 // that needs to grow gets its step, or more when the fill is fast: enough
 // to stay under the threshold for twice the lookahead at the fitted rate.
-// Sizes are whole extents. Metadata comes first, counts twice, because
-// lvm grows the pool metadata spare (pmspare) with it, and stops at
-// MaxThinMetadataBytes. The result never
-// exceeds the free space and never shrinks anything.
+// Sizes are whole extents. Metadata comes first, counts twice (lvm grows
+// the pool metadata spare, pmspare, with it) and stops at
+// MaxThinMetadataBytes. The result never exceeds the free space and never
+// shrinks anything.
 func planGrowth(l PoolLayout, data, meta space, needData, needMeta bool, lookahead time.Duration) growthPlan {
 	ext := l.ExtentSize
 	if ext <= 0 {
@@ -729,6 +731,7 @@ func planGrowth(l PoolLayout, data, meta space, needData, needMeta bool, lookahe
 		if s.rate > 0 {
 			t = max(t, (float64(s.used)+s.rate*2*lookahead.Seconds())/(s.threshold/100))
 		}
+		t = min(t, float64(cur)+float64(l.VGFree)+float64(ext)) // bounded before the conversion
 		delta := int64(math.Ceil(t)) - cur
 		return max((delta+ext-1)/ext, 1) // extents
 	}

@@ -539,3 +539,13 @@ func TestPolicyPartialGrowFailure(t *testing.T) {
 		t.Fatal(f.violations)
 	}
 }
+
+// A very slow fill of a very large pool: the time to the threshold is
+// centuries, which as nanoseconds would overflow; no extension.
+func TestPolicySlowFillNoOverflow(t *testing.T) {
+	p := &Policy{lookahead: 30 * time.Second}
+	need, why := p.needs(space{name: "data", used: 1 << 40, total: 1 << 50, threshold: 80, rate: 1e-3})
+	if need {
+		t.Fatalf("extended for a fill that reaches the threshold in centuries: %s", why)
+	}
+}
