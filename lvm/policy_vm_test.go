@@ -18,6 +18,11 @@ package lvm
 //     writes fail with errorwhenfull y) is reproduced: fio sees errors,
 //     lvs shows 100.00, and the watcher raises the out-of-data-space and
 //     data-critical alerts.
+//  3. Policy on with the VG exhausted (a filler LV takes its free space), a
+//     third pool in lvm's default queue mode: the policy cannot extend it,
+//     switches it to error-when-full and raises the critical cannot-grow
+//     alert, so fio gets ENOSPC at 64 MiB at once instead of writes
+//     queued for 60 s.
 
 import (
 	"context"
@@ -113,8 +118,12 @@ func TestThinPoolPolicyFill(t *testing.T) {
 			t.Logf("cleanup vgremove: %v %s", err, out)
 		}
 	})
-	for _, p := range []string{"on", "off"} {
-		guestLVM(t, "lvcreate", "-q", "-y", "--monitor", "n", "--errorwhenfull", "y", "-L", "64M", "-T", vg+"/pool"+p)
+	for _, p := range []string{"on", "off", "x"} {
+		whenFull := "y"
+		if p == "x" {
+			whenFull = "n" // lvm's default, queueing: the policy is to switch it
+		}
+		guestLVM(t, "lvcreate", "-q", "-y", "--monitor", "n", "--errorwhenfull", whenFull, "-L", "64M", "-T", vg+"/pool"+p)
 		guestLVM(t, "lvcreate", "-q", "-y", "--monitor", "n", "-V", "512M", "-T", vg+"/pool"+p, "-n", "thin"+p)
 	}
 	t.Logf("layout:\n%s", guestLVM(t, "lvs", "-a", "-o", "lv_name,lv_size,data_percent,metadata_percent,lv_when_full,pool_lv", vg))
@@ -290,7 +299,56 @@ wait:
 			t.Errorf("alert %s not raised", r)
 		}
 	}
-	t.Logf("summary: on errors %d extends %d max %.1f%%; off errors %d; predictions %d", on.TotalErr, st1.DataExtends, maxPct, off.TotalErr, len(predictions))
+
+	// 3. Policy on, VG exhausted: a filler LV takes the VG's free space,
+	// so the policy cannot extend poolx (queue mode) and must switch it to
+	// error-when-full before it fills: fio then gets ENOSPC at once at
+	// 64 MiB instead of writes queued for 60 s, and the critical
+	// cannot-grow alert fires.
+	guestLVM(t, "lvcreate", "-q", "-y", "-l", "100%FREE", "-n", "filler", vg)
+	mu.Lock()
+	alerts = nil
+	mu.Unlock()
+	p3, err := NewPolicy(dm, rs, WithGrower(grower), WithPolicyInterval(200*time.Millisecond),
+		WithLookahead(8*time.Second), WithHistory(10), WithPolicyLogger(logger), WithAlertHandler(onAlert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p3.Watch(ctx, vg, "poolx"); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel = context.WithCancel(ctx)
+	go func() { done <- p3.Run(rctx) }()
+	fctx, fcancel := context.WithTimeout(ctx, 50*time.Second)
+	ex, err := runFio(fctx, "/dev/"+vg+"/thinx", "256M", "--rate=,8m")
+	fcancel()
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	st3, _ := p3.Status(vg, "poolx")
+	whenFull := guestLVM(t, "lvs", "--noheadings", "-o", "lv_when_full", vg+"/poolx")
+	t.Logf("EXHAUSTED: fio error=%d total_err=%d wrote %d MiB in %v; lv_when_full %s, switched %v, cannot grow %v, extends %d",
+		ex.Error, ex.TotalErr, ex.WrittenBytes>>20, ex.Elapsed.Round(time.Millisecond), whenFull, st3.SwitchedErrorWhenFull, st3.CannotGrow, st3.DataExtends)
+	mu.Lock()
+	var cannot *perf.AlertEvent
+	for i, e := range alerts {
+		t.Logf("alert: %s %s %s %s value %.2f %s", e.Rule, e.Device, e.Severity, e.State, e.Value, e.Reason)
+		if e.Rule == AlertCannotGrow && e.State == perf.Firing {
+			cannot = &alerts[i]
+		}
+	}
+	mu.Unlock()
+	if whenFull != "error" || !st3.SwitchedErrorWhenFull || cannot == nil || cannot.Severity != perf.SeverityCritical {
+		t.Errorf("the exhausted pool was not switched to error-when-full with a critical alert")
+	}
+	if ex.Error == 0 && ex.TotalErr == 0 || ex.Elapsed > 30*time.Second {
+		t.Errorf("fio on the exhausted pool: %+v (want ENOSPC at 64 MiB, not a 60 s queue)", ex)
+	}
+	t.Logf("summary: on errors %d extends %d max %.1f%%; off errors %d; exhausted errors %d after %v; predictions %d",
+		on.TotalErr, st1.DataExtends, maxPct, off.TotalErr, ex.TotalErr, ex.Elapsed.Round(time.Millisecond), len(predictions))
 }
 
 func short(d time.Duration) string {
