@@ -83,9 +83,10 @@
 //
 // A pool that needs space its VG does not have is switched to
 // error-when-full (lvchange --errorwhenfull y, when the grower is a
-// FullModeSetter) and raises the critical AlertCannotGrow; when it can
-// grow again it is extended, switched back to queueing (only if the
-// policy switched it) and the alert resolves. Threshold alerts are perf
+// FullModeSetter) and raises the critical AlertCannotGrow; it looks for
+// new VG space at each layout refresh, and when it can grow again it is
+// extended, switched back to queueing (only if the policy switched it) and
+// the alert resolves. Threshold alerts are perf
 // Rules evaluated by a perf.Alerter (For, ClearFor, hysteresis and
 // de-duplication as for disks) on the percent used, named MetricUtil, of
 // device "vg/pool"; the policy's own conditions (cannot grow, out of data
@@ -167,5 +168,8 @@
 // 0.5 to 1.2 s), at most 66% used, DMSource and ReportSource agreeing to
 // 0.01%, thin_check clean on reactivation. With the policy off the same fill reproduces
 // lvmthin(7)'s exhaustion (Data% 100.00, ENOSPC at 64 MiB) and the watcher
-// raises the out-of-data-space, data-critical and data-high alerts.
+// raises the out-of-data-space, data-critical and data-high alerts. With
+// the VG exhausted (a filler LV), the policy switches a third, queueing
+// pool to error-when-full at 14% use with the critical cannot-grow alert,
+// and fio gets ENOSPC at 64 MiB after 9 s instead of queued writes.
 package lvm

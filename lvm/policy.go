@@ -558,7 +558,7 @@ func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time, as
 	failed := u.Mode == "Fail" || u.Mode == "Error" || u.Mode == "ro"
 	events = p.native(ps, AlertPoolFailed, perf.SeverityCritical, failed, u.MetaPercent(), "pool mode "+u.Mode, now, events)
 	layoutStale := now.Sub(ps.layoutAt) >= p.layoutEvery
-	growing := ps.growing
+	growing, cannotGrow := ps.growing, ps.cannotGrow
 	p.mu.Unlock()
 
 	if growing {
@@ -579,6 +579,11 @@ func (p *Policy) checkPool(ctx context.Context, ps *poolState, now time.Time, as
 			events = p.native(ps, AlertCannotGrow, perf.SeverityCritical, false, u.DataPercent(), "use fell below the threshold", now, events)
 		}
 		p.mu.Unlock()
+		return events, nil
+	}
+	if cannotGrow && !layoutStale {
+		// Already switched and alerted: look for new VG space at the layout
+		// refresh, not with an lvs every interval.
 		return events, nil
 	}
 	if !async {

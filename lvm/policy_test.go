@@ -157,8 +157,8 @@ func TestPolicyMetadataSeparate(t *testing.T) {
 }
 
 // No VG free space: the pool is switched to error-when-full and a critical
-// alert fires; Admit refuses. When space returns the pool grows, goes back
-// to queueing and the alert resolves.
+// alert fires; Admit refuses. When space returns the pool grows (at the
+// next layout refresh), goes back to queueing and the alert resolves.
 func TestPolicyExhaustedSwitchesErrorWhenFull(t *testing.T) {
 	f := newFakePool(100, 8, 0)
 	f.dataUsed = 85 << 20
@@ -189,6 +189,11 @@ func TestPolicyExhaustedSwitchesErrorWhenFull(t *testing.T) {
 	}
 	f.set(func(f *fakePool) { f.vgFree = 100 << 20 })
 	clk.Advance(time.Second)
+	_ = p.Check(ctx)
+	if len(f.grows) != 0 {
+		t.Fatalf("re-planned before the layout refresh: %+v", f.grows)
+	}
+	clk.Advance(DefaultLayoutRefresh)
 	_ = p.Check(ctx)
 	if al.find(AlertCannotGrow, perf.Resolved) == nil {
 		t.Fatalf("cannot-grow not resolved: %+v", al.ev)
