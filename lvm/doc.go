@@ -164,7 +164,7 @@
 // (internal/vmtest TestGuestThinPoolFill) fio writes 256 MiB at 8 MiB/s
 // into a 512 MiB thin LV of a 64 MiB error-when-full pool and reads it
 // back with checksums: 0 errors, five predictive extensions in each run
-// (64 MiB to 468..508 MiB, each started at 16 to 64% use, lvextend taking
+// (64 MiB to 464..508 MiB, each started at 16 to 64% use, lvextend taking
 // 0.5 to 1.2 s), at most 66% used, DMSource and ReportSource agreeing to
 // 0.01%, thin_check clean on reactivation. With the policy off the same fill reproduces
 // lvmthin(7)'s exhaustion (Data% 100.00, ENOSPC at 64 MiB) and the watcher
