@@ -86,17 +86,26 @@ func Attach(ctx context.Context, root sysfs.Root, file string) (Device, error) {
 	return Device{}, fmt.Errorf("loopdev: no free loop device after 16 attempts: %w", unix.EBUSY)
 }
 
-// Find returns the loop device whose backing file is file (the same device
-// and inode), or ErrNotAttached.
-func Find(root sysfs.Root, file string) (Device, error) {
+// FileID is a backing file's identity: its filesystem's device and inode.
+type FileID struct{ Dev, Ino uint64 }
+
+// IDOf returns file's identity.
+func IDOf(file string) (FileID, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(file, &st); err != nil {
-		return Device{}, fmt.Errorf("loopdev: %w", os.NewSyscallError("stat", err))
+		return FileID{}, fmt.Errorf("loopdev: %w", os.NewSyscallError("stat", err))
 	}
+	return FileID{Dev: st.Dev, Ino: st.Ino}, nil
+}
+
+// All returns every attached loop device by its backing file's identity,
+// reading each device's status once.
+func All(root sysfs.Root) (map[FileID]Device, error) {
 	ents, err := os.ReadDir(root.Sys("block"))
 	if err != nil {
-		return Device{}, fmt.Errorf("loopdev: %w", err)
+		return nil, fmt.Errorf("loopdev: %w", err)
 	}
+	out := map[FileID]Device{}
 	for _, e := range ents {
 		name := e.Name()
 		if !strings.HasPrefix(name, "loop") {
@@ -114,9 +123,28 @@ func Find(root sysfs.Root, file string) (Device, error) {
 		if err != nil {
 			continue // ENXIO: detached meanwhile
 		}
-		if info.Device == st.Dev && info.Inode == st.Ino {
-			return deviceOf(root, name)
+		d, err := deviceOf(root, name)
+		if err != nil {
+			continue
 		}
+		out[FileID{Dev: info.Device, Ino: info.Inode}] = d
+	}
+	return out, nil
+}
+
+// Find returns the loop device whose backing file is file (the same device
+// and inode), or ErrNotAttached.
+func Find(root sysfs.Root, file string) (Device, error) {
+	id, err := IDOf(file)
+	if err != nil {
+		return Device{}, err
+	}
+	all, err := All(root)
+	if err != nil {
+		return Device{}, err
+	}
+	if d, ok := all[id]; ok {
+		return d, nil
 	}
 	return Device{}, fmt.Errorf("%w: %s", ErrNotAttached, file)
 }
