@@ -20,6 +20,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type testFS struct {
 	mnt  string
 	devs []string
+	imgs []string
 	fs   *FS
 }
 
@@ -44,6 +45,7 @@ func newTestFS(t *testing.T, n int, size int64, mkfsArgs ...string) *testFS {
 		if err := os.Truncate(img, size); err != nil {
 			t.Fatal(err)
 		}
+		tf.imgs = append(tf.imgs, img)
 		tf.devs = append(tf.devs, testenv.LoopFile(t, img))
 	}
 	args := append([]string{"-q", "-f"}, mkfsArgs...)
