@@ -239,7 +239,9 @@ func (f *FS) BalanceProgress(ctx context.Context) (BalanceStatus, error) {
 // PauseBalance asks the running balance to pause after the chunk it is
 // moving; the balance's own ioctl returns then. ErrNotRunning when none
 // runs.
-func (f *FS) PauseBalance(ctx context.Context) error { return f.balanceCtl(ctx, fsioctl.BtrfsBalanceCtlPause) }
+func (f *FS) PauseBalance(ctx context.Context) error {
+	return f.balanceCtl(ctx, fsioctl.BtrfsBalanceCtlPause)
+}
 
 // CancelBalance cancels the running or paused balance (after the chunk
 // being moved). ErrNotRunning when there is none.
