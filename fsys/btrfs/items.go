@@ -3,9 +3,12 @@ package btrfs
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/fsioctl"
 )
 
 // The item parsers decode the on-disk (little-endian, packed) items that
@@ -236,4 +239,79 @@ func ParseChunk(b []byte) (Chunk, error) {
 		c.Stripes = append(c.Stripes, Stripe{Devid: le.Uint64(s), Offset: le.Uint64(s[8:])})
 	}
 	return c, nil
+}
+
+// Item is one tree-search result: its key, transid and item bytes.
+type Item struct {
+	ObjectID uint64
+	Type     uint32
+	Offset   uint64
+	Transid  uint64
+	Data     []byte
+}
+
+// DecodeItems reads a run of (struct btrfs_ioctl_search_header, item)
+// pairs as BTRFS_IOC_TREE_SEARCH lays them in its buffer (headers in
+// native byte order, items on-disk little-endian) up to the end of buf.
+// The items alias buf.
+func DecodeItems(buf []byte) ([]Item, error) {
+	var out []Item
+	for len(buf) > 0 {
+		var it Item
+		var n int
+		err := fsioctl.BtrfsSearchItems(buf, 1, func(h fsioctl.BtrfsSearchHeader, item []byte) {
+			it = Item{ObjectID: h.ObjectID, Type: h.Type, Offset: h.Offset, Transid: h.Transid, Data: item}
+			n = fsioctl.SizeofBtrfsSearchHeader + len(item)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		out = append(out, it)
+		buf = buf[n:]
+	}
+	return out, nil
+}
+
+// QgroupsFromItems merges QGROUP_INFO and QGROUP_LIMIT items of the quota
+// tree (other items are ignored) into qgroups sorted by id, as Qgroups
+// does with what it reads.
+func QgroupsFromItems(items []Item) ([]Qgroup, error) {
+	by := map[QgroupID]*Qgroup{}
+	get := func(id QgroupID) *Qgroup {
+		q := by[id]
+		if q == nil {
+			q = &Qgroup{ID: id, MaxReferenced: -1, MaxExclusive: -1}
+			by[id] = q
+		}
+		return q
+	}
+	for _, it := range items {
+		switch it.Type {
+		case fsioctl.BtrfsQgroupInfoKey:
+			in, err := ParseQgroupInfo(it.Data)
+			if err != nil {
+				return nil, err
+			}
+			q := get(QgroupID(it.Offset))
+			q.Referenced, q.Exclusive = clamp(in.Rfer), clamp(in.Excl)
+		case fsioctl.BtrfsQgroupLimitKey:
+			l, err := ParseQgroupLimit(it.Data)
+			if err != nil {
+				return nil, err
+			}
+			q := get(QgroupID(it.Offset))
+			if l.Flags&fsioctl.BtrfsQgroupLimitMaxRfer != 0 {
+				q.MaxReferenced = clamp(l.MaxRfer)
+			}
+			if l.Flags&fsioctl.BtrfsQgroupLimitMaxExcl != 0 {
+				q.MaxExclusive = clamp(l.MaxExcl)
+			}
+		}
+	}
+	out := make([]Qgroup, 0, len(by))
+	for _, q := range by {
+		out = append(out, *q)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -139,51 +138,24 @@ func (f *FS) Qgroups(ctx context.Context) ([]Qgroup, error) {
 	if _, err := f.QuotaStatus(ctx); err != nil {
 		return nil, err
 	}
-	key := fsioctl.BtrfsSearchRange(fsioctl.BtrfsQuotaTreeObjectID)
-	key.MaxObjectID = 0
-	key.MinType, key.MaxType = fsioctl.BtrfsQgroupInfoKey, fsioctl.BtrfsQgroupLimitKey
-	by := map[QgroupID]*Qgroup{}
-	get := func(id QgroupID) *Qgroup {
-		q := by[id]
-		if q == nil {
-			q = &Qgroup{ID: id, MaxReferenced: -1, MaxExclusive: -1}
-			by[id] = q
-		}
-		return q
-	}
-	err := f.search(ctx, key, func(h fsioctl.BtrfsSearchHeader, item []byte) error {
-		switch h.Type {
-		case fsioctl.BtrfsQgroupInfoKey:
-			in, err := ParseQgroupInfo(item)
-			if err != nil {
-				return err
-			}
-			q := get(QgroupID(h.Offset))
-			q.Referenced, q.Exclusive = clamp(in.Rfer), clamp(in.Excl)
-		case fsioctl.BtrfsQgroupLimitKey:
-			l, err := ParseQgroupLimit(item)
-			if err != nil {
-				return err
-			}
-			q := get(QgroupID(h.Offset))
-			if l.Flags&fsioctl.BtrfsQgroupLimitMaxRfer != 0 {
-				q.MaxReferenced = clamp(l.MaxRfer)
-			}
-			if l.Flags&fsioctl.BtrfsQgroupLimitMaxExcl != 0 {
-				q.MaxExclusive = clamp(l.MaxExcl)
-			}
-		}
-		return nil
-	})
+	items, err := f.quotaItems(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Qgroup, 0, len(by))
-	for _, q := range by {
-		out = append(out, *q)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return QgroupsFromItems(items)
+}
+
+// quotaItems reads the QGROUP_INFO and QGROUP_LIMIT items of the quota tree.
+func (f *FS) quotaItems(ctx context.Context) ([]Item, error) {
+	key := fsioctl.BtrfsSearchRange(fsioctl.BtrfsQuotaTreeObjectID)
+	key.MaxObjectID = 0
+	key.MinType, key.MaxType = fsioctl.BtrfsQgroupInfoKey, fsioctl.BtrfsQgroupLimitKey
+	var items []Item
+	err := f.search(ctx, key, func(h fsioctl.BtrfsSearchHeader, item []byte) error {
+		items = append(items, Item{ObjectID: h.ObjectID, Type: h.Type, Offset: h.Offset, Transid: h.Transid, Data: append([]byte(nil), item...)})
+		return nil
+	})
+	return items, err
 }
 
 // SetQgroupLimit sets maxReferenced and maxExclusive (-1 removes a limit)
