@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
@@ -19,6 +20,7 @@ type FS struct {
 	fd         int
 	mountpoint string
 	fsid       uuid.UUID
+	maxID      atomic.Uint64 // the highest subvolume id the last listing saw
 }
 
 // Open opens the btrfs filesystem mounted at mountpoint (any directory of

@@ -26,7 +26,7 @@ type testFS struct {
 
 const minDev = 114294784
 
-func newTestFS(t *testing.T, n int, size int64, mkfsArgs ...string) *testFS {
+func newTestFS(t testing.TB, n int, size int64, mkfsArgs ...string) *testFS {
 	t.Helper()
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "mkfs.btrfs", "btrfs", "losetup")
@@ -67,7 +67,7 @@ func newTestFS(t *testing.T, n int, size int64, mkfsArgs ...string) *testFS {
 }
 
 // spareLoop is one more loop device, not part of any filesystem.
-func spareLoop(t *testing.T, size int64) string {
+func spareLoop(t testing.TB, size int64) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("/dev/shm", "btrfs-spare-")
 	if err != nil {
@@ -84,12 +84,12 @@ func spareLoop(t *testing.T, size int64) string {
 	return testenv.LoopFile(t, img)
 }
 
-func btrfsOut(t *testing.T, args ...string) string {
+func btrfsOut(t testing.TB, args ...string) string {
 	t.Helper()
 	return string(testenv.Run(t, "btrfs", args...))
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return ctx

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,26 +86,150 @@ func (f *FS) Subvolumes(ctx context.Context) ([]Subvolume, error) {
 	key := fsioctl.BtrfsSearchRange(fsioctl.BtrfsRootTreeObjectID)
 	key.MinObjectID, key.MaxObjectID = fsioctl.BtrfsFirstFreeObjectID, fsioctl.BtrfsLastFreeObjectID
 	key.MinType, key.MaxType = fsioctl.BtrfsRootItemKey, fsioctl.BtrfsRootBackrefKey
-	var order []uint64
-	byID := map[uint64]*Subvolume{}
-	hasRef := map[uint64]bool{}
-	get := func(id uint64) *Subvolume {
-		s := byID[id]
-		if s == nil {
-			s = &Subvolume{ID: id}
-			byID[id] = s
-			order = append(order, id)
-		}
-		return s
+	// The objectid range is cut into one part per CPU at the ids the last
+	// listing saw (the kernel serves tree searches in parallel); each part
+	// is read in key order: a subvolume's ROOT_ITEM, then its ROOT_BACKREF,
+	// then (for a parent) its ROOT_REFs, so one entry is filled at a time.
+	parts := splitIDs(f.maxID.Load(), runtime.GOMAXPROCS(0))
+	res := make([]rootPart, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			k := key
+			k.MinObjectID, k.MaxObjectID = parts[i][0], parts[i][1]
+			res[i] = f.readRoots(ctx, k)
+		}(i)
 	}
-	err := f.search(ctx, key, func(h fsioctl.BtrfsSearchHeader, item []byte) error {
+	wg.Wait()
+	var all []Subvolume
+	var hasRef []bool
+	for _, r := range res {
+		if r.err != nil {
+			return nil, r.err
+		}
+		all = append(all, r.subs...)
+		hasRef = append(hasRef, r.hasRef...)
+	}
+	if n := len(all); n > 0 {
+		f.maxID.Store(all[n-1].ID)
+	}
+	index := make(map[uint64]int, len(all))
+	for i := range all {
+		index[all[i].ID] = i
+	}
+	const (
+		unresolved = iota
+		resolving
+		resolved
+		gone
+	)
+	state := make([]uint8, len(all))
+	var resolve func(i int) error
+	resolve = func(i int) error {
+		switch state[i] {
+		case resolved, gone:
+			return nil
+		case resolving:
+			return fmt.Errorf("%w: subvolume %d is its own ancestor", ErrMalformed, all[i].ID)
+		}
+		s := &all[i]
+		if !hasRef[i] {
+			state[i] = gone // deleted, its tree not yet cleaned up
+			return nil
+		}
+		state[i] = resolving
+		parent := ""
+		if s.ParentID != TopLevelID {
+			pi, ok := index[s.ParentID]
+			if !ok {
+				state[i] = gone
+				return nil
+			}
+			if err := resolve(pi); err != nil {
+				return err
+			}
+			if state[pi] == gone {
+				state[i] = gone
+				return nil
+			}
+			parent = all[pi].Path + "/"
+		}
+		dir := ""
+		if s.DirID != fsioctl.BtrfsFirstFreeObjectID {
+			var err error
+			_, dir, err = fsioctl.BtrfsInoLookup(f.fd, s.ParentID, s.DirID)
+			if errors.Is(err, unix.ENOENT) {
+				state[i] = gone // deleted while we listed
+				return nil
+			}
+			if err != nil {
+				return wrap(f.mountpoint, err)
+			}
+		}
+		s.Path = parent + dir + s.Name
+		state[i] = resolved
+		return nil
+	}
+	out := all[:0:0]
+	for i := range all {
+		if err := resolve(i); err != nil {
+			return nil, err
+		}
+	}
+	for i := range all {
+		if state[i] == resolved {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
+}
+
+// splitIDs cuts [256, LAST_FREE] into n parts, evenly up to hint (the
+// highest id seen), the last one open-ended; one part without a hint.
+func splitIDs(hint uint64, n int) [][2]uint64 {
+	lo := uint64(fsioctl.BtrfsFirstFreeObjectID)
+	if n < 2 || hint < lo+uint64(n)*64 {
+		return [][2]uint64{{lo, fsioctl.BtrfsLastFreeObjectID}}
+	}
+	step := (hint - lo + 1) / uint64(n)
+	out := make([][2]uint64, n)
+	for i := range out {
+		out[i] = [2]uint64{lo + uint64(i)*step, lo + uint64(i+1)*step - 1}
+	}
+	out[n-1][1] = fsioctl.BtrfsLastFreeObjectID
+	return out
+}
+
+type rootPart struct {
+	subs   []Subvolume
+	hasRef []bool
+	err    error
+}
+
+// readRoots reads the ROOT_ITEM and ROOT_BACKREF items of key's range.
+func (f *FS) readRoots(ctx context.Context, key fsioctl.BtrfsSearchKey) rootPart {
+	var p rootPart
+	cur := func(id uint64) *Subvolume {
+		if n := len(p.subs); n > 0 && p.subs[n-1].ID == id {
+			return &p.subs[n-1]
+		}
+		p.subs = append(p.subs, Subvolume{ID: id})
+		p.hasRef = append(p.hasRef, false)
+		return &p.subs[len(p.subs)-1]
+	}
+	p.err = f.search(ctx, key, func(h fsioctl.BtrfsSearchHeader, item []byte) error {
+		if h.ObjectID > key.MaxObjectID {
+			return fsioctl.ErrStopSearch
+		}
 		switch h.Type {
 		case fsioctl.BtrfsRootItemKey:
 			r, err := ParseRootItem(item)
 			if err != nil {
 				return fmt.Errorf("root item %d: %w", h.ObjectID, err)
 			}
-			s := get(h.ObjectID)
+			s := cur(h.ObjectID)
 			s.UUID, s.ParentUUID, s.ReceivedUUID = r.UUID, r.ParentUUID, r.ReceivedUUID
 			s.ReadOnly, s.Generation, s.Ctransid, s.Otransid, s.Otime = r.ReadOnly(), r.Generation, r.Ctransid, r.Otransid, r.Otime
 			s.Snapshot = r.ParentUUID != uuid.Nil
@@ -112,60 +238,13 @@ func (f *FS) Subvolumes(ctx context.Context) ([]Subvolume, error) {
 			if err != nil {
 				return fmt.Errorf("root backref %d: %w", h.ObjectID, err)
 			}
-			s := get(h.ObjectID)
+			s := cur(h.ObjectID)
 			s.ParentID, s.DirID, s.Name = h.Offset, r.DirID, r.Name
-			hasRef[h.ObjectID] = true
+			p.hasRef[len(p.hasRef)-1] = true
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	paths := map[uint64]string{TopLevelID: ""}
-	var resolve func(id uint64, depth int) (string, error)
-	resolve = func(id uint64, depth int) (string, error) {
-		if p, ok := paths[id]; ok {
-			return p, nil
-		}
-		s := byID[id]
-		if s == nil || !hasRef[id] || depth > 4096 {
-			return "", fmt.Errorf("%w: subvolume %d has no path to the top level", ErrMalformed, id)
-		}
-		pp, err := resolve(s.ParentID, depth+1)
-		if err != nil {
-			return "", err
-		}
-		dir := ""
-		if s.DirID != fsioctl.BtrfsFirstFreeObjectID {
-			_, dir, err = fsioctl.BtrfsInoLookup(f.fd, s.ParentID, s.DirID)
-			if err != nil {
-				return "", wrap(f.mountpoint, err)
-			}
-		}
-		p := dir + s.Name
-		if pp != "" {
-			p = pp + "/" + p
-		}
-		paths[id] = p
-		return p, nil
-	}
-	out := make([]Subvolume, 0, len(order))
-	for _, id := range order {
-		if !hasRef[id] {
-			continue // deleted, its tree not yet cleaned up
-		}
-		p, err := resolve(id, 0)
-		if errors.Is(err, unix.ENOENT) {
-			continue // deleted while we listed
-		}
-		if err != nil {
-			return nil, err
-		}
-		s := *byID[id]
-		s.Path = p
-		out = append(out, s)
-	}
-	return out, nil
+	return p
 }
 
 // Subvolume returns the subvolume id from the listing.
