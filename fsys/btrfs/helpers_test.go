@@ -57,6 +57,8 @@ func newTestFS(t testing.TB, n int, size int64, mkfsArgs ...string) *testFS {
 			tf.fs.Close()
 		}
 		exec.Command("umount", "-R", tf.mnt).Run()
+		// Forget the members so no stale registration outlives the loops.
+		exec.Command("btrfs", append([]string{"device", "scan", "--forget"}, tf.devs...)...).Run()
 	})
 	f, err := Open(tf.mnt)
 	if err != nil {
@@ -81,7 +83,9 @@ func spareLoop(t testing.TB, size int64) string {
 	if err := os.Truncate(img, size); err != nil {
 		t.Fatal(err)
 	}
-	return testenv.LoopFile(t, img)
+	dev := testenv.LoopFile(t, img)
+	t.Cleanup(func() { exec.Command("btrfs", "device", "scan", "--forget", dev).Run() })
+	return dev
 }
 
 func btrfsOut(t testing.TB, args ...string) string {
