@@ -3,8 +3,9 @@ package main
 // The btrfs command family: subvolumes, snapshots, scrub, balance, devices
 // and qgroups of a mounted btrfs, through fsys/btrfs (ioctls only).
 //
-//	subvolume create PATH | delete PATH [--override CODE] | list MNT
-//	          | get-default MNT | set-default MNT ID
+//	subvolume create PATH | delete PATH [--override-refusal CODE] | delete MNT --id N
+//	          | list MNT | get-default MNT | set-default MNT ID
+//	          | get-readonly PATH | set-readonly PATH true|false
 //	snapshot SRC DST [--readonly]
 //	scrub start MNT [--readonly] | status MNT | cancel MNT | resume MNT
 //	balance start MNT [--usage N] [--devid N] [--convert P] [--force]
@@ -89,7 +90,7 @@ func (c *cli) bar(total int64, what string) *progressbar.ProgressBar {
 }
 
 func (c *cli) subvolume(ctx context.Context, args []string) error {
-	verb, rest, err := sub(args, "subvolume", "create", "delete", "list", "get-default", "set-default")
+	verb, rest, err := sub(args, "subvolume", "create", "delete", "list", "get-default", "set-default", "get-readonly", "set-readonly")
 	if err != nil {
 		return err
 	}
@@ -99,13 +100,14 @@ func (c *cli) subvolume(ctx context.Context, args []string) error {
 		overrides = append(overrides, v)
 		return nil
 	})
-	n := map[string]int{"create": 1, "delete": 1, "list": 1, "get-default": 1, "set-default": 2}[verb]
+	byID := fs.Uint64("id", 0, "delete subvolume N of the filesystem at MNT")
+	n := map[string]int{"create": 1, "delete": 1, "list": 1, "get-default": 1, "set-default": 2, "get-readonly": 1, "set-readonly": 2}[verb]
 	pos, err := c.parse(fs, rest, n)
 	if err != nil {
 		return err
 	}
 	at := pos[0]
-	if verb == "create" || verb == "delete" {
+	if verb == "create" || (verb == "delete" && *byID == 0) {
 		at = filepath.Dir(pos[0])
 	}
 	f, err := openBtrfs(at)
@@ -119,10 +121,27 @@ func (c *cli) subvolume(ctx context.Context, args []string) error {
 			return nil
 		}
 		return f.CreateSubvolume(ctx, pos[0])
-	case "delete":
-		id, err := f.SubvolumeID(ctx, pos[0])
+	case "get-readonly":
+		ro, err := f.ReadOnly(ctx, pos[0])
 		if err != nil {
 			return err
+		}
+		return c.print(map[string]bool{"read_only": ro}, func(w io.Writer) { fmt.Fprintln(w, ro) })
+	case "set-readonly":
+		ro, err := strconv.ParseBool(pos[1])
+		if err != nil {
+			return usagef("set-readonly wants true or false, not %q", pos[1])
+		}
+		if !c.plan("make subvolume %s read-only=%v", pos[0], ro) {
+			return nil
+		}
+		return f.SetReadOnly(ctx, pos[0], ro)
+	case "delete":
+		id := *byID
+		if id == 0 {
+			if id, err = f.SubvolumeID(ctx, pos[0]); err != nil {
+				return err
+			}
 		}
 		p, err := f.PlanDelete(ctx, id)
 		if err != nil {
@@ -135,6 +154,9 @@ func (c *cli) subvolume(ctx context.Context, args []string) error {
 		}
 		if !c.plan("delete subvolume %d (%s)", id, p.Subvolume.Path) {
 			return nil
+		}
+		if *byID != 0 {
+			return refusedBtrfs(f.DeleteSubvolumeID(ctx, id, btrfs.WithOverride(overrides...)))
 		}
 		return refusedBtrfs(f.DeleteSubvolume(ctx, pos[0], btrfs.WithOverride(overrides...)))
 	case "list":

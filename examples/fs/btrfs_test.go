@@ -71,6 +71,17 @@ func TestBtrfsCommands(t *testing.T) {
 	}
 	mustCLI(t, 0, j, "--apply", "subvolume", "set-default", mnt, "5")
 	mustCLI(t, 0, j, "--apply", "subvolume", "delete", filepath.Join(a, "inner"))
+	if out := strings.TrimSpace(mustCLI(t, 0, "subvolume", "get-readonly", filepath.Join(mnt, "a-ro"))); out != "true" {
+		t.Errorf("get-readonly a-ro: %q", out)
+	}
+	mustCLI(t, 0, j, "--apply", "subvolume", "set-readonly", filepath.Join(mnt, "a-ro"), "false")
+	if out := strings.TrimSpace(mustCLI(t, 0, "subvolume", "get-readonly", filepath.Join(mnt, "a-ro"))); out != "false" {
+		t.Errorf("get-readonly a-ro after set: %q", out)
+	}
+	mustCLI(t, 0, j, "--apply", "subvolume", "delete", mnt, "--id", "258")
+	if _, err := os.Stat(filepath.Join(mnt, "a-ro")); err == nil {
+		t.Error("a-ro still there after delete --id 258")
+	}
 
 	// Scrub: read-only needs no --apply; the state is saved for status.
 	var sc struct {

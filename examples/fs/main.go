@@ -21,6 +21,8 @@
 //	umount DIR [--lazy]
 //	features TYPE                the capability matrix and the tools present
 //	recover                      settle mutations a crash interrupted, from the journal
+//	subvolume|snapshot|scrub|balance|device|qgroup ...
+//	                             a mounted btrfs's volumes and jobs (btrfs.go)
 //
 // A command that changes anything prints its plan and does nothing unless
 // --apply is given. Every change runs the safety preflight and is
