@@ -37,6 +37,7 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
 func init() {
@@ -69,6 +70,20 @@ func sub(args []string, what string, verbs ...string) (string, []string, error) 
 }
 
 func openBtrfs(path string) (*btrfs.FS, error) { return btrfs.Open(path) }
+
+// journaled runs a btrfs operation built with the run's journal (opened
+// as for every mutating command), so `fs recover` can finish it after a
+// crash.
+func (c *cli) journaled(ctx context.Context, build func(j btrfs.OpOption) (sched.Operation, error)) error {
+	if err := c.manager(ctx, true); err != nil {
+		return err
+	}
+	op, err := build(btrfs.WithJournal(c.journal))
+	if err != nil {
+		return refusedBtrfs(err)
+	}
+	return refusedBtrfs(op.Execute(ctx, nil))
+}
 
 // isTerminal reports whether w is a terminal (TCGETS answers).
 func isTerminal(w io.Writer) bool {
@@ -120,7 +135,9 @@ func (c *cli) subvolume(ctx context.Context, args []string) error {
 		if !c.plan("create subvolume %s", pos[0]) {
 			return nil
 		}
-		return f.CreateSubvolume(ctx, pos[0])
+		return c.journaled(ctx, func(j btrfs.OpOption) (sched.Operation, error) {
+			return btrfs.SubvolumeCreateOp(at, pos[0], j)
+		})
 	case "get-readonly":
 		ro, err := f.ReadOnly(ctx, pos[0])
 		if err != nil {
@@ -158,7 +175,9 @@ func (c *cli) subvolume(ctx context.Context, args []string) error {
 		if *byID != 0 {
 			return refusedBtrfs(f.DeleteSubvolumeID(ctx, id, btrfs.WithOverride(overrides...)))
 		}
-		return refusedBtrfs(f.DeleteSubvolume(ctx, pos[0], btrfs.WithOverride(overrides...)))
+		return c.journaled(ctx, func(j btrfs.OpOption) (sched.Operation, error) {
+			return btrfs.SubvolumeDeleteOp(at, pos[0], j, btrfs.WithOptions(btrfs.WithOverride(overrides...)))
+		})
 	case "list":
 		subs, err := f.Subvolumes(ctx)
 		if err != nil {
@@ -214,7 +233,9 @@ func (c *cli) snapshot(ctx context.Context, args []string) error {
 	if !c.plan("snapshot %s to %s (%s)", pos[0], pos[1], kind) {
 		return nil
 	}
-	return f.Snapshot(ctx, pos[0], pos[1], *ro)
+	return c.journaled(ctx, func(j btrfs.OpOption) (sched.Operation, error) {
+		return btrfs.SnapshotOp(filepath.Dir(pos[1]), pos[0], pos[1], *ro, j)
+	})
 }
 
 // scrubState is what `scrub start` leaves for `scrub status` and `scrub
@@ -495,7 +516,8 @@ func (c *cli) device(ctx context.Context, args []string) error {
 			}
 		})
 	case "add":
-		// The device is written over: the same preflight as a mkfs.
+		// The device is written over: the same preflight as a mkfs (the
+		// operation runs it again when it starts).
 		r, err := safety.Check(ctx, pos[0], safety.OpFormat)
 		if err != nil {
 			return err
@@ -506,7 +528,9 @@ func (c *cli) device(ctx context.Context, args []string) error {
 		if !c.plan("add %s to %s", pos[0], mnt) {
 			return nil
 		}
-		return f.AddDevice(ctx, pos[0])
+		return c.journaled(ctx, func(j btrfs.OpOption) (sched.Operation, error) {
+			return btrfs.DeviceAddOp(mnt, pos[0], j)
+		})
 	case "remove":
 		id, err := strconv.ParseUint(pos[0], 10, 64)
 		if err != nil {
@@ -518,7 +542,9 @@ func (c *cli) device(ctx context.Context, args []string) error {
 		if !c.plan("remove device %d from %s (its chunks move to the others)", id, mnt) {
 			return nil
 		}
-		return refusedBtrfs(f.RemoveDevice(ctx, id))
+		return c.journaled(ctx, func(j btrfs.OpOption) (sched.Operation, error) {
+			return btrfs.DeviceRemoveOp(mnt, id, j)
+		})
 	default: // resize MNT DEVID|all SIZE|max
 		size := int64(0)
 		if pos[2] != "max" {

@@ -47,6 +47,7 @@ import (
 	"syscall"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 )
 
@@ -180,7 +181,8 @@ func (c *cli) manager(ctx context.Context, mutating bool) error {
 		if dir == "" {
 			dir = safety.DefaultStateDir
 		}
-		j, err := safety.OpenJournal(ctx, append(fsys.RollForward(), safety.WithStateDir(dir))...)
+		roll := append(fsys.RollForward(), btrfs.RollForward()...)
+		j, err := safety.OpenJournal(ctx, append(roll, safety.WithStateDir(dir))...)
 		if err != nil {
 			return err
 		}

@@ -62,6 +62,17 @@
 // not. The trees show the running transaction: Sync before reading usage
 // that must include the last writes. The recorded fixtures' headers are
 // little-endian, as the kernel's search buffer is on the host that
-// recorded them. The operations are not wrapped in safety.Guard: they are
-// not journaled.
+// recorded them.
+//
+// Journal. With WithJournal, subvolume create, snapshot, delete and device
+// add and remove are safety.Guard mutations: intent, a "requested" step
+// before the ioctl, "done" after it; a device to add is preflighted as a
+// format. RollForward's options let safety's Recover finish one a crash
+// interrupted (redo unless done, then check), and TestCrashAtEachStep kills
+// a real process after each step: the result is exactly the new state and
+// the journal says rolled_forward. Creates and snapshots roll back (delete)
+// when their plan fails later; deletes and removes have no rollback. Scrub,
+// balance and ResizeOp are not journaled (the kernel keeps a balance's
+// item and resumes it at mount; fsys's own ResizeOp journals a member's
+// resize).
 package btrfs

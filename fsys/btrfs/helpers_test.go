@@ -13,7 +13,12 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(crashEnv) != "" {
+		os.Exit(crashChild())
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // testFS is a freshly made btrfs on n loop devices (images on /dev/shm),
 // mounted on a temporary directory; everything is undone at cleanup.

@@ -2,9 +2,9 @@ package btrfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
@@ -116,105 +116,91 @@ func BalanceOp(mountpoint string, o BalanceOptions) (sched.Operation, error) {
 	}), nil
 }
 
+// journaled builds the operation of mutation kind on the filesystem at
+// mountpoint: the device the journal names is the new device for an add
+// (preflighted as a format: the kernel writes over it) and the first
+// member otherwise.
+func journaled(kind, mountpoint, what string, res []sched.Resource, p opParams, opts []OpOption, description string) (sched.Operation, error) {
+	c, err := newOpConfig(opts)
+	if err != nil {
+		return sched.Operation{}, err
+	}
+	target, fsid, err := firstDevice(context.Background(), mountpoint)
+	if err != nil {
+		return sched.Operation{}, err
+	}
+	p.Mountpoint, p.FSID = mountpoint, fsid
+	for _, o := range c.opts {
+		oo, _ := newOptions([]Option{o})
+		for code := range oo.overrides {
+			p.Overrides = append(p.Overrides, code)
+		}
+	}
+	m, err := mutationOf(kind, p)
+	if err != nil {
+		return sched.Operation{}, err
+	}
+	m.target = target
+	if kind == OpDeviceAdd {
+		m.target, m.pre = p.Dev, safety.OpFormat
+	}
+	return m.guard(sched.Operation{ID: kind + " " + mountpoint + what, Kind: kind, Resources: res}, c, description)
+}
+
 // SubvolumeCreateOp creates a subvolume; its rollback deletes it again.
-func SubvolumeCreateOp(mountpoint, path string) (sched.Operation, error) {
+// WithJournal makes it a journaled safety.Guard mutation.
+func SubvolumeCreateOp(mountpoint, path string, opts ...OpOption) (sched.Operation, error) {
 	key, err := subvolRoot(mountpoint)
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	o := op(OpSubvolumeCreate, mountpoint, " "+path, []sched.Resource{subvolKey(key, path).Exclusive()},
-		func(ctx context.Context, _ sched.Progress) error {
-			return withFS(mountpoint, func(f *FS) error { return f.CreateSubvolume(ctx, path) })
-		})
-	o.Rollback = func(ctx context.Context) error {
-		return withFS(mountpoint, func(f *FS) error { return f.DeleteSubvolume(ctx, path) })
-	}
-	return o, nil
+	return journaled(OpSubvolumeCreate, mountpoint, " "+path, []sched.Resource{subvolKey(key, path).Exclusive()},
+		opParams{Path: path}, opts, fmt.Sprintf("create btrfs subvolume %s on %s", path, mountpoint))
 }
 
 // SnapshotOp snapshots src to dst; its rollback deletes the snapshot.
-func SnapshotOp(mountpoint, src, dst string, readonly bool) (sched.Operation, error) {
+func SnapshotOp(mountpoint, src, dst string, readonly bool, opts ...OpOption) (sched.Operation, error) {
 	key, err := subvolRoot(mountpoint)
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	o := op(OpSnapshot, mountpoint, " "+dst, []sched.Resource{subvolKey(key, src).Shared(), subvolKey(key, dst).Exclusive()},
-		func(ctx context.Context, _ sched.Progress) error {
-			return withFS(mountpoint, func(f *FS) error { return f.Snapshot(ctx, src, dst, readonly) })
-		})
-	o.Rollback = func(ctx context.Context) error {
-		return withFS(mountpoint, func(f *FS) error { return f.DeleteSubvolume(ctx, dst) })
-	}
-	return o, nil
+	return journaled(OpSnapshot, mountpoint, " "+dst, []sched.Resource{subvolKey(key, src).Shared(), subvolKey(key, dst).Exclusive()},
+		opParams{Path: dst, Src: src, ReadOnly: readonly}, opts, fmt.Sprintf("snapshot %s to %s on %s (read-only %v)", src, dst, mountpoint, readonly))
 }
 
 // SubvolumeDeleteOp deletes the subvolume at path with DeleteSubvolume's
-// refusals (checked again at each attempt). A delete cannot be undone.
-func SubvolumeDeleteOp(mountpoint, path string, opts ...Option) (sched.Operation, error) {
-	if _, err := newOptions(opts); err != nil {
-		return sched.Operation{}, err
-	}
+// refusals (checked again at each attempt; WithOptions(WithOverride(...))
+// lets them through). A delete cannot be undone: the operation has no
+// rollback.
+func SubvolumeDeleteOp(mountpoint, path string, opts ...OpOption) (sched.Operation, error) {
 	key, err := subvolRoot(mountpoint)
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return op(OpSubvolumeDelete, mountpoint, " "+path, []sched.Resource{subvolKey(key, path).Exclusive()},
-		func(ctx context.Context, _ sched.Progress) error {
-			return withFS(mountpoint, func(f *FS) error { return f.DeleteSubvolume(ctx, path, opts...) })
-		}), nil
+	return journaled(OpSubvolumeDelete, mountpoint, " "+path, []sched.Resource{subvolKey(key, path).Exclusive()},
+		opParams{Path: path}, opts, fmt.Sprintf("delete btrfs subvolume %s on %s", path, mountpoint))
 }
 
 // DeviceAddOp adds the block device dev. Its rollback removes it again
 // (relocating whatever was allocated on it meanwhile).
-func DeviceAddOp(mountpoint, dev string) (sched.Operation, error) {
+func DeviceAddOp(mountpoint, dev string, opts ...OpOption) (sched.Operation, error) {
 	key, err := fsKeyOf(mountpoint)
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	var added uint64
-	o := op(OpDeviceAdd, mountpoint, " "+dev, []sched.Resource{key.Exclusive()}, func(ctx context.Context, _ sched.Progress) error {
-		return withFS(mountpoint, func(f *FS) error {
-			before, err := f.Devices(ctx)
-			if err != nil {
-				return err
-			}
-			if err := f.AddDevice(ctx, dev); err != nil {
-				return err
-			}
-			after, err := f.Devices(context.WithoutCancel(ctx))
-			if err != nil {
-				return err
-			}
-			old := map[uint64]bool{}
-			for _, d := range before {
-				old[d.Devid] = true
-			}
-			for _, d := range after {
-				if !old[d.Devid] {
-					added = d.Devid
-				}
-			}
-			return nil
-		})
-	})
-	o.Rollback = func(ctx context.Context) error {
-		if added == 0 {
-			return errors.New("btrfs: the added device's id is unknown")
-		}
-		return withFS(mountpoint, func(f *FS) error { return f.RemoveDevice(ctx, added) })
-	}
-	return o, nil
+	return journaled(OpDeviceAdd, mountpoint, " "+dev, []sched.Resource{key.Exclusive()},
+		opParams{Dev: dev}, opts, fmt.Sprintf("add %s to the btrfs at %s", dev, mountpoint))
 }
 
 // DeviceRemoveOp removes device devid (refused as RemoveDevice refuses).
-func DeviceRemoveOp(mountpoint string, devid uint64) (sched.Operation, error) {
+// It cannot be undone by the operation: it has no rollback.
+func DeviceRemoveOp(mountpoint string, devid uint64, opts ...OpOption) (sched.Operation, error) {
 	key, err := fsKeyOf(mountpoint)
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return op(OpDeviceRemove, mountpoint, fmt.Sprintf(" %d", devid), []sched.Resource{key.Exclusive()}, func(ctx context.Context, _ sched.Progress) error {
-		return withFS(mountpoint, func(f *FS) error { return f.RemoveDevice(ctx, devid) })
-	}), nil
+	return journaled(OpDeviceRemove, mountpoint, fmt.Sprintf(" %d", devid), []sched.Resource{key.Exclusive()},
+		opParams{Devid: devid}, opts, fmt.Sprintf("remove device %d from the btrfs at %s", devid, mountpoint))
 }
 
 // ResizeOp resizes device devid to size bytes (0: the whole device); devid
