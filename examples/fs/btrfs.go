@@ -100,8 +100,10 @@ func (c *cli) bar(total int64, what string) *progressbar.ProgressBar {
 	if c.asJSON || !isTerminal(c.out) {
 		return nil
 	}
-	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(c.out), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(what == "scrub"), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	out := c.out
+	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(out), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(what == "scrub"), progressbar.OptionShowCount(),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(out) }))
 }
 
 func (c *cli) subvolume(ctx context.Context, args []string) error {
@@ -348,7 +350,11 @@ func (c *cli) scrub(ctx context.Context, args []string) error {
 		}
 	})
 	if bar != nil {
-		_ = bar.Finish()
+		if serr == nil {
+			_ = bar.Finish() // done: the whole allocation was read, whatever the data filled
+		} else {
+			fmt.Fprintln(c.out)
+		}
 	}
 	if len(st.Devices) > 0 {
 		save := scrubState{FSID: f.FSID().String(), ReadOnly: o.ReadOnly, Status: st, Resume: st.Resume(), Ended: time.Now().UTC()}
