@@ -214,6 +214,8 @@ func (f *FS) Scrub(ctx context.Context, o ScrubOptions, progress func(ScrubStatu
 				d.Finished = true
 			case errors.Is(err, unix.ECANCELED):
 				d.Canceled = true
+			case errors.Is(err, unix.EINPROGRESS):
+				d.Err = ErrScrubRunning.Error()
 			default:
 				d.Err = wrap(f.mountpoint, err).Error()
 			}
@@ -232,6 +234,9 @@ func (f *FS) Scrub(ctx context.Context, o ScrubOptions, progress func(ScrubStatu
 				progress(final)
 			}
 			for _, d := range final.Devices {
+				if d.Err == ErrScrubRunning.Error() {
+					return final, fmt.Errorf("%w: device %d of %s", ErrScrubRunning, d.Devid, f.mountpoint)
+				}
 				if d.Err != "" {
 					return final, fmt.Errorf("btrfs: scrub of device %d: %s", d.Devid, d.Err)
 				}

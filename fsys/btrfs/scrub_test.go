@@ -208,13 +208,26 @@ func TestScrubCancelResume(t *testing.T) {
 	if err := f.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A second scrub while one runs is ErrScrubRunning.
+	second := make(chan error, 1)
 	cctx, cancel := context.WithCancel(ctx)
 	st, err := f.Scrub(cctx, ScrubOptions{ReadOnly: true, Interval: time.Millisecond}, func(s ScrubStatus) {
 		if s.Done() > 0 {
+			select {
+			case second <- func() error { _, err := f.Scrub(ctx, ScrubOptions{ReadOnly: true}, nil); return err }():
+			default:
+			}
 			cancel()
 		}
 	})
 	cancel()
+	select {
+	case err := <-second:
+		if !errors.Is(err, ErrScrubRunning) {
+			t.Errorf("a scrub during a scrub: %v", err)
+		}
+	default:
+	}
 	if errors.Is(err, nil) && !st.Canceled() {
 		t.Skip("the scrub finished before the cancel landed")
 	}
