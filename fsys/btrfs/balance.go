@@ -207,9 +207,15 @@ func (f *FS) runBalance(ctx context.Context, a *fsioctl.BtrfsBalanceIoctlArgs, i
 		case <-ctx.Done():
 			if !cancelled {
 				cancelled = true
+				// ENOTCONN: it ended, or has not reached the kernel yet;
+				// the ticks below cancel again.
 				_ = fsioctl.BtrfsBalanceCtl(f.fd, fsioctl.BtrfsBalanceCtlCancel)
+				tick.Reset(10 * time.Millisecond)
 			}
 		case <-tick.C:
+			if cancelled {
+				_ = fsioctl.BtrfsBalanceCtl(f.fd, fsioctl.BtrfsBalanceCtlCancel)
+			}
 			if st, err := f.BalanceProgress(context.WithoutCancel(ctx)); err == nil {
 				last = st
 				if progress != nil {

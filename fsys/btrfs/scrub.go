@@ -248,9 +248,15 @@ func (f *FS) Scrub(ctx context.Context, o ScrubOptions, progress func(ScrubStatu
 		case <-ctx.Done():
 			if !cancelled {
 				cancelled = true
-				_ = fsioctl.BtrfsScrubCancel(f.fd) // ENOTCONN: it ended meanwhile
+				// ENOTCONN: it ended meanwhile, or a device's scrub has not
+				// reached the kernel yet; the ticks below cancel again.
+				_ = fsioctl.BtrfsScrubCancel(f.fd)
+				tick.Reset(10 * time.Millisecond)
 			}
 		case <-tick.C:
+			if cancelled {
+				_ = fsioctl.BtrfsScrubCancel(f.fd)
+			}
 			mu.Lock()
 			for i := range st.Devices {
 				d := &st.Devices[i]
