@@ -3,6 +3,8 @@ package btrfs
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
@@ -26,7 +28,29 @@ const (
 // a tree of its own: the kernel runs them beside a balance, and two of
 // them at different paths beside each other (a shared claim on the
 // filesystem key would keep out any exclusive claim below it).
-func subvolKey(fs sched.Key, path string) sched.Key { return fs.Child("subvol", path) }
+// A path's key nests by component ("a/b" lies below "a"), so a change of a
+// subvolume and one of a path inside it conflict.
+func subvolKey(fs sched.Key, path string) sched.Key {
+	k := fs
+	for _, part := range strings.Split(filepath.Clean(path), "/") {
+		if part != "" && part != "." {
+			k = k.Child("subvol", part)
+		}
+	}
+	return k
+}
+
+// relTo names path relative to mountpoint when it lies inside it, so one
+// subvolume has one key however it was spelled.
+func relTo(mountpoint, path string) string {
+	if !filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	if r, err := filepath.Rel(mountpoint, path); err == nil && r != ".." && !strings.HasPrefix(r, "../") {
+		return r
+	}
+	return filepath.Clean(path)
+}
 
 // SubvolumesKey is the root of the subvolume paths' keys of the btrfs
 // filesystem fsid.
@@ -154,7 +178,7 @@ func SubvolumeCreateOp(mountpoint, path string, opts ...OpOption) (sched.Operati
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return journaled(OpSubvolumeCreate, mountpoint, " "+path, []sched.Resource{subvolKey(key, path).Exclusive()},
+	return journaled(OpSubvolumeCreate, mountpoint, " "+path, []sched.Resource{subvolKey(key, relTo(mountpoint, path)).Exclusive()},
 		opParams{Path: path}, opts, fmt.Sprintf("create btrfs subvolume %s on %s", path, mountpoint))
 }
 
@@ -164,7 +188,7 @@ func SnapshotOp(mountpoint, src, dst string, readonly bool, opts ...OpOption) (s
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return journaled(OpSnapshot, mountpoint, " "+dst, []sched.Resource{subvolKey(key, src).Shared(), subvolKey(key, dst).Exclusive()},
+	return journaled(OpSnapshot, mountpoint, " "+dst, []sched.Resource{subvolKey(key, relTo(mountpoint, src)).Shared(), subvolKey(key, relTo(mountpoint, dst)).Exclusive()},
 		opParams{Path: dst, Src: src, ReadOnly: readonly}, opts, fmt.Sprintf("snapshot %s to %s on %s (read-only %v)", src, dst, mountpoint, readonly))
 }
 
@@ -177,7 +201,7 @@ func SubvolumeDeleteOp(mountpoint, path string, opts ...OpOption) (sched.Operati
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return journaled(OpSubvolumeDelete, mountpoint, " "+path, []sched.Resource{subvolKey(key, path).Exclusive()},
+	return journaled(OpSubvolumeDelete, mountpoint, " "+path, []sched.Resource{subvolKey(key, relTo(mountpoint, path)).Exclusive()},
 		opParams{Path: path}, opts, fmt.Sprintf("delete btrfs subvolume %s on %s", path, mountpoint))
 }
 

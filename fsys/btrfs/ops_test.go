@@ -52,6 +52,9 @@ func TestOpsKeysAndSchedule(t *testing.T) {
 	if !conflicts(sa, snap) {
 		t.Error("a snapshot of a and the create of a must conflict")
 	}
+	if inner := mk(SubvolumeCreateOp(tf.mnt, tf.mnt+"/a/inner")); !conflicts(sa, inner) || conflicts(sb, inner) {
+		t.Error("a/inner must conflict with a, not with b")
+	}
 	if _, err := BalanceOp(tf.mnt, BalanceOptions{Data: &BalanceFilter{Convert: "raid9"}}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("bad convert accepted at plan time: %v", err)
 	}
