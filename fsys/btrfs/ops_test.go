@@ -30,6 +30,9 @@ func TestOpsKeysAndSchedule(t *testing.T) {
 	tf := newTestFS(t, 1, 1<<30)
 	ctx, f := ctxT(t), tf.fs
 	fill(t, tf.mnt, 6, 40<<20)
+	if err := f.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	mk := func(o sched.Operation, err error) sched.Operation {
 		t.Helper()
 		if err != nil {
@@ -89,6 +92,22 @@ func TestOpsKeysAndSchedule(t *testing.T) {
 	subs, err := f.Subvolumes(ctx)
 	if err != nil || len(subs) != 3 {
 		t.Fatalf("after the plan: %v %v", subs, err)
+	}
+
+	// Progress through sched.Progress: bytes for a scrub, chunks for a
+	// balance, ending at what the job did.
+	var sDone, sTotal, bDone, bTotal int64
+	if err := mk(ScrubOp(tf.mnt, ScrubOptions{ReadOnly: true})).Execute(ctx, func(d, n int64, _ string) { sDone, sTotal = d, n }); err != nil {
+		t.Fatal(err)
+	}
+	if sDone < 200<<20 || sTotal < sDone {
+		t.Errorf("scrub progress ended at %d of %d bytes", sDone, sTotal)
+	}
+	if err := mk(BalanceOp(tf.mnt, BalanceOptions{Data: &BalanceFilter{}})).Execute(ctx, func(d, n int64, _ string) { bDone, bTotal = d, n }); err != nil {
+		t.Fatal(err)
+	}
+	if bDone == 0 || bDone != bTotal {
+		t.Errorf("balance progress ended at %d of %d chunks", bDone, bTotal)
 	}
 
 	// A plan cancelled mid-scrub cancels the kernel's scrub.
