@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
 
@@ -198,10 +199,31 @@ func TestBtrfsScrubInterruptResume(t *testing.T) {
 	}
 	testenv.Run(t, "sync")
 	j := "--journal=" + t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	// Interrupt once the kernel reports the scrub running (a fixed delay
+	// lost the race to a loaded machine's start-up, or to the scrub's end).
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	fs, err := btrfs.Open(mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
 	var out, errb bytes.Buffer
-	code := run(ctx, []string{j, "scrub", "start", mnt, "--readonly"}, &out, &errb)
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{j, "scrub", "start", mnt, "--readonly"}, &out, &errb) }()
+	var code int
+	for finished := false; !finished; {
+		select {
+		case code = <-done:
+			finished = true
+		case <-time.After(2 * time.Millisecond):
+			if st, err := fs.ScrubProgress(context.Background()); err == nil && len(st.Devices) > 0 {
+				cancel()
+				code = <-done
+				finished = true
+			}
+		}
+	}
 	if code == 0 && strings.Contains(out.String(), "scrub finished") {
 		t.Skip("the scrub finished before the interrupt") // timing, not the environment
 	}
