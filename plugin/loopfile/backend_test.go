@@ -13,6 +13,7 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/plugintest"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
@@ -378,4 +379,9 @@ func TestCapabilities(t *testing.T) {
 	if !caps.Can(plugin.TechVolume, plugin.ModeQuery) || caps.Can(plugin.TechDirectory, plugin.ModeCreate) {
 		t.Fatalf("caps %+v", caps)
 	}
+}
+
+// The backend passes the conformance suite on real loop devices.
+func TestConformance(t *testing.T) {
+	plugintest.Run(t, func(t *testing.T) plugin.Backend { return newBackend(t) }, plugintest.Options{Pool: "default", Size: 8 * mib})
 }
