@@ -1,0 +1,36 @@
+// Package externaltest lets the tests of programs that load external
+// backends (examples/volumes, csi) use their own test binary as a plugin:
+// TestMain calls ServeIfChild first, and the test opens os.Args[0] with
+// Env in the plugin's environment. The plugin serves a small in-memory
+// backend named "memory" with one pool "mem"; its state lives as long as
+// the process.
+package externaltest
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external/internal/memback"
+)
+
+const envChild = "EOS_EXTERNALTEST_PLUGIN"
+
+// Env is the environment entry that makes a test binary whose TestMain
+// calls ServeIfChild act as the plugin.
+func Env() string { return envChild + "=1" }
+
+// ServeIfChild serves the in-memory backend and exits when the process
+// was started as the plugin (Env is set); otherwise it returns at once.
+func ServeIfChild() {
+	if os.Getenv(envChild) != "1" {
+		return
+	}
+	log := external.NewPluginLogger(os.Stderr, slog.LevelInfo)
+	if err := external.Serve(memback.New(memback.FromEnv(), log), external.ServeLogger(log)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
