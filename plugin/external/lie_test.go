@@ -32,7 +32,10 @@ func callVolumes(ctx context.Context, b *Backend) error { _, err := b.Volumes(ct
 func callCaps(ctx context.Context, b *Backend) error    { _, err := b.Capabilities(ctx); return err }
 func callPools(ctx context.Context, b *Backend) error   { _, err := b.Pools(ctx); return err }
 func callVolume(ctx context.Context, b *Backend) error  { _, err := b.Volume(ctx, "mem/a"); return err }
-func callSnaps(ctx context.Context, b *Backend) error   { _, err := b.Snapshots(ctx, "mem/a"); return err }
+func callSnaps(ctx context.Context, b *Backend) error {
+	_, err := b.Snapshots(ctx, "mem/a")
+	return err
+}
 func callCreate(ctx context.Context, b *Backend) error {
 	_, err := b.CreateVolume(ctx, plugin.CreateRequest{Pool: memback.PoolName, Name: "a", SizeBytes: 1 << 20})
 	return err
