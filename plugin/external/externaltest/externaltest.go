@@ -17,6 +17,13 @@ import (
 
 const envChild = "EOS_EXTERNALTEST_PLUGIN"
 
+const envState = "EOS_EXTERNALTEST_STATE"
+
+// StateEnv is the environment entry that makes the plugin keep its
+// volumes in the file path, so that they outlive the process: a command
+// that starts a new plugin on every run sees the previous run's volumes.
+func StateEnv(path string) string { return envState + "=" + path }
+
 // Env is the environment entry that makes a test binary whose TestMain
 // calls ServeIfChild act as the plugin.
 func Env() string { return envChild + "=1" }
@@ -28,7 +35,14 @@ func ServeIfChild() {
 		return
 	}
 	log := external.NewPluginLogger(os.Stderr, slog.LevelInfo)
-	if err := external.Serve(memback.New(memback.FromEnv(), log), external.ServeLogger(log)); err != nil {
+	b := memback.New(memback.FromEnv(), log)
+	if p := os.Getenv(envState); p != "" {
+		if err := b.Persist(p); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	if err := external.Serve(b, external.ServeLogger(log)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

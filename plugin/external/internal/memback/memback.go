@@ -8,6 +8,8 @@ package memback
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 
 	"fmt"
 	"log/slog"
@@ -79,6 +81,54 @@ type Backend struct {
 	mu    sync.Mutex
 	vols  map[string]plugin.Volume
 	snaps map[string]plugin.Snapshot
+	state string // file the maps are saved to after each change
+}
+
+type stateFile struct {
+	Volumes   map[string]plugin.Volume   `json:"volumes"`
+	Snapshots map[string]plugin.Snapshot `json:"snapshots"`
+}
+
+// Persist loads the backend's state from path (when it exists) and saves
+// it there after every change, so that state outlives the process: the
+// tests of a command that starts a new plugin per run need it.
+func (b *Backend) Persist(path string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		var st stateFile
+		if err := json.Unmarshal(data, &st); err != nil {
+			return fmt.Errorf("memback: %s: %w", path, err)
+		}
+		if st.Volumes != nil {
+			b.vols = st.Volumes
+		}
+		if st.Snapshots != nil {
+			b.snaps = st.Snapshots
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	b.state = path
+	return nil
+}
+
+// save writes the state; b.mu is held.
+func (b *Backend) save() error {
+	if b.state == "" {
+		return nil
+	}
+	data, err := json.Marshal(stateFile{Volumes: b.vols, Snapshots: b.snaps})
+	if err != nil {
+		return err
+	}
+	tmp := b.state + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, b.state)
 }
 
 // New returns an empty backend with fault f; log may be nil.
@@ -219,7 +269,7 @@ func (b *Backend) op(id, kind string, exec func() error, undo func() error) sche
 			if progress != nil {
 				progress(1, 2, kind)
 			}
-			if err := exec(); err != nil {
+			if err := b.locked(exec); err != nil {
 				return err
 			}
 			if progress != nil {
@@ -232,10 +282,20 @@ func (b *Backend) op(id, kind string, exec func() error, undo func() error) sche
 	if undo != nil {
 		op.Rollback = func(ctx context.Context) error {
 			b.hit(ctx, "rollback")
-			return undo()
+			return b.locked(undo)
 		}
 	}
 	return op
+}
+
+// locked runs a change with b.mu held and saves the state after it.
+func (b *Backend) locked(f func() error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := f(); err != nil {
+		return err
+	}
+	return b.save()
 }
 
 // CreateVolume plans a volume.
@@ -267,16 +327,12 @@ func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([
 	}
 	v := plugin.Volume{ID: id, Name: req.Name, Pool: req.Pool, SizeBytes: size, UsedBytes: 0, Tags: req.Tags}
 	return []sched.Operation{b.op(id, "volume.create", func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		if _, ok := b.vols[id]; ok {
 			return fmt.Errorf("volume %q: %w", id, plugin.ErrExists)
 		}
 		b.vols[id] = v
 		return nil
 	}, func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		delete(b.vols, id)
 		return nil
 	})}, nil
@@ -299,8 +355,6 @@ func (b *Backend) ResizeVolume(_ context.Context, id string, newBytes int64) ([]
 	}
 	set := func(n int64) func() error {
 		return func() error {
-			b.mu.Lock()
-			defer b.mu.Unlock()
 			v, ok := b.vols[id]
 			if !ok {
 				return fmt.Errorf("volume %q: %w", id, plugin.ErrNotFound)
@@ -329,13 +383,9 @@ func (b *Backend) DeleteVolume(_ context.Context, id string) ([]sched.Operation,
 		return nil, fmt.Errorf("volume %q has snapshots: %w", id, plugin.ErrInUse)
 	}
 	return []sched.Operation{b.op(id, "volume.delete", func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		delete(b.vols, id)
 		return nil
 	}, func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		b.vols[id] = old
 		return nil
 	})}, nil
@@ -359,13 +409,9 @@ func (b *Backend) CreateSnapshot(_ context.Context, volumeID, name string) ([]sc
 	id := volumeID + "@" + name
 	s := plugin.Snapshot{ID: id, Name: name, SourceID: volumeID, Size: v.SizeBytes, ReadOnly: true}
 	return []sched.Operation{b.op(id, "snapshot.create", func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		b.snaps[id] = s
 		return nil
 	}, func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		delete(b.snaps, id)
 		return nil
 	})}, nil
@@ -380,13 +426,9 @@ func (b *Backend) DeleteSnapshot(_ context.Context, snapshotID string) ([]sched.
 		return nil, nil
 	}
 	return []sched.Operation{b.op(snapshotID, "snapshot.delete", func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		delete(b.snaps, snapshotID)
 		return nil
 	}, func() error {
-		b.mu.Lock()
-		defer b.mu.Unlock()
 		b.snaps[snapshotID] = old
 		return nil
 	})}, nil
