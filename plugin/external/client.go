@@ -273,31 +273,51 @@ func (b *Backend) start(ctx context.Context) (*proc, error) {
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
 	}
+	// b.mu is held: the failure is classified without forgetting p,
+	// which is not b.cur yet.
 	var d describeResponse
-	if err := b.invoke(ctx, p, mDescribe, &describeRequest{}, &d, b.cfg.callTimeout); err != nil {
-		b.kill(p)
-		return nil, err
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.callTimeout)
+	err = p.conn.cc.Invoke(cctx, methodPath(mDescribe), &describeRequest{}, &d, grpc.ForceCodec(jsonCodec{}))
+	if err != nil {
+		err, _ = b.classify(ctx, cctx, p, mDescribe, err)
 	}
-	err = checkDescribe(&d)
-	if err == nil && b.name != "" && d.Name != b.name {
-		err = malformed("name", d.Name, "the restarted plugin is not backend "+b.name)
+	cancel()
+	if err == nil {
+		if err = checkDescribe(&d); err == nil && b.name != "" && d.Name != b.name {
+			err = malformed("name", d.Name, "the restarted plugin is not backend "+b.name)
+		}
+		if err != nil {
+			err = b.perr(mDescribe, err)
+		}
 	}
 	if err != nil {
-		b.kill(p)
-		return nil, b.perr(mDescribe, err)
+		stop(p)
+		return nil, err
 	}
-	b.name, b.limits, p.instance = d.Name, d.Limits, d.Instance
+	if b.name == "" {
+		// The first start, inside Open: Name and Limits read these
+		// without the lock afterwards, so a restart never writes them.
+		b.name, b.limits = d.Name, d.Limits
+	} else if d.Limits != b.limits {
+		log.Warn("the restarted plugin reports other limits; keeping the first", "first", b.limits, "now", d.Limits)
+	}
+	p.instance = d.Instance
 	log.Debug("plugin started", "backend", d.Name, "protocol", p.version, "pid", p.pid)
 	return p, nil
 }
 
-// kill ends p at once (the whole process group) and forgets it.
+// kill forgets p and ends it at once.
 func (b *Backend) kill(p *proc) {
 	b.mu.Lock()
 	if b.cur == p {
 		b.cur = nil
 	}
 	b.mu.Unlock()
+	stop(p)
+}
+
+// stop ends p at once: the whole process group, then go-plugin's cleanup.
+func stop(p *proc) {
 	if p.pid > 0 && !p.client.Exited() {
 		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	}
@@ -339,23 +359,31 @@ func (b *Backend) invoke(ctx context.Context, p *proc, method string, req, resp 
 // failed turns a transport error into the error the caller sees, killing
 // the process when it is dead or hung.
 func (b *Backend) failed(ctx, cctx context.Context, p *proc, method string, err error) error {
+	err, dead := b.classify(ctx, cctx, p, method, err)
+	if dead {
+		b.kill(p)
+	}
+	return err
+}
+
+// classify names a transport error, and says whether the process is
+// dead or hung (and so must go).
+func (b *Backend) classify(ctx, cctx context.Context, p *proc, method string, err error) (error, bool) {
 	if ctx.Err() != nil {
 		// The caller gave up; the plugin is not at fault.
-		return fmt.Errorf("external plugin %s: %s: %w", b.name, method, ctx.Err())
+		return fmt.Errorf("external plugin %s: %s: %w", b.name, method, ctx.Err()), false
 	}
 	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
-		b.kill(p)
-		return b.perr(method, ErrTimeout)
+		return b.perr(method, ErrTimeout), true
 	}
 	st, _ := status.FromError(err)
 	switch {
 	case p.client.Exited() || st.Code() == codes.Unavailable || st.Code() == codes.Canceled:
-		b.kill(p)
-		return b.perr(method, fmt.Errorf("%w: %s", ErrCrashed, st.Message()))
+		return b.perr(method, fmt.Errorf("%w: %s", ErrCrashed, st.Message())), true
 	case st.Code() == codes.Internal && strings.Contains(st.Message(), "unmarshal"):
-		return b.perr(method, malformed("answer", "", st.Message()))
+		return b.perr(method, malformed("answer", "", st.Message())), false
 	}
-	return b.perr(method, fmt.Errorf("%w: %s: %s", ErrMalformed, st.Code(), st.Message()))
+	return b.perr(method, fmt.Errorf("%w: %s: %s", ErrMalformed, st.Code(), st.Message())), false
 }
 
 // remote is the error a plugin's answer carried, if any.

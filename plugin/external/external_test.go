@@ -441,3 +441,24 @@ func TestOptionErrors(t *testing.T) {
 		t.Error("Serve(nil) accepted")
 	}
 }
+
+// A plugin that hangs in its first answer fails Open with ErrTimeout and
+// is killed; a plugin that crashes there fails Open with ErrCrashed.
+func TestStartFaults(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range []string{"hang", "crash"} {
+		f := memback.Fault{Kind: kind, At: "describe", Once: onceFile(t)}
+		_, err := Open(ctx, os.Args[0], WithEnv(append(f.Env(), envPlugin+"=1")...), WithCallTimeout(time.Second))
+		want := map[string]error{"hang": ErrTimeout, "crash": ErrCrashed}[kind]
+		var pe *PluginError
+		if !errors.As(err, &pe) || pe.Op != mDescribe || !errors.Is(err, want) {
+			t.Errorf("%s at Describe: %v, want %v", kind, err, want)
+			continue
+		}
+		b, err := Open(ctx, os.Args[0], WithEnv(append(f.Env(), envPlugin+"=1")...))
+		if err != nil {
+			t.Fatalf("second Open: %v", err)
+		}
+		b.Close()
+	}
+}

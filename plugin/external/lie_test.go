@@ -3,6 +3,7 @@ package external
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
@@ -84,6 +85,10 @@ func lies() []lie {
 			{ID: "x", Token: "1"}, {ID: "x", Token: "2"}}}, call: callCreate},
 		{name: "execute-without-end", method: mExecute, fake: &executeEvent{Progress: &progressEvent{Done: 1, Total: 1}}, call: callExecute},
 		{name: "execute-bad-json", method: mExecute, fake: rawMessage(`{"done": tru`), call: callExecute},
+		{name: "describe-empty-name", method: mDescribe, fake: &describeResponse{Limits: plugin.Limits{MaxNameLen: 1}}},
+		{name: "describe-negative-limit", method: mDescribe, fake: &describeResponse{Name: "x", Limits: plugin.Limits{Granularity: -1}}},
+		{name: "describe-bad-json", method: mDescribe, fake: rawMessage("{{")},
+		{name: "describe-error", method: mDescribe, fake: &describeResponse{Name: "x", Error: &wireError{Code: codeBackend, Message: "no"}}},
 		{name: "unknown-error-code", method: mVolumes, fake: &volumesResponse{Error: &wireError{Code: "martian", Message: "?"}}, call: callVolumes, remote: true},
 	}
 }
@@ -103,6 +108,9 @@ func lieByName(name string) (lie, bool) {
 func TestLies(t *testing.T) {
 	ctx := context.Background()
 	for _, l := range lies() {
+		if l.call == nil {
+			continue // TestLyingDescribe
+		}
 		t.Run(l.name, func(t *testing.T) {
 			b := open(t, []string{envLie + "=" + l.name})
 			err := l.call(ctx, b)
@@ -129,6 +137,23 @@ func TestLies(t *testing.T) {
 			}
 			if b.starts != 1 {
 				t.Errorf("plugin started %d times, want 1", b.starts)
+			}
+		})
+	}
+}
+
+// A plugin that lies in its first answer (Describe, at Open) is refused
+// at Open with ErrMalformed, and its process is gone.
+func TestLyingDescribe(t *testing.T) {
+	for _, l := range lies() {
+		if l.method != mDescribe {
+			continue
+		}
+		t.Run(l.name, func(t *testing.T) {
+			_, err := Open(context.Background(), os.Args[0], WithEnv(envPlugin+"=1", envLie+"="+l.name))
+			var pe *PluginError
+			if !errors.As(err, &pe) || pe.Op != mDescribe || !errors.Is(err, ErrMalformed) || !errors.Is(err, plugin.ErrBackend) {
+				t.Fatalf("Open: %v", err)
 			}
 		})
 	}

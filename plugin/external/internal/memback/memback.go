@@ -35,7 +35,7 @@ type Fault struct {
 	// context), "block" (block until the context is done). Empty: none.
 	Kind string
 	// At is the call it hits: "execute", "rollback", "volumes",
-	// "capabilities", "create".
+	// "capabilities", "create", "describe" (Limits).
 	At string
 	// Once, when set, is a marker file: the fault hits only the first
 	// time (the first process to create the file), so that a restarted
@@ -184,8 +184,14 @@ func (b *Backend) Capabilities(ctx context.Context) (plugin.Capabilities, error)
 	return c, nil
 }
 
-// Limits: names of up to 64 of [A-Za-z0-9_.-], 4 KiB granules.
+// Limits: names of up to 64 of [A-Za-z0-9_.-], 4 KiB granules. A fault
+// "at describe" hits here: the plugin's Describe answer asks for it.
 func (b *Backend) Limits() plugin.Limits {
+	b.hit(context.Background(), "describe")
+	return limits()
+}
+
+func limits() plugin.Limits {
 	return plugin.Limits{MaxNameLen: 64, NameChars: "_.-", Granularity: Granule, MinSize: Granule}
 }
 
@@ -244,7 +250,7 @@ func (b *Backend) Snapshots(_ context.Context, volumeID string) ([]plugin.Snapsh
 }
 
 func (b *Backend) checkName(n string) error {
-	l := b.Limits()
+	l := limits()
 	if n == "" || len(n) > l.MaxNameLen {
 		return &plugin.InvalidError{Field: "name", Value: n, Reason: fmt.Sprintf("want 1 to %d characters", l.MaxNameLen)}
 	}
