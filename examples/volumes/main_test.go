@@ -31,6 +31,8 @@ func withPlugin(t *testing.T) []string {
 	t.Setenv(k, v)
 	k, v, _ = strings.Cut(externaltest.StateEnv(filepath.Join(t.TempDir(), "state.json")), "=")
 	t.Setenv(k, v)
+	// A -race plugin would sleep a second at every exit.
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
 	// A loopfile directory that need not exist: the in-tree backend is
 	// registered whatever it says.
 	return []string{"--plugin", os.Args[0], "--loopfile-dir", filepath.Join(t.TempDir(), "loop")}

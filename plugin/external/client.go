@@ -373,10 +373,17 @@ func (b *Backend) classify(ctx, cctx context.Context, p *proc, method string, er
 		// The caller gave up; the plugin is not at fault.
 		return fmt.Errorf("external plugin %s: %s: %w", b.name, method, ctx.Err()), false
 	}
-	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+	st, _ := status.FromError(err)
+	if errors.Is(cctx.Err(), context.DeadlineExceeded) || st.Code() == codes.DeadlineExceeded {
+		// The status can come before our own timer fires: the server
+		// got the deadline too. Whose deadline was it?
+		if d, ok := ctx.Deadline(); ok {
+			if cd, _ := cctx.Deadline(); !d.After(cd) {
+				return fmt.Errorf("external plugin %s: %s: %w", b.name, method, context.DeadlineExceeded), false
+			}
+		}
 		return b.perr(method, ErrTimeout), true
 	}
-	st, _ := status.FromError(err)
 	switch {
 	case p.client.Exited() || st.Code() == codes.Unavailable || st.Code() == codes.Canceled:
 		return b.perr(method, fmt.Errorf("%w: %s", ErrCrashed, st.Message())), true

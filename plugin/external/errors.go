@@ -106,6 +106,7 @@ var wireCodes = []struct {
 	{codeInUse, plugin.ErrInUse},
 	{codeBackend, plugin.ErrBackend},
 	{codeCanceled, context.Canceled},
+	{codeDeadline, context.DeadlineExceeded},
 }
 
 func sentinelOf(code string) (error, bool) {
@@ -137,9 +138,6 @@ func toWire(err error) *wireError {
 		return w
 	case errors.Is(err, errUnknownToken):
 		w.Code = codeUnknownToken
-		return w
-	case errors.Is(err, context.DeadlineExceeded):
-		w.Code = codeCanceled
 		return w
 	}
 	for _, c := range wireCodes {

@@ -292,12 +292,12 @@ func TestCallerCancel(t *testing.T) {
 // chosen, the newest.
 func TestVersionNegotiation(t *testing.T) {
 	ctx := context.Background()
-	_, err := Open(ctx, os.Args[0], WithEnv(envPlugin+"=1", envVersions+"=99"))
+	_, err := Open(ctx, os.Args[0], WithEnv(envPlugin+"=1", noRaceExitSleep, envVersions+"=99"))
 	var ve *VersionError
 	if !errors.As(err, &ve) || !errors.Is(err, ErrVersion) || !errors.Is(err, plugin.ErrBackend) {
 		t.Fatalf("version 99 plugin: %v", err)
 	}
-	b, err := Open(ctx, os.Args[0], WithEnv(envPlugin+"=1", envVersions+"=1,7"), withVersions(1, 5))
+	b, err := Open(ctx, os.Args[0], WithEnv(envPlugin+"=1", noRaceExitSleep, envVersions+"=1,7"), withVersions(1, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,14 +448,14 @@ func TestStartFaults(t *testing.T) {
 	ctx := context.Background()
 	for _, kind := range []string{"hang", "crash"} {
 		f := memback.Fault{Kind: kind, At: "describe", Once: onceFile(t)}
-		_, err := Open(ctx, os.Args[0], WithEnv(append(f.Env(), envPlugin+"=1")...), WithCallTimeout(time.Second))
+		_, err := Open(ctx, os.Args[0], WithEnv(append(f.Env(), envPlugin+"=1", noRaceExitSleep)...), WithCallTimeout(time.Second))
 		want := map[string]error{"hang": ErrTimeout, "crash": ErrCrashed}[kind]
 		var pe *PluginError
 		if !errors.As(err, &pe) || pe.Op != mDescribe || !errors.Is(err, want) {
 			t.Errorf("%s at Describe: %v, want %v", kind, err, want)
 			continue
 		}
-		b, err := Open(ctx, os.Args[0], WithEnv(append(f.Env(), envPlugin+"=1")...))
+		b, err := Open(ctx, os.Args[0], WithEnv(append(f.Env(), envPlugin+"=1", noRaceExitSleep)...))
 		if err != nil {
 			t.Fatalf("second Open: %v", err)
 		}

@@ -150,7 +150,7 @@ func TestLyingDescribe(t *testing.T) {
 			continue
 		}
 		t.Run(l.name, func(t *testing.T) {
-			_, err := Open(context.Background(), os.Args[0], WithEnv(envPlugin+"=1", envLie+"="+l.name))
+			_, err := Open(context.Background(), os.Args[0], WithEnv(envPlugin+"=1", noRaceExitSleep, envLie+"="+l.name))
 			var pe *PluginError
 			if !errors.As(err, &pe) || pe.Op != mDescribe || !errors.Is(err, ErrMalformed) || !errors.Is(err, plugin.ErrBackend) {
 				t.Fatalf("Open: %v", err)

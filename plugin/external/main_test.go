@@ -117,12 +117,16 @@ func (h *attrHandler) WithGroup(string) slog.Handler { return h }
 func open(t testing.TB, env []string, opts ...Option) *Backend {
 	t.Helper()
 	b, err := Open(context.Background(), os.Args[0],
-		append([]Option{WithEnv(append([]string{envPlugin + "=1"}, env...)...), WithCallTimeout(20 * time.Second)}, opts...)...)
+		append([]Option{WithEnv(append([]string{envPlugin + "=1", noRaceExitSleep}, env...)...), WithCallTimeout(20 * time.Second)}, opts...)...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { b.Close() })
 	return b
 }
+
+// noRaceExitSleep: a -race binary sleeps a second at exit by default, and
+// every plugin process the tests start exits.
+const noRaceExitSleep = "GORACE=atexit_sleep_ms=0"
 
 func onceFile(t testing.TB) string { return filepath.Join(t.TempDir(), "once") }

@@ -156,6 +156,7 @@ const (
 	codeBackend      = "backend"
 	codeUnknownToken = "unknown_token"
 	codeCanceled     = "canceled"
+	codeDeadline     = "deadline_exceeded"
 )
 
 // wireError is a backend error in transit. Invalid and Unavailable carry

@@ -139,15 +139,17 @@ func New(f Fault, log *slog.Logger) *Backend {
 	return &Backend{fault: f, log: log, vols: map[string]plugin.Volume{}, snaps: map[string]plugin.Snapshot{}}
 }
 
-func (b *Backend) hit(ctx context.Context, at string) {
+// hit runs the fault when it is for at; only "block" returns (with the
+// context's error).
+func (b *Backend) hit(ctx context.Context, at string) error {
 	f := b.fault
 	if f.Kind == "" || f.At != at {
-		return
+		return nil
 	}
 	if f.Once != "" {
 		fd, err := os.OpenFile(f.Once, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
-			return // hit before: behave
+			return nil // hit before: behave
 		}
 		fd.Close()
 	}
@@ -161,7 +163,9 @@ func (b *Backend) hit(ctx context.Context, at string) {
 		select {}
 	case "block":
 		<-ctx.Done()
+		return ctx.Err()
 	}
+	return nil
 }
 
 // Name is "memory".
@@ -169,7 +173,9 @@ func (b *Backend) Name() string { return "memory" }
 
 // Capabilities lists plain volumes, shrinking and snapshots.
 func (b *Backend) Capabilities(ctx context.Context) (plugin.Capabilities, error) {
-	b.hit(ctx, "capabilities")
+	if err := b.hit(ctx, "capabilities"); err != nil {
+		return nil, err
+	}
 	var c plugin.Capabilities
 	for _, m := range []plugin.Mode{plugin.ModeCreate, plugin.ModeRemove, plugin.ModeModify, plugin.ModeQuery} {
 		c = append(c, plugin.Capability{Technology: plugin.TechVolume, Mode: m, Available: true})
@@ -187,7 +193,7 @@ func (b *Backend) Capabilities(ctx context.Context) (plugin.Capabilities, error)
 // Limits: names of up to 64 of [A-Za-z0-9_.-], 4 KiB granules. A fault
 // "at describe" hits here: the plugin's Describe answer asks for it.
 func (b *Backend) Limits() plugin.Limits {
-	b.hit(context.Background(), "describe")
+	_ = b.hit(context.Background(), "describe")
 	return limits()
 }
 
@@ -210,7 +216,9 @@ func (b *Backend) Pools(context.Context) ([]plugin.Pool, error) {
 
 // Volumes lists volumes by ID.
 func (b *Backend) Volumes(ctx context.Context, pool string) ([]plugin.Volume, error) {
-	b.hit(ctx, "volumes")
+	if err := b.hit(ctx, "volumes"); err != nil {
+		return nil, err
+	}
 	if pool != "" && pool != PoolName {
 		return nil, fmt.Errorf("pool %q: %w", pool, plugin.ErrNotFound)
 	}
@@ -271,7 +279,9 @@ func (b *Backend) op(id, kind string, exec func() error, undo func() error) sche
 		ID: kind + ":" + id, Kind: kind,
 		Resources: []sched.Resource{key(id).Exclusive()},
 		Execute: func(ctx context.Context, progress sched.Progress) error {
-			b.hit(ctx, "execute")
+			if err := b.hit(ctx, "execute"); err != nil {
+				return err
+			}
 			if progress != nil {
 				progress(1, 2, kind)
 			}
@@ -287,7 +297,9 @@ func (b *Backend) op(id, kind string, exec func() error, undo func() error) sche
 	}
 	if undo != nil {
 		op.Rollback = func(ctx context.Context) error {
-			b.hit(ctx, "rollback")
+			if err := b.hit(ctx, "rollback"); err != nil {
+				return err
+			}
 			return b.locked(undo)
 		}
 	}
@@ -306,7 +318,9 @@ func (b *Backend) locked(f func() error) error {
 
 // CreateVolume plans a volume.
 func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([]sched.Operation, error) {
-	b.hit(ctx, "create")
+	if err := b.hit(ctx, "create"); err != nil {
+		return nil, err
+	}
 	if req.Pool != PoolName {
 		return nil, fmt.Errorf("pool %q: %w", req.Pool, plugin.ErrNotFound)
 	}
