@@ -184,15 +184,21 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
+		end := i
+		if end < 0 {
+			end = len(p)
+		}
+		if room := maxLogLine - len(w.buf); end > room {
+			// Too long: emit what fits, go on with the rest.
+			w.buf = append(w.buf, p[:room]...)
+			w.emit(w.buf)
+			w.buf, p = w.buf[:0], p[room:]
+			continue
+		}
+		w.buf = append(w.buf, p[:end]...)
 		if i < 0 {
-			w.buf = append(w.buf, p...)
-			if len(w.buf) >= maxLogLine {
-				w.emit(w.buf)
-				w.buf = w.buf[:0]
-			}
 			break
 		}
-		w.buf = append(w.buf, p[:i]...)
 		p = p[i+1:]
 		if len(w.buf) > 0 {
 			w.emit(w.buf)
