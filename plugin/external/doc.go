@@ -95,10 +95,12 @@
 // ErrCrashed and the next call works in a new process while the old
 // operations are stale; a query or Execute that hangs ignoring
 // cancellation ends at its deadline with ErrTimeout and the process is
-// gone; 27 kinds of lie (table in lie_test.go) each give a typed error
-// and leave the process serving; version mismatch is ErrVersion; calls
-// race safely, also with a crash; a malformed stderr line is logged, not
-// trusted. FuzzAnswers checks that no answer bytes panic the checks.
+// gone, and the same at start-up fails Open; 27 kinds of lie in answers
+// (table in lie_test.go) each give a typed error and leave the process
+// serving, and 4 lies in the first answer fail Open with ErrMalformed; a
+// token the plugin forgot is ErrStaleOperation; version mismatch is
+// ErrVersion; calls race safely, also with a crash; a malformed stderr
+// line is logged, not trusted. FuzzAnswers checks that no answer bytes panic the checks.
 // BenchmarkCall reports the cost of a call through the plugin relative to
 // the same call in process.
 //

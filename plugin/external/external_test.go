@@ -462,3 +462,24 @@ func TestStartFaults(t *testing.T) {
 		b.Close()
 	}
 }
+
+// A plugin keeps a bounded number of pending operations; one it has
+// forgotten is ErrStaleOperation, like one of a dead process.
+func TestForgottenToken(t *testing.T) {
+	ctx := context.Background()
+	b := open(t, []string{envPending + "=1"})
+	first, err := b.CreateVolume(ctx, plugin.CreateRequest{Pool: "mem", Name: "f1", SizeBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.CreateVolume(ctx, plugin.CreateRequest{Pool: "mem", Name: "f2", SizeBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first[0].Execute(ctx, nil); !errors.Is(err, ErrStaleOperation) || !errors.Is(err, plugin.ErrBackend) {
+		t.Errorf("forgotten operation: %v", err)
+	}
+	if err := second[0].Execute(ctx, nil); err != nil {
+		t.Errorf("kept operation: %v", err)
+	}
+}

@@ -25,6 +25,7 @@ const (
 	envLie      = "EOS_EXTERNAL_TEST_LIE"
 	envVersions = "EOS_EXTERNAL_TEST_VERSIONS"
 	envStderr   = "EOS_EXTERNAL_TEST_STDERR"
+	envPending  = "EOS_EXTERNAL_TEST_MAX_PENDING"
 )
 
 func TestMain(m *testing.M) {
@@ -50,6 +51,14 @@ func runTestPlugin() int {
 			}
 			cfg.versions = append(cfg.versions, v)
 		}
+	}
+	if p := os.Getenv(envPending); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		cfg.maxPending = n
 	}
 	if name := os.Getenv(envLie); name != "" {
 		l, ok := lieByName(name)
