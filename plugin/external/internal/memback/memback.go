@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
@@ -278,6 +279,9 @@ func (b *Backend) op(id, kind string, exec func() error, undo func() error) sche
 	op := sched.Operation{
 		ID: kind + ":" + id, Kind: kind,
 		Resources: []sched.Resource{key(id).Exclusive()},
+		// Set so that the tests see them cross the process boundary.
+		Priority: len(kind),
+		Timeout:  time.Minute,
 		Execute: func(ctx context.Context, progress sched.Progress) error {
 			if err := b.hit(ctx, "execute"); err != nil {
 				return err
