@@ -3,5 +3,5 @@
 // TestMain calls ServeIfChild first, and the test opens os.Args[0] with
 // Env in the plugin's environment. The plugin serves a small in-memory
 // backend named "memory" with one pool "mem"; its state lives as long as
-// the process.
+// the process, or in a file named with StateEnv so that it outlives it.
 package externaltest
