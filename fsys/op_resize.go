@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
@@ -197,6 +198,12 @@ func (m *Manager) ResizeOp(ctx context.Context, dev string, newBytes int64, opts
 		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive(), sched.MountPath(plan.Mountpoint).Shared()}
 	} else {
 		pre = safety.OpResize // unused: not mounted, no holders, nobody has it open
+	}
+	if plan.Type == Btrfs && plan.UUID != "" {
+		// A btrfs spans devices: a resize of one member must not overlap a
+		// balance, scrub, device change or resize of the same filesystem
+		// through another member, which fsys/btrfs claims by this key.
+		res = append(res, btrfs.FilesystemKey(plan.UUID).Exclusive())
 	}
 	g := safety.Guarded{
 		Op: sched.Operation{
