@@ -14,7 +14,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external/internal/memback"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/plugintest"
 )
 
 // The test binary doubles as the plugin: with envPlugin set, TestMain
@@ -26,6 +28,11 @@ const (
 	envVersions = "EOS_EXTERNAL_TEST_VERSIONS"
 	envStderr   = "EOS_EXTERNAL_TEST_STDERR"
 	envPending  = "EOS_EXTERNAL_TEST_MAX_PENDING"
+	// envReference, set to a directory, serves plugintest's reference
+	// Memory backend (volumes as directories under it) instead of memback.
+	envReference = "EOS_EXTERNAL_TEST_REFERENCE"
+	// envBroken makes the reference backend's snapshots broken.
+	envBroken = "EOS_EXTERNAL_TEST_REFERENCE_BROKEN"
 )
 
 func TestMain(m *testing.M) {
@@ -68,7 +75,16 @@ func runTestPlugin() int {
 		}
 		cfg.lie = l.answer
 	}
-	if err := serve(memback.New(memback.FromEnv(), log), cfg); err != nil {
+	var b plugin.Backend = memback.New(memback.FromEnv(), log)
+	if dir := os.Getenv(envReference); dir != "" {
+		m, err := plugintest.NewMemory(dir, "mem", 1<<40, plugintest.Faults{BrokenSnapshots: os.Getenv(envBroken) == "1"})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		b = m
+	}
+	if err := serve(b, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
