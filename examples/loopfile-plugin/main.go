@@ -8,7 +8,7 @@
 // backend, hand it to external.Serve. Run by hand it says it is a plugin
 // and exits 1. Attaching loop devices needs root.
 //
-//	loopfile-plugin [--dir DIR] [--debug]
+//	loopfile-plugin [--dir DIR] [--pool NAME] [--debug]
 package main
 
 import (
@@ -26,6 +26,7 @@ func main() { os.Exit(run(os.Args[1:])) }
 func run(args []string) int {
 	fs := flag.NewFlagSet("loopfile-plugin", flag.ContinueOnError)
 	dir := fs.String("dir", "/var/lib/eos-storage/loopfile", "directory holding the volume files")
+	pool := fs.String("pool", "default", "the pool's name")
 	debug := fs.Bool("debug", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -36,7 +37,7 @@ func run(args []string) int {
 	}
 	// stderr is read by the host: these records land in its logger.
 	log := external.NewPluginLogger(os.Stderr, level)
-	b, err := loopfile.New(*dir)
+	b, err := loopfile.New(*dir, loopfile.WithPoolName(*pool), loopfile.WithLogger(log))
 	if err != nil {
 		log.Error("loopfile backend", "dir", *dir, "error", err)
 		return 1

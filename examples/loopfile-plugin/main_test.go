@@ -16,7 +16,7 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/plugintest"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
@@ -29,15 +29,6 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:]))
 	}
 	goleak.VerifyTestMain(m)
-}
-
-// requireBackend skips while plugin/loopfile is still the temporary stub
-// of the signatures (not an environment condition, so not strict).
-func requireBackend(t *testing.T) {
-	t.Helper()
-	if _, err := loopfile.New(t.TempDir()); err != nil && err.Error() == "loopfile: stub" {
-		t.Skip("plugin/loopfile is still the temporary stub")
-	}
 }
 
 func openPlugin(t *testing.T, dir string) *external.Backend {
@@ -61,7 +52,6 @@ func (w testWriter) Write(p []byte) (int, error) { w.t.Logf("%s", p); return len
 // Run by hand, without the host's handshake, the plugin says so and
 // exits 1 (go-plugin exits the process, so it runs as a child).
 func TestNotStartedByAHost(t *testing.T) {
-	requireBackend(t)
 	cmd := exec.Command(os.Args[0], "--dir", t.TempDir())
 	cmd.Env = append(os.Environ(), asPlugin+"=1", "GORACE=atexit_sleep_ms=0")
 	out, err := cmd.CombinedOutput()
@@ -74,7 +64,6 @@ func TestNotStartedByAHost(t *testing.T) {
 // The loopfile backend through the plugin, for real: sparse files and
 // loop devices (root).
 func TestLoopfileThroughPlugin(t *testing.T) {
-	requireBackend(t)
 	testenv.RequireRoot(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "vols")
@@ -128,4 +117,21 @@ func TestLoopfileThroughPlugin(t *testing.T) {
 	if _, err := b.Volume(ctx, id); !errors.Is(err, plugin.ErrNotFound) {
 		t.Errorf("after delete: %v", err)
 	}
+}
+
+// The conformance suite on the loopfile backend through the plugin, for
+// real: loop devices, data written and read through them (root).
+func TestConformanceThroughPlugin(t *testing.T) {
+	testenv.RequireRoot(t)
+	plugintest.Run(t, func(t *testing.T) plugin.Backend {
+		b := openPlugin(t, filepath.Join(t.TempDir(), "vols"))
+		caps, err := b.Capabilities(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := caps.Lookup(plugin.TechVolume, plugin.ModeCreate); !c.Available {
+			testenv.Skip(t, "loopfile cannot create volumes here: %s (missing %s)", c.Reason, c.MissingTool)
+		}
+		return b
+	}, plugintest.Options{Pool: "default"})
 }

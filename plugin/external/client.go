@@ -251,9 +251,9 @@ func (b *Backend) start(ctx context.Context) (*proc, error) {
 		AutoMTLS:         true,
 		StartTimeout:     b.cfg.startTimeout,
 		Logger:           newHCLogger(log, "go-plugin"),
-		Stderr:           stderrLog(log, filepath.Base(b.path)),
-		SyncStdout:       stderrLog(log, filepath.Base(b.path)),
-		SyncStderr:       stderrLog(log, filepath.Base(b.path)),
+		Stderr:           stderrLog(log),
+		SyncStdout:       stderrLog(log),
+		SyncStderr:       stderrLog(log),
 	})
 	rpc, err := client.Client()
 	if err != nil {

@@ -209,16 +209,16 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 }
 
 // stderrLog returns the writer the host gives go-plugin for a plugin's
-// stderr: each line becomes one record of l, with the plugin's level and
+// stderr: each line becomes one record of l (which names the plugin), with the plugin's level and
 // attributes when the line is an hclog JSON object, and at debug level
 // (warn for a Go panic) when it is anything else. A malformed line is
 // logged as text, never trusted.
-func stderrLog(l *slog.Logger, plugin string) io.Writer {
+func stderrLog(l *slog.Logger) io.Writer {
 	inPanic := false
 	return &lineWriter{emit: func(line []byte) {
 		ctx := context.Background()
 		if lv, msg, attrs, ok := parseHCLogLine(line); ok {
-			l.Log(ctx, lv, msg, append([]any{"plugin", plugin}, attrs...)...)
+			l.Log(ctx, lv, msg, attrs...)
 			return
 		}
 		s := string(bytes.TrimRight(line, "\r"))
@@ -229,7 +229,7 @@ func stderrLog(l *slog.Logger, plugin string) io.Writer {
 		if inPanic {
 			lv = slog.LevelWarn
 		}
-		l.Log(ctx, lv, s, "plugin", plugin, "stream", "stderr")
+		l.Log(ctx, lv, s, "stream", "stderr")
 	}}
 }
 
@@ -239,7 +239,9 @@ func parseHCLogLine(line []byte) (slog.Level, string, []any, bool) {
 		return 0, "", nil, false
 	}
 	var raw map[string]any
-	if json.Unmarshal(line, &raw) != nil {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber() // 16777216, not 1.6777216e+07
+	if dec.Decode(&raw) != nil || dec.More() {
 		return 0, "", nil, false
 	}
 	msg, ok := raw["@message"].(string)

@@ -37,15 +37,15 @@ func TestHCLogAdapter(t *testing.T) {
 // text.
 func TestStderrLog(t *testing.T) {
 	rec := &recorder{}
-	w := stderrLog(slog.New(rec), "p")
+	w := stderrLog(slog.New(rec).With("plugin", "p"))
 	w.Write([]byte(`{"@level":"warn","@message":"disk `))
 	w.Write([]byte(`full","@timestamp":"2026-01-02T03:04:05.000000Z","dev":"loop0"}` + "\nplain line\n"))
 	w.Write([]byte("panic: boom\n\tstack\n"))
 	w.Write(bytes.Repeat([]byte("x"), maxLogLine+10))
 	w.Write([]byte("\n"))
 	for _, want := range []string{
-		"WARN disk full plugin=p dev=loop0",
-		"DEBUG plain line plugin=p",
+		"WARN disk full dev=loop0 plugin=p",
+		"DEBUG plain line stream=stderr plugin=p",
 		"WARN panic: boom",
 		"WARN \tstack",
 	} {
@@ -67,9 +67,9 @@ func TestStderrLog(t *testing.T) {
 // NewPluginLogger writes what the host's parser reads back.
 func TestPluginLoggerRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
-	NewPluginLogger(&buf, slog.LevelDebug).Debug("hello", "n", 3)
+	NewPluginLogger(&buf, slog.LevelDebug).Debug("hello", "n", 16777216)
 	lv, msg, attrs, ok := parseHCLogLine(bytes.TrimSpace(buf.Bytes()))
-	if !ok || lv != slog.LevelDebug || msg != "hello" || len(attrs) != 1 {
+	if !ok || lv != slog.LevelDebug || msg != "hello" || len(attrs) != 1 || attrs[0].(slog.Attr).Value.String() != "16777216" {
 		t.Fatalf("parsed %v %q %v %v from %s", lv, msg, attrs, ok, buf.String())
 	}
 }
