@@ -20,7 +20,8 @@
 //	--backend NAME      the backend to use (default: the one --plugin, else loopfile)
 //	--plugin PATH       load an external backend executable (repeatable)
 //	--plugin-arg ARG    an argument for every --plugin executable (repeatable)
-//	--loopfile-dir DIR  the loopfile backend's directory (default /var/lib/eos-storage/loopfile)
+//	--loopfile-dir DIR  the loopfile backend's directory (default /var/lib/eos-storage/loopfile;
+//	                    only --apply creates it)
 //	--timeout D         bound on each plugin call (default 30s)
 //	--json              print JSON
 //	--apply             make the change; without it a mutating command prints the operations it would run

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external/externaltest"
 )
@@ -214,4 +215,38 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("parseSize(%q) = %d", s, v)
 		}
 	})
+}
+
+// The in-tree loopfile backend for real (root: loop devices): a dry run
+// changes nothing, --apply makes, resizes and deletes a volume.
+func TestLoopfileForReal(t *testing.T) {
+	testenv.RequireRoot(t)
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
+	dir := filepath.Join(t.TempDir(), "loop")
+	base := []string{"--backend", "loopfile", "--loopfile-dir", dir}
+	// Without --apply the directory is not even created.
+	if code, _, errs := runCLI(t, append(base, "create", "default", "v1", "16M")...); code == 0 || !strings.Contains(errs, "--apply creates it") {
+		t.Fatalf("dry run without the directory: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("a dry run created %s: %v", dir, err)
+	}
+	mustRun(t, append(base, "--apply", "create", "default", "v1", "16M")...)
+	t.Cleanup(func() { runCLI(t, append(base, "--apply", "delete", "default/v1")...) })
+	vs := listJSON(t, base)
+	if len(vs) != 1 || vs[0].ID != "default/v1" || vs[0].SizeBytes < 16<<20 || vs[0].Device == "" {
+		t.Fatalf("after create: %+v", vs)
+	}
+	mustRun(t, append(base, "resize", "default/v1", "32M")...)
+	if vs := listJSON(t, base); vs[0].SizeBytes >= 32<<20 {
+		t.Fatalf("dry-run resize changed the size: %+v", vs)
+	}
+	mustRun(t, append(base, "--apply", "resize", "default/v1", "32M")...)
+	if vs := listJSON(t, base); vs[0].SizeBytes < 32<<20 {
+		t.Fatalf("after resize: %+v", vs)
+	}
+	mustRun(t, append(base, "--apply", "delete", "default/v1")...)
+	if vs := listJSON(t, base); len(vs) != 0 {
+		t.Fatalf("after delete: %+v", vs)
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
@@ -24,6 +25,7 @@ import (
 // add(name, constructor result) line each.
 func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 	r := plugin.NewRegistry()
+	var err error
 	add := func(name string, b plugin.Backend, err error) error {
 		if err != nil {
 			b = &unavailable{name: name, err: err}
@@ -31,8 +33,15 @@ func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 		return r.Register(b)
 	}
 
-	lf, err := loopfile.New(f.loopfileDir)
-	if err := add("loopfile", backendOrNil(lf, err), err); err != nil {
+	// loopfile.New creates its directory: only a command that may write
+	// (--apply) lets it.
+	var lf *loopfile.Backend
+	if _, err = os.Stat(f.loopfileDir); err == nil || f.apply {
+		lf, err = loopfile.New(f.loopfileDir, loopfile.WithLogger(f.log))
+	} else {
+		err = fmt.Errorf("directory %s: %w (--apply creates it; --loopfile-dir names another)", f.loopfileDir, err)
+	}
+	if err := add(loopfile.Name, backendOrNil(lf, err), err); err != nil {
 		return nil, err
 	}
 
