@@ -100,7 +100,14 @@
 // serving, and 4 lies in the first answer fail Open with ErrMalformed; a
 // token the plugin forgot is ErrStaleOperation; version mismatch is
 // ErrVersion; calls race safely, also with a crash; a malformed stderr
-// line is logged, not trusted. FuzzAnswers checks that no answer bytes panic the checks.
+// line is logged, not trusted. TestSameAsInProcess runs one call
+// sequence on a backend in process and through the plugin and finds the
+// same values, operations and error sentinels. plugintest's conformance
+// suite passes through the proxy on its reference Memory backend, and
+// still catches that backend's broken-snapshot variant there;
+// examples/loopfile-plugin runs the suite on the real loopfile backend
+// through the plugin as root. FuzzAnswers checks that no answer bytes
+// panic the checks.
 // BenchmarkCall reports the cost of a call through the plugin relative to
 // the same call in process.
 //
