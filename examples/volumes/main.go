@@ -77,6 +77,7 @@ type flags struct {
 	plugins     []string
 	pluginArgs  []string
 	loopfileDir string
+	btrfsDir    string
 	callTimeout time.Duration
 	asJSON      bool
 	apply       bool
@@ -132,6 +133,7 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.StringVar(&c.loopfileDir, "loopfile-dir", c.loopfileDir, "loopfile backend directory")
+	fs.StringVar(&c.btrfsDir, "btrfs-dir", "", "btrfs backend: a directory of a mounted btrfs (with quotas on) to keep subvolume volumes in")
 	fs.DurationVar(&c.callTimeout, "timeout", c.callTimeout, "bound on each plugin call")
 	fs.BoolVar(&c.asJSON, "json", c.asJSON, "print JSON")
 	fs.BoolVar(&c.apply, "apply", c.apply, "make the change")

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
@@ -42,6 +43,18 @@ func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 		err = fmt.Errorf("directory %s: %w (--apply creates it; --loopfile-dir names another)", f.loopfileDir, err)
 	}
 	if err := add(loopfile.Name, backendOrNil(lf, err), err); err != nil {
+		return nil, err
+	}
+
+	var bb plugin.Backend
+	if f.btrfsDir == "" {
+		err = errors.New("no --btrfs-dir given: the btrfs backend keeps its volumes in a directory of a mounted btrfs")
+	} else if b, berr := btrfs.New(f.btrfsDir, btrfs.WithLogger(f.log)); berr != nil {
+		err = berr
+	} else {
+		bb, err = b, nil
+	}
+	if err := add(btrfs.Name, bb, err); err != nil {
 		return nil, err
 	}
 
