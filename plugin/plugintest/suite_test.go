@@ -89,7 +89,9 @@ func (b laxNames) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([
 // asserts which checks fail: a broken capability must fail, not skip.
 func TestSuiteCatches(t *testing.T) {
 	mem := func(opts ...MemoryOption) *Memory { return newMem(t, opts...) }
-	exact := func() *Memory { return mem(MemoryLimits(plugin.Limits{MaxNameLen: 64, NameChars: "_-.", Granularity: 1})) }
+	exact := func() *Memory {
+		return mem(MemoryLimits(plugin.Limits{MaxNameLen: 64, NameChars: "_-.", Granularity: 1}))
+	}
 	for _, tc := range []struct {
 		name string
 		b    plugin.Backend
