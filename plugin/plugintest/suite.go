@@ -267,7 +267,7 @@ func (e *env) cleanup() error {
 	}
 	if e.can(plugin.TechSnapshot, plugin.ModeQuery) {
 		for _, v := range vols {
-			if !mine(v) {
+			if !mine(v) || v.SnapshotOf != "" { // clones are gone already
 				continue
 			}
 			snaps, err := e.b.Snapshots(ctx, v.ID)
