@@ -396,6 +396,15 @@ func checkCreate(e *env) error {
 	}
 	ops, err = e.b.DeleteVolume(e.ctx, id)
 	e.none("DeleteVolume of a deleted volume", ops, err)
+	// A kind declared unavailable is refused.
+	for _, k := range []plugin.Technology{plugin.TechBlock, plugin.TechDirectory} {
+		if _, listed := e.caps.Lookup(k, plugin.ModeCreate); listed && !e.can(k, plugin.ModeCreate) {
+			r := e.req(e.name("k"), e.o.Unit)
+			r.Kind = k
+			ops, err := e.b.CreateVolume(e.ctx, r)
+			e.refused(fmt.Sprintf("CreateVolume of kind %s, unavailable", k), ops, err, plugin.ErrNotSupported)
+		}
+	}
 	return nil
 }
 
