@@ -83,4 +83,3 @@ func TestResizeFaults(t *testing.T) {
 		}
 	}
 }
-

@@ -92,4 +92,3 @@ func TestMissingTool(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 }
-

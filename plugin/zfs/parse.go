@@ -31,7 +31,9 @@ func (e *ParseError) Error() string {
 }
 
 // Is matches ErrMalformed and plugin.ErrBackend: the tool answered nonsense.
-func (e *ParseError) Is(target error) bool { return target == ErrMalformed || target == plugin.ErrBackend }
+func (e *ParseError) Is(target error) bool {
+	return target == ErrMalformed || target == plugin.ErrBackend
+}
 
 // ParseSize reads a size as zfs and zpool print it: exact bytes ("10485760",
 // what -p prints) or human units with a one-letter binary suffix and up to
