@@ -83,3 +83,31 @@ func TestResizeFaults(t *testing.T) {
 		}
 	}
 }
+
+// noDaemon is zfs-fuse's zpool when no daemon runs (its stderr as printed here).
+type noDaemon struct{}
+
+func (noDaemon) Run(ctx context.Context, c command.Cmd) (*command.Result, error) {
+	return &command.Result{Code: 1}, &command.ExitError{Tool: c.Tool, Args: c.Args, Code: 1,
+		Stderr: []byte("connect: No such file or directory\nPlease make sure that the zfs-fuse daemon is running.\ninternal error: failed to initialize ZFS library\n")}
+}
+
+// Without a daemon every capability is unavailable with zpool's words,
+// Capabilities itself succeeds, and the next call asks again.
+func TestCapabilitiesNoDaemon(t *testing.T) {
+	b, _ := New(noDaemon{})
+	for i := 0; i < 2; i++ {
+		caps, err := b.Capabilities(context.Background())
+		if err != nil || len(caps) == 0 {
+			t.Fatal(caps, err)
+		}
+		for _, c := range caps {
+			if c.Available || !strings.Contains(c.Reason, "zfs-fuse daemon is running") {
+				t.Errorf("%+v", c)
+			}
+		}
+	}
+	if b.t.known {
+		t.Error("a failed detection was remembered")
+	}
+}

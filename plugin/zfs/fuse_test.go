@@ -1,6 +1,8 @@
 package zfs
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/plugintest"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
 // fusePool starts zfs-fuse (testenv.ZFSFuse) and makes a pool of size bytes
@@ -66,4 +69,33 @@ func TestConformanceZFSFuse(t *testing.T) {
 		}
 		return b
 	}, plugintest.Options{Pool: "eospt"})
+}
+
+// TestRollbackZFSFuse: a plan whose create ran and whose next operation
+// failed is rolled back by the scheduler, which destroys the dataset, on
+// zfs-fuse for real; a snapshot rolled back is destroyed too.
+func TestRollbackZFSFuse(t *testing.T) {
+	fusePool(t, "eosrb", 256<<20)
+	ctx := context.Background()
+	b, err := New(newExec(t), WithPools("eosrb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Pool: "eosrb", Name: "v", SizeBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	injected := errors.New("injected")
+	fail := sched.Operation{ID: "fail", Kind: "test", Dependencies: []string{ops[0].ID},
+		Execute: func(context.Context, sched.Progress) error { return injected }}
+	s, err := sched.New(sched.WithRetry(sched.RetryPolicy{MaxAttempts: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, sched.NewPlan(append(ops, fail)...)); !errors.Is(err, injected) {
+		t.Fatalf("plan: %v", err)
+	}
+	if _, err := b.Volume(ctx, "eosrb/v"); !errors.Is(err, plugin.ErrNotFound) {
+		t.Errorf("after rollback: %v, want ErrNotFound", err)
+	}
 }
