@@ -262,6 +262,7 @@ func (s *suite) checkCreate(ctx context.Context) {
 		s.fail(check, "delete: %v", err)
 		return
 	}
+	s.exerciseKind(v, plugin.ModeRemove)
 	if _, err := s.b.Volume(ctx, v.ID); !errors.Is(err, plugin.ErrNotFound) {
 		s.fail(check, "Volume after delete: %v, want ErrNotFound", err)
 	}
@@ -270,14 +271,22 @@ func (s *suite) checkCreate(ctx context.Context) {
 	}
 }
 
-func (s *suite) exerciseKind(v *plugin.Volume) {
-	if v.Device != "" {
-		s.used(plugin.TechBlock, plugin.ModeCreate)
-		s.used(plugin.TechBlock, plugin.ModeQuery)
+// exerciseKind marks the volume's kind (block or directory, and thin) as
+// used in the given modes, create and query by default.
+func (s *suite) exerciseKind(v *plugin.Volume, modes ...plugin.Mode) {
+	if len(modes) == 0 {
+		modes = []plugin.Mode{plugin.ModeCreate, plugin.ModeQuery}
 	}
-	if v.Path != "" {
-		s.used(plugin.TechDirectory, plugin.ModeCreate)
-		s.used(plugin.TechDirectory, plugin.ModeQuery)
+	for _, m := range modes {
+		if v.Device != "" {
+			s.used(plugin.TechBlock, m)
+		}
+		if v.Path != "" {
+			s.used(plugin.TechDirectory, m)
+		}
+		if v.Thin {
+			s.used(plugin.TechThin, m)
+		}
 	}
 }
 
@@ -357,6 +366,7 @@ func (s *suite) checkResize(ctx context.Context) {
 	if err := s.readData(got, data); err != nil {
 		s.fail(check, "after the grow: %v", err)
 	}
+	s.exerciseKind(got, plugin.ModeModify)
 	if ops, err := s.b.ResizeVolume(ctx, v.ID, got.SizeBytes); err != nil || len(ops) != 0 {
 		s.fail(check, "resizing to the current size: %d operations, %v (want none)", len(ops), err)
 	}
@@ -484,8 +494,24 @@ func (s *suite) checkThin(ctx context.Context) {
 	if !v.Thin {
 		s.fail(check, "a thin volume says it is not thin: %+v", v)
 	}
+	s.exerciseKind(v)
+	if s.caps.Can(plugin.TechVolume, plugin.ModeModify) {
+		ops, err := s.b.ResizeVolume(ctx, v.ID, 2*s.o.Size)
+		if err == nil {
+			err = s.apply(ctx, ops)
+		}
+		if err != nil {
+			s.fail(check, "grow of a thin volume: %v", err)
+		} else if got, err := s.b.Volume(ctx, v.ID); err != nil || !got.Thin || !s.sizeOK(got.SizeBytes, 2*s.o.Size) {
+			s.fail(check, "after the grow of a thin volume: %+v %v", got, err)
+		} else {
+			s.exerciseKind(got, plugin.ModeModify)
+		}
+	}
 	if err := s.remove(ctx, v.ID); err != nil {
 		s.fail(check, "delete: %v", err)
+	} else {
+		s.exerciseKind(v, plugin.ModeRemove)
 	}
 }
 
