@@ -49,6 +49,8 @@ import (
 	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/btrfs"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
@@ -231,8 +233,9 @@ func (c *cli) main(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(c.plugins) == 1 && !explicit(args, "backend") {
 		// The one plugin given is the backend meant, whatever it is called.
 		names := reg.Names()
+		inTree := map[string]bool{loopfile.Name: true, btrfs.Name: true, "zfs": true}
 		for _, n := range names {
-			if n != "loopfile" {
+			if !inTree[n] {
 				c.backend = n
 			}
 		}

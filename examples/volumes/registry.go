@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/zfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
@@ -55,6 +57,18 @@ func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 		bb, err = b, nil
 	}
 	if err := add(btrfs.Name, bb, err); err != nil {
+		return nil, err
+	}
+
+	var zb plugin.Backend
+	if x, xerr := command.New(); xerr != nil {
+		err = xerr
+	} else if b, zerr := zfs.New(x, zfs.WithLogger(f.log)); zerr != nil {
+		err = zerr
+	} else {
+		zb, err = b, nil
+	}
+	if err := add("zfs", zb, err); err != nil {
 		return nil, err
 	}
 
