@@ -141,7 +141,7 @@ func checkID(id uint64) error {
 
 type idError struct{ id uint64 }
 
-func (e *idError) Error() string { return "quota: id " + itoa(e.id) + " out of range (0 to 2^32-2)" }
+func (e *idError) Error() string   { return "quota: id " + itoa(e.id) + " out of range (0 to 2^32-2)" }
 func (e *idError) Is(t error) bool { return t == ErrInvalid }
 
 func (m *Manager) vfsGet(mo *mount, kind Kind, id uint64) (*Usage, error) {
