@@ -331,6 +331,10 @@ func checkGrace(t *testing.T, m *Manager, mnt string) {
 func enforce(t *testing.T, m *Manager, mnt, fs string) {
 	t.Helper()
 	const uid, puid, projid = 20001, 20002, 20003
+	// t.TempDir makes 0700 directories: let the other uids reach the mount.
+	for d := filepath.Dir(mnt); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
 	open := filepath.Join(mnt, "open")
 	if err := os.Mkdir(open, 0o777); err != nil {
 		t.Fatal(err)
