@@ -36,7 +36,8 @@ func TestGuestQuota(t *testing.T) {
 		MemoryMiB: 1536,
 		Script: `set -e
 [ -e /etc/mtab ] || ln -s /proc/self/mounts /etc/mtab
-EOS_STORAGE_STRICT=1 quota.test -test.run '^(TestGuestExt4Quotas|TestGuestXFSQuotas|TestProjectIDs|TestExt4WithoutQuotas|TestXFSWithoutQuotas|TestEnableExt4Device)$' -test.v
+EOS_STORAGE_STRICT=1 quota.test -test.run '^(TestGuestExt4Quotas|TestGuestXFSQuotas|TestExt4WithoutQuotas|TestXFSWithoutQuotas|TestEnableExt4Device)$' -test.v || echo FAILED
+EOS_STORAGE_STRICT=1 quota.test -test.run '^TestProjectIDs$/^ext4$' -test.v || echo FAILED
 EOS_STORAGE_STRICT=1 quota.test -test.run '^$' -test.bench '^BenchmarkGuestReport$' -test.benchtime 20x
 `,
 	})
@@ -46,11 +47,17 @@ EOS_STORAGE_STRICT=1 quota.test -test.run '^$' -test.bench '^BenchmarkGuestRepor
 		"--- PASS: TestGuestExt4Quotas", "--- PASS: TestGuestXFSQuotas", "--- PASS: TestProjectIDs/ext4",
 		"--- PASS: TestExt4WithoutQuotas", "--- PASS: TestXFSWithoutQuotas", "--- PASS: TestEnableExt4Device",
 		"ext4 quotas vs repquota -u -g -P: 1001 user, 1001 group, 1001 project ids, 0 mismatches",
-		"errno=EDQUOT",
+		"guest: ext4 uid 20001 past a 1 MiB user hard limit: errno=EDQUOT",
+		"guest: ext4 uid 20002 past a 1 MiB project hard limit: errno=EDQUOT",
+		"guest: xfs uid 20001 past a 1 MiB user hard limit: errno=EDQUOT",
+		"guest: xfs uid 20002 past a 1 MiB project hard limit: errno=ENOSPC",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("guest output lacks %q\n%s", want, res.Stderr)
 		}
+	}
+	if strings.Contains(out, "FAILED") {
+		t.Errorf("a guest test failed")
 	}
 	if !regexp.MustCompile(`xfs quotas vs xfs_quota report -ugp -b -i: \d+ user, \d+ group, \d+ project ids, 0 mismatches`).MatchString(out) {
 		t.Errorf("xfs differential not at 0 mismatches")
