@@ -250,4 +250,3 @@ func usageRow(w io.Writer, u quota.Usage) {
 	}
 	fmt.Fprintf(w, "%-9s %10d %14d %14d %14d %10d %10d %10d %s\n", u.Kind, u.ID, u.Bytes, u.Limits.BlockSoft, u.Limits.BlockHard, u.Inodes, u.Limits.InodeSoft, u.Limits.InodeHard, over)
 }
-

@@ -430,4 +430,3 @@ func FuzzParseReports(f *testing.F) {
 		parseXFSQuota(b)
 	})
 }
-
