@@ -26,9 +26,12 @@ type Enablement struct {
 	Note         string   `json:"note"`
 }
 
-// MountOptions gives the mount options that turn on quota accounting of
-// the kinds asked (every kind when none): xfs's uquota, gquota, pquota.
-// ext4 with the quota feature (Enable) needs none; btrfs has none.
+// MountOptions gives the mount options quotas of the kinds asked (every
+// kind when none) need: xfs's uquota, gquota, pquota turn accounting and
+// enforcement on; ext4's usrquota, grpquota, prjquota turn enforcement on
+// (with the quota feature, which Enable sets, ext4 accounts usage at every
+// mount but enforces no limit without them: measured in the guest). btrfs
+// has none.
 func MountOptions(fstype string, kinds ...Kind) ([]string, error) {
 	if len(kinds) == 0 {
 		kinds = []Kind{User, Group, Project}
@@ -43,7 +46,16 @@ func MountOptions(fstype string, kinds ...Kind) ([]string, error) {
 			o = append(o, xfsMountOption(k))
 		}
 		return o, nil
-	case fsExt4, fsBtrfs:
+	case fsExt4:
+		var o []string
+		for _, k := range kinds {
+			if k == Subvolume {
+				return nil, &UnavailableError{Path: "-", FSType: fstype, Kind: k, Reason: "subvolume quotas are btrfs qgroups"}
+			}
+			o = append(o, []string{"usrquota", "grpquota", "prjquota"}[k])
+		}
+		return o, nil
+	case fsBtrfs:
 		return nil, nil
 	}
 	return nil, &UnavailableError{Path: "-", FSType: fstype, Reason: "quotas are managed for ext4, xfs and btrfs only"}
@@ -77,8 +89,8 @@ func (m *Manager) Enable(ctx context.Context, target string) (*Enablement, error
 	switch fstype {
 	case fsBtrfs:
 		return e, m.enableBtrfs(ctx, target, e)
-	case fsXFS:
-		e.MountOptions, _ = MountOptions(fsXFS)
+	case fsXFS, fsExt4:
+		e.MountOptions, _ = MountOptions(fstype)
 	}
 	var off []Kind
 	for _, k := range []Kind{User, Group, Project} {
@@ -92,6 +104,9 @@ func (m *Manager) Enable(ctx context.Context, target string) (*Enablement, error
 	}
 	if len(off) == 0 {
 		e.Applied, e.Note = true, "user, group and project quotas are on"
+		if fstype == fsExt4 {
+			e.Note += " (accounting; limits are enforced when mounted with the mount options)"
+		}
 		return e, nil
 	}
 	if fstype == fsXFS {
@@ -174,6 +189,7 @@ func (m *Manager) enableDevice(ctx context.Context, dev string, rdev uint64) (*E
 		return nil, err
 	}
 	e.Applied = true
-	e.Note = "ext4 quota and project features set: quotas are on from the next mount (the kernel needs CONFIG_QFMT_V2 to mount it)"
+	e.MountOptions, _ = MountOptions(fsExt4)
+	e.Note = "ext4 quota and project features set: usage is accounted from the next mount (the kernel needs CONFIG_QFMT_V2 to mount it); mount with the mount options to enforce limits"
 	return e, nil
 }

@@ -29,7 +29,7 @@ const guestTest = "vmtest.TestGuestQuota"
 func quotaExt4(t testing.TB) (mnt, dev string) {
 	t.Helper()
 	testenv.RequireRoot(t)
-	mnt, dev, err := newFS(t, "ext4", 256*mib, []string{"-q", "-F", "-I", "256", "-O", "quota,project", "-E", "quotatype=usrquota:grpquota:prjquota"}, "")
+	mnt, dev, err := newFS(t, "ext4", 256*mib, []string{"-q", "-F", "-I", "256", "-O", "quota,project", "-E", "quotatype=usrquota:grpquota:prjquota"}, "usrquota,grpquota,prjquota")
 	if err != nil {
 		t.Skipf("this kernel cannot mount ext4 with the quota feature (no CONFIG_QFMT_V2): %s runs this", guestTest)
 	}
@@ -275,6 +275,7 @@ func TestGuestExt4Quotas(t *testing.T) {
 	if u, err := m.Get(bg, mnt, User, 77); err != nil || u.Limits != (Limits{BlockSoft: 100 << 10, BlockHard: 200 << 10, InodeSoft: 3, InodeHard: 4}) {
 		t.Errorf("Get(user 77 set by setquota) = %+v, %v", u, err)
 	}
+	syscall.Sync()
 	a := ours(t, m, mnt)
 	b, err := parseRepquota(repquota(t, mnt))
 	if err != nil {
