@@ -9,7 +9,7 @@ import (
 
 // BenchmarkGuestReport: a report of every id of the three kinds (1,000 of
 // each with limits) by List against the peer tool's report of the same
-// filesystem (`repquota -u -g -P -n`, `xfs_quota -x -c 'report -ugp -b -i
+// filesystem (`repquota -v -u -g -P -n`, `xfs_quota -x -c 'report -ugp -b -i
 // -n'`), timed in the same run; the ratio is x-faster. Guest only (the
 // host kernel has no ext4/xfs quotas).
 func BenchmarkGuestReport(b *testing.B) {
@@ -19,7 +19,7 @@ func BenchmarkGuestReport(b *testing.B) {
 			var tool []string
 			if fs == "ext4" {
 				mnt, _ = quotaExt4(b)
-				tool = []string{"repquota", "-u", "-g", "-P", "-n", mnt}
+				tool = []string{"repquota", "-v", "-u", "-g", "-P", "-n", mnt}
 			} else {
 				mnt, _ = quotaXFS(b)
 				tool = []string{"xfs_quota", "-x", "-c", "report -ugp -b -i -n", mnt}

@@ -152,7 +152,7 @@ func diff(t *testing.T, tool string, a, b report) int {
 	return n
 }
 
-// parseRepquota reads `repquota -u -g -P -n MNT` (blocks in KiB):
+// parseRepquota reads `repquota -v -u -g -P -n MNT` (blocks in KiB):
 //
 //	*** Report for user quotas on device /dev/loop0
 //	#10000    --       0       4       8              0     1     2
@@ -251,7 +251,7 @@ func parseXFSQuota(out []byte) (report, error) {
 
 func repquota(t testing.TB, mnt string) []byte {
 	t.Helper()
-	return testenv.Run(t, "repquota", "-u", "-g", "-P", "-n", mnt)
+	return testenv.Run(t, "repquota", "-v", "-u", "-g", "-P", "-n", mnt) // -v: ids without usage too
 }
 
 func xfsReport(t testing.TB, mnt string) []byte {
@@ -282,7 +282,7 @@ func TestGuestExt4Quotas(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := diff(t, "repquota", a, b)
-	fmt.Printf("guest: ext4 quotas vs repquota -u -g -P: %d user, %d group, %d project ids, %d mismatches\n", len(a[User]), len(a[Group]), len(a[Project]), n)
+	fmt.Printf("guest: ext4 quotas vs repquota -v -u -g -P: %d user, %d group, %d project ids, %d mismatches\n", len(a[User]), len(a[Group]), len(a[Project]), n)
 	if len(a[User]) < nIDs || len(a[Group]) < nIDs || len(a[Project]) < nIDs {
 		t.Errorf("List found %d/%d/%d ids, set %d of each", len(a[User]), len(a[Group]), len(a[Project]), nIDs)
 	}

@@ -46,7 +46,6 @@ EOS_STORAGE_STRICT=1 quota.test -test.run '^$' -test.bench '^BenchmarkGuestRepor
 	for _, want := range []string{
 		"--- PASS: TestGuestExt4Quotas", "--- PASS: TestGuestXFSQuotas", "--- PASS: TestProjectIDs/ext4",
 		"--- PASS: TestExt4WithoutQuotas", "--- PASS: TestXFSWithoutQuotas", "--- PASS: TestEnableExt4Device",
-		"ext4 quotas vs repquota -u -g -P: 1001 user, 1001 group, 1001 project ids, 0 mismatches",
 		"guest: ext4 uid 20001 past a 1 MiB user hard limit: errno=EDQUOT",
 		"guest: ext4 uid 20002 past a 1 MiB project hard limit: errno=EDQUOT",
 		"guest: xfs uid 20001 past a 1 MiB user hard limit: errno=EDQUOT",
@@ -58,6 +57,9 @@ EOS_STORAGE_STRICT=1 quota.test -test.run '^$' -test.bench '^BenchmarkGuestRepor
 	}
 	if strings.Contains(out, "FAILED") {
 		t.Errorf("a guest test failed")
+	}
+	if !regexp.MustCompile(`ext4 quotas vs repquota -v -u -g -P: \d+ user, \d+ group, \d+ project ids, 0 mismatches`).MatchString(out) {
+		t.Errorf("ext4 differential not at 0 mismatches")
 	}
 	if !regexp.MustCompile(`xfs quotas vs xfs_quota report -ugp -b -i: \d+ user, \d+ group, \d+ project ids, 0 mismatches`).MatchString(out) {
 		t.Errorf("xfs differential not at 0 mismatches")
