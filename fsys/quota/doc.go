@@ -52,6 +52,9 @@
 // Block limits are kept in 1 KiB units by ext4 and xfs: a limit that is
 // not a multiple is rounded up. List reports the ids the kernel keeps
 // records for; ids with neither usage nor limits are not kept. Changing
-// limits is a small, idempotent kernel call with no before-image; this
-// package does not journal it.
+// limits is one idempotent kernel call: SetLimitsOp makes it a
+// sched.Operation claiming Key(mnt, kind, id) whose Rollback restores the
+// limits read just before (tested on btrfs: a failing later step leaves the
+// old limit). It is not journaled through safety: after a crash the new
+// limit simply stands.
 package quota
