@@ -128,6 +128,10 @@ type CreateRequest struct {
 	// FromSnapshot, when set, clones the volume from that snapshot ID.
 	FromSnapshot string   `json:"from_snapshot,omitempty"`
 	Tags         []string `json:"tags,omitempty"`
+	// Kind asks a backend that offers both for a block volume (TechBlock)
+	// or a directory volume (TechDirectory); empty means the backend's
+	// default. A kind the backend does not offer is ErrNotSupported.
+	Kind Technology `json:"kind,omitempty"`
 }
 
 // Backend is a volume manager. Implementations are safe for concurrent use.

@@ -26,5 +26,23 @@
 // already exists with the same size returns no operations, deleting one that
 // does not exist returns no operations. A conflicting repeat (same name,
 // other size) is ErrExists. Bad names and sizes are *InvalidError (ErrInvalid)
-// before anything runs.
+// before anything runs. CheckName and RoundSize apply Limits the same way
+// in every backend.
+//
+// # Kinds
+//
+// A backend offering both block and directory volumes (ZFS zvols and
+// datasets) is asked for one with CreateRequest.Kind; empty is its default.
+//
+// # Conformance
+//
+// plugin/plugintest is the suite every backend runs (go-containerregistry's
+// validate is the model): every capability a backend declares is
+// exercised, and one declared but broken fails it. plugintest.NewMemory is
+// a reference backend for tests.
+//
+// # In-tree backends
+//
+// plugin/zfs (datasets and zvols through zpool/zfs, on OpenZFS and on
+// zfs-fuse), plugin/loopfile, and external ones through plugin/external.
 package plugin

@@ -9,9 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/google/go-cmp/cmp"
@@ -530,51 +528,12 @@ func FuzzZFS(f *testing.F) {
 	})
 }
 
-// zfsFuse runs a zfs-fuse daemon for the test and stops it at cleanup.
-// The pools it makes are kept out of any cache file and mount nothing.
-func zfsFuse(t *testing.T) {
-	t.Helper()
-	testenv.RequireRoot(t)
-	bins := testenv.RequireTool(t, "zfs-fuse", "zpool")
-	if _, err := os.Stat("/run/zfs/zfs_socket"); err == nil {
-		testenv.Skip(t, "a zfs-fuse daemon is already running")
-	}
-	cmd := execCommand(bins[0], "--no-daemon", "--no-kstat-mount")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("zfs-fuse: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	for i := 0; ; i++ {
-		if _, err := testenv.RunErr("zpool", "list"); err == nil {
-			return
-		}
-		if i == 100 {
-			t.Fatal("zfs-fuse did not come up")
-		}
-		select {
-		case <-done:
-			t.Fatal("zfs-fuse exited")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 // TestDifferentialZFSFuse makes pools with zfs-fuse (pool version 23 at
 // most; version 1 and 10 too), exports them so the labels are final, and
 // compares each vdev with blkid, also after wiping labels so the count
 // reaches four only in a later label.
 func TestDifferentialZFSFuse(t *testing.T) {
-	zfsFuse(t)
+	testenv.ZFSFuse(t)
 	dir := t.TempDir()
 	img := func(name string, size int64) string {
 		p := filepath.Join(dir, name)
