@@ -12,7 +12,6 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/partsafety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
@@ -345,21 +344,11 @@ func (e *Engine) build(ctx context.Context, a Action) (sched.Operation, error) {
 
 func (e *Engine) lvmManager() (*lvm.Manager, error) {
 	e.lvmOnce.Do(func() {
-		x, err := command.New(command.WithLogger(e.log))
-		if err != nil {
-			e.lvmErr = err
-			return
-		}
-		t, err := lvm.NewTool(x)
-		if err != nil {
-			e.lvmErr = err
-			return
-		}
 		opts := []lvm.ManagerOption{lvm.WithJournal(e.journal), lvm.WithFsys(e.fs), lvm.WithLogger(e.log)}
 		if e.root != "" {
 			opts = append(opts, lvm.WithRoot(e.root))
 		}
-		e.lvm, e.lvmErr = lvm.NewManager(t, opts...)
+		e.lvm, e.lvmErr = lvm.NewManager(e.lvmTool, opts...)
 	})
 	return e.lvm, e.lvmErr
 }

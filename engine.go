@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
@@ -43,6 +44,7 @@ type Engine struct {
 
 	closeOnce sync.Once
 
+	lvmTool *lvm.Tool
 	lvmOnce sync.Once
 	lvm     *lvm.Manager
 	lvmErr  error
@@ -88,6 +90,15 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	if e.onStep != nil {
 		fo = append(fo, fsys.WithStepHook(e.onStep))
+	}
+	if e.lvmTool == nil {
+		x, err := command.New(command.WithLogger(e.log))
+		if err != nil {
+			return nil, err
+		}
+		if e.lvmTool, err = lvm.NewTool(x); err != nil {
+			return nil, err
+		}
 	}
 	m, err := fsys.New(fo...)
 	if err != nil {
@@ -207,6 +218,19 @@ func WithStepHook(f func(kind, step string)) Option {
 			return fmt.Errorf("%w: nil step hook", ErrInvalid)
 		}
 		e.onStep = f
+		return nil
+	}
+}
+
+// WithLVMTool sets the lvm command wrapper the Engine reads LVM with and
+// builds its lifecycle Manager on (a system directory, udev off in a
+// guest without udev); the default is lvm.NewTool's.
+func WithLVMTool(t *lvm.Tool) Option {
+	return func(e *Engine) error {
+		if t == nil {
+			return fmt.Errorf("%w: nil lvm tool", ErrInvalid)
+		}
+		e.lvmTool = t
 		return nil
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/smart"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/perf"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
@@ -301,17 +300,7 @@ func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*b
 }
 
 func (e *Engine) readLVM(ctx context.Context, c *invCollector) {
-	x, err := command.New(command.WithLogger(e.log))
-	if err != nil {
-		c.fail("lvm", "", err)
-		return
-	}
-	t, err := lvm.NewTool(x)
-	if err != nil {
-		c.fail("lvm", "", err)
-		return
-	}
-	r, err := lvm.ReadOrRun(ctx, t, nil)
+	r, err := lvm.ReadOrRun(ctx, e.lvmTool, nil)
 	if err != nil {
 		c.fail("lvm", "", err)
 		return
