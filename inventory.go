@@ -385,7 +385,7 @@ func (e *Engine) readRates(ctx context.Context, c *invCollector) {
 		return
 	case <-t.C:
 	}
-	_, rates, err := dc.Sample()
+	sm, rates, err := dc.Sample()
 	if err != nil {
 		c.fail("perf", "", err)
 		return
@@ -395,7 +395,14 @@ func (e *Engine) readRates(ctx context.Context, c *invCollector) {
 	c.inv.Rates = rs
 	c.mu.Unlock()
 	if e.sink != nil {
-		snap := &perf.Snapshot{Seq: 1, Time: time.Now()}
+		snap := &perf.Snapshot{Seq: 1, Time: sm.Time, Interval: e.rateInterval}
+		for _, r := range rs {
+			dm := perf.DiskMetrics{Rates: r, HasRates: true}
+			if st := sm.Find(r.Name); st != nil {
+				dm.Stat = *st
+			}
+			snap.Disks = append(snap.Disks, dm)
+		}
 		if err := e.sink.Write(ctx, snap); err != nil {
 			c.fail("perf", "", fmt.Errorf("sink: %w", err))
 		}
