@@ -16,9 +16,10 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
-// guestSerialEnv names the serial of the blank disk the VM tier attaches
-// (internal/vmtest TestGuestStorageEngine); unset, the guest tests skip.
-const guestSerialEnv = "EOS_STORAGE_ENGINE_DISK_SERIAL"
+// guestDiskEnv names the blank disk the VM tier attaches (internal/vmtest
+// TestGuestStorageEngine); unset, the guest tests skip. (The guest has no
+// udev, so the disk is named by path, not serial.)
+const guestDiskEnv = "EOS_STORAGE_ENGINE_DISK"
 
 const lvmStub = "not implemented yet (stub)"
 
@@ -75,15 +76,15 @@ func applyOrStubSkip(t *testing.T, e *Engine, p *Plan) time.Duration {
 // then 8 independent LV+mkfs+mount chains are applied with 8 workers, and
 // 8 more with one worker, and the ratio is printed (parallel-ratio).
 func TestGuestLVMStack(t *testing.T) {
-	serial := os.Getenv(guestSerialEnv)
-	if serial == "" {
+	disk := os.Getenv(guestDiskEnv)
+	if disk == "" {
 		t.Skip("runs in the VM tier (internal/vmtest TestGuestStorageEngine)")
 	}
 	ctx := context.Background()
 	const M = int64(1) << 20
 	mnt := t.TempDir()
 	spec := &Spec{
-		Disks: []DiskSpec{{ID: "d", Serial: serial, Partitions: []PartitionSpec{{Number: 1, Type: "lvm"}}}},
+		Disks: []DiskSpec{{ID: "d", Path: disk, Partitions: []PartitionSpec{{Number: 1, Type: "lvm"}}}},
 		VolumeGroups: []VGSpec{{Name: "eng", PVs: []string{"d#1"},
 			ThinPools: []ThinPoolSpec{{Name: "pool", SizeBytes: 512 * M}},
 			LVs:       []LVSpec{{Name: "db", SizeBytes: 320 * M, Pool: "pool"}, {Name: "logs", SizeBytes: 128 * M}}}},

@@ -33,7 +33,8 @@ func TestGuestStorageEngine(t *testing.T) {
 		Tools:   []string{"lvm", "dmsetup", "mkfs.ext4", "mkfs.xfs", "xfs_growfs", "e2fsck", "resize2fs"},
 		Script: `set -e
 export LVM_SUPPRESS_FD_WARNINGS=1
-EOS_STORAGE_STRICT=1 EOS_STORAGE_ENGINE_DISK_SERIAL=EOSENG01 storage.test -test.run '^TestGuestLVMStack$' -test.v
+dev=$(for d in /sys/block/sd*; do echo /dev/${d##*/}; done | head -n1)
+EOS_STORAGE_STRICT=1 EOS_STORAGE_ENGINE_DISK=$dev storage.test -test.run '^TestGuestLVMStack$' -test.v
 `,
 	})
 	out := string(res.Stdout)
