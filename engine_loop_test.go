@@ -2,11 +2,13 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
@@ -107,3 +109,68 @@ func TestLoopSpecToMountsAndGrow(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopEnsureHelpers runs the CSI/Nomad helpers twice each on a loop
+// device (xfs: the host cannot grow ext4 online without CAP_SYS_RESOURCE):
+// the second call changes nothing.
+func TestLoopEnsureHelpers(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.xfs", "xfs_growfs", "losetup")
+	ctx := context.Background()
+	const M = int64(1) << 20
+	img := filepath.Join(t.TempDir(), "img")
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 320*M); err != nil {
+		t.Fatal(err)
+	}
+	dev := testenv.LoopFile(t, img)
+	e, j := loopEngine(t)
+	info, err := e.EnsureFilesystem(ctx, dev, "xfs", fsysMake("v"))
+	if err != nil || info.Type != "xfs" {
+		t.Fatalf("EnsureFilesystem: %v %v", info, err)
+	}
+	n := len(j.Entries())
+	if _, err := e.EnsureFilesystem(ctx, dev, "xfs", fsysMake("other")); err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Entries()) != n {
+		t.Fatal("a second EnsureFilesystem journaled a change")
+	}
+	if _, err := e.EnsureFilesystem(ctx, dev, "ext4", fsysMake("")); !errors.Is(err, ErrConflict) {
+		t.Fatalf("another type: %v", err)
+	}
+	target := t.TempDir()
+	for range 2 {
+		if err := e.EnsureMounted(ctx, dev, target, "xfs", fsysMount()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Grow the backing file and the loop device, then the filesystem online.
+	if err := os.Truncate(img, 512*M); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Run(t, "losetup", "-c", dev)
+	if err := e.GrowFilesystem(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	n = len(j.Entries())
+	if err := e.GrowFilesystem(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Entries()) != n {
+		t.Fatal("a second GrowFilesystem journaled a change")
+	}
+	for range 2 {
+		if err := e.EnsureUnmounted(ctx, target); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, _ := e.Filesystems().Inspect(ctx, dev); info == nil || info.SizeBytes < 500*M || info.Mounted() {
+		t.Fatalf("after grow and unmount: %+v", info)
+	}
+}
+
+func fsysMake(label string) fsys.MakeOptions { return fsys.MakeOptions{Label: label} }
+func fsysMount() fsys.MountOptions           { return fsys.MountOptions{} }
