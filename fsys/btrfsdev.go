@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 
 	"github.com/google/uuid"
@@ -181,53 +182,31 @@ func btrfsMinDevSizeFd(ctx context.Context, fd int, mountpoint string, devid uin
 type devExtent struct{ start, end uint64 }
 
 // btrfsDevExtents returns devid's dev extents in ascending offset order (the
-// tree's order), reading the device tree in 4 KiB batches.
+// tree's order), walking the device tree with fsioctl.BtrfsSearch.
 func btrfsDevExtents(ctx context.Context, fd int, mountpoint string, devid uint64) ([]devExtent, error) {
-	var a fsioctl.BtrfsSearchArgs
-	a.Key = fsioctl.BtrfsSearchKey{
-		TreeID:      fsioctl.BtrfsDevTreeObjectID,
-		MinObjectID: devid, MaxObjectID: devid,
-		MinType: fsioctl.BtrfsDevExtentKey, MaxType: fsioctl.BtrfsDevExtentKey,
-		MinOffset: 0, MaxOffset: math.MaxUint64,
-		MinTransid: 0, MaxTransid: math.MaxUint64,
-	}
+	key := fsioctl.BtrfsSearchRange(fsioctl.BtrfsDevTreeObjectID)
+	key.MinObjectID, key.MaxObjectID = devid, devid
+	key.MinType, key.MaxType = fsioctl.BtrfsDevExtentKey, fsioctl.BtrfsDevExtentKey
 	var out []devExtent
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	err := fsioctl.BtrfsSearch(ctx, fd, key, func(h fsioctl.BtrfsSearchHeader, item []byte) error {
+		if h.ObjectID != devid || h.Type != fsioctl.BtrfsDevExtentKey {
+			return nil
 		}
-		a.Key.NrItems = 4096
-		if err := fsioctl.BtrfsTreeSearch(fd, &a); err != nil {
-			return nil, ioctlError("BTRFS_IOC_TREE_SEARCH", mountpoint, Btrfs, "min device size", "CAP_SYS_ADMIN", capSysAdmin, err)
+		n, ok := fsioctl.BtrfsDevExtentLength(item)
+		if !ok || n == 0 || h.Offset+n < h.Offset {
+			return fmt.Errorf("fsys: btrfs %s: malformed dev extent at %d (%d bytes)", mountpoint, h.Offset, len(item))
 		}
-		if a.Key.NrItems == 0 {
-			return out, nil
-		}
-		var last fsioctl.BtrfsSearchHeader
-		var bad error
-		err := fsioctl.BtrfsSearchItems(a.Buf[:], a.Key.NrItems, func(h fsioctl.BtrfsSearchHeader, item []byte) {
-			last = h
-			if h.ObjectID != devid || h.Type != fsioctl.BtrfsDevExtentKey || bad != nil {
-				return
-			}
-			n, ok := fsioctl.BtrfsDevExtentLength(item)
-			if !ok || n == 0 || h.Offset+n < h.Offset {
-				bad = fmt.Errorf("fsys: btrfs %s: malformed dev extent at %d (%d bytes)", mountpoint, h.Offset, len(item))
-				return
-			}
-			out = append(out, devExtent{start: h.Offset, end: h.Offset + n - 1})
-		})
-		if err != nil {
-			return nil, fmt.Errorf("fsys: btrfs %s: %w", mountpoint, err)
-		}
-		if bad != nil {
-			return nil, bad
-		}
-		if last.ObjectID != devid || last.Type != fsioctl.BtrfsDevExtentKey || last.Offset == math.MaxUint64 {
-			return out, nil
-		}
-		a.Key.MinObjectID, a.Key.MinType, a.Key.MinOffset = last.ObjectID, last.Type, last.Offset+1
+		out = append(out, devExtent{start: h.Offset, end: h.Offset + n - 1})
+		return nil
+	})
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return nil, ioctlError("BTRFS_IOC_TREE_SEARCH", mountpoint, Btrfs, "min device size", "CAP_SYS_ADMIN", capSysAdmin, err)
 	}
+	if errors.Is(err, fsioctl.ErrShortItem) {
+		return nil, fmt.Errorf("fsys: btrfs %s: %w", mountpoint, err)
+	}
+	return out, err
 }
 
 // btrfsSuperMirrors are the superblock copies' offsets (btrfs_sb_offset:

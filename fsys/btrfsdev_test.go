@@ -131,6 +131,24 @@ func TestBtrfsMultiDevice(t *testing.T) {
 	}
 	t.Cleanup(func() { olUnmount(t, dir) })
 	checkDevices(t, dir)
+	// mountinfo names dev1 only; dev2 is mounted all the same, and a check
+	// of it is refused.
+	m, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range []string{dev1, dev2} {
+		info, err := m.Inspect(context.Background(), dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.Mountpoints) != 1 || info.Mountpoints[0] != dir {
+			t.Errorf("Inspect(%s).Mountpoints = %v, want [%s]", dev, info.Mountpoints, dir)
+		}
+		if _, err := m.Check(context.Background(), dev, CheckOptions{}); !errors.Is(err, ErrMounted) {
+			t.Errorf("Check(%s) of a mounted member: %v, want ErrMounted", dev, err)
+		}
+	}
 	checkMinDevSize(t, dir, "empty, two devices", 1, 2)
 	fill(t, dir, 12, 32<<20)
 	checkMinDevSize(t, dir, "with data, two devices", 1, 2)
@@ -192,5 +210,56 @@ func TestMinDevSizeAlgorithm(t *testing.T) {
 		if got := minDevSize(c.ext); got != c.want {
 			t.Errorf("%s: %d MiB + %d, want %d MiB + %d", c.name, got/m, got%m, c.want/m, c.want%m)
 		}
+	}
+}
+
+// Unmounted and unscanned (no udev ran `btrfs device scan`), a two-device
+// btrfs still mounts for the tools that need it mounted: the temporary
+// mount finds the other member by its superblock and names it. So its
+// minimum size reads, and a resize of one member resizes that member
+// (its devid) and no other.
+func TestBtrfsMultiDeviceUnmounted(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.btrfs", "btrfs")
+	dev1, dev2 := testenv.Loop(t, 1<<30), testenv.Loop(t, 1<<30)
+	testenv.Run(t, "mkfs.btrfs", "-f", "-q", "-d", "single", "-m", "raid1", dev1, dev2)
+	forget := func() { _, _ = testenv.RunErr("btrfs", "device", "scan", "--forget", dev1, dev2) }
+	forget()
+	t.Cleanup(forget)
+	m, _ := newTestManager(t)
+	members, err := m.btrfsMembers(dev1)
+	if err != nil || len(members) != 1 || members[0] != dev2 {
+		t.Fatalf("members of %s: %v %v, want [%s]", dev1, members, err, dev2)
+	}
+	min, err := m.MinSize(context.Background(), dev1)
+	if err != nil || min <= 0 {
+		t.Fatalf("MinSize of an unscanned member: %d %v", min, err)
+	}
+	forget()
+	if _, err := m.Resize(context.Background(), dev1, 900<<20, nil); err != nil {
+		t.Fatalf("offline resize of one member of a two-device btrfs: %v", err)
+	}
+	forget()
+	err = m.WithTempMount(context.Background(), dev2, Btrfs, true, func(dir string) error {
+		devs, err := btrfsDevices(context.Background(), dir)
+		if err != nil {
+			return err
+		}
+		for _, d := range devs {
+			want := int64(1 << 30)
+			if d.Path == dev1 {
+				want = 900 << 20
+			}
+			if d.TotalBytes != want {
+				t.Errorf("devid %d (%s): %d bytes, want %d", d.Devid, d.Path, d.TotalBytes, want)
+			}
+		}
+		if len(devs) != 2 {
+			t.Errorf("devices %+v", devs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -76,12 +76,26 @@ func checkCmd(dev string, t Type, mode CheckMode, override bool) (command.Cmd, e
 // process group being dead. A missing tool is a NotSupportedError.
 // Refusing a mounted filesystem is the driver's job (see mountedAt).
 func (m *Manager) check(ctx context.Context, dev string, t Type, mode CheckMode, override bool, progress func(CheckProgress)) (*CheckResult, error) {
+	return m.checkUndo(ctx, dev, t, mode, override, "", progress)
+}
+
+// checkUndo is check with, for an ext repair, e2fsck -z: every block
+// e2fsck overwrites is saved to undo first, so e2undo can put a failed
+// repair's filesystem back as it was.
+func (m *Manager) checkUndo(ctx context.Context, dev string, t Type, mode CheckMode, override bool, undo string, progress func(CheckProgress)) (*CheckResult, error) {
 	if dev == "" {
 		return nil, fmt.Errorf("%w: no device", ErrInvalid)
 	}
 	c, err := checkCmd(dev, t, mode, override)
 	if err != nil {
 		return nil, err
+	}
+	if undo != "" {
+		if !t.IsExt() || mode == CheckReadOnly {
+			return nil, fmt.Errorf("%w: an undo file is for an ext repair", ErrInvalid)
+		}
+		// The device stays last.
+		c.Args = append(append(c.Args[:len(c.Args)-1:len(c.Args)-1], "-z", undo), dev)
 	}
 	if progress != nil {
 		parse := progressParser(t)

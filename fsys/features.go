@@ -119,11 +119,11 @@ type featureRow struct {
 const mib = 1 << 20
 
 func extRow(t Type) featureRow {
-	mkfs := "mkfs." + string(t)
 	return featureRow{
 		caps: map[Capability]capRow{
-			CapInspect:       {note: "superblock, pure Go"},
-			CapMake:          {tools: []string{mkfs}},
+			CapInspect: {note: "superblock, pure Go"},
+			// The tool make runs: mke2fs -t, which mkfs.ext4 only wraps.
+			CapMake:          {tools: []string{"mke2fs"}, note: "mke2fs -t " + string(t)},
 			CapCheck:         {tools: []string{"e2fsck"}, note: "e2fsck -fn"},
 			CapRepair:        {tools: []string{"e2fsck"}, note: "e2fsck -p, or -y"},
 			CapOnlineGrow:    {note: "EXT4_IOC_RESIZE_FS (the kernel needs CAP_SYS_RESOURCE)"},

@@ -147,3 +147,25 @@ func mustReplayer(t *testing.T) *command.Replayer {
 	}
 	return r
 }
+
+// The tool Features names for making a filesystem is the one make runs, so
+// that "available" means the command will be found.
+func TestFeaturesNameTheMakeTool(t *testing.T) {
+	m, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []Type{Ext2, Ext3, Ext4, XFS, Btrfs, VFAT} {
+		f, err := m.Features(context.Background(), typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := mkfsCmd("/dev/loop0", typ, MakeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tools := f.Caps[CapMake].Tools; len(tools) != 1 || tools[0] != c.Tool {
+			t.Errorf("%s: Features names %v for make, make runs %s", typ, tools, c.Tool)
+		}
+	}
+}

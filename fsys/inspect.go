@@ -431,10 +431,14 @@ func (m *Manager) mountsOf(dev string, t Type, uuid string) ([]string, error) {
 		return nil, nil
 	}
 	if t == Btrfs && uuid != "" && !strings.ContainsAny(uuid, "/.") {
-		if _, err := os.Lstat(m.root.Sys("fs", "btrfs", uuid)); errors.Is(err, fs.ErrNotExist) {
+		_, err := os.Lstat(m.root.Sys("fs", "btrfs", uuid))
+		if errors.Is(err, fs.ErrNotExist) {
 			if _, err := os.Lstat(m.root.Sys("fs", "btrfs")); err == nil {
 				return nil, nil // btrfs is loaded and this filesystem is not mounted
 			}
+		}
+		if err == nil {
+			return m.btrfsMountsOf(dev, uuid)
 		}
 	}
 	if t != Btrfs && m.root.IsLive() && st.Rdev <= 0xffffffff {
@@ -444,6 +448,37 @@ func (m *Manager) mountsOf(dev string, t Type, uuid string) ([]string, error) {
 		}
 	}
 	return mountedAt(m.root, dev)
+}
+
+// btrfsMountsOf lists where the mounted btrfs that dev belongs to is
+// mounted. mountinfo names one member, the device given to mount; the
+// kernel lists every member under /sys/fs/btrfs/<fsid>/devices, so another
+// member is found mounted through the one mountinfo names.
+func (m *Manager) btrfsMountsOf(dev, uuid string) ([]string, error) {
+	mps, err := mountedAt(m.root, dev)
+	if err != nil || len(mps) > 0 {
+		return mps, err
+	}
+	members, err := os.ReadDir(m.root.Sys("fs", "btrfs", uuid, "devices"))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // unmounted since the check above
+		}
+		return nil, fmt.Errorf("fsys: btrfs %s members: %w", uuid, err)
+	}
+	for _, e := range members {
+		member := "/dev/" + e.Name()
+		if member == dev || strings.ContainsAny(e.Name(), "/") {
+			continue
+		}
+		if _, err := os.Stat(m.root.Path(member)); err != nil {
+			continue // a member whose node this root has not
+		}
+		if mps, err := mountedAt(m.root, member); err != nil || len(mps) > 0 {
+			return mps, err
+		}
+	}
+	return nil, nil
 }
 
 // mountedView replaces what the on-disk superblock may not yet say about a

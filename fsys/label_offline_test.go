@@ -117,6 +117,19 @@ func TestLabelOfflineReal(t *testing.T) {
 			if got := blkidTag(t, dev, "LABEL"); got != "" {
 				t.Errorf("after clearing: LABEL=%q", got)
 			}
+			// An empty UUID is a new random one, chosen by SetUUID and
+			// verified by its Execute.
+			jm, j := newTestManager(t)
+			if err := jm.SetUUID(ctx, dev, ""); err != nil {
+				t.Fatal(err)
+			}
+			if es := j.Entries(); len(es) == 0 || !strings.Contains(es[len(es)-1].Intent.Description, blkidTag(t, dev, "UUID")) {
+				t.Errorf("the journal's intent does not name the new UUID %q: %+v", blkidTag(t, dev, "UUID"), es)
+			}
+			got := blkidTag(t, dev, "UUID")
+			if got == c.blkUUID || validateUUID(c.t, got) != nil {
+				t.Errorf("after SetUUID(\"\"): UUID=%q, want a new random one (was %q)", got, c.blkUUID)
+			}
 		})
 	}
 }

@@ -39,7 +39,8 @@ func mkfsCmd(dev string, t Type, o MakeOptions) (command.Cmd, error) {
 		if len(feats) > 0 {
 			add("-O", joinFeatures(feats))
 		}
-		if o.NoDiscard {
+		// A discard cannot be undone: with an undo file there is none.
+		if o.NoDiscard || o.ExtUndoFile != "" {
 			add("-E", "nodiscard")
 		}
 		if o.ExtUndoFile != "" {

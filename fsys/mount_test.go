@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/mountinfo"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
 func olManager(t testing.TB) *Manager {
@@ -244,5 +246,48 @@ func TestUnmountBusyAndLazy(t *testing.T) {
 	// The open file still works until closed.
 	if _, err := f.WriteString("still open"); err != nil {
 		t.Errorf("write to a file of a detached mount: %v", err)
+	}
+}
+
+// Mount operations claim the mountpoint's path, which belongs to no
+// device: two devices at one path conflict, and so do a path and one below
+// it; paths side by side do not.
+func TestMountOpClaimsThePath(t *testing.T) {
+	testenv.RequireRoot(t)
+	dev1, dev2 := testenv.Loop(t, 1<<20), testenv.Loop(t, 1<<20)
+	m, _ := newTestManager(t)
+	ctx := context.Background()
+	mount := func(dev, target string) sched.Operation {
+		t.Helper()
+		op, err := m.MountOp(ctx, dev, target, Ext4, MountOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	conflict := func(a, b sched.Operation) bool {
+		for _, x := range a.Resources {
+			for _, y := range b.Resources {
+				if x.Conflicts(y) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	base := mount(dev1, "/srv/a")
+	for _, c := range []struct {
+		dev, target string
+		want        bool
+	}{
+		{dev2, "/srv/a", true},
+		{dev2, "/srv/a/b", true},
+		{dev2, "/srv", true},
+		{dev2, "/srv/b", false},
+		{dev1, "/srv/b", false}, // the device's filesystem is claimed shared by both
+	} {
+		if got := conflict(base, mount(c.dev, c.target)); got != c.want {
+			t.Errorf("mount %s at /srv/a and %s at %s conflict: %v, want %v", dev1, c.dev, c.target, got, c.want)
+		}
 	}
 }

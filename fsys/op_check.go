@@ -3,6 +3,8 @@ package fsys
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
@@ -100,6 +102,7 @@ func (m *Manager) RepairOp(ctx context.Context, dev string, o CheckOptions, resu
 	if err != nil {
 		return sched.Operation{}, err
 	}
+	var undoFile string // set once Execute placed it
 	g := safety.Guarded{
 		Op: sched.Operation{
 			ID: idOr(c, OpRepair+" "+dev), Kind: OpRepair, Priority: c.priority, Dependencies: c.deps,
@@ -113,7 +116,22 @@ func (m *Manager) RepairOp(ctx context.Context, dev string, o CheckOptions, resu
 			Params:      params(o),
 		},
 		Execute: func(ctx context.Context, mut *safety.Mutation, _ *safety.DeviceLock, progress sched.Progress) error {
-			res, err := d.Check(ctx, dev, o.Mode, o.Override, o.Progress)
+			var res *CheckResult
+			var err error
+			if t.IsExt() && m.journal != nil {
+				// e2fsck -z keeps what it overwrites in the journal's
+				// images: a failed repair is put back as it was.
+				undoFile = filepath.Join(m.journal.Dir(), "images", mut.ID(), "e2fsck.e2undo")
+				if err := os.MkdirAll(filepath.Dir(undoFile), 0o700); err != nil {
+					return fmt.Errorf("fsys: %w", err)
+				}
+				if err := m.step(ctx, mut, OpRepair, "undo_file", undoFile); err != nil {
+					return err
+				}
+				res, err = m.checkUndo(ctx, dev, t, o.Mode, o.Override, undoFile, o.Progress)
+			} else {
+				res, err = d.Check(ctx, dev, o.Mode, o.Override, o.Progress)
+			}
 			if err != nil {
 				return err
 			}
@@ -122,9 +140,25 @@ func (m *Manager) RepairOp(ctx context.Context, dev string, o CheckOptions, resu
 			}
 			return m.step(ctx, mut, OpRepair, "checked", string(res.Verdict))
 		},
+		// A failed ext repair is undone with its undo file (exactly old).
+		// Other checkers keep no undo: a failed repair leaves what they
+		// wrote, so the mutation is not called undone; the before-images
+		// (none) cannot either, and the target is locked down for an
+		// operator, unless the filesystem, checked read-only, is clean:
+		// then the repair got as far as it needed and the state is new.
 		OnFailure: func(ctx context.Context, _ *safety.DeviceLock, cause error) error {
-			if _, err := m.Inspect(ctx, dev); err != nil {
-				return fmt.Errorf("fsys: after the failed repair %s does not read: %w", dev, err)
+			if undoFile != "" {
+				if _, err := os.Stat(undoFile); err == nil {
+					return m.e2undo(ctx, undoFile, dev)
+				}
+				return nil // e2fsck makes the file before its first write
+			}
+			r, err := d.Check(ctx, dev, CheckReadOnly, false, nil)
+			if err != nil {
+				return fmt.Errorf("fsys: after the failed repair, a read-only check of %s failed too: %w", dev, err)
+			}
+			if r.Verdict != VerdictClean {
+				return fmt.Errorf("fsys: after the failed repair %s checks %s", dev, r.Verdict)
 			}
 			return nil
 		},

@@ -3,6 +3,9 @@ package fsys
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
@@ -29,9 +32,29 @@ func (m *Manager) LabelOp(ctx context.Context, dev, label string, opts ...OpOpti
 }
 
 // UUIDOp returns the operation that sets dev's filesystem UUID (offline
-// only: a mounted filesystem keeps its UUID). Its undo sets the old one back.
+// only: a mounted filesystem keeps its UUID). An empty uuid asks for a new
+// random one, chosen here rather than by the tool, so that the journal's
+// intent names the value recovery must find and Execute can verify it. Its
+// undo sets the old one back.
 func (m *Manager) UUIDOp(ctx context.Context, dev, uuid string, opts ...OpOption) (sched.Operation, error) {
+	if uuid == "" {
+		info, err := m.Inspect(ctx, dev)
+		if err != nil {
+			return sched.Operation{}, err
+		}
+		uuid = randomUUID(Type(info.Type))
+	}
 	return m.identityOp(ctx, dev, uuid, true, opts)
+}
+
+// randomUUID returns a new random identifier in the form t uses: a version 4
+// UUID, or for vfat a 32-bit volume id as XXXX-XXXX.
+func randomUUID(t Type) string {
+	u := uuid.New()
+	if t == VFAT {
+		return strings.ToUpper(fmt.Sprintf("%02x%02x-%02x%02x", u[0], u[1], u[2], u[3]))
+	}
+	return u.String()
 }
 
 // SetLabel sets dev's filesystem label: LabelOp run alone.
@@ -115,9 +138,9 @@ func (m *Manager) identityOp(ctx context.Context, dev, value string, uuid bool, 
 		return i.Label, nil
 	}
 	res := []sched.Resource{key.Exclusive()}
-	var pre safety.Op
+	pre := safety.OpOnline // mounted: everything but the mount still refuses
 	if mp != "" {
-		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive()}
+		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive(), sched.MountPath(mp).Shared()}
 	} else {
 		pre = safety.OpResize // the device must be unused while its tool rewrites the superblock
 	}
@@ -142,9 +165,6 @@ func (m *Manager) identityOp(ctx context.Context, dev, value string, uuid bool, 
 			}
 			if err := m.step(ctx, mut, kind, "set", value); err != nil {
 				return err
-			}
-			if uuid && value == "" {
-				return nil // a new random UUID: nothing to compare
 			}
 			got, err := current(ctx)
 			if err != nil {

@@ -30,7 +30,7 @@ func (m *Manager) MountOp(ctx context.Context, source, target string, t Type, o 
 	target = filepath.Clean(target)
 	return sched.Operation{
 		ID: idOr(c, "fsys.mount "+target), Kind: "fsys.mount", Priority: c.priority, Dependencies: c.deps,
-		Resources: []sched.Resource{key.Filesystem().Shared(), key.Mount(target).Exclusive()},
+		Resources: []sched.Resource{key.Filesystem().Shared(), sched.MountPath(target).Exclusive()},
 		Execute: func(ctx context.Context, _ sched.Progress) error {
 			return m.Mount(ctx, source, target, t, o)
 		},
@@ -56,7 +56,7 @@ func (m *Manager) UnmountOp(ctx context.Context, source, target string, t Type, 
 	target = filepath.Clean(target)
 	return sched.Operation{
 		ID: idOr(c, "fsys.unmount "+target), Kind: "fsys.unmount", Priority: c.priority, Dependencies: c.deps,
-		Resources: []sched.Resource{key.Filesystem().Shared(), key.Mount(target).Exclusive()},
+		Resources: []sched.Resource{key.Filesystem().Shared(), sched.MountPath(target).Exclusive()},
 		Execute: func(ctx context.Context, _ sched.Progress) error {
 			return m.Unmount(ctx, target, uo)
 		},

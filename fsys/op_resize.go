@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
@@ -190,13 +191,19 @@ func (m *Manager) ResizeOp(ctx context.Context, dev string, newBytes int64, opts
 	}
 	online := plan.Mountpoint != ""
 	res := []sched.Resource{key.Exclusive()}
-	var pre safety.Op
+	pre := safety.OpOnline // mounted: everything but the mount still refuses
 	if online {
 		// The device stays in use by its mount: others may read the disk,
 		// nobody may change the filesystem or its mounts meanwhile.
-		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive(), key.Mount(plan.Mountpoint).Exclusive()}
+		res = []sched.Resource{key.Shared(), key.Filesystem().Exclusive(), sched.MountPath(plan.Mountpoint).Shared()}
 	} else {
 		pre = safety.OpResize // unused: not mounted, no holders, nobody has it open
+	}
+	if plan.Type == Btrfs && plan.UUID != "" {
+		// A btrfs spans devices: a resize of one member must not overlap a
+		// balance, scrub, device change or resize of the same filesystem
+		// through another member, which fsys/btrfs claims by this key.
+		res = append(res, btrfs.FilesystemKey(plan.UUID).Exclusive())
 	}
 	g := safety.Guarded{
 		Op: sched.Operation{
@@ -236,6 +243,10 @@ func (m *Manager) ResizeOp(ctx context.Context, dev string, newBytes int64, opts
 			if err != nil {
 				return err
 			}
+			// The resize is made: its verification is finished whatever
+			// the caller's context says now, or a cancellation arriving
+			// during it would fail a resize that is done.
+			ctx = context.WithoutCancel(ctx)
 			if online {
 				step("resized") // the offline drivers journal their own steps
 			}
@@ -282,6 +293,9 @@ func (m *Manager) consistentAfter(ctx context.Context, dev string, plan *ResizeP
 	// Old means the old size: a resize that got anywhere (the ioctl ran,
 	// resize2fs moved the end) is not undone by being consistent.
 	if got := sizeOnDevice(info, dev); got != plan.From {
+		if reached(plan, got) {
+			return fmt.Errorf("fsys: %s is at the new size %d: the resize was made and what failed came after it (%v), so it is not undone", dev, got, cause)
+		}
 		return fmt.Errorf("fsys: after the failed resize %s is %d bytes, neither its old %d nor the %d asked", dev, got, plan.From, plan.To)
 	}
 	if info.Mounted() {

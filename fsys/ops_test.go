@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -227,6 +228,15 @@ func TestLabelOnlineAndOffline(t *testing.T) {
 			}
 			dir, umount := mountAt(t, dev)
 			defer umount()
+			if tc.online {
+				// Mounted, the change still runs the preflight, for what
+				// is not the mount: a protected device refuses.
+				err := m.SetLabel(ctx, dev, "eoson", WithPreflight(safety.WithProtected(dev)))
+				var re *safety.RefusedError
+				if !errors.As(err, &re) || !slices.Contains(re.Report.Codes(), safety.CodeProtected) || slices.Contains(re.Report.Codes(), safety.CodeMounted) {
+					t.Fatalf("online label of a protected device: %v, want refused as protected (and not as mounted)", err)
+				}
+			}
 			err = m.SetLabel(ctx, dev, "eoson")
 			if !tc.online {
 				if !errors.Is(err, ErrMounted) && !errors.Is(err, ErrNotSupported) {

@@ -3,7 +3,10 @@ package fsys
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 )
@@ -13,8 +16,10 @@ import (
 //
 //	j, err := safety.OpenJournal(ctx, fsys.RollForward()...)
 //
-// A make is not rolled forward: without these it is rolled back from its
-// before-images (the signature regions), so the device reads as before.
+// A make is not rolled forward: it is rolled back from its before-images
+// (the signature regions), after an overridden ext make's mke2fs undo file
+// is replayed with e2undo, so the device reads as before, the filesystem
+// that was overwritten included.
 // A resize is finished: an unmounted ext filesystem is first repaired
 // (e2fsck -fy, which is what a resize2fs killed midway needs), then the
 // resize runs again unless the filesystem already has its new size. A
@@ -48,6 +53,30 @@ func RollForward(opts ...Option) []safety.Option {
 		}),
 		safety.WithRollForward(OpUUID, func(ctx context.Context, e safety.Entry) error {
 			return rollIdentity(ctx, get, e, true)
+		}),
+		// An overridden ext make kept mke2fs's undo file in the journal:
+		// the before-images (signature regions) do not cover the inode
+		// tables mke2fs wrote across the device, the undo file does. e2undo
+		// replays it first (it copes with a file mke2fs was killed while
+		// writing), then the images are restored.
+		safety.WithRollBack(OpMake, func(ctx context.Context, e safety.Entry) error {
+			file := ""
+			for _, st := range e.Steps {
+				if st.Name == "undo_file" {
+					file = st.Detail
+				}
+			}
+			if file == "" {
+				return nil // no undo file asked for: the images are the undo
+			}
+			if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+				return nil // mke2fs creates it before its first write: it wrote nothing
+			}
+			m, err := get()
+			if err != nil {
+				return err
+			}
+			return m.e2undo(ctx, file, e.Intent.Target.Path)
 		}),
 		safety.WithRollForward(OpRepair, func(ctx context.Context, e safety.Entry) error {
 			m, err := get()

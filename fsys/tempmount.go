@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -119,13 +120,24 @@ func (m *Manager) tempMountOnThisThread(dev string, t Type, readOnly bool, fn fu
 	if readOnly {
 		flags |= unix.MS_RDONLY
 	}
-	data := ""
+	var data []string
 	if readOnly && t == Btrfs {
 		// A read-only btrfs mount still replays the log tree (btrfs(5)):
 		// a read-only look (the minimum size) must write nothing.
-		data = "rescue=nologreplay"
+		data = append(data, "rescue=nologreplay")
 	}
-	if err := unix.Mount(dev, dir, string(t), flags, data); err != nil {
+	if t == Btrfs {
+		// A multi-device btrfs mounts only when the kernel knows every
+		// member; without udev nobody scanned them.
+		members, err := m.btrfsMembers(dev)
+		if err != nil {
+			return err
+		}
+		if len(members) > 0 {
+			data = append(data, btrfsDeviceOptions(members))
+		}
+	}
+	if err := unix.Mount(dev, dir, string(t), flags, strings.Join(data, ",")); err != nil {
 		return mountError("mount", dev+" on "+dir, t, err)
 	}
 	m.log.Debug("private temporary mount", "dev", dev, "dir", dir, "type", string(t), "ro", readOnly)

@@ -11,6 +11,15 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 )
 
+// AlertSource is a collector that evaluates alert rules of its own (on
+// signals the Monitor's rules cannot see, such as perf/bpflat's latency
+// quantiles). Its transitions are appended to the snapshot's Alerts during
+// Collect; the Monitor adds FiringAlerts to each snapshot's Firing, and its
+// alert handlers receive the collector's transitions with its own.
+type AlertSource interface {
+	FiringAlerts() []AlertEvent
+}
+
 // Collector is a source of metrics (the design's MetricCollector). The
 // Monitor calls Collect once per interval, from one goroutine, with the
 // snapshot being built; a collector appends its part (Disks, Filesystems or

@@ -444,7 +444,9 @@ func (m *Monitor) sample(ctx context.Context, seq uint64, last *time.Time, alert
 func (m *Monitor) publish(snap *Snapshot, alerts chan<- AlertEvent) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	snap.Alerts = m.alerter.forget(snap.Time, snap.Changes, nil)
+	// Alerts a collector evaluated itself (perf/bpflat's latency rules)
+	// come first: they were appended during Collect.
+	snap.Alerts = m.alerter.forget(snap.Time, snap.Changes, snap.Alerts)
 	for _, ch := range snap.Changes {
 		if ch.Change != Appeared {
 			delete(m.windows, ch.Name)
@@ -480,6 +482,11 @@ func (m *Monitor) publish(snap *Snapshot, alerts chan<- AlertEvent) {
 	// Never nil: consumers tell a complete empty set from a snapshot that
 	// has none (built by hand). make of zero length does not allocate.
 	snap.Firing = m.alerter.appendFiring(make([]AlertEvent, 0))
+	for _, c := range m.collectors {
+		if as, ok := c.(AlertSource); ok {
+			snap.Firing = append(snap.Firing, as.FiringAlerts()...)
+		}
+	}
 	for _, e := range snap.Alerts {
 		select {
 		case alerts <- e:

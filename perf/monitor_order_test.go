@@ -105,3 +105,41 @@ func TestBaselineUnknownMetric(t *testing.T) {
 		}
 	}
 }
+
+// alertingCollector evaluates a rule of its own, as perf/bpflat does.
+type alertingCollector struct {
+	constCollector
+	firing []AlertEvent
+}
+
+func (c *alertingCollector) FiringAlerts() []AlertEvent { return c.firing }
+
+// A collector's own alerts reach the snapshot (Alerts and Firing) and the
+// Monitor's alert handlers, after the Monitor's own rules' events.
+func TestCollectorAlertsReachSnapshots(t *testing.T) {
+	lat := AlertEvent{Rule: "read-p99", Device: "sda", State: Firing, Severity: SeverityWarning}
+	c := &alertingCollector{firing: []AlertEvent{lat}}
+	m, err := NewMonitor(WithCollectors(c),
+		WithRules(Rule{Name: "busy", Kind: Threshold, Metric: MetricIOPS, Above: 100}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	alerts := make(chan AlertEvent, 64)
+	s := &Snapshot{Time: time.Now(), Alerts: []AlertEvent{lat}, Disks: []DiskMetrics{
+		{Stat: DiskStat{Name: "sda"}, Rates: Rates{Name: "sda", IOPS: 500, Fields: 20}, HasRates: true}}}
+	m.publish(s, alerts)
+	if len(s.Alerts) == 0 || s.Alerts[0] != lat {
+		t.Fatalf("the collector's transition is not in Alerts: %+v", s.Alerts)
+	}
+	found := false
+	for _, e := range s.Firing {
+		found = found || e == lat
+	}
+	if !found {
+		t.Fatalf("the collector's firing alert is not in Firing: %+v", s.Firing)
+	}
+	if got := <-alerts; got != lat {
+		t.Fatalf("alert handlers got %+v first, want the collector's %+v", got, lat)
+	}
+}

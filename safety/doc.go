@@ -68,8 +68,10 @@
 // device at the path is no longer the journaled one (ErrIdentityMismatch;
 // identities carry the boot id, and after a reboot only a serial, WWN or
 // inode can prove a device the same, since maj:min and diskseq are per boot),
-// rolls forward with the op kind's registered RollForward, rolls back with
-// the before-images when it cannot, and locks down when that fails. Each
+// rolls forward with the op kind's registered RollForward, rolls back when
+// it cannot (first by the kind's registered RollBack, for writes no
+// before-image covers, such as mke2fs's undo file; then with the
+// before-images), and locks down when that fails. Each
 // attempt is journaled before it acts and both directions are idempotent,
 // so a crash during recovery is finished by the next run.
 //

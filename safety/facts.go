@@ -130,7 +130,8 @@ func evaluateCtx(ctx context.Context, f *Facts, op Op, c *checkConfig) *Report {
 	if len(f.Pending) > 0 {
 		add(CodePendingRecovery, "an interrupted change of this device must be recovered first", f.Pending...)
 	}
-	if len(f.Mounts) > 0 {
+	online := op == OpOnline // the filesystem is meant to be mounted
+	if len(f.Mounts) > 0 && !online {
 		ev := make([]string, len(f.Mounts))
 		for i, m := range f.Mounts {
 			ev[i] = m.String()
@@ -143,7 +144,7 @@ func evaluateCtx(ctx context.Context, f *Facts, op Op, c *checkConfig) *Report {
 	if len(f.Holders) > 0 {
 		add(CodeHasHolders, "other devices are built on this one (device-mapper, md, LVM)", f.Holders...)
 	}
-	if f.Busy {
+	if f.Busy && !online {
 		add(CodeInUse, "the kernel refuses an exclusive open: something holds the device", f.BusyDetail)
 	}
 	if len(f.Protected) > 0 {

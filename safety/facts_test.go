@@ -46,6 +46,19 @@ func TestEvaluateRules(t *testing.T) {
 		{"tools", OpFormat, func(f *Facts) { f.MissingTools = []string{"mkfs.zfs"} }, []Code{CodeToolMissing}, false},
 		{"pending", OpWipe, func(f *Facts) { f.Pending = []string{"mutation m (x) interrupted"} }, []Code{CodePendingRecovery}, false},
 		{"locked", OpResize, func(f *Facts) { f.Lockdown = &Lockdown{Reason: "undo failed"} }, []Code{CodeLockedDown}, false},
+		{"online: mounted and held is expected", OpOnline, func(f *Facts) {
+			f.Mounts = []MountFact{{Device: "/dev/sdx", MountPoint: "/srv"}}
+			f.Busy = true
+			f.Signatures = []Signature{{Type: "ext4"}}
+		}, nil, true},
+		{"online: everything else refuses", OpOnline, func(f *Facts) {
+			f.Mounts = []MountFact{{Device: "/dev/sdx", MountPoint: "/"}}
+			f.Busy = true
+			f.Protected = []string{"/ is mounted from /dev/sdx"}
+			f.ReadOnly = true
+			f.Lockdown = &Lockdown{Reason: "undo failed"}
+			f.Pending = []string{"mutation m (x) interrupted"}
+		}, []Code{CodeLockedDown, CodePendingRecovery, CodeProtected, CodeReadOnly}, false},
 		{"everything at once", OpFormat, func(f *Facts) {
 			f.Mounts = []MountFact{{Device: "/dev/sdx", MountPoint: "/"}}
 			f.Busy = true

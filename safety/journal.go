@@ -42,6 +42,7 @@ type Journal struct {
 	log     *slog.Logger
 	retain  int
 	rollFwd map[string]RollForward
+	rollBck map[string]RollBack
 	now     func() time.Time
 
 	mu       sync.Mutex
@@ -68,6 +69,16 @@ type Identifier func(ctx context.Context, path string) (Identity, error)
 // recovery roll back with the before-images instead.
 type RollForward func(ctx context.Context, e Entry) error
 
+// RollBack undoes an interrupted mutation of one op kind by the operation's
+// own means, for writes the before-images cannot cover: mke2fs writes inode
+// tables across the whole device, and its undo file (e2undo) restores them.
+// Recovery runs it before restoring the before-images (which follow in any
+// case); when it fails, the target is locked down after the images are
+// restored, since the images alone do not make it old. It must be
+// idempotent, and return nil when the mutation never got as far as writing
+// what it undoes.
+type RollBack func(ctx context.Context, e Entry) error
+
 // Option configures OpenJournal. Options are validated once, at open.
 type Option func(*journalConfig) error
 
@@ -79,6 +90,7 @@ type journalConfig struct {
 	log       *slog.Logger
 	retain    int
 	rollFwd   map[string]RollForward
+	rollBck   map[string]RollBack
 	now       func() time.Time
 	compactAt int64
 	root      sysfs.Root
@@ -177,6 +189,22 @@ func WithRollForward(op string, f RollForward) Option {
 	}
 }
 
+// WithRollBack registers how recovery undoes an interrupted mutation of op
+// kind op by the operation's own means, before its before-images are
+// restored.
+func WithRollBack(op string, f RollBack) Option {
+	return func(c *journalConfig) error {
+		if op == "" || f == nil {
+			return fmt.Errorf("%w: roll-back needs an op and a func", ErrInvalid)
+		}
+		if _, dup := c.rollBck[op]; dup {
+			return fmt.Errorf("%w: two roll-back funcs for op %q", ErrInvalid, op)
+		}
+		c.rollBck[op] = f
+		return nil
+	}
+}
+
 // WithClock sets the time source of record timestamps (tests).
 func WithClock(now func() time.Time) Option {
 	return func(c *journalConfig) error {
@@ -193,7 +221,7 @@ func WithClock(now func() time.Time) Option {
 // through Interrupted. It does not recover them: call Recover.
 func OpenJournal(ctx context.Context, opts ...Option) (*Journal, error) {
 	c := journalConfig{dir: DefaultStateDir, fs: OSFS{}, open: openDevice, retain: DefaultRetention,
-		rollFwd: map[string]RollForward{}, now: time.Now, compactAt: DefaultCompactAt}
+		rollFwd: map[string]RollForward{}, rollBck: map[string]RollBack{}, now: time.Now, compactAt: DefaultCompactAt}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -215,7 +243,7 @@ func OpenJournal(ctx context.Context, opts ...Option) (*Journal, error) {
 		}
 	}
 	j := &Journal{dir: c.dir, root: c.root, fs: c.fs, open: c.open, ident: c.ident, log: c.log, retain: c.retain,
-		rollFwd: c.rollFwd, now: c.now, entries: map[string]*Entry{}, inflight: map[string]*Mutation{}}
+		rollFwd: c.rollFwd, rollBck: c.rollBck, now: c.now, entries: map[string]*Entry{}, inflight: map[string]*Mutation{}}
 	if err := mkdirDurable(c.fs, c.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("safety: state dir: %w", err)
 	}

@@ -16,8 +16,9 @@ type Recovered struct {
 // Recover settles every interrupted mutation: it checks the target's
 // identity (refusing on mismatch, leaving the mutation interrupted), then
 // rolls forward with the op kind's RollForward when one is registered and
-// succeeds, otherwise rolls back by restoring the before-images, and locks
-// the target down when that fails too. Each attempt is journaled before it
+// succeeds, otherwise rolls back (by the kind's RollBack when one is
+// registered, then by restoring the before-images), and locks the target
+// down when that fails too. Each attempt is journaled before it
 // acts, and both directions are idempotent, so a crash during recovery is
 // recovered by the next run, and running Recover twice equals running it
 // once. The error is non-nil only when the journal itself failed.
@@ -104,13 +105,35 @@ func (j *Journal) recoverOne(ctx context.Context, e Entry) (Recovered, error) {
 			return res, err
 		}
 	}
+	ownUndo := true
+	rb := j.rollBck[e.Intent.Op]
+	if rb != nil {
+		if err := j.append(&record{Kind: kindRecovery, ID: e.ID, Step: "own-undo"}); err != nil {
+			return res, err
+		}
+		if berr := rb(ctx, e); berr != nil {
+			ownUndo = false
+			why = append(why, fmt.Errorf("the operation's own undo: %w", berr))
+			if err := j.append(&record{Kind: kindRecovery, ID: e.ID, Step: "own-undo-failed", Error: berr.Error()}); err != nil {
+				return res, err
+			}
+		}
+	}
 	if len(e.Images) > 0 {
 		rerr := j.restoreImages(ctx, t.Path, e.Images)
+		if rerr == nil && !ownUndo {
+			// Restored what the images hold, but without the operation's
+			// own undo that is not the old state.
+			rerr = errors.New("restored, but not the writes only the operation's own undo covers")
+		}
 		if rerr == nil {
 			res.Outcome = OutcomeRolledBack
 			return res, j.append(&record{Kind: kindOutcome, ID: e.ID, Outcome: OutcomeRolledBack, Error: errString(errors.Join(why...))})
 		}
 		why = append(why, fmt.Errorf("restore before-images: %w", rerr))
+	} else if rb != nil && ownUndo {
+		res.Outcome = OutcomeRolledBack
+		return res, j.append(&record{Kind: kindOutcome, ID: e.ID, Outcome: OutcomeRolledBack, Error: errString(errors.Join(why...))})
 	} else if len(e.Intent.Ranges) == 0 && len(why) == 0 {
 		// It declared no ranges and had no roll-forward: it never meant to
 		// overwrite anything the journal could restore. Nothing to undo is

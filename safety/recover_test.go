@@ -95,6 +95,44 @@ func TestRecoverFallsBackWhenForwardFails(t *testing.T) {
 	}
 }
 
+// A kind's own undo runs before the before-images are restored; when it
+// fails, the images are restored all the same and the target locked down,
+// since the images alone are not the old state.
+func TestRecoverRunsTheOwnUndoFirst(t *testing.T) {
+	ctx := context.Background()
+	for _, fail := range []bool{false, true} {
+		dir := t.TempDir()
+		path, id, old := target(t, 32768)
+		interruptedAfter(t, dir, path, id, 2)
+		var ran []string
+		j := openJ(t, dir, WithRollBack("test.write", func(_ context.Context, e Entry) error {
+			ran = append(ran, e.LastStep())
+			if fail {
+				return errors.New("undo file unreadable")
+			}
+			return nil
+		}))
+		res, err := j.Recover(ctx)
+		if err != nil || len(res) != 1 || len(ran) != 1 || ran[0] != "range" {
+			t.Fatalf("fail=%v: %+v %v, own undo ran %v", fail, res, err, ran)
+		}
+		if !bytes.Equal(mustRead(t, path), old) {
+			t.Fatalf("fail=%v: the before-images were not restored", fail)
+		}
+		want := OutcomeRolledBack
+		if fail {
+			want = OutcomeLockedDown
+		}
+		if res[0].Outcome != want {
+			t.Fatalf("fail=%v: outcome %s, want %s (%v)", fail, res[0].Outcome, want, res[0].Err)
+		}
+		j.Close()
+	}
+	if _, err := OpenJournal(ctx, WithStateDir(t.TempDir()), WithRollBack("x", nil)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("nil roll-back: %v", err)
+	}
+}
+
 func TestRecoverRefusesIdentityMismatch(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -13,12 +13,18 @@ const (
 	OpPartition Op = "partition" // write a new partition table: needs a positively empty device
 	OpResize    Op = "resize"    // change the size of what is there: needs it unused, not empty
 	OpWipe      Op = "wipe"      // erase signatures: needs it unused, emptiness is not required
+	// OpOnline changes a mounted filesystem in place (an online grow, a
+	// label set by ioctl): the mount and the kernel's hold on the device are
+	// expected, everything else refuses as for a resize (locked down,
+	// pending recovery, protected, read-only, a member of LVM or md, and the
+	// caller's checks).
+	OpOnline Op = "online"
 )
 
 // Valid reports whether op is one of the known kinds.
 func (o Op) Valid() bool {
 	switch o {
-	case OpFormat, OpPartition, OpResize, OpWipe:
+	case OpFormat, OpPartition, OpResize, OpWipe, OpOnline:
 		return true
 	}
 	return false

@@ -44,6 +44,42 @@ func VG(name string) Key { return Root(KindVG, name) }
 // itself, such as "devicemapper" table changes or "udev-settle".
 func Global(class string) Key { return Root(KindGlobal, class) }
 
+// KindDir is a path component in the MountPath tree.
+const KindDir = "dir"
+
+// MountPath is the key of the directory path in the tree of mountpoints,
+// which belongs to no device: one segment per cleaned path component below
+// a "mounts" root. So whatever is mounted there, claims on /srv and on
+// /srv/data overlap (mounting /srv hides or is needed by /srv/data) while
+// /srv and /var do not, and two devices mounted at one path conflict. A
+// relative path is taken as given, below its own root component.
+func MountPath(path string) Key {
+	k := Root(KindMount, "")
+	for _, c := range strings.Split(cleanPath(path), "/") {
+		if c != "" {
+			k = k.Child(KindDir, c)
+		}
+	}
+	return k
+}
+
+// cleanPath is path.Clean without importing it for one call.
+func cleanPath(p string) string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		switch c {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, "/")
+}
+
 // Root returns a top-level key of any kind.
 func Root(kind, name string) Key {
 	return Key{path: segment(kind, name)}

@@ -113,3 +113,31 @@ func FuzzParseKey(f *testing.F) {
 		}
 	})
 }
+
+func TestMountPath(t *testing.T) {
+	for _, c := range []struct {
+		a, b    string
+		overlap bool
+	}{
+		{"/srv", "/srv/data", true},
+		{"/srv/data", "/srv", true},
+		{"/srv", "/srv/", true},
+		{"/srv/./data/..", "/srv", true},
+		{"/srv", "/var", false},
+		{"/srv/a", "/srv/b", false},
+		{"/srv/ab", "/srv/a", false},
+		{"/", "/anything", true},
+		{"/srv/a/b", "/srv/a%2fb", false},
+	} {
+		if got := MountPath(c.a).Overlaps(MountPath(c.b)); got != c.overlap {
+			t.Errorf("MountPath(%q) overlaps MountPath(%q) = %v, want %v (%s, %s)", c.a, c.b, got, c.overlap, MountPath(c.a), MountPath(c.b))
+		}
+	}
+	// No device's key overlaps a mountpoint's.
+	if Disk("8:0").Overlaps(MountPath("/srv")) {
+		t.Error("a disk key overlaps a mount path")
+	}
+	if _, err := ParseKey(MountPath("/srv/my data").String()); err != nil {
+		t.Errorf("ParseKey(MountPath): %v", err)
+	}
+}

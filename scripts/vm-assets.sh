@@ -26,11 +26,16 @@ export PATH="$PATH:/usr/sbin:/sbin"
 # scsi_debug gives the smart tests a SCSI disk with real log pages.
 # crc32c_generic and crc32_generic are soft dependencies of ext4 and btrfs
 # that --show-depends does not list; sg gives smartctl and lsblk a generic
-# SCSI node when they want one.
+# SCSI node when they want one. vfat mounts need the code page and character
+# set its defaults name (cp437, ascii; utf8 and iso8859-1 on request);
+# quota_v2 and quota_tree are ext4's quota formats; dm_cache, dm_cache_smq
+# and dm_raid back LVM's cache and raid LVs.
 modules=(
   ahci nvme virtio_pci virtio_scsi virtio_blk sd_mod sg xhci_pci usb_storage
   dm_mod dm_thin_pool dm_snapshot raid1 loop ext4 xfs btrfs vfat
   crc32c_generic crc32_generic scsi_debug
+  nls_cp437 nls_ascii nls_utf8 nls_iso8859_1 quota_v2 quota_tree
+  dm_cache dm_cache_smq dm_raid
 )
 # Bump when the layout of the cache changes.
 layout=2

@@ -345,13 +345,14 @@ func (c *cli) recover(ctx context.Context, args []string) error {
 	if dir == "" {
 		dir = safety.DefaultStateDir
 	}
-	j, err := safety.OpenJournal(ctx, append(fsys.RollForward(), safety.WithStateDir(dir))...)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	pending := j.Interrupted()
 	if !c.apply {
+		// A dry run only reads: no lock taken (the process that is
+		// changing things keeps it), no torn record truncated.
+		snap, err := safety.ReadJournal(ctx, dir)
+		if err != nil {
+			return err
+		}
+		pending := snap.Interrupted()
 		return c.print(pending, func(w io.Writer) {
 			for _, e := range pending {
 				fmt.Fprintf(w, "interrupted %s: %s on %s after step %q\n", e.ID, e.Intent.Op, e.Intent.Target.Path, e.LastStep())
@@ -359,6 +360,11 @@ func (c *cli) recover(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "%d interrupted (add --apply to settle them)\n", len(pending))
 		})
 	}
+	j, err := safety.OpenJournal(ctx, append(fsys.RollForward(), safety.WithStateDir(dir))...)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
 	rec, err := j.Recover(ctx)
 	if perr := c.print(rec, func(w io.Writer) {
 		for _, r := range rec {

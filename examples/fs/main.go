@@ -21,6 +21,8 @@
 //	umount DIR [--lazy]
 //	features TYPE                the capability matrix and the tools present
 //	recover                      settle mutations a crash interrupted, from the journal
+//	subvolume|snapshot|scrub|balance|device|qgroup ...
+//	                             a mounted btrfs's volumes and jobs (btrfs.go)
 //
 // A command that changes anything prints its plan and does nothing unless
 // --apply is given. Every change runs the safety preflight and is
@@ -45,6 +47,7 @@ import (
 	"syscall"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 )
 
@@ -178,7 +181,8 @@ func (c *cli) manager(ctx context.Context, mutating bool) error {
 		if dir == "" {
 			dir = safety.DefaultStateDir
 		}
-		j, err := safety.OpenJournal(ctx, append(fsys.RollForward(), safety.WithStateDir(dir))...)
+		roll := append(fsys.RollForward(), btrfs.RollForward()...)
+		j, err := safety.OpenJournal(ctx, append(roll, safety.WithStateDir(dir))...)
 		if err != nil {
 			return err
 		}

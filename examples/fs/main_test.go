@@ -211,8 +211,21 @@ func TestKillResizeAtEachStep(t *testing.T) {
 				t.Fatalf("e2fsck -fn after repair: %v\n%s", err, out)
 			}
 			verifySums(t, dev, sums, "after the kill at "+at)
+			// The dry run lists it and changes nothing, not even a byte of
+			// the journal.
+			before, err := os.ReadFile(filepath.Join(journal, "journal.wal"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCLI(t, "--journal", journal, "recover")
+			if code != 0 || !strings.Contains(out, "1 interrupted (add --apply") {
+				t.Fatalf("recover dry run: exit %d\n%s%s", code, out, errs)
+			}
+			if after, err := os.ReadFile(filepath.Join(journal, "journal.wal")); err != nil || !bytes.Equal(before, after) {
+				t.Fatalf("the dry run changed the journal (%v)", err)
+			}
 			// Recovery finishes the shrink.
-			code, out, errs := runCLI(t, "--journal", journal, "recover", "--apply")
+			code, out, errs = runCLI(t, "--journal", journal, "recover", "--apply")
 			if code != 0 {
 				t.Fatalf("recover: exit %d\n%s%s", code, out, errs)
 			}
@@ -346,4 +359,84 @@ func waitNoTool(t *testing.T, tool, dev string) {
 		time.Sleep(25 * time.Millisecond)
 	}
 	t.Fatalf("%s still running on %s", tool, dev)
+}
+
+// A SIGKILL of `fs make --apply --override not_empty:...` while mke2fs is
+// writing over an ext4 that holds data leaves neither filesystem whole;
+// the journal has the make interrupted after its undo_file step, and
+// `fs recover --apply` replays mke2fs's undo file and then the
+// before-images: the old filesystem is back, e2fsck -fn clean, every
+// checksum intact, and the journal says rolled back.
+func TestKillOverriddenMakeMidMke2fs(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.ext4", "mke2fs", "e2undo", "e2fsck", "mount", "umount")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const M = 1 << 20
+	dev := testenv.Loop(t, 400*M)
+	testenv.Run(t, "mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0", dev)
+	sums := fillAndFragment(t, dev)
+	journal := t.TempDir()
+	cmd := exec.Command(self, "--journal", journal, "--apply", "--override", "not_empty:test overwrites it",
+		"make", dev, "ext4")
+	cmd.Env = append(os.Environ(), asCLI+"=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill once mke2fs has written a few MiB over the old filesystem (its
+	// undo file grows with every block it overwrites).
+	killed := false
+	for i := 0; i < 3000 && !killed; i++ {
+		undo, _ := filepath.Glob(filepath.Join(journal, "images", "*", "mke2fs.e2undo"))
+		if len(undo) == 1 {
+			if st, err := os.Stat(undo[0]); err == nil && st.Size() > M {
+				pid := toolPid(t, cmd.Process.Pid, "mke2fs")
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				if pid > 0 {
+					_ = syscall.Kill(-pid, syscall.SIGKILL)
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+				killed = true
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	err = cmd.Wait()
+	if !killed {
+		t.Fatalf("mke2fs finished before it could be killed (%v):\n%s", err, out.String())
+	}
+	waitNoTool(t, "mke2fs", dev)
+	snap, err := safety.ReadJournal(context.Background(), journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := snap.Interrupted()
+	if len(es) != 1 || es[0].Intent.Op != "fsys.make" || es[0].LastStep() != "undo_file" {
+		t.Fatalf("journal after the kill: %+v", es)
+	}
+	code, sout, serr := runCLI(t, "--journal", journal, "recover", "--apply")
+	if code != 0 {
+		t.Fatalf("recover: exit %d\n%s%s", code, sout, serr)
+	}
+	after, err := safety.ReadJournal(context.Background(), journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcome safety.Outcome
+	for _, e := range after.Entries {
+		if e.ID == es[0].ID {
+			outcome = e.Outcome
+		}
+	}
+	if outcome != safety.OutcomeRolledBack {
+		t.Fatalf("journal says %q after recovery, want rolled back:\n%s", outcome, sout)
+	}
+	if out, err := testenv.RunErr("e2fsck", "-fn", dev); err != nil {
+		t.Fatalf("e2fsck -fn after recover: %v\n%s", err, out)
+	}
+	verifySums(t, dev, sums, "after recovering the killed make")
 }

@@ -137,10 +137,11 @@ func newAlerting(rules []Rule, handlers []AlertHandler, alpha float64, warmup in
 	return a, nil
 }
 
-// observe evaluates one interval. intervals holds the interval histogram
-// of every series now reported, in a stable order; gone lists devices
-// that vanished or were replaced since the last interval.
-func (a *alerting) observe(at time.Time, intervals []seriesView, gone []perf.DeviceChange) {
+// observe evaluates one interval and appends its transitions to out.
+// intervals holds the interval histogram of every series now reported, in a
+// stable order; gone lists devices that vanished or were replaced since the
+// last interval.
+func (a *alerting) observe(at time.Time, intervals []seriesView, gone []perf.DeviceChange, out []perf.AlertEvent) []perf.AlertEvent {
 	for _, g := range a.groups {
 		g.rates = g.rates[:0]
 		for i := range intervals {
@@ -153,9 +154,12 @@ func (a *alerting) observe(at time.Time, intervals []seriesView, gone []perf.Dev
 			g.rates = append(g.rates, perf.Rates{Name: v.device, Await: q})
 		}
 		for _, e := range g.alerter.Observe(at, g.rates, gone, nil) {
-			a.deliver(g.alert(e))
+			al := g.alert(e)
+			a.deliver(al)
+			out = append(out, al.AlertEvent)
 		}
 	}
+	return out
 }
 
 func (g *ruleGroup) alert(e perf.AlertEvent) Alert {

@@ -66,9 +66,10 @@ func TestAlertingObserve(t *testing.T) {
 	}
 	at := time.Unix(1000, 0)
 	slow := hist(time.Millisecond, 20*time.Millisecond) // p99 20 ms, p50 1 ms
+	var returned []perf.AlertEvent
 	step := func(views ...seriesView) {
 		at = at.Add(time.Second)
-		a.observe(at, views, nil)
+		returned = a.observe(at, views, nil, returned)
 	}
 	readSda := func(h *latency.Histogram) seriesView {
 		return seriesView{device: "sda", op: latency.Read, stage: latency.Device, delta: h}
@@ -86,7 +87,7 @@ func TestAlertingObserve(t *testing.T) {
 		t.Fatalf("firing %+v", f)
 	}
 	step(readSda(new(latency.Histogram))) // idle: zero
-	a.observe(at.Add(time.Second), nil, []perf.DeviceChange{{Name: "sdb", Change: perf.Vanished}})
+	returned = a.observe(at.Add(time.Second), nil, []perf.DeviceChange{{Name: "sdb", Change: perf.Vanished}}, returned)
 	if f := a.firing(); len(f) != 0 {
 		t.Fatalf("still firing: %+v", f)
 	}
@@ -108,6 +109,15 @@ func TestAlertingObserve(t *testing.T) {
 	}
 	if got[3].Reason == "" {
 		t.Errorf("vanished device resolved without a reason: %+v", got[3])
+	}
+	// What observe returns (the snapshot's Alerts) is what the handlers got.
+	if len(returned) != len(got) {
+		t.Fatalf("returned %d events, handlers got %d", len(returned), len(got))
+	}
+	for i := range got {
+		if returned[i] != got[i].AlertEvent {
+			t.Errorf("event %d: returned %+v, handler %+v", i, returned[i], got[i].AlertEvent)
+		}
 	}
 }
 

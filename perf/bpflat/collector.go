@@ -395,7 +395,11 @@ func (c *Collector) Collect(ctx context.Context, s *perf.Snapshot) error {
 		views = append(views, seriesView{device: iv.Device, op: iv.Op, stage: iv.Stage, delta: iv.Hist})
 		s.Values = appendValues(s.Values, iv)
 	}
-	c.alerts.observe(at, views, gone)
+	// The rules' transitions join the snapshot's Alerts, and the Monitor
+	// adds FiringAlerts to its Firing (perf.AlertSource), so latency alerts
+	// reach the Monitor's subscribers, sinks and alert handlers as its own
+	// rules' alerts do.
+	s.Alerts = c.alerts.observe(at, views, gone, s.Alerts)
 	return ctx.Err()
 }
 

@@ -139,7 +139,11 @@
 // this collector with WithRules and evaluated here by perf.Alerter, with
 // its thresholds, baselines, hysteresis and de-duplication; their alerts
 // go to WithAlertHandler handlers on a goroutine of the collector, and
-// Firing lists those firing.
+// Firing lists those firing. Under a perf.Monitor they are also the
+// Monitor's: Collect appends each transition to the snapshot's Alerts, the
+// collector is a perf.AlertSource whose firing set joins the snapshot's
+// Firing, and the Monitor's own alert handlers, sinks and subscribers see
+// them with its diskstats rules' alerts (TestLatencyAlertReachesMonitor).
 //
 // # Agreement with bpftrace and fio
 //

@@ -159,3 +159,69 @@ func TestLatencyAlert(t *testing.T) {
 		t.Fatalf("limit %v, want 0.001 s", events[0].Limit)
 	}
 }
+
+// Under a Monitor, a latency rule's alert is in the Monitor's snapshots
+// (Alerts when it fires, Firing while it fires) and reaches the Monitor's
+// own alert handlers, as its diskstats rules' alerts do.
+func TestLatencyAlertReachesMonitor(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // after the slow disk's cleanup
+	requireBPF(t)
+	dev, _ := slowLoop(t, 16<<20, 2*time.Millisecond, time.Millisecond)
+	name := loopName(dev)
+	c, err := New(WithDeviceFilter(func(n string) bool { return n == name }),
+		WithRules(Rule{Name: "slow-reads", Op: latency.Read, Quantile: 0.99, Kind: perf.Threshold,
+			Above: time.Millisecond, For: 2, ClearFor: 2, Severity: perf.SeverityCritical}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var handled []perf.AlertEvent
+	m, err := perf.NewMonitor(perf.WithCollectors(c), perf.WithInterval(200*time.Millisecond),
+		perf.WithAlertHandler(func(e perf.AlertEvent) {
+			mu.Lock()
+			handled = append(handled, e)
+			mu.Unlock()
+		}))
+	if err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	ch, _ := m.Subscribe(256)
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var snaps []*perf.Snapshot
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for s := range ch {
+			snaps = append(snaps, s)
+		}
+	}()
+	fio(t, "--name=alert", "--filename="+dev, "--direct=1", "--rw=randread", "--bs=4k", "--ioengine=psync",
+		"--runtime=2", "--time_based", "--size=8m")
+	time.Sleep(time.Second) // idle intervals resolve it
+	m.Stop()
+	wg.Wait()
+	var fired, firingSeen, resolved bool
+	for _, s := range snaps {
+		for _, e := range s.Alerts {
+			if e.Rule == "slow-reads" && e.Device == name {
+				fired = fired || e.State == perf.Firing
+				resolved = resolved || e.State == perf.Resolved
+			}
+		}
+		for _, e := range s.Firing {
+			firingSeen = firingSeen || (e.Rule == "slow-reads" && e.Device == name)
+		}
+	}
+	if !fired || !firingSeen || !resolved {
+		t.Fatalf("in %d snapshots: fired %v, in Firing %v, resolved %v", len(snaps), fired, firingSeen, resolved)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(handled) < 2 || handled[0].Rule != "slow-reads" || handled[0].State != perf.Firing {
+		t.Fatalf("the Monitor's handlers got %+v", handled)
+	}
+}

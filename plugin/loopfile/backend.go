@@ -10,57 +10,45 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/loopdev"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
-// BackendName is the name the backend registers under.
-const BackendName = "loopfile"
-
-const (
-	// granularity is what sizes round up to, and the smallest volume.
-	granularity = 1 << 20
-	imgSuffix   = ".img"
-	snapSuffix  = ".snap"
-	metaSuffix  = ".json"
-	lockName    = ".lock"
-)
+// Name is the backend's registered name.
+const Name = "loopfile"
 
 // Backend keeps volumes as sparse files under a directory, attached as
-// loop devices.
+// loop devices. It is safe for concurrent use, within and across processes
+// of one user only as far as the file operations are atomic: two processes
+// creating one name may both succeed (the same volume) or one gets
+// ErrExists.
 type Backend struct {
-	dir     string // absolute, symlinks resolved: what backing_file shows
-	pool    string
-	sysRoot string
-	devRoot string
-	log     *slog.Logger
-	key     sched.Key
-}
+	dir  string
+	pool string
+	root sysfs.Root
+	log  *slog.Logger
 
-var _ plugin.Backend = (*Backend)(nil)
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex // per volume name, held by a running Execute
+
+	reflinkOnce sync.Once
+	reflink     bool
+}
 
 // Option configures a Backend.
 type Option func(*Backend) error
 
-// WithLogger sets the logger (default: discard).
-func WithLogger(l *slog.Logger) Option {
+// WithPoolName names the directory's pool (default "default").
+func WithPoolName(name string) Option {
 	return func(b *Backend) error {
-		if l == nil {
-			return errors.New("loopfile: nil logger")
-		}
-		b.log = l
-		return nil
-	}
-}
-
-// WithPool names the pool (default: the directory's base name when it is a
-// valid name, else "pool").
-func WithPool(name string) Option {
-	return func(b *Backend) error {
-		if err := checkName("pool", name); err != nil {
+		if err := validName(name); err != nil {
 			return err
 		}
 		b.pool = name
@@ -68,161 +56,152 @@ func WithPool(name string) Option {
 	}
 }
 
-// WithRoot sets the root under which /sys and /dev are found (default "/").
-func WithRoot(root string) Option {
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
 	return func(b *Backend) error {
-		if root == "" {
-			return errors.New("loopfile: empty root")
+		if l == nil {
+			return &plugin.InvalidError{Field: "logger", Reason: "nil"}
 		}
-		b.sysRoot = filepath.Join(root, "sys")
-		b.devRoot = filepath.Join(root, "dev")
+		b.log = l
 		return nil
 	}
 }
 
-// New returns the backend for dir (created if missing).
+// WithRoot reads /sys, /proc and /dev under dir (tests).
+func WithRoot(dir string) Option {
+	return func(b *Backend) error {
+		r, err := sysfs.New(dir)
+		if err != nil {
+			return err
+		}
+		b.root = r
+		return nil
+	}
+}
+
+// New returns the backend for dir, creating the directory (0700) if it is
+// missing. Nothing about loop devices is checked here: Capabilities says.
 func New(dir string, opts ...Option) (*Backend, error) {
-	if dir == "" {
-		return nil, &plugin.InvalidError{Field: "dir", Value: dir, Reason: "empty"}
+	if dir == "" || !filepath.IsAbs(dir) {
+		return nil, &plugin.InvalidError{Field: "dir", Value: dir, Reason: "want an absolute path"}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("loopfile: %w", err)
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("loopfile: %w", err)
-	}
-	if abs, err = filepath.EvalSymlinks(abs); err != nil {
-		return nil, fmt.Errorf("loopfile: %w", err)
-	}
-	b := &Backend{dir: abs, sysRoot: "/sys", devRoot: "/dev", log: slog.New(slog.DiscardHandler)}
-	if checkName("pool", filepath.Base(abs)) == nil {
-		b.pool = filepath.Base(abs)
-	} else {
-		b.pool = "pool"
-	}
+	b := &Backend{dir: filepath.Clean(dir), pool: "default", log: slog.New(slog.DiscardHandler), locks: map[string]*sync.Mutex{}}
 	for _, o := range opts {
 		if o == nil {
-			return nil, errors.New("loopfile: nil option")
+			continue
 		}
 		if err := o(b); err != nil {
 			return nil, err
 		}
 	}
-	b.key = sched.Root(BackendName, abs)
+	if err := os.MkdirAll(b.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("loopfile: %w", err)
+	}
 	return b, nil
 }
 
-// Name implements plugin.Backend.
-func (b *Backend) Name() string { return BackendName }
+func (b *Backend) Name() string { return Name }
 
-// Dir is the directory holding the images.
+// Dir is the backend's directory.
 func (b *Backend) Dir() string { return b.dir }
 
-// Limits implements plugin.Backend.
 func (b *Backend) Limits() plugin.Limits {
 	return plugin.Limits{MaxNameLen: maxNameLen, NameChars: nameChars, Granularity: granularity, MinSize: granularity}
 }
 
-// Key is the scheduler key of the whole directory.
-func (b *Backend) Key() sched.Key { return b.key }
+func (b *Backend) volFile(name string) string      { return filepath.Join(b.dir, name+".img") }
+func (b *Backend) volMeta(name string) string      { return filepath.Join(b.dir, name+".json") }
+func (b *Backend) snapFile(vol, s string) string   { return filepath.Join(b.dir, vol+"@"+s+".img") }
+func (b *Backend) snapMeta(vol, s string) string   { return filepath.Join(b.dir, vol+"@"+s+".json") }
+func (b *Backend) volID(name string) string        { return b.pool + "/" + name }
+func (b *Backend) snapID(vol, s string) string     { return b.pool + "/" + vol + "@" + s }
+func (b *Backend) key() sched.Key                  { return sched.Root(Name, b.dir) }
+func (b *Backend) volKey(name string) sched.Key    { return b.key().Child("volume", name) }
+func (b *Backend) snapKey(vol, s string) sched.Key { return b.volKey(vol).Child("snapshot", s) }
 
-func (b *Backend) volKey(name string) sched.Key { return b.key.Child("volume", name) }
-
-func (b *Backend) imgPath(name string) string  { return filepath.Join(b.dir, name+imgSuffix) }
-func (b *Backend) metaPath(name string) string { return filepath.Join(b.dir, name+metaSuffix) }
-func (b *Backend) snapPath(vol, snap string) string {
-	return filepath.Join(b.dir, vol+"@"+snap+snapSuffix)
+// lock serialises Executes on one volume name across plans and callers.
+func (b *Backend) lock(name string) func() {
+	b.mu.Lock()
+	l := b.locks[name]
+	if l == nil {
+		l = &sync.Mutex{}
+		b.locks[name] = l
+	}
+	b.mu.Unlock()
+	l.Lock()
+	return l.Unlock
 }
-func (b *Backend) snapMetaPath(vol, snap string) string {
-	return b.snapPath(vol, snap) + metaSuffix
-}
 
-// Capabilities implements plugin.Backend: loop devices need
-// /dev/loop-control and root; snapshots always work (reflink or a sparse
-// copy, see CopyMethod).
+// Capabilities checks /dev/loop-control (create and modify need it) and
+// whether the directory's filesystem can reflink (what a snapshot is).
 func (b *Backend) Capabilities(ctx context.Context) (plugin.Capabilities, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	loopOK, loopWhy := true, ""
-	if fd, err := unix.Open(filepath.Join(b.devRoot, "loop-control"), unix.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
-		loopOK, loopWhy = false, "cannot open loop-control: "+err.Error()
+	loopOK, why := true, ""
+	if f, err := os.OpenFile(b.root.Path("/dev/loop-control"), os.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
+		loopOK, why = false, "cannot open /dev/loop-control: "+err.Error()
 	} else {
-		unix.Close(fd)
+		f.Close()
 	}
-	dirOK, dirWhy := true, ""
-	if err := unix.Access(b.dir, unix.W_OK); err != nil {
-		dirOK, dirWhy = false, "directory not writable: "+err.Error()
+	snapNote := "reflink (FICLONE): instant and atomic"
+	if !b.canReflink() {
+		snapNote = "sparse copy: the directory's filesystem cannot reflink, so a snapshot is consistent only while nothing writes the volume"
 	}
-	both := func(t plugin.Technology, m plugin.Mode, needLoop bool) plugin.Capability {
-		c := plugin.Capability{Technology: t, Mode: m, Available: true}
-		switch {
-		case !dirOK && m != plugin.ModeQuery:
-			c.Available, c.Reason = false, dirWhy
-		case needLoop && !loopOK:
-			c.Available, c.Reason = false, loopWhy
+	c := func(t plugin.Technology, m plugin.Mode, ok bool, reason string) plugin.Capability {
+		if ok && t == plugin.TechSnapshot && m == plugin.ModeCreate {
+			reason = snapNote
 		}
-		return c
+		return plugin.Capability{Technology: t, Mode: m, Available: ok, Reason: reason}
 	}
-	caps := plugin.Capabilities{
-		both(plugin.TechVolume, plugin.ModeCreate, true),
-		both(plugin.TechVolume, plugin.ModeRemove, true),
-		both(plugin.TechVolume, plugin.ModeModify, true),
-		both(plugin.TechVolume, plugin.ModeQuery, false),
-		both(plugin.TechShrink, plugin.ModeModify, true),
-		both(plugin.TechSnapshot, plugin.ModeCreate, false),
-		both(plugin.TechSnapshot, plugin.ModeRemove, false),
-		both(plugin.TechSnapshot, plugin.ModeQuery, false),
-		both(plugin.TechClone, plugin.ModeCreate, true),
-		both(plugin.TechBlock, plugin.ModeCreate, true),
-		both(plugin.TechBlock, plugin.ModeQuery, false),
-		{Technology: plugin.TechThin, Mode: plugin.ModeCreate, Reason: "every image is sparse; there is no separate thin mode"},
-		{Technology: plugin.TechDirectory, Mode: plugin.ModeCreate, Reason: "volumes are block devices"},
-	}
-	return caps, nil
+	return plugin.Capabilities{
+		c(plugin.TechVolume, plugin.ModeCreate, loopOK, why),
+		c(plugin.TechVolume, plugin.ModeRemove, loopOK, why),
+		c(plugin.TechVolume, plugin.ModeModify, loopOK, why),
+		c(plugin.TechVolume, plugin.ModeQuery, true, ""),
+		c(plugin.TechShrink, plugin.ModeModify, loopOK, why),
+		c(plugin.TechBlock, plugin.ModeCreate, loopOK, why),
+		c(plugin.TechBlock, plugin.ModeQuery, true, ""),
+		c(plugin.TechSnapshot, plugin.ModeCreate, true, ""),
+		c(plugin.TechSnapshot, plugin.ModeRemove, true, ""),
+		c(plugin.TechSnapshot, plugin.ModeQuery, true, ""),
+		c(plugin.TechClone, plugin.ModeCreate, loopOK, why),
+		{Technology: plugin.TechThin, Mode: plugin.ModeCreate, Reason: "volumes are sparse files: every volume is thin, and none is guaranteed its space"},
+		{Technology: plugin.TechDirectory, Mode: plugin.ModeCreate, Reason: "loopfile volumes are block devices"},
+	}, nil
 }
 
-// CopyMethod says how snapshots and clones are made in this directory:
-// "reflink" when the filesystem shares extents (FICLONE), else "sparse"
-// (a full copy of the data extents).
-func (b *Backend) CopyMethod() string {
-	src, err := os.CreateTemp(b.dir, ".probe-*")
-	if err != nil {
-		return copySparse
-	}
-	defer os.Remove(src.Name())
-	defer src.Close()
-	dst, err := os.CreateTemp(b.dir, ".probe-*")
-	if err != nil {
-		return copySparse
-	}
-	defer os.Remove(dst.Name())
-	defer dst.Close()
-	if unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) == nil {
-		return copyReflink
-	}
-	return copySparse
+func (b *Backend) canReflink() bool {
+	b.reflinkOnce.Do(func() {
+		src, err := os.CreateTemp(b.dir, ".reflink-probe-*")
+		if err != nil {
+			return
+		}
+		defer os.Remove(src.Name())
+		defer src.Close()
+		if _, err := src.Write(make([]byte, 4096)); err != nil {
+			return
+		}
+		dst, err := os.CreateTemp(b.dir, ".reflink-probe-*")
+		if err != nil {
+			return
+		}
+		defer os.Remove(dst.Name())
+		defer dst.Close()
+		b.reflink = unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) == nil
+	})
+	return b.reflink
 }
 
-// Pools implements plugin.Backend: the one pool is the directory; its
-// capacity is the filesystem's.
+// Pools reports the one pool: the directory's filesystem.
 func (b *Backend) Pools(ctx context.Context) ([]plugin.Pool, error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(b.dir, &st); err != nil {
-		return nil, os.NewSyscallError("statfs", err)
+		return nil, fmt.Errorf("loopfile: %w", os.NewSyscallError("statfs "+b.dir, err))
 	}
 	vols, err := b.Volumes(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	p := plugin.Pool{
-		Name:          b.pool,
-		Backend:       BackendName,
-		CapacityBytes: int64(st.Blocks) * st.Bsize,
-		FreeBytes:     int64(st.Bavail) * st.Bsize,
-		Thin:          true,
-	}
+	p := plugin.Pool{Name: b.pool, Backend: Name, Thin: true,
+		CapacityBytes: int64(st.Blocks) * st.Bsize, FreeBytes: int64(st.Bavail) * st.Bsize}
 	for _, v := range vols {
 		p.AllocatedBytes += v.SizeBytes
 	}
@@ -232,161 +211,154 @@ func (b *Backend) Pools(ctx context.Context) ([]plugin.Pool, error) {
 	return []plugin.Pool{p}, nil
 }
 
-// Volumes implements plugin.Backend.
+// Volumes lists the volumes with a sidecar; a sidecar that does not parse
+// is an error naming it, never a volume left out.
 func (b *Backend) Volumes(ctx context.Context, pool string) ([]plugin.Volume, error) {
 	if pool != "" && pool != b.pool {
-		return nil, fmt.Errorf("pool %q: %w", pool, plugin.ErrNotFound)
+		return nil, fmt.Errorf("loopfile: pool %q: %w", pool, plugin.ErrNotFound)
 	}
-	ents, err := os.ReadDir(b.dir)
+	metas, err := filepath.Glob(filepath.Join(b.dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	attached, err := loopdev.All(b.root)
 	if err != nil {
 		return nil, err
 	}
 	var out []plugin.Volume
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, metaSuffix) || strings.HasSuffix(n, snapSuffix+metaSuffix) {
-			continue
+	for _, m := range metas {
+		base := strings.TrimSuffix(filepath.Base(m), ".json")
+		if strings.Contains(base, "@") || validName(base) != nil {
+			continue // a snapshot's, or not ours
 		}
-		name := strings.TrimSuffix(n, metaSuffix)
-		if checkName("volume", name) != nil {
-			continue
-		}
-		v, err := b.volume(name)
-		if errors.Is(err, plugin.ErrNotFound) {
+		v, err := b.volume(base, attached)
+		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, *v)
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// Volume implements plugin.Backend.
-func (b *Backend) Volume(ctx context.Context, id string) (*plugin.Volume, error) {
-	name, err := b.splitVolumeID(id)
-	if err != nil {
-		return nil, err
-	}
-	return b.volume(name)
-}
-
-func (b *Backend) volume(name string) (*plugin.Volume, error) {
-	sc, err := readSidecar(b.metaPath(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("volume %s/%s: %w", b.pool, name, plugin.ErrNotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if sc.Name != name {
-		return nil, &SidecarError{Path: b.metaPath(name), Reason: fmt.Sprintf("names %q", sc.Name)}
-	}
-	v := &plugin.Volume{
-		ID: b.pool + "/" + name, Name: name, Pool: b.pool, SizeBytes: sc.SizeBytes, UsedBytes: -1,
-		SnapshotOf: sc.SnapshotOf, Tags: sc.Tags, Thin: true,
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(b.imgPath(name), &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return nil, fmt.Errorf("volume %s: sidecar without image: %w", v.ID, plugin.ErrNotFound)
-		}
-		return nil, os.NewSyscallError("stat", err)
-	}
-	v.UsedBytes = st.Blocks * 512
-	if ld, err := b.findLoop(b.imgPath(name)); err == nil && ld != nil {
-		v.Device = ld.Path
-	}
-	return v, nil
-}
-
-// Snapshots implements plugin.Backend.
-func (b *Backend) Snapshots(ctx context.Context, volumeID string) ([]plugin.Snapshot, error) {
-	only := ""
-	if volumeID != "" {
-		n, err := b.splitVolumeID(volumeID)
-		if err != nil {
-			return nil, err
-		}
-		only = n
-	}
-	ents, err := os.ReadDir(b.dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []plugin.Snapshot
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, snapSuffix+metaSuffix) {
-			continue
-		}
-		vol, snap, ok := strings.Cut(strings.TrimSuffix(n, snapSuffix+metaSuffix), "@")
-		if !ok || checkName("volume", vol) != nil || checkName("snapshot", snap) != nil {
-			continue
-		}
-		if only != "" && vol != only {
-			continue
-		}
-		s, err := b.snapshot(vol, snap)
-		if errors.Is(err, plugin.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
-// Snapshot returns one snapshot, or an error wrapping ErrNotFound.
-func (b *Backend) Snapshot(ctx context.Context, id string) (*plugin.Snapshot, error) {
-	vol, snap, err := b.splitSnapshotID(id)
+func (b *Backend) volume(name string, attached map[loopdev.FileID]loopdev.Device) (*plugin.Volume, error) {
+	s, err := readSidecar(b.volMeta(name))
 	if err != nil {
 		return nil, err
 	}
-	return b.snapshot(vol, snap)
+	if s.Name != name {
+		return nil, fmt.Errorf("%w: %s names %q", ErrCorrupt, b.volMeta(name), s.Name)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(b.volFile(name), &st); err != nil {
+		return nil, fmt.Errorf("loopfile: volume %s: %w", name, os.NewSyscallError("stat", err))
+	}
+	v := &plugin.Volume{ID: b.volID(name), Name: name, Pool: b.pool, SizeBytes: s.SizeBytes,
+		UsedBytes: st.Blocks * 512, Thin: true, SnapshotOf: s.SnapshotOf, Tags: s.Tags}
+	if d, ok := attached[loopdev.FileID{Dev: st.Dev, Ino: st.Ino}]; ok {
+		v.Device = d.Path
+	}
+	return v, nil
 }
 
-func (b *Backend) snapshot(vol, snap string) (*plugin.Snapshot, error) {
-	id := b.pool + "/" + vol + "@" + snap
-	sc, err := readSidecar(b.snapMetaPath(vol, snap))
+// Volume returns one volume, or ErrNotFound.
+func (b *Backend) Volume(ctx context.Context, id string) (*plugin.Volume, error) {
+	name, err := splitVolumeID(b.pool, id)
+	if err != nil {
+		return nil, err
+	}
+	attached, err := loopdev.All(b.root)
+	if err != nil {
+		return nil, err
+	}
+	v, err := b.volume(name, attached)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("snapshot %s: %w", id, plugin.ErrNotFound)
+		return nil, fmt.Errorf("loopfile: volume %s: %w", id, plugin.ErrNotFound)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(b.snapPath(vol, snap)); err != nil {
-		return nil, fmt.Errorf("snapshot %s: sidecar without image: %w", id, plugin.ErrNotFound)
-	}
-	return &plugin.Snapshot{ID: id, Name: snap, SourceID: b.pool + "/" + vol, Size: sc.SizeBytes, ReadOnly: true, Created: sc.Created}, nil
+	return v, err
 }
 
-// lock takes the directory's flock, which serialises every mutation across
-// processes (two nomad-volume runs, a CSI driver and a CLI).
-func (b *Backend) lock(ctx context.Context) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(b.dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+// Attach attaches the volume's file to a loop device if it is not (after a
+// reboot) and returns the device.
+func (b *Backend) Attach(ctx context.Context, id string) (string, error) {
+	name, err := splitVolumeID(b.pool, id)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+	if _, err := readSidecar(b.volMeta(name)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("loopfile: volume %s: %w", id, plugin.ErrNotFound)
 		}
-		if !errors.Is(err, unix.EWOULDBLOCK) {
-			f.Close()
-			return nil, os.NewSyscallError("flock", err)
-		}
-		if err := sleepCtx(ctx); err != nil {
-			f.Close()
+		return "", err
+	}
+	d, err := loopdev.Attach(ctx, b.root, b.volFile(name))
+	if err != nil {
+		return "", err
+	}
+	return d.Path, nil
+}
+
+// Snapshots lists the snapshots of one volume, or of all ("").
+func (b *Backend) Snapshots(ctx context.Context, volumeID string) ([]plugin.Snapshot, error) {
+	pattern := "*@*.json"
+	if volumeID != "" {
+		name, err := splitVolumeID(b.pool, volumeID)
+		if err != nil {
 			return nil, err
 		}
+		pattern = name + "@*.json"
 	}
+	metas, err := filepath.Glob(filepath.Join(b.dir, pattern))
+	if err != nil {
+		return nil, err
+	}
+	var out []plugin.Snapshot
+	for _, m := range metas {
+		base := strings.TrimSuffix(filepath.Base(m), ".json")
+		vol, snap, ok := strings.Cut(base, "@")
+		if !ok || validName(vol) != nil || validName(snap) != nil {
+			continue
+		}
+		s, err := readSidecar(m)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, plugin.Snapshot{ID: b.snapID(vol, snap), Name: snap, SourceID: b.volID(vol),
+			Size: s.SizeBytes, ReadOnly: true, Created: s.Created})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
+
+func roundUp(n int64) int64 { return (n + granularity - 1) / granularity * granularity }
+
+func checkSize(n int64) error {
+	if n <= 0 {
+		return &plugin.InvalidError{Field: "size", Value: fmt.Sprint(n), Reason: "must be positive"}
+	}
+	if n > 1<<50 {
+		return &plugin.InvalidError{Field: "size", Value: fmt.Sprint(n), Reason: "beyond 1 PiB"}
+	}
+	return nil
+}
+
+// fits refuses a size the directory's filesystem could never hold: sparse
+// files let a pool over-commit, but not beyond what a file can be.
+func (b *Backend) fits(n int64) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(b.dir, &st); err != nil {
+		return fmt.Errorf("loopfile: %w", os.NewSyscallError("statfs", err))
+	}
+	if capacity := int64(st.Blocks) * st.Bsize; n > capacity {
+		return fmt.Errorf("loopfile: %d bytes asked, the pool's filesystem has %d: %w", n, capacity, plugin.ErrNoSpace)
+	}
+	return nil
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Second) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,304 +13,75 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/plugintest"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
-// newTestBackend returns a backend on a fresh directory (under /dev/shm when
-// shm is true, else t.TempDir()) and removes every volume it made, so no
-// loop device outlives the test.
-func newTestBackend(t *testing.T, shm bool) *Backend {
+const mib = 1 << 20
+
+func newBackend(t *testing.T) *Backend {
 	t.Helper()
 	testenv.RequireRoot(t)
-	if _, err := os.Stat("/dev/loop-control"); err != nil {
-		testenv.Skip(t, "no /dev/loop-control: %v", err)
-	}
 	dir := t.TempDir()
-	if shm {
-		d, err := os.MkdirTemp("/dev/shm", "loopfile-test-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = d
-		t.Cleanup(func() { os.RemoveAll(d) })
-	}
-	b, err := New(filepath.Join(dir, "pool0"))
+	b, err := New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cleanupBackend(t, b) })
+	t.Cleanup(func() { detachAll(t, b) })
 	return b
 }
 
-func cleanupBackend(t *testing.T, b *Backend) {
-	ents, _ := os.ReadDir(b.dir)
-	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), imgSuffix) {
-			continue
-		}
-		img := filepath.Join(b.dir, e.Name())
-		if ld, _ := b.findLoop(img); ld != nil {
-			testenv.DetachLoop(t, ld.Path)
-		}
-	}
-}
-
-// run returns a function that applies a backend call's answer or fails t.
-func run(t *testing.T) func([]sched.Operation, error) {
-	return func(ops []sched.Operation, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := plugin.Apply(context.Background(), nil, ops); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func TestLifecycle(t *testing.T) {
-	for _, shm := range []bool{false, true} {
-		t.Run(map[bool]string{false: "tempdir", true: "shm"}[shm], func(t *testing.T) {
-			ctx := context.Background()
-			b := newTestBackend(t, shm)
-			caps, err := b.Capabilities(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, tc := range []struct {
-				t plugin.Technology
-				m plugin.Mode
-			}{{plugin.TechVolume, plugin.ModeCreate}, {plugin.TechShrink, plugin.ModeModify}, {plugin.TechSnapshot, plugin.ModeCreate}, {plugin.TechClone, plugin.ModeCreate}, {plugin.TechBlock, plugin.ModeCreate}} {
-				if !caps.Can(tc.t, tc.m) {
-					t.Fatalf("%s %s not available: %+v", tc.t, tc.m, caps)
-				}
-			}
-			t.Logf("copy method here: %s", b.CopyMethod())
-
-			req := plugin.CreateRequest{Name: "v1", SizeBytes: 5<<20 + 1, Tags: []string{"k=v"}}
-			run(t)(b.CreateVolume(ctx, req))
-			v, err := b.Volume(ctx, "pool0/v1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v.SizeBytes != 6<<20 || v.Device == "" || v.Tags[0] != "k=v" {
-				t.Fatalf("volume %+v", v)
-			}
-			if got := devSize(t, v.Device); got != 6<<20 {
-				t.Fatalf("device size %d", got)
-			}
-			// Idempotent repeat; conflicting repeat.
-			if ops, err := b.CreateVolume(ctx, req); err != nil || len(ops) != 0 {
-				t.Fatalf("repeat create: %d ops, %v", len(ops), err)
-			}
-			if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "v1", SizeBytes: 1 << 30}); !errors.Is(err, plugin.ErrExists) {
-				t.Fatalf("conflicting create: %v", err)
-			}
-			// Data, snapshot, clone.
-			data := bytes.Repeat([]byte("eos!"), 1024)
-			writeAt(t, v.Device, 1<<20, data)
-			run(t)(b.CreateSnapshot(ctx, v.ID, "s1"))
-			if ops, err := b.CreateSnapshot(ctx, v.ID, "s1"); err != nil || len(ops) != 0 {
-				t.Fatalf("repeat snapshot: %d ops, %v", len(ops), err)
-			}
-			snaps, err := b.Snapshots(ctx, v.ID)
-			if err != nil || len(snaps) != 1 || snaps[0].ID != "pool0/v1@s1" || snaps[0].Size != 6<<20 {
-				t.Fatalf("snapshots %+v %v", snaps, err)
-			}
-			writeAt(t, v.Device, 1<<20, bytes.Repeat([]byte("XXXX"), 1024))
-			run(t)(b.CreateVolume(ctx, plugin.CreateRequest{Name: "c1", SizeBytes: 8 << 20, FromSnapshot: "pool0/v1@s1"}))
-			c, err := b.Volume(ctx, "pool0/c1")
-			if err != nil || c.SnapshotOf != "pool0/v1@s1" || c.SizeBytes != 8<<20 {
-				t.Fatalf("clone %+v %v", c, err)
-			}
-			if got := readAt(t, c.Device, 1<<20, len(data)); !bytes.Equal(got, data) {
-				t.Fatalf("clone holds %q..., want the snapshot's data", got[:8])
-			}
-			// Grow, then shrink.
-			run(t)(b.ResizeVolume(ctx, v.ID, 10<<20))
-			if got := devSize(t, v.Device); got != 10<<20 {
-				t.Fatalf("grown device size %d", got)
-			}
-			run(t)(b.ResizeVolume(ctx, v.ID, 2<<20))
-			if got := devSize(t, v.Device); got != 2<<20 {
-				t.Fatalf("shrunk device size %d", got)
-			}
-			// A restart: a new Backend on the same directory finds the
-			// attached devices by inode, attaches nothing twice.
-			b2, err := New(b.dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v2, err := b2.Volume(ctx, v.ID)
-			if err != nil || v2.Device != v.Device {
-				t.Fatalf("after restart %+v %v, want device %s", v2, err, v.Device)
-			}
-			if ops, err := b2.EnsureAttached(ctx, v.ID); err != nil || len(ops) != 0 {
-				t.Fatalf("EnsureAttached after restart: %d ops %v", len(ops), err)
-			}
-			pools, err := b.Pools(ctx)
-			if err != nil || len(pools) != 1 || pools[0].AllocatedBytes != 10<<20 || pools[0].CapacityBytes <= 0 {
-				t.Fatalf("pools %+v %v", pools, err)
-			}
-			// Held open: delete refuses, detaches nothing.
-			f, err := os.OpenFile(v.Device, os.O_RDONLY|os.O_EXCL, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ops, err := b.DeleteVolume(ctx, v.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := plugin.Apply(ctx, nil, ops); !errors.Is(err, plugin.ErrInUse) {
-				t.Fatalf("delete of an open volume: %v", err)
-			}
-			f.Close()
-			if v3, err := b.Volume(ctx, v.ID); err != nil || v3.Device != v.Device {
-				t.Fatalf("after refused delete %+v %v", v3, err)
-			}
-			for _, id := range []string{v.ID, c.ID} {
-				dev, _ := b.Volume(ctx, id)
-				run(t)(b.DeleteVolume(ctx, id))
-				if ops, err := b.DeleteVolume(ctx, id); err != nil || len(ops) != 0 {
-					t.Fatalf("repeat delete: %d ops, %v", len(ops), err)
-				}
-				if _, err := os.Stat("/sys/block/" + filepath.Base(dev.Device) + "/loop/backing_file"); err == nil {
-					bf, _ := os.ReadFile("/sys/block/" + filepath.Base(dev.Device) + "/loop/backing_file")
-					if strings.HasPrefix(string(bf), b.dir) {
-						t.Fatalf("%s still attached to %s", dev.Device, bf)
-					}
-				}
-			}
-			run(t)(b.DeleteSnapshot(ctx, "pool0/v1@s1"))
-			if ops, err := b.DeleteSnapshot(ctx, "pool0/v1@s1"); err != nil || len(ops) != 0 {
-				t.Fatalf("repeat snapshot delete: %d ops %v", len(ops), err)
-			}
-			if vols, err := b.Volumes(ctx, ""); err != nil || len(vols) != 0 {
-				t.Fatalf("left %+v %v", vols, err)
-			}
-		})
-	}
-}
-
-func TestRollbackUndoesCreate(t *testing.T) {
-	ctx := context.Background()
-	b := newTestBackend(t, true)
-	ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "rb", SizeBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("boom")
-	ops = append(ops, sched.Operation{ID: "fail", Kind: "test", Dependencies: []string{ops[0].ID},
-		Execute: func(context.Context, sched.Progress) error { return boom }})
-	if _, err := plugin.Apply(ctx, nil, ops); !errors.Is(err, boom) {
-		t.Fatalf("plan error %v", err)
-	}
-	if _, err := b.Volume(ctx, "pool0/rb"); !errors.Is(err, plugin.ErrNotFound) {
-		t.Fatalf("after rollback: %v", err)
-	}
-	ents, _ := os.ReadDir(b.dir)
-	for _, e := range ents {
-		if e.Name() != lockName {
-			t.Errorf("left %s", e.Name())
-		}
-	}
-}
-
-func TestCrashedCreateIsRedone(t *testing.T) {
-	ctx := context.Background()
-	b := newTestBackend(t, true)
-	// An image without a sidecar: a create killed before its commit point.
-	if err := os.WriteFile(b.imgPath("half"), []byte("junk"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Volume(ctx, "pool0/half"); !errors.Is(err, plugin.ErrNotFound) {
-		t.Fatalf("half-made volume is visible: %v", err)
-	}
-	run(t)(b.CreateVolume(ctx, plugin.CreateRequest{Name: "half", SizeBytes: 1 << 20}))
-	v, err := b.Volume(ctx, "pool0/half")
-	if err != nil || v.Device == "" {
-		t.Fatalf("%+v %v", v, err)
-	}
-	if got := readAt(t, v.Device, 0, 4); !bytes.Equal(got, make([]byte, 4)) {
-		t.Fatalf("old junk survived: %q", got)
-	}
-	run(t)(b.DeleteVolume(ctx, v.ID))
-}
-
-func TestConcurrentCreates(t *testing.T) {
-	ctx := context.Background()
-	b := newTestBackend(t, true)
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for i := range errs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			name := []string{"a", "b"}[i%2] // two names, four racers each
-			ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: name, SizeBytes: 1 << 20})
-			if err == nil {
-				_, err = plugin.Apply(ctx, nil, ops)
-			}
-			errs[i] = err
-		}(i)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	vols, _ := b.Volumes(ctx, "")
-	if len(vols) != 2 {
-		t.Fatalf("%d volumes", len(vols))
-	}
+// detachAll detaches every volume the test left attached.
+func detachAll(t *testing.T, b *Backend) {
+	vols, _ := b.Volumes(context.Background(), "")
 	for _, v := range vols {
-		if v.Device == "" {
-			t.Errorf("%s not attached", v.ID)
+		ops, err := b.DeleteVolume(context.Background(), v.ID)
+		if err == nil {
+			_, err = plugin.Apply(context.Background(), nil, ops)
 		}
-		run(t)(b.DeleteVolume(ctx, v.ID))
+		if err != nil {
+			t.Errorf("cleanup of %s: %v", v.ID, err)
+		}
 	}
 }
 
-func TestBadRequests(t *testing.T) {
-	b, err := New(t.TempDir())
+func apply(t *testing.T, ops []sched.Operation, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	long := strings.Repeat("a", maxNameLen)
-	for _, tc := range []struct {
-		req  plugin.CreateRequest
-		want error
-	}{
-		{plugin.CreateRequest{Name: "../x", SizeBytes: 1 << 20}, plugin.ErrInvalid},
-		{plugin.CreateRequest{Name: ".hidden", SizeBytes: 1 << 20}, plugin.ErrInvalid},
-		{plugin.CreateRequest{Name: "a/b", SizeBytes: 1 << 20}, plugin.ErrInvalid},
-		{plugin.CreateRequest{Name: "-x", SizeBytes: 1 << 20}, plugin.ErrInvalid},
-		{plugin.CreateRequest{Name: long + "a", SizeBytes: 1 << 20}, plugin.ErrInvalid},
-		{plugin.CreateRequest{Name: "ok", SizeBytes: 0}, plugin.ErrInvalid},
-		{plugin.CreateRequest{Name: "ok", SizeBytes: -1}, plugin.ErrInvalid},
-		{plugin.CreateRequest{Name: "ok", SizeBytes: 1 << 59}, plugin.ErrNoSpace},
-		{plugin.CreateRequest{Name: "ok", SizeBytes: 1 << 20, Thin: true}, plugin.ErrNotSupported},
-		{plugin.CreateRequest{Name: "ok", SizeBytes: 1 << 20, Pool: "other"}, plugin.ErrNotFound},
-		{plugin.CreateRequest{Name: "ok", SizeBytes: 1 << 20, FromSnapshot: filepath.Base(b.dir) + "/x@y"}, plugin.ErrNotFound},
-		{plugin.CreateRequest{Name: "ok", SizeBytes: 1 << 20, Tags: []string{"a\nb"}}, plugin.ErrInvalid},
-	} {
-		if _, err := b.CreateVolume(ctx, tc.req); !errors.Is(err, tc.want) {
-			t.Errorf("%+v: %v, want %v", tc.req, err, tc.want)
-		}
+	if _, err := plugin.Apply(context.Background(), nil, ops); err != nil {
+		t.Fatal(err)
 	}
-	for _, id := range []string{"x", "other/x", filepath.Base(b.dir) + "/../x", filepath.Base(b.dir) + "/"} {
-		if _, err := b.Volume(ctx, id); !errors.Is(err, plugin.ErrInvalid) {
-			t.Errorf("Volume(%q): %v", id, err)
-		}
-		if _, err := b.DeleteVolume(ctx, id); !errors.Is(err, plugin.ErrInvalid) {
-			t.Errorf("DeleteVolume(%q): %v", id, err)
-		}
+}
+
+func writeAt(t *testing.T, dev string, off int64, data []byte) {
+	t.Helper()
+	f, err := os.OpenFile(dev, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: long, SizeBytes: 1 << 20}); err != nil {
-		t.Errorf("name at the limit: %v", err)
+	defer f.Close()
+	if _, err := f.WriteAt(data, off); err != nil {
+		t.Fatal(err)
 	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readAt(t *testing.T, dev string, off int64, n int) []byte {
+	t.Helper()
+	f, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func devSize(t *testing.T, dev string) int64 {
@@ -326,31 +98,290 @@ func devSize(t *testing.T, dev string) int64 {
 	return n
 }
 
-func writeAt(t *testing.T, dev string, off int64, b []byte) {
-	t.Helper()
-	f, err := os.OpenFile(dev, os.O_WRONLY, 0)
+// The whole life of a volume on real loop devices: create (rounded up to a
+// MiB, attached), data written through the device, a snapshot, a clone of
+// it holding the same data, grow and shrink with the device following,
+// idempotent repeats, and delete.
+func TestVolumeLifecycle(t *testing.T) {
+	b := newBackend(t)
+	ctx := context.Background()
+	ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "vol-1", SizeBytes: 10*mib + 1, Tags: []string{"app=db"}})
+	apply(t, ops, err)
+	v, err := b.Volume(ctx, "default/vol-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
+	if v.SizeBytes != 11*mib || v.Device == "" || devSize(t, v.Device) != 11*mib || len(v.Tags) != 1 {
+		t.Fatalf("volume %+v (device size %d)", v, devSize(t, v.Device))
 	}
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
+	// Repeats: the same create is nothing to do; another size is refused.
+	if ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "vol-1", SizeBytes: 11 * mib}); err != nil || len(ops) != 0 {
+		t.Fatalf("repeat create: %d ops, %v", len(ops), err)
 	}
-	f.Close()
+	if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "vol-1", SizeBytes: 20 * mib}); !errors.Is(err, plugin.ErrExists) {
+		t.Fatalf("conflicting create: %v", err)
+	}
+	data := bytes.Repeat([]byte("eos-storage!"), 1000)
+	writeAt(t, v.Device, 5*mib, data)
+
+	ops, err = b.CreateSnapshot(ctx, v.ID, "snap1")
+	apply(t, ops, err)
+	if ops, err := b.CreateSnapshot(ctx, v.ID, "snap1"); err != nil || len(ops) != 0 {
+		t.Fatalf("repeat snapshot: %d ops, %v", len(ops), err)
+	}
+	snaps, err := b.Snapshots(ctx, v.ID)
+	if err != nil || len(snaps) != 1 || snaps[0].ID != "default/vol-1@snap1" || snaps[0].SourceID != v.ID || snaps[0].Size != 11*mib {
+		t.Fatalf("snapshots %+v %v", snaps, err)
+	}
+	writeAt(t, v.Device, 5*mib, bytes.Repeat([]byte("X"), len(data))) // after the snapshot
+
+	ops, err = b.CreateVolume(ctx, plugin.CreateRequest{Name: "clone", SizeBytes: 12 * mib, FromSnapshot: snaps[0].ID})
+	apply(t, ops, err)
+	c, err := b.Volume(ctx, "default/clone")
+	if err != nil || c.SnapshotOf != snaps[0].ID || c.SizeBytes != 12*mib {
+		t.Fatalf("clone %+v %v", c, err)
+	}
+	if got := readAt(t, c.Device, 5*mib, len(data)); !bytes.Equal(got, data) {
+		t.Fatal("the clone does not hold the snapshot's data")
+	}
+	if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "small", SizeBytes: mib, FromSnapshot: snaps[0].ID}); !errors.Is(err, plugin.ErrInvalid) {
+		t.Fatalf("clone smaller than its snapshot: %v", err)
+	}
+
+	// Grow and shrink: the device follows, the data stays.
+	ops, err = b.ResizeVolume(ctx, c.ID, 30*mib)
+	apply(t, ops, err)
+	if devSize(t, c.Device) != 30*mib || !bytes.Equal(readAt(t, c.Device, 5*mib, len(data)), data) {
+		t.Fatalf("after grow: %d bytes", devSize(t, c.Device))
+	}
+	ops, err = b.ResizeVolume(ctx, c.ID, 8*mib)
+	apply(t, ops, err)
+	if devSize(t, c.Device) != 8*mib || !bytes.Equal(readAt(t, c.Device, 5*mib, len(data)), data) {
+		t.Fatalf("after shrink: %d bytes", devSize(t, c.Device))
+	}
+	if ops, err := b.ResizeVolume(ctx, c.ID, 8*mib); err != nil || len(ops) != 0 {
+		t.Fatalf("resize to the same size: %d ops %v", len(ops), err)
+	}
+
+	pools, err := b.Pools(ctx)
+	if err != nil || len(pools) != 1 || pools[0].AllocatedBytes != 19*mib || pools[0].CapacityBytes <= 0 {
+		t.Fatalf("pools %+v %v", pools, err)
+	}
+
+	// Delete: the device goes away; a repeat is nothing to do.
+	dev := c.Device
+	ops, err = b.DeleteVolume(ctx, c.ID)
+	apply(t, ops, err)
+	if _, err := b.Volume(ctx, c.ID); !errors.Is(err, plugin.ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join("/sys/block", filepath.Base(dev), "loop", "backing_file")); err == nil && strings.Contains(string(b), "clone") {
+		t.Fatalf("%s still backs the deleted volume: %s", dev, b)
+	}
+	if ops, err := b.DeleteVolume(ctx, c.ID); err != nil || len(ops) != 0 {
+		t.Fatalf("repeat delete: %d ops %v", len(ops), err)
+	}
+	ops, err = b.DeleteSnapshot(ctx, snaps[0].ID)
+	apply(t, ops, err)
+	if ops, err := b.DeleteSnapshot(ctx, snaps[0].ID); err != nil || len(ops) != 0 {
+		t.Fatalf("repeat snapshot delete: %d ops %v", len(ops), err)
+	}
 }
 
-func readAt(t *testing.T, dev string, off int64, n int) []byte {
-	t.Helper()
-	f, err := os.Open(dev)
+// Names and sizes are checked before anything runs.
+func TestBadRequests(t *testing.T) {
+	b, err := New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, off); err != nil {
+	ctx := context.Background()
+	long := strings.Repeat("a", maxNameLen)
+	for _, name := range []string{"", "..", "a/b", "-x", ".x", "a@b", "a b", "a\x00b", long + "a", "é"} {
+		if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: name, SizeBytes: mib}); !errors.Is(err, plugin.ErrInvalid) {
+			t.Errorf("name %q: %v, want ErrInvalid", name, err)
+		}
+	}
+	for _, size := range []int64{0, -1, 1 << 51} {
+		if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "v", SizeBytes: size}); !errors.Is(err, plugin.ErrInvalid) {
+			t.Errorf("size %d: %v, want ErrInvalid", size, err)
+		}
+	}
+	if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "v", SizeBytes: 1 << 49}); !errors.Is(err, plugin.ErrNoSpace) {
+		t.Errorf("512 TiB: %v, want ErrNoSpace", err)
+	}
+	if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Pool: "other", Name: "v", SizeBytes: mib}); !errors.Is(err, plugin.ErrNotFound) {
+		t.Errorf("another pool: %v", err)
+	}
+	for _, id := range []string{"v", "other/v", "default/../x", "default/a/b"} {
+		if _, err := b.ResizeVolume(ctx, id, mib); !errors.Is(err, plugin.ErrInvalid) {
+			t.Errorf("resize id %q: %v, want ErrInvalid", id, err)
+		}
+	}
+	if _, err := b.ResizeVolume(ctx, "default/missing", mib); !errors.Is(err, plugin.ErrNotFound) {
+		t.Errorf("resize of a missing volume: %v", err)
+	}
+	if _, err := b.CreateSnapshot(ctx, "default/missing", "s"); !errors.Is(err, plugin.ErrNotFound) {
+		t.Errorf("snapshot of a missing volume: %v", err)
+	}
+	if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "c", SizeBytes: mib, FromSnapshot: "default/x@missing"}); !errors.Is(err, plugin.ErrNotFound) {
+		t.Errorf("clone of a missing snapshot: %v", err)
+	}
+	// The longest name is accepted (up to planning).
+	if _, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: long, SizeBytes: mib}); err != nil {
+		t.Errorf("a %d-byte name: %v", len(long), err)
+	}
+}
+
+// Concurrent creates of distinct volumes all land; concurrent creates of one
+// name end with one volume and no error.
+func TestConcurrentCreates(t *testing.T) {
+	b := newBackend(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 10 {
+		for _, name := range []string{fmt.Sprintf("v%d", i), "same"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: name, SizeBytes: 4 * mib})
+				if err == nil {
+					_, err = plugin.Apply(ctx, nil, ops)
+				}
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	vols, err := b.Volumes(ctx, "")
+	if err != nil || len(vols) != 11 {
+		t.Fatalf("%d volumes, %v", len(vols), err)
+	}
+	seen := map[string]bool{}
+	for _, v := range vols {
+		if v.Device == "" || seen[v.Device] {
+			t.Errorf("volume %s: device %q (shared or missing)", v.ID, v.Device)
+		}
+		seen[v.Device] = true
+	}
+}
+
+// A mounted volume is not deleted; a create that crashed before its
+// sidecar is not listed and is replaced by the next create of its name; a
+// detached volume (a reboot) is attached again by Attach.
+func TestDeleteInUseAndLeftovers(t *testing.T) {
+	b := newBackend(t)
+	testenv.RequireTool(t, "mkfs.ext4", "mount", "umount")
+	ctx := context.Background()
+	ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "used", SizeBytes: 16 * mib})
+	apply(t, ops, err)
+	v, _ := b.Volume(ctx, "default/used")
+	testenv.Run(t, "mkfs.ext4", "-q", "-F", v.Device)
+	dir := t.TempDir()
+	testenv.Run(t, "mount", v.Device, dir)
+	ops, err = b.DeleteVolume(ctx, v.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	if _, err := plugin.Apply(ctx, nil, ops); !errors.Is(err, plugin.ErrInUse) {
+		testenv.Run(t, "umount", dir)
+		t.Fatalf("delete of a mounted volume: %v, want ErrInUse", err)
+	}
+	testenv.Run(t, "umount", dir)
+	if _, err := b.Volume(ctx, v.ID); err != nil {
+		t.Fatalf("the refused delete removed the volume: %v", err)
+	}
+
+	// A leftover file without its sidecar.
+	if err := os.WriteFile(b.volFile("crashed"), []byte("half made"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if vols, _ := b.Volumes(ctx, ""); len(vols) != 1 {
+		t.Fatalf("the leftover is listed: %+v", vols)
+	}
+	ops, err = b.CreateVolume(ctx, plugin.CreateRequest{Name: "crashed", SizeBytes: 2 * mib})
+	apply(t, ops, err)
+	if c, err := b.Volume(ctx, "default/crashed"); err != nil || c.SizeBytes != 2*mib || bytes.HasPrefix(readAt(t, c.Device, 0, 9), []byte("half made")) {
+		t.Fatalf("after replacing the leftover: %+v %v", c, err)
+	}
+
+	// Detached behind the backend's back, attached again.
+	testenv.Run(t, "losetup", "-d", v.Device)
+	if got, _ := b.Volume(ctx, v.ID); got.Device != "" {
+		t.Fatalf("a detached volume reports device %s", got.Device)
+	}
+	dev, err := b.Attach(ctx, v.ID)
+	if err != nil || dev == "" {
+		t.Fatalf("Attach: %q %v", dev, err)
+	}
+	if got, _ := b.Volume(ctx, v.ID); got.Device != dev {
+		t.Fatalf("after Attach: %+v", got)
+	}
+}
+
+// A rolled-back create leaves nothing; a rolled-back resize is back at its
+// old size.
+func TestRollback(t *testing.T) {
+	b := newBackend(t)
+	ctx := context.Background()
+	ops, err := b.CreateVolume(ctx, plugin.CreateRequest{Name: "rb", SizeBytes: 4 * mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ops[0].Execute(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := b.Volume(ctx, "default/rb")
+	rops, err := b.ResizeVolume(ctx, v.ID, 8*mib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rops[0].Execute(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := rops[0].Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Volume(ctx, v.ID); got.SizeBytes != 4*mib || devSize(t, got.Device) != 4*mib {
+		t.Fatalf("after the resize's rollback: %+v", got)
+	}
+	if err := ops[0].Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Volume(ctx, v.ID); !errors.Is(err, plugin.ErrNotFound) {
+		t.Fatalf("after the create's rollback: %v", err)
+	}
+	if ents, _ := os.ReadDir(b.dir); len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}
+
+// Capabilities answer without root and name what is missing.
+func TestCapabilities(t *testing.T) {
+	b, err := New(t.TempDir(), WithRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps, err := b.Capabilities(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := caps.Lookup(plugin.TechVolume, plugin.ModeCreate)
+	if c.Available || !strings.Contains(c.Reason, "loop-control") {
+		t.Fatalf("without /dev/loop-control: %+v", c)
+	}
+	if !caps.Can(plugin.TechVolume, plugin.ModeQuery) || caps.Can(plugin.TechDirectory, plugin.ModeCreate) {
+		t.Fatalf("caps %+v", caps)
+	}
+}
+
+// The backend passes the conformance suite on real loop devices.
+func TestConformance(t *testing.T) {
+	plugintest.Run(t, func(t *testing.T) plugin.Backend { return newBackend(t) }, plugintest.Options{Pool: "default", Size: 8 * mib})
 }

@@ -1,45 +1,47 @@
-// Package loopfile is a plugin.Backend that keeps volumes as sparse files in
-// one directory (the pool) and exposes them as loop devices: volumes for
-// machines with no spare disk, and what the CSI and Nomad tests use on the
-// host.
+// Package loopfile is a volume backend (plugin.Backend) that keeps each
+// volume as a sparse file under one directory, attached as a loop device:
+// block volumes on a machine with no spare disk, which is also what the CSI
+// driver's tests use on the host.
 //
-// Layout: volume NAME is NAME.img plus the metadata sidecar NAME.json (size,
-// tags, snapshot-of), written atomically (temporary file, fsync, rename,
-// fsync of the directory). The sidecar is the commit point: an image
-// without one is a create that crashed and is replaced by the next create.
-// Snapshot VOL@SNAP is VOL@SNAP.snap plus VOL@SNAP.snap.json, a reflink
-// (FICLONE) where the filesystem can share extents, else a sparse copy of
-// the data extents (CopyMethod says which; tmpfs and ext4 copy). Names are
-// [A-Za-z0-9][A-Za-z0-9_-]{0,95}: a name is always one local path element,
-// so no request can name a file outside the directory.
+// # Layout
 //
-// Loop devices are attached by ioctl (LOOP_CTL_GET_FREE, LOOP_CONFIGURE,
-// falling back to LOOP_SET_FD + LOOP_SET_STATUS64), WITHOUT autoclear: a
-// volume stays attached when the process that attached it exits, so a CSI
-// node plugin can restart under mounted volumes. Which device holds an image
-// is found again from /sys/block/loopN/loop/backing_file and confirmed by
-// the backing inode (LOOP_GET_STATUS64), never remembered in memory.
-// Resizing truncates the image and issues LOOP_SET_CAPACITY. Capacity is the
-// filesystem's (statfs); volumes are sparse, so the pool reports its
-// over-provisioning.
+// The directory is the one pool. Volume NAME is NAME.img with its metadata
+// in NAME.json (size, tags, the snapshot it was cloned from, creation time);
+// snapshot SNAP of NAME is NAME@SNAP.img and NAME@SNAP.json. Sidecars are
+// written atomically (temporary file, fsync, rename, fsync of the
+// directory), so a crash leaves the old or the new sidecar, never half of
+// one; a volume file without a sidecar is a create that did not finish and
+// is not listed (the next create of that name replaces it). Names are
+// restricted to ASCII letters, digits and "._-", start with a letter or
+// digit and are at most 128 bytes, so a name can never leave the directory
+// or collide with the "@" of a snapshot.
 //
-// Every mutation is a sched.Operation keyed
-// sched.Root("loopfile", dir).Child("volume", name), holding the directory's
-// flock while it runs so concurrent processes (two Nomad plugin runs, the
-// CSI driver) serialise. Create, resize, snapshot and attach have rollbacks;
-// deletes are the commit and have none.
+// # Devices
 //
-// Tests (as root, on t.TempDir() and /dev/shm): the whole lifecycle with
-// data written through the device and read back from a clone, the device
-// size after grow and shrink, a second Backend on the same directory finding
-// the same devices (a restart), delete refused with ErrInUse while the
-// device is open exclusively, rollback of a create in a failed plan leaving
-// nothing, a crashed half-create redone, concurrent creates of one name, bad
-// names and sizes as typed errors, and a fuzzed sidecar parser.
+// Create attaches the file to a loop device (internal/loopdev, by ioctl,
+// without autoclear, so the volume outlives the process); Volume reports
+// the device while one is attached, found by the file's inode; Attach
+// re-attaches after a reboot. Resize truncates the file and tells the loop
+// device (LOOP_SET_CAPACITY); shrinking is offered (TechShrink) because the
+// backend has no filesystem to protect: the caller's Engine shrinks the
+// filesystem first. Delete detaches first and is refused (ErrInUse) while
+// the device is mounted or held.
 //
-// Hazards: shrinking discards the image's tail (shrink what is on it
-// first); a snapshot of a mounted, written filesystem is crash consistent
-// only (freeze first); a reboot detaches everything (EnsureAttached
-// re-attaches); deleting a directory of images by hand leaves their loop
-// devices attached to deleted files.
+// # Snapshots
+//
+// A snapshot is a reflink (FICLONE) of the volume file where the directory's
+// filesystem can (btrfs, xfs with reflink): instant, atomic and sharing
+// blocks. Elsewhere it is a sparse copy (SEEK_DATA/SEEK_HOLE), which is
+// consistent only while nothing writes the volume: Capabilities says which
+// one this directory gets. A clone (CreateRequest.FromSnapshot) copies the
+// snapshot the same way into a new volume.
+//
+// # Operations
+//
+// Every mutation is a sched.Operation claiming
+// sched.Root("loopfile", dir).Child("volume", name) (a snapshot claims its
+// volume's key shared and its own exclusive), with a Rollback that undoes a
+// create, a resize or a snapshot; a delete has none (the data is gone).
+// Execute is idempotent: a create that finds its volume made with the same
+// size succeeds, so two planners racing on one name both end well.
 package loopfile

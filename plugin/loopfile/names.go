@@ -1,84 +1,68 @@
 package loopfile
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 )
 
 const (
-	// maxNameLen bounds volume and snapshot names: "<vol>@<snap>.snap.json"
-	// stays far below NAME_MAX (255) at the limit.
-	maxNameLen = 96
-	// nameChars are the characters allowed besides ASCII letters and digits.
-	nameChars = "_-"
-	// maxTagLen and maxTags bound a volume's tags.
-	maxTagLen = 253
-	maxTags   = 64
+	maxNameLen  = 128
+	nameChars   = "._-"
+	granularity = 1 << 20 // sizes are rounded up to whole MiB
 )
 
-// checkName accepts only [A-Za-z0-9][A-Za-z0-9_-]{0,95}: such a name is
-// always a single local path element, so joining it to the directory can
-// never escape it, name a hidden file or collide with the sidecar suffixes.
-func checkName(field, s string) error {
+// validName accepts ASCII letters, digits and "._-", starting with a letter
+// or digit, at most maxNameLen bytes: never a path separator, never "..",
+// never the "@" that separates a snapshot's name.
+func validName(s string) error {
+	bad := func(why string) error { return &plugin.InvalidError{Field: "name", Value: s, Reason: why} }
 	if s == "" {
-		return &plugin.InvalidError{Field: field, Value: s, Reason: "empty"}
+		return bad("empty")
 	}
 	if len(s) > maxNameLen {
-		return &plugin.InvalidError{Field: field, Value: s, Reason: fmt.Sprintf("longer than %d bytes", maxNameLen)}
+		return bad("longer than 128 bytes")
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if alnum || (i > 0 && strings.IndexByte(nameChars, c) >= 0) {
-			continue
+		if i == 0 && !alnum {
+			return bad("must start with a letter or digit")
 		}
-		return &plugin.InvalidError{Field: field, Value: s, Reason: fmt.Sprintf("byte %d (%q) is not a letter, digit, '_' or '-' (or a leading '_'/'-')", i, c)}
-	}
-	return nil
-}
-
-func checkTags(tags []string) error {
-	if len(tags) > maxTags {
-		return &plugin.InvalidError{Field: "tags", Value: fmt.Sprint(len(tags)), Reason: fmt.Sprintf("more than %d tags", maxTags)}
-	}
-	for _, t := range tags {
-		if t == "" || len(t) > maxTagLen {
-			return &plugin.InvalidError{Field: "tag", Value: t, Reason: fmt.Sprintf("empty or longer than %d bytes", maxTagLen)}
-		}
-		for _, r := range t {
-			if r < 0x20 || r == 0x7f {
-				return &plugin.InvalidError{Field: "tag", Value: t, Reason: "control character"}
-			}
+		if !alnum && !strings.ContainsRune(nameChars, rune(c)) {
+			return bad("only letters, digits and . _ - are allowed")
 		}
 	}
 	return nil
 }
 
-// splitVolumeID parses "pool/name" for this backend's pool.
-func (b *Backend) splitVolumeID(id string) (string, error) {
-	pool, name, ok := strings.Cut(id, "/")
-	if !ok || pool != b.pool {
-		return "", &plugin.InvalidError{Field: "volume id", Value: id, Reason: fmt.Sprintf("not %q followed by a volume name", b.pool+"/")}
+// splitSnapshotID splits "pool/volume@snap".
+func splitSnapshotID(pool, id string) (vol, snap string, err error) {
+	rest, ok := strings.CutPrefix(id, pool+"/")
+	if !ok {
+		return "", "", &plugin.InvalidError{Field: "snapshot id", Value: id, Reason: "not of pool " + pool}
 	}
-	if err := checkName("volume name", name); err != nil {
+	vol, snap, ok = strings.Cut(rest, "@")
+	if !ok {
+		return "", "", &plugin.InvalidError{Field: "snapshot id", Value: id, Reason: "want pool/volume@snapshot"}
+	}
+	if err := validName(vol); err != nil {
+		return "", "", err
+	}
+	if err := validName(snap); err != nil {
+		return "", "", err
+	}
+	return vol, snap, nil
+}
+
+// splitVolumeID splits "pool/volume".
+func splitVolumeID(pool, id string) (string, error) {
+	vol, ok := strings.CutPrefix(id, pool+"/")
+	if !ok {
+		return "", &plugin.InvalidError{Field: "volume id", Value: id, Reason: "not of pool " + pool}
+	}
+	if err := validName(vol); err != nil {
 		return "", err
 	}
-	return name, nil
-}
-
-// splitSnapshotID parses "pool/volume@snapshot".
-func (b *Backend) splitSnapshotID(id string) (vol, snap string, err error) {
-	v, s, ok := strings.Cut(id, "@")
-	if !ok {
-		return "", "", &plugin.InvalidError{Field: "snapshot id", Value: id, Reason: "no '@'"}
-	}
-	if vol, err = b.splitVolumeID(v); err != nil {
-		return "", "", err
-	}
-	if err = checkName("snapshot name", s); err != nil {
-		return "", "", err
-	}
-	return vol, s, nil
+	return vol, nil
 }

@@ -4,478 +4,362 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
-	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/loopdev"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
-func sleepCtx(ctx context.Context) error {
-	t := time.NewTimer(2 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func roundUp(n int64) int64 { return (n + granularity - 1) / granularity * granularity }
-
-func checkSize(n int64) error {
-	if n <= 0 {
-		return &plugin.InvalidError{Field: "size", Value: fmt.Sprint(n), Reason: "not positive"}
-	}
-	if n > 1<<60 {
-		return &plugin.InvalidError{Field: "size", Value: fmt.Sprint(n), Reason: "larger than 1 EiB"}
-	}
-	return nil
-}
-
-func (b *Backend) free() (int64, error) {
-	p, err := b.Pools(context.Background())
-	if err != nil {
-		return 0, err
-	}
-	return p[0].FreeBytes, nil
-}
-
-// CreateVolume implements plugin.Backend: a sparse image, its sidecar and a
-// loop device. Repeating a create that holds (same size, same source)
-// returns at most an attach; a different size is ErrExists.
+// CreateVolume plans a new volume (a clone when req.FromSnapshot is set).
+// A volume of that name and size is already there: no operations. Of
+// another size: ErrExists.
 func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([]sched.Operation, error) {
 	if req.Pool != "" && req.Pool != b.pool {
-		return nil, fmt.Errorf("pool %q: %w", req.Pool, plugin.ErrNotFound)
+		return nil, fmt.Errorf("loopfile: pool %q: %w", req.Pool, plugin.ErrNotFound)
 	}
-	if err := checkName("volume name", req.Name); err != nil {
+	if err := validName(req.Name); err != nil {
 		return nil, err
 	}
 	if err := checkSize(req.SizeBytes); err != nil {
 		return nil, err
 	}
-	if err := checkTags(req.Tags); err != nil {
-		return nil, err
-	}
-	if req.Thin {
-		caps, _ := b.Capabilities(ctx)
-		return nil, plugin.Require(BackendName, caps, plugin.TechThin, plugin.ModeCreate)
+	for _, tag := range req.Tags {
+		if len(tag) > 256 {
+			return nil, &plugin.InvalidError{Field: "tag", Value: tag[:32] + "...", Reason: "longer than 256 bytes"}
+		}
 	}
 	size := roundUp(req.SizeBytes)
 	var srcVol, srcSnap string
 	if req.FromSnapshot != "" {
 		var err error
-		if srcVol, srcSnap, err = b.splitSnapshotID(req.FromSnapshot); err != nil {
+		if srcVol, srcSnap, err = splitSnapshotID(b.pool, req.FromSnapshot); err != nil {
 			return nil, err
 		}
-		s, err := b.snapshot(srcVol, srcSnap)
+		s, err := readSidecar(b.snapMeta(srcVol, srcSnap))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("loopfile: snapshot %s: %w", req.FromSnapshot, plugin.ErrNotFound)
+		}
 		if err != nil {
 			return nil, err
 		}
-		if size < s.Size {
-			return nil, &plugin.InvalidError{Field: "size", Value: fmt.Sprint(req.SizeBytes), Reason: fmt.Sprintf("smaller than the snapshot's %d bytes", s.Size)}
+		if size < s.SizeBytes {
+			return nil, &plugin.InvalidError{Field: "size", Value: fmt.Sprint(req.SizeBytes),
+				Reason: fmt.Sprintf("smaller than the snapshot's %d bytes", s.SizeBytes)}
 		}
 	}
-	if v, err := b.volume(req.Name); err == nil {
-		if v.SizeBytes != size || v.SnapshotOf != req.FromSnapshot {
-			return nil, fmt.Errorf("volume %s (%d bytes, from %q): %w", v.ID, v.SizeBytes, v.SnapshotOf, plugin.ErrExists)
-		}
-		if v.Device != "" {
+	if cur, err := readSidecar(b.volMeta(req.Name)); err == nil {
+		if cur.SizeBytes == size && cur.SnapshotOf == req.FromSnapshot {
 			return nil, nil
 		}
-		return b.EnsureAttached(ctx, v.ID)
-	} else if !errors.Is(err, plugin.ErrNotFound) {
+		return nil, fmt.Errorf("loopfile: volume %s exists with %d bytes (asked %d, from %q): %w",
+			b.volID(req.Name), cur.SizeBytes, size, req.FromSnapshot, plugin.ErrExists)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	free, err := b.free()
-	if err != nil {
+	if err := b.fits(size); err != nil {
 		return nil, err
-	}
-	if size > free {
-		return nil, fmt.Errorf("volume %s: %d bytes, %d free: %w", req.Name, size, free, plugin.ErrNoSpace)
 	}
 	name := req.Name
 	res := []sched.Resource{b.volKey(name).Exclusive()}
 	if srcVol != "" {
-		res = append(res, b.volKey(srcVol).Child("snapshot", srcSnap).Shared())
+		res = append(res, b.snapKey(srcVol, srcSnap).Shared())
 	}
-	made := false
 	op := sched.Operation{
-		ID:        "loopfile.create:" + name,
-		Kind:      "loopfile.create",
-		Resources: res,
+		ID: "loopfile.create " + b.volID(name), Kind: "loopfile.create", Resources: res,
 		Execute: func(ctx context.Context, _ sched.Progress) error {
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			made, err = b.create(name, size, req, srcVol, srcSnap)
-			return err
+			defer b.lock(name)()
+			return b.create(ctx, name, size, req, srcVol, srcSnap)
 		},
 		Rollback: func(ctx context.Context) error {
-			if !made {
-				return nil
-			}
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
+			defer b.lock(name)()
 			return b.remove(name)
 		},
 	}
 	return []sched.Operation{op}, nil
 }
 
-// create runs under the lock. It reports whether it made the volume (false
-// when another process made the same one meanwhile). A failure removes
-// whatever it had made.
-func (b *Backend) create(name string, size int64, req plugin.CreateRequest, srcVol, srcSnap string) (made bool, err error) {
-	if v, err := b.volume(name); err == nil {
-		if v.SizeBytes != size || v.SnapshotOf != req.FromSnapshot {
-			return false, fmt.Errorf("volume %s: %w", v.ID, plugin.ErrExists)
+func (b *Backend) create(ctx context.Context, name string, size int64, req plugin.CreateRequest, srcVol, srcSnap string) error {
+	if cur, err := readSidecar(b.volMeta(name)); err == nil {
+		if cur.SizeBytes != size || cur.SnapshotOf != req.FromSnapshot {
+			return fmt.Errorf("loopfile: volume %s was made meanwhile with %d bytes: %w", b.volID(name), cur.SizeBytes, plugin.ErrExists)
 		}
-		if v.Device == "" {
-			_, err = b.attach(b.imgPath(name))
-		}
-		return false, err
+		_, err := loopdev.Attach(ctx, b.root, b.volFile(name)) // made by a racing create: the same volume
+		return err
 	}
-	img := b.imgPath(name)
-	// An image without a sidecar is a create that crashed before its commit
-	// point: nothing references it.
-	if _, err := os.Stat(img); err == nil {
-		if ld, _ := b.findLoop(img); ld != nil {
-			if err := detach(ld.Path); err != nil {
-				return false, err
-			}
-		}
-		if err := os.Remove(img); err != nil {
-			return false, err
+	// A file without a sidecar is a create that crashed: nobody lists or
+	// uses it. Detach it if it got that far, and start again.
+	if d, err := loopdev.Find(b.root, b.volFile(name)); err == nil {
+		if err := loopdev.Detach(b.root, d); err != nil {
+			return err
 		}
 	}
-	defer func() {
-		if err != nil {
-			if ld, _ := b.findLoop(img); ld != nil {
-				detach(ld.Path)
-			}
-			os.Remove(b.metaPath(name))
-			os.Remove(img)
-		}
-	}()
-	sc := &Sidecar{Name: name, SizeBytes: size, SnapshotOf: req.FromSnapshot, Tags: slices.Clone(req.Tags), Created: time.Now().UTC()}
+	tmp := b.volFile(name) + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	defer os.Remove(tmp) // gone once renamed
 	if srcVol != "" {
-		if sc.Copy, err = copyImage(b.snapPath(srcVol, srcSnap), img); err != nil {
-			return false, err
-		}
-		if err := os.Truncate(img, size); err != nil {
-			return false, err
-		}
-	} else {
-		f, err := os.OpenFile(img, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return false, err
-		}
-		err = f.Truncate(size)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return false, err
+		if err := b.copyFile(ctx, f, b.snapFile(srcVol, srcSnap)); err != nil {
+			f.Close()
+			return err
 		}
 	}
-	if err := writeSidecar(b.metaPath(name), sc); err != nil {
-		return false, err
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return fmt.Errorf("loopfile: %w", err)
 	}
-	if _, err := b.attach(img); err != nil {
-		return false, err
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("loopfile: %w", err)
 	}
-	b.log.Info("loopfile: volume created", "name", name, "size", size, "from", req.FromSnapshot)
-	return true, nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	if err := os.Rename(tmp, b.volFile(name)); err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	if err := writeSidecar(b.volMeta(name), &sidecar{Name: name, SizeBytes: size, Tags: req.Tags,
+		SnapshotOf: req.FromSnapshot, Created: now()}); err != nil {
+		os.Remove(b.volFile(name))
+		return err
+	}
+	if _, err := loopdev.Attach(ctx, b.root, b.volFile(name)); err != nil {
+		_ = b.remove(name)
+		return err
+	}
+	b.log.Info("loopfile: volume created", "volume", b.volID(name), "bytes", size, "from", req.FromSnapshot)
+	return nil
 }
 
-// remove detaches and deletes a volume: sidecar first (the commit point),
-// then the image.
+// remove detaches and deletes a volume: the sidecar first, so a crash
+// midway leaves an unlisted file a later create replaces.
 func (b *Backend) remove(name string) error {
-	img := b.imgPath(name)
-	if _, err := os.Stat(img); err == nil {
-		if ld, err := b.findLoop(img); err != nil {
-			return err
-		} else if ld != nil {
-			if err := detach(ld.Path); err != nil {
-				return err
+	file := b.volFile(name)
+	if d, err := loopdev.Find(b.root, file); err == nil {
+		if err := loopdev.Detach(b.root, d); err != nil {
+			if errors.Is(err, loopdev.ErrBusy) {
+				return fmt.Errorf("loopfile: volume %s: %v: %w", b.volID(name), err, plugin.ErrInUse)
 			}
+			return err
 		}
-	}
-	if err := os.Remove(b.metaPath(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	} else if !errors.Is(err, loopdev.ErrNotAttached) && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Remove(img); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	if err := os.Remove(b.volMeta(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("loopfile: %w", err)
 	}
 	return syncDir(b.dir)
 }
 
-// EnsureAttached returns the operation that attaches an existing volume's
-// image to a loop device (none when it is attached). A node restart or a
-// reboot detaches nothing the kernel still has, but a reboot loses all.
-func (b *Backend) EnsureAttached(ctx context.Context, id string) ([]sched.Operation, error) {
-	v, err := b.Volume(ctx, id)
+// copyFile copies src into dst: a reflink where the filesystem can, else
+// the data extents only (SEEK_DATA/SEEK_HOLE), so the copy stays sparse.
+func (b *Backend) copyFile(ctx context.Context, dst *os.File, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	defer in.Close()
+	if unix.IoctlFileClone(int(dst.Fd()), int(in.Fd())) == nil {
+		return nil
+	}
+	st, err := in.Stat()
+	if err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	size := st.Size()
+	if err := dst.Truncate(size); err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		data, err := unix.Seek(int(in.Fd()), off, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) {
+			break // only a hole is left
+		}
+		if err != nil {
+			return fmt.Errorf("loopfile: SEEK_DATA: %w", err)
+		}
+		hole, err := unix.Seek(int(in.Fd()), data, unix.SEEK_HOLE)
+		if err != nil {
+			return fmt.Errorf("loopfile: SEEK_HOLE: %w", err)
+		}
+		if _, err := io.CopyBuffer(io.NewOffsetWriter(dst, data), io.NewSectionReader(in, data, hole-data), buf); err != nil {
+			return fmt.Errorf("loopfile: copy: %w", err)
+		}
+		off = hole
+	}
+	return nil
+}
+
+// ResizeVolume plans a resize to newBytes (rounded up to a MiB). The same
+// size: no operations.
+func (b *Backend) ResizeVolume(ctx context.Context, id string, newBytes int64) ([]sched.Operation, error) {
+	name, err := splitVolumeID(b.pool, id)
 	if err != nil {
 		return nil, err
 	}
-	if v.Device != "" {
-		return nil, nil
-	}
-	name := v.Name
-	var attached string
-	return []sched.Operation{{
-		ID:        "loopfile.attach:" + name,
-		Kind:      "loopfile.attach",
-		Resources: []sched.Resource{b.volKey(name).Exclusive()},
-		Execute: func(ctx context.Context, _ sched.Progress) error {
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			if ld, err := b.findLoop(b.imgPath(name)); err != nil || ld != nil {
-				return err
-			}
-			ld, err := b.attach(b.imgPath(name))
-			if err == nil {
-				attached = ld.Path
-			}
-			return err
-		},
-		Rollback: func(ctx context.Context) error {
-			if attached == "" {
-				return nil
-			}
-			return detach(attached)
-		},
-	}}, nil
-}
-
-// ResizeVolume implements plugin.Backend: the image grows (or shrinks) and
-// the loop device is told with LOOP_SET_CAPACITY. Shrinking discards the
-// tail: the caller must have shrunk whatever is on the device first.
-func (b *Backend) ResizeVolume(ctx context.Context, id string, newBytes int64) ([]sched.Operation, error) {
 	if err := checkSize(newBytes); err != nil {
 		return nil, err
 	}
-	v, err := b.Volume(ctx, id)
+	size := roundUp(newBytes)
+	cur, err := readSidecar(b.volMeta(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("loopfile: volume %s: %w", id, plugin.ErrNotFound)
+	}
 	if err != nil {
 		return nil, err
 	}
-	size := roundUp(newBytes)
-	if size == v.SizeBytes {
+	if cur.SizeBytes == size {
 		return nil, nil
 	}
-	if size > v.SizeBytes {
-		free, err := b.free()
-		if err != nil {
+	if size > cur.SizeBytes {
+		if err := b.fits(size); err != nil {
 			return nil, err
 		}
-		if size-v.SizeBytes > free {
-			return nil, fmt.Errorf("volume %s: %d more bytes, %d free: %w", id, size-v.SizeBytes, free, plugin.ErrNoSpace)
+	}
+	old := cur.SizeBytes
+	set := func(ctx context.Context, to int64) error {
+		defer b.lock(name)()
+		s, err := readSidecar(b.volMeta(name))
+		if err != nil {
+			return err
 		}
+		if err := os.Truncate(b.volFile(name), to); err != nil {
+			return fmt.Errorf("loopfile: %w", err)
+		}
+		if d, err := loopdev.Find(b.root, b.volFile(name)); err == nil {
+			if err := loopdev.SetCapacity(b.root, d); err != nil {
+				return err
+			}
+		}
+		s.SizeBytes = to
+		return writeSidecar(b.volMeta(name), s)
 	}
-	name, old := v.Name, v.SizeBytes
-	kind := "loopfile.grow"
-	if size < old {
-		kind = "loopfile.shrink"
-	}
-	done := false
 	return []sched.Operation{{
-		ID:        kind + ":" + name,
-		Kind:      kind,
-		Resources: []sched.Resource{b.volKey(name).Exclusive()},
-		Execute: func(ctx context.Context, _ sched.Progress) error {
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			if err := b.setSize(name, size); err != nil {
-				b.setSize(name, old)
-				return err
-			}
-			done = true
-			return nil
-		},
-		Rollback: func(ctx context.Context) error {
-			if !done {
-				return nil
-			}
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			return b.setSize(name, old)
-		},
+		ID: "loopfile.resize " + id, Kind: "loopfile.resize", Resources: []sched.Resource{b.volKey(name).Exclusive()},
+		Execute:  func(ctx context.Context, _ sched.Progress) error { return set(ctx, size) },
+		Rollback: func(ctx context.Context) error { return set(ctx, old) },
 	}}, nil
 }
 
-// setSize: image, then loop capacity, then the sidecar (the commit point).
-func (b *Backend) setSize(name string, size int64) error {
-	sc, err := readSidecar(b.metaPath(name))
-	if err != nil {
-		return err
-	}
-	img := b.imgPath(name)
-	if err := os.Truncate(img, size); err != nil {
-		return err
-	}
-	if ld, err := b.findLoop(img); err != nil {
-		return err
-	} else if ld != nil {
-		if err := setCapacity(ld.Path); err != nil {
-			return err
-		}
-	}
-	sc.SizeBytes = size
-	return writeSidecar(b.metaPath(name), sc)
-}
-
-// DeleteVolume implements plugin.Backend. A volume whose device is open or
-// mounted is ErrInUse. Deleting is the commit: it has no rollback, so plans
-// put it last. Snapshots are independent copies and stay.
+// DeleteVolume plans the deletion. No such volume: no operations. Its
+// snapshots stay (they are files of their own).
 func (b *Backend) DeleteVolume(ctx context.Context, id string) ([]sched.Operation, error) {
-	name, err := b.splitVolumeID(id)
+	name, err := splitVolumeID(b.pool, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(b.metaPath(name)); errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(b.imgPath(name)); errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
+	if _, err := os.Stat(b.volMeta(name)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
 	return []sched.Operation{{
-		ID:        "loopfile.delete:" + name,
-		Kind:      "loopfile.delete",
-		Resources: []sched.Resource{b.volKey(name).Exclusive()},
+		ID: "loopfile.delete " + id, Kind: "loopfile.delete", Resources: []sched.Resource{b.volKey(name).Exclusive()},
 		Execute: func(ctx context.Context, _ sched.Progress) error {
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
+			defer b.lock(name)()
 			return b.remove(name)
 		},
 	}}, nil
 }
 
-// CreateSnapshot implements plugin.Backend: a reflink or sparse copy of the
-// image, taken under the volume's exclusive key. The copy is crash
-// consistent: a mounted filesystem should be frozen first (the caller's
-// job).
+// CreateSnapshot plans a snapshot of the volume. One of that name of that
+// volume exists: no operations.
 func (b *Backend) CreateSnapshot(ctx context.Context, volumeID, snap string) ([]sched.Operation, error) {
-	vol, err := b.splitVolumeID(volumeID)
+	vol, err := splitVolumeID(b.pool, volumeID)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkName("snapshot name", snap); err != nil {
+	if err := validName(snap); err != nil {
 		return nil, err
 	}
-	if len(vol)+1+len(snap) > maxNameLen*2 {
-		return nil, &plugin.InvalidError{Field: "snapshot name", Value: snap, Reason: "too long"}
+	src, err := readSidecar(b.volMeta(vol))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("loopfile: volume %s: %w", volumeID, plugin.ErrNotFound)
 	}
-	v, err := b.volume(vol)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.snapshot(vol, snap); err == nil {
+	if _, err := readSidecar(b.snapMeta(vol, snap)); err == nil {
 		return nil, nil
-	} else if !errors.Is(err, plugin.ErrNotFound) {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if free, err := b.free(); err != nil {
-		return nil, err
-	} else if v.UsedBytes > free {
-		return nil, fmt.Errorf("snapshot of %s: %d bytes used, %d free: %w", volumeID, v.UsedBytes, free, plugin.ErrNoSpace)
-	}
-	made := false
 	return []sched.Operation{{
-		ID:        "loopfile.snapshot:" + vol + "@" + snap,
-		Kind:      "loopfile.snapshot",
-		Resources: []sched.Resource{b.volKey(vol).Exclusive()},
-		Execute: func(ctx context.Context, _ sched.Progress) (err error) {
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			if _, err := b.snapshot(vol, snap); err == nil {
+		ID: "loopfile.snapshot " + b.snapID(vol, snap), Kind: "loopfile.snapshot",
+		Resources: []sched.Resource{b.volKey(vol).Shared(), b.snapKey(vol, snap).Exclusive()},
+		Execute: func(ctx context.Context, _ sched.Progress) error {
+			defer b.lock(vol)()
+			if _, err := readSidecar(b.snapMeta(vol, snap)); err == nil {
 				return nil
 			}
-			sc, err := readSidecar(b.metaPath(vol))
+			tmp := b.snapFile(vol, snap) + ".tmp"
+			f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
 			if err != nil {
+				return fmt.Errorf("loopfile: %w", err)
+			}
+			defer os.Remove(tmp)
+			if err := b.copyFile(ctx, f, b.volFile(vol)); err != nil {
+				f.Close()
 				return err
 			}
-			dst := b.snapPath(vol, snap)
-			os.Remove(dst) // a copy that crashed before its sidecar
-			how, err := copyImage(b.imgPath(vol), dst)
-			if err != nil {
-				return err
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return fmt.Errorf("loopfile: %w", err)
 			}
-			if err := writeSidecar(b.snapMetaPath(vol, snap), &Sidecar{Name: snap, Source: vol, SizeBytes: sc.SizeBytes, Created: time.Now().UTC(), Copy: how}); err != nil {
-				os.Remove(dst)
-				return err
+			f.Close()
+			if err := os.Rename(tmp, b.snapFile(vol, snap)); err != nil {
+				return fmt.Errorf("loopfile: %w", err)
 			}
-			made = true
-			b.log.Info("loopfile: snapshot created", "volume", vol, "snapshot", snap, "copy", how)
-			return nil
+			return writeSidecar(b.snapMeta(vol, snap), &sidecar{Name: snap, Source: vol, SizeBytes: src.SizeBytes,
+				Tags: slices.Clone(src.Tags), Created: now()})
 		},
 		Rollback: func(ctx context.Context) error {
-			if !made {
-				return nil
-			}
+			defer b.lock(vol)()
 			return b.removeSnapshot(vol, snap)
 		},
 	}}, nil
 }
 
 func (b *Backend) removeSnapshot(vol, snap string) error {
-	if err := os.Remove(b.snapMetaPath(vol, snap)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	if err := os.Remove(b.snapMeta(vol, snap)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("loopfile: %w", err)
 	}
-	if err := os.Remove(b.snapPath(vol, snap)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	if err := os.Remove(b.snapFile(vol, snap)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("loopfile: %w", err)
 	}
 	return syncDir(b.dir)
 }
 
-// DeleteSnapshot implements plugin.Backend; clones are independent copies,
-// so a snapshot with clones can go.
+// DeleteSnapshot plans the deletion of a snapshot. No such snapshot: no
+// operations. Volumes cloned from it keep their data.
 func (b *Backend) DeleteSnapshot(ctx context.Context, snapshotID string) ([]sched.Operation, error) {
-	vol, snap, err := b.splitSnapshotID(snapshotID)
+	vol, snap, err := splitSnapshotID(b.pool, snapshotID)
 	if err != nil {
 		return nil, err
 	}
-	_, e1 := os.Stat(b.snapMetaPath(vol, snap))
-	_, e2 := os.Stat(b.snapPath(vol, snap))
-	if errors.Is(e1, fs.ErrNotExist) && errors.Is(e2, fs.ErrNotExist) {
+	if _, err := os.Stat(b.snapMeta(vol, snap)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	return []sched.Operation{{
-		ID:        "loopfile.snapshot-delete:" + vol + "@" + snap,
-		Kind:      "loopfile.snapshot-delete",
-		Resources: []sched.Resource{b.volKey(vol).Child("snapshot", snap).Exclusive()},
+		ID: "loopfile.snapshot-delete " + snapshotID, Kind: "loopfile.snapshot-delete",
+		Resources: []sched.Resource{b.snapKey(vol, snap).Exclusive()},
 		Execute: func(ctx context.Context, _ sched.Progress) error {
-			unlock, err := b.lock(ctx)
-			if err != nil {
-				return err
-			}
-			defer unlock()
+			defer b.lock(vol)()
 			return b.removeSnapshot(vol, snap)
 		},
 	}}, nil
 }
+
+var _ plugin.Backend = (*Backend)(nil)

@@ -1,166 +1,99 @@
 package loopfile
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
 )
 
-// sidecarVersion is the only metadata layout this package writes and reads.
+// sidecar is the metadata kept beside a volume or snapshot file.
+type sidecar struct {
+	Version    int       `json:"version"`
+	Name       string    `json:"name"`
+	SizeBytes  int64     `json:"size_bytes"`
+	Tags       []string  `json:"tags,omitempty"`
+	SnapshotOf string    `json:"snapshot_of,omitempty"` // a clone: the snapshot ID it came from
+	Source     string    `json:"source,omitempty"`      // a snapshot: the volume it was taken of
+	Created    time.Time `json:"created"`
+}
+
 const sidecarVersion = 1
 
-// maxSidecar bounds what is read from a sidecar file.
-const maxSidecar = 64 << 10
+// ErrCorrupt: a sidecar that does not parse or says impossible things.
+var ErrCorrupt = errors.New("loopfile: corrupt metadata")
 
-// ErrSidecar marks metadata that cannot be parsed or does not validate.
-var ErrSidecar = errors.New("loopfile: bad metadata sidecar")
-
-// SidecarError says which sidecar is bad and why.
-type SidecarError struct {
-	Path   string
-	Reason string
-	Err    error
-}
-
-func (e *SidecarError) Error() string {
-	s := "loopfile: sidecar " + e.Path + ": " + e.Reason
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
+// parseSidecar decodes and checks a sidecar; malformed input is ErrCorrupt.
+func parseSidecar(b []byte) (*sidecar, error) {
+	var s sidecar
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	return s
-}
-
-func (e *SidecarError) Unwrap() error        { return e.Err }
-func (e *SidecarError) Is(target error) bool { return target == ErrSidecar }
-
-// Sidecar is the metadata kept beside a volume's or snapshot's image file.
-type Sidecar struct {
-	Version   int    `json:"version"`
-	Name      string `json:"name"`
-	SizeBytes int64  `json:"size_bytes"`
-	// Source is the volume name a snapshot was taken of.
-	Source string `json:"source,omitempty"`
-	// SnapshotOf is the snapshot ID a volume was cloned from.
-	SnapshotOf string    `json:"snapshot_of,omitempty"`
-	Tags       []string  `json:"tags,omitempty"`
-	Created    time.Time `json:"created"`
-	// Copy is how a snapshot or clone was made: "reflink" or "sparse".
-	Copy string `json:"copy,omitempty"`
-}
-
-// ParseSidecar decodes and validates sidecar bytes. Malformed input is a
-// *SidecarError, never a panic.
-func ParseSidecar(b []byte) (*Sidecar, error) {
-	if len(b) > maxSidecar {
-		return nil, &SidecarError{Reason: fmt.Sprintf("larger than %d bytes", maxSidecar)}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var s Sidecar
-	if err := dec.Decode(&s); err != nil {
-		return nil, &SidecarError{Reason: "not JSON", Err: err}
-	}
-	if dec.More() {
-		return nil, &SidecarError{Reason: "trailing data"}
-	}
-	if s.Version != sidecarVersion {
-		return nil, &SidecarError{Reason: fmt.Sprintf("version %d, want %d", s.Version, sidecarVersion)}
-	}
-	if err := checkName("name", s.Name); err != nil {
-		return nil, &SidecarError{Reason: "name", Err: err}
-	}
-	if s.SizeBytes <= 0 {
-		return nil, &SidecarError{Reason: fmt.Sprintf("size %d", s.SizeBytes)}
-	}
-	if s.Source != "" {
-		if err := checkName("source", s.Source); err != nil {
-			return nil, &SidecarError{Reason: "source", Err: err}
-		}
-	}
-	if err := checkTags(s.Tags); err != nil {
-		return nil, &SidecarError{Reason: "tags", Err: err}
-	}
-	switch s.Copy {
-	case "", copyReflink, copySparse:
-	default:
-		return nil, &SidecarError{Reason: fmt.Sprintf("copy %q", s.Copy)}
+	switch {
+	case s.Version != sidecarVersion:
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorrupt, s.Version, sidecarVersion)
+	case validName(s.Name) != nil:
+		return nil, fmt.Errorf("%w: name %q", ErrCorrupt, s.Name)
+	case s.SizeBytes <= 0 || s.SizeBytes%granularity != 0:
+		return nil, fmt.Errorf("%w: size %d", ErrCorrupt, s.SizeBytes)
+	case s.Source != "" && validName(s.Source) != nil:
+		return nil, fmt.Errorf("%w: source %q", ErrCorrupt, s.Source)
 	}
 	return &s, nil
 }
 
-func readSidecar(path string) (*Sidecar, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSidecar+1))
-	if err != nil {
-		return nil, &SidecarError{Path: path, Reason: "read", Err: err}
-	}
-	s, err := ParseSidecar(b)
-	if err != nil {
-		var se *SidecarError
-		if errors.As(err, &se) {
-			se.Path = path
-		}
-		return nil, err
-	}
-	return s, nil
-}
-
-// writeSidecar replaces path with s atomically: a temporary file beside it,
-// fsync, rename, fsync of the directory. A crash leaves the old or the new
-// content, and at worst a stray temporary that listing ignores.
-func writeSidecar(path string, s *Sidecar) error {
+// writeSidecar replaces path atomically: a crash leaves the old file or the
+// new one.
+func writeSidecar(path string, s *sidecar) error {
 	s.Version = sidecarVersion
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, append(b, '\n'))
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".sidecar-*")
+	if err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("loopfile: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
 }
 
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+func readSidecar(path string) (*sidecar, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(b); err != nil {
-		return err
+	s, err := parseSidecar(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
+	return s, nil
 }
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("loopfile: %w", err)
 	}
 	defer d.Close()
-	return d.Sync()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("loopfile: fsync %s: %w", dir, err)
+	}
+	return nil
 }
