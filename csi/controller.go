@@ -216,14 +216,8 @@ func (d *Driver) ensureAttached(ctx context.Context, id string) error {
 	if !ok {
 		return nil
 	}
-	ops, err := a.EnsureAttached(ctx, id)
-	if err != nil {
+	if _, err := a.Attach(ctx, id); err != nil {
 		return toStatus(err, "attach")
-	}
-	if len(ops) > 0 {
-		if _, err := d.stack.RunOps(ctx, ops); err != nil {
-			return toStatus(err, "attach")
-		}
 	}
 	return nil
 }

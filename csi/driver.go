@@ -19,7 +19,6 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/sysfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
 // TopologyKey is the segment naming the node a volume lives on.
@@ -29,9 +28,9 @@ const TopologyKey = "eos-storage/node"
 const DefaultName = "storage.eos.codemonkey.ai"
 
 // Attacher is what a backend whose volumes need attaching after a reboot
-// offers (loopfile does).
+// offers (loopfile does): attach if not attached, return the device.
 type Attacher interface {
-	EnsureAttached(ctx context.Context, id string) ([]sched.Operation, error)
+	Attach(ctx context.Context, id string) (string, error)
 }
 
 // Driver serves the CSI Identity, Controller and Node services for one
