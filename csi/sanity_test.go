@@ -122,4 +122,3 @@ func TestSanity(t *testing.T) {
 	cfg.IdempotentCount = 2
 	sanity.Test(t, cfg)
 }
-
