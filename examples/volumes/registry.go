@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/btrfs"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
+)
+
+// registry registers every backend this binary has: the in-tree ones and
+// one per --plugin. A backend that cannot be constructed here (a missing
+// tool, a directory it may not create, a plugin that does not start) is
+// registered anyway, as an unavailable backend carrying the reason, so
+// that `backends` lists it and says why: availability is a report, never
+// a reason to fail at start-up.
+//
+// In-tree backends are added here as they land (lvm, btrfs, zfs): one
+// add(name, constructor result) line each.
+func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
+	r := plugin.NewRegistry()
+	var err error
+	add := func(name string, b plugin.Backend, err error) error {
+		if err != nil {
+			b = &unavailable{name: name, err: err}
+		}
+		return r.Register(b)
+	}
+
+	// loopfile.New creates its directory: only a command that may write
+	// (--apply) lets it.
+	var lf *loopfile.Backend
+	if _, err = os.Stat(f.loopfileDir); err == nil || f.apply {
+		lf, err = loopfile.New(f.loopfileDir, loopfile.WithLogger(f.log))
+	} else {
+		err = fmt.Errorf("directory %s: %w (--apply creates it; --loopfile-dir names another)", f.loopfileDir, err)
+	}
+	if err := add(loopfile.Name, backendOrNil(lf, err), err); err != nil {
+		return nil, err
+	}
+
+	var bb plugin.Backend
+	if f.btrfsDir == "" {
+		err = errors.New("no --btrfs-dir given: the btrfs backend keeps its volumes in a directory of a mounted btrfs")
+	} else if b, berr := btrfs.New(f.btrfsDir, btrfs.WithLogger(f.log)); berr != nil {
+		err = berr
+	} else {
+		bb, err = b, nil
+	}
+	if err := add(btrfs.Name, bb, err); err != nil {
+		return nil, err
+	}
+
+	for _, p := range f.plugins {
+		opts := []external.Option{external.WithArgs(f.pluginArgs...), external.WithLogger(f.log)}
+		if f.callTimeout > 0 {
+			opts = append(opts, external.WithCallTimeout(f.callTimeout))
+		}
+		eb, err := external.Open(ctx, p, opts...)
+		if err != nil {
+			if err := add("plugin:"+filepath.Base(p), nil, err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := r.Register(eb); err != nil {
+			eb.Close()
+			closeAll(r)
+			return nil, fmt.Errorf("--plugin %s: %w", p, err)
+		}
+	}
+	return r, nil
+}
+
+// backendOrNil keeps a typed nil pointer out of the interface.
+func backendOrNil(b *loopfile.Backend, err error) plugin.Backend {
+	if err != nil || b == nil {
+		return nil
+	}
+	return b
+}
+
+// closeAll stops the backends that hold resources (external plugins).
+func closeAll(r *plugin.Registry) {
+	for _, n := range r.Names() {
+		if b, err := r.Lookup(n); err == nil {
+			if c, ok := b.(io.Closer); ok {
+				c.Close()
+			}
+		}
+	}
+}
+
+// unavailable stands for a backend that could not be constructed.
+type unavailable struct {
+	name string
+	err  error
+}
+
+func (u *unavailable) fail() error {
+	return fmt.Errorf("backend %s is unavailable here: %w", u.name, u.err)
+}
+
+func (u *unavailable) Name() string { return u.name }
+func (u *unavailable) Capabilities(context.Context) (plugin.Capabilities, error) {
+	return nil, u.err
+}
+func (u *unavailable) Limits() plugin.Limits                                  { return plugin.Limits{} }
+func (u *unavailable) Pools(context.Context) ([]plugin.Pool, error)           { return nil, u.fail() }
+func (u *unavailable) Volume(context.Context, string) (*plugin.Volume, error) { return nil, u.fail() }
+func (u *unavailable) Volumes(context.Context, string) ([]plugin.Volume, error) {
+	return nil, u.fail()
+}
+func (u *unavailable) Snapshots(context.Context, string) ([]plugin.Snapshot, error) {
+	return nil, u.fail()
+}
+func (u *unavailable) CreateVolume(context.Context, plugin.CreateRequest) ([]sched.Operation, error) {
+	return nil, u.fail()
+}
+func (u *unavailable) ResizeVolume(context.Context, string, int64) ([]sched.Operation, error) {
+	return nil, u.fail()
+}
+func (u *unavailable) DeleteVolume(context.Context, string) ([]sched.Operation, error) {
+	return nil, u.fail()
+}
+func (u *unavailable) CreateSnapshot(context.Context, string, string) ([]sched.Operation, error) {
+	return nil, u.fail()
+}
+func (u *unavailable) DeleteSnapshot(context.Context, string) ([]sched.Operation, error) {
+	return nil, u.fail()
+}
