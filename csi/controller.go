@@ -166,7 +166,8 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csipb.CreateVolumeReques
 		return nil, toStatus(err, "lock")
 	}
 	defer unlock()
-	id := d.poolOf() + "/" + name
+	pool := d.poolOf()
+	id := pool + "/" + name
 	if v, err := d.backend.Volume(ctx, id); err == nil {
 		if !fitsRange(v.SizeBytes, req.GetCapacityRange()) || v.SnapshotOf != fromSnap {
 			return nil, status.Errorf(codes.AlreadyExists, "volume %q exists with %d bytes from %q", req.GetName(), v.SizeBytes, v.SnapshotOf)
@@ -179,7 +180,7 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csipb.CreateVolumeReques
 		return nil, toStatus(err, "volume")
 	}
 	tags := []string{tagName + sanitizeTag(req.GetName())}
-	ops, err := d.backend.CreateVolume(ctx, plugin.CreateRequest{Name: name, SizeBytes: size, FromSnapshot: fromSnap, Tags: tags})
+	ops, err := d.backend.CreateVolume(ctx, plugin.CreateRequest{Pool: pool, Name: name, SizeBytes: size, FromSnapshot: fromSnap, Tags: tags})
 	if err != nil {
 		return nil, toStatus(err, "create volume")
 	}
