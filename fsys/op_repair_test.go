@@ -148,3 +148,30 @@ func TestResizeCancelled(t *testing.T) {
 		t.Fatalf("journal: %+v", es)
 	}
 }
+
+// A resize of a mounted filesystem to the size it has is nothing to do, and
+// not refused as mounted (the CSI driver's NodeExpandVolume repeats it).
+func TestResizeMountedToItsSize(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "mkfs.xfs")
+	dev := testenv.Loop(t, 320<<20)
+	testenv.Run(t, "mkfs.xfs", "-q", "-f", dev)
+	_, umount := mountAt(t, dev)
+	defer umount()
+	m, j := newTestManager(t)
+	ctx := context.Background()
+	info, err := m.Inspect(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := m.Resize(ctx, dev, info.SizeBytes, nil)
+	if err != nil {
+		t.Fatalf("resize to its own size while mounted: %v", err)
+	}
+	if plan.Mountpoint == "" || plan.To != plan.From {
+		t.Fatalf("plan %+v", plan)
+	}
+	if es := j.Entries(); len(es) == 0 || es[len(es)-1].LastStep() != "nothing_to_do" {
+		t.Fatalf("journal %+v", es)
+	}
+}

@@ -77,13 +77,16 @@ func (m *Manager) PlanResize(ctx context.Context, dev string, newBytes int64) (*
 		return nil, nil, &RefusedError{Code: "exceeds_device",
 			Reason: fmt.Sprintf("%d bytes asked, %s has %d", newBytes, dev, info.DeviceBytes)}
 	}
-	if p.To == p.From {
-		p.Capability = ""
-		return p, info, nil
-	}
+	// The mountpoint first: a resize of a mounted filesystem to its own
+	// size is nothing to do online, not an offline resize preflight would
+	// refuse as mounted.
 	mounted := info.Mounted()
 	if mounted && len(info.Mountpoints) > 0 {
 		p.Mountpoint = info.Mountpoints[0]
+	}
+	if p.To == p.From {
+		p.Capability = ""
+		return p, info, nil
 	}
 	switch {
 	case mounted && p.Grow():
