@@ -244,6 +244,9 @@ func (e *Engine) journalOverride(ctx context.Context, a Action, o OverrideSpec) 
 
 // utilOf samples one device's %util over the Engine's rate interval.
 func (e *Engine) utilOf(ctx context.Context, name string) (float64, error) {
+	if e.utilFn != nil {
+		return e.utilFn(ctx, name)
+	}
 	dc, err := perf.NewDiskstatsCollector(e.root, perf.WithDeviceFilter(func(n string) bool { return n == name }))
 	if err != nil {
 		return 0, err

@@ -53,6 +53,8 @@ type Engine struct {
 
 	// minSizeFn replaces fsys MinSize in tests of the planner.
 	minSizeFn func(ctx context.Context, dev string) (int64, error)
+	// utilFn replaces the %util sample in tests of the load gate.
+	utilFn func(ctx context.Context, name string) (float64, error)
 }
 
 // Option configures New; options are validated once.
