@@ -217,3 +217,19 @@ func (t *Tool) lvmError(argv []string, res *command.Result, rep *jsonReport, err
 	}
 	return &Error{Args: argv, Code: ee.Code, Messages: msgs, Kind: classify(msgs), Err: err}
 }
+
+// Run runs a mutating lvm command (sub and its arguments) with the scope
+// and configuration every command carries. Its errors are typed like a
+// report's: lvm's log array (asked for with --reportformat json) and stderr.
+func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
+	argv := t.argv(sub, append([]string{"--reportformat", "json"}, args...)...)
+	res, err := t.r.Run(ctx, command.Cmd{Tool: "lvm", Args: argv, Env: t.env()})
+	if err == nil {
+		return nil
+	}
+	if res == nil {
+		return err
+	}
+	rep, _ := parseJSONReport(res.Stdout)
+	return t.lvmError(argv, res, rep, err)
+}
