@@ -222,7 +222,10 @@ func (t *Tool) lvmError(argv []string, res *command.Result, rep *jsonReport, err
 // and configuration every command carries. Its errors are typed like a
 // report's: lvm's log array (asked for with --reportformat json) and stderr.
 func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
-	argv := t.argv(sub, append([]string{"--reportformat", "json"}, args...)...)
+	if sub != "vgcfgrestore" { // the one command without --reportformat
+		args = append([]string{"--reportformat", "json"}, args...)
+	}
+	argv := t.argv(sub, args...)
 	res, err := t.r.Run(ctx, command.Cmd{Tool: "lvm", Args: argv, Env: t.env()})
 	if err == nil {
 		return nil
