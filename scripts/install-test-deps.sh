@@ -16,6 +16,7 @@ pkgs=(
   prometheus prometheus-node-exporter kmod busybox-static cpio xz-utils qemu-system-x86
   mdadm exfatprogs ntfs-3g f2fs-tools hfsutils mtools udftools xorriso genisoimage zfs-fuse
   udev bpftrace
+  thin-provisioning-tools # thin_check/thin_dump for the lvm VM tier (thin pools, cache)
 )
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
