@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-		"io"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"

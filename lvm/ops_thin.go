@@ -14,7 +14,11 @@ func (m *Manager) SnapshotOp(ctx context.Context, vg, origin, name string, sizeB
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	a := append([]string{"lvcreate"}, m.createFlags()...)
+	// lvcreate -s takes neither --wipesignatures nor -Z.
+	a := []string{"lvcreate", "-y"}
+	if !m.tool.driverLoaded {
+		a = append(a, "-an")
+	}
 	if sizeBytes > 0 {
 		a = append(a, "-L", bytesArg(sizeBytes))
 	}

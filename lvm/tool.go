@@ -222,7 +222,7 @@ func (t *Tool) lvmError(argv []string, res *command.Result, rep *jsonReport, err
 // and configuration every command carries. Its errors are typed like a
 // report's: lvm's log array (asked for with --reportformat json) and stderr.
 func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
-	if sub != "vgcfgrestore" { // the one command without --reportformat
+	if takesReportFormat(sub, args) {
 		args = append([]string{"--reportformat", "json"}, args...)
 	}
 	argv := t.argv(sub, args...)
@@ -235,4 +235,20 @@ func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
 	}
 	rep, _ := parseJSONReport(res.Stdout)
 	return t.lvmError(argv, res, rep, err)
+}
+
+// takesReportFormat: vgcfgrestore has no --reportformat, and lvcreate
+// refuses it for snapshots; their errors come from stderr only.
+func takesReportFormat(sub string, args []string) bool {
+	if sub == "vgcfgrestore" {
+		return false
+	}
+	if sub == "lvcreate" {
+		for _, a := range args {
+			if a == "-s" || a == "--snapshot" {
+				return false
+			}
+		}
+	}
+	return true
 }
