@@ -78,6 +78,7 @@ func TestGuestLifecycle(t *testing.T) {
 	dev := "/dev/gvg/lin"
 	testenv.Run(t, "mkfs.ext4", "-q", "-F", dev)
 	mnt := t.TempDir()
+	t.Cleanup(func() { testenv.RunErr("umount", mnt) })
 	testenv.Run(t, "mount", dev, mnt)
 	sum := writeData(t, filepath.Join(mnt, "data"), 8<<20)
 	do(r(m.LVResizeOp(ctx, "gvg", "lin", 128<<20)))

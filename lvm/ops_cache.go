@@ -13,7 +13,7 @@ func (m *Manager) CacheAttachOp(ctx context.Context, vg, lv, cachePool string, o
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpCacheAttach, vg: vg, desc: "cache " + vg + "/" + lv + " with " + cachePool,
+	return m.vgOp(ctx, c, vgChange{kind: OpCacheAttach, vg: vg, desc: "cache " + vg + "/" + lv + " with " + cachePool,
 		res:     []sched.Resource{m.lvKey(vg, lv), m.lvKey(vg, cachePool)},
 		argv:    []string{"lvconvert", "-y", "--type", "cache", "--cachepool", vg + "/" + cachePool, vg + "/" + lv},
 		inverse: []string{"lvconvert", "-y", "--splitcache", vg + "/" + lv}})
@@ -26,6 +26,6 @@ func (m *Manager) CacheDetachOp(ctx context.Context, vg, lv string, opts ...OpOp
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpCacheDetach, vg: vg, desc: "uncache " + vg + "/" + lv,
+	return m.vgOp(ctx, c, vgChange{kind: OpCacheDetach, vg: vg, desc: "uncache " + vg + "/" + lv,
 		res: []sched.Resource{m.lvKey(vg, lv)}, argv: []string{"lvconvert", "-y", "--splitcache", vg + "/" + lv}})
 }

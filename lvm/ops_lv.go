@@ -99,7 +99,7 @@ func (m *Manager) LVCreateOp(ctx context.Context, vg string, spec LVSpec, opts .
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpLVCreate, vg: vg, desc: fmt.Sprintf("create %s LV %s/%s", spec.Type, vg, spec.Name),
+	return m.vgOp(ctx, c, vgChange{kind: OpLVCreate, vg: vg, desc: fmt.Sprintf("create %s LV %s/%s", spec.Type, vg, spec.Name),
 		res: append(res, m.lvKey(vg, spec.Name)), argv: a, inverse: []string{"lvremove", "-f", "-y", vg + "/" + spec.Name}})
 }
 
@@ -163,7 +163,7 @@ func (m *Manager) LVResizeOp(ctx context.Context, vg, lv string, newBytes int64,
 	} else if hasFS {
 		ch.after = func(ctx context.Context) error { _, err := m.fs.Resize(ctx, dev, newBytes, nil); return err }
 	}
-	return m.vgOp(c, ch)
+	return m.vgOp(ctx, c, ch)
 }
 
 // LVRenameOp renames an LV; its undo renames it back.
@@ -172,7 +172,7 @@ func (m *Manager) LVRenameOp(ctx context.Context, vg, lv, newName string, opts .
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpLVRename, vg: vg, desc: "rename LV " + vg + "/" + lv + " to " + newName,
+	return m.vgOp(ctx, c, vgChange{kind: OpLVRename, vg: vg, desc: "rename LV " + vg + "/" + lv + " to " + newName,
 		res:  []sched.Resource{m.lvKey(vg, lv), m.lvKey(vg, newName)},
 		argv: []string{"lvrename", vg, lv, newName}, inverse: []string{"lvrename", vg, newName, lv}})
 }
@@ -185,7 +185,7 @@ func (m *Manager) LVRemoveOp(ctx context.Context, vg, lv string, opts ...OpOptio
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpLVRemove, vg: vg, desc: "remove LV " + vg + "/" + lv,
+	return m.vgOp(ctx, c, vgChange{kind: OpLVRemove, vg: vg, desc: "remove LV " + vg + "/" + lv,
 		res: []sched.Resource{m.lvKey(vg, lv)}, argv: []string{"lvremove", "-f", "-y", vg + "/" + lv},
 		preflight: func(_ context.Context, rep *Report) error {
 			l := rep.LV(vg, lv)
@@ -220,5 +220,5 @@ func (m *Manager) ActivateOp(ctx context.Context, vg, lv string, active bool, op
 			return nil
 		}
 	}
-	return m.vgOp(c, ch)
+	return m.vgOp(ctx, c, ch)
 }

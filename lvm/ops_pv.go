@@ -114,5 +114,5 @@ func (m *Manager) PVResizeOp(ctx context.Context, dev string, newBytes int64, op
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpPVResize, vg: vg, desc: "resize PV " + dev, res: res, argv: append(argv, dev)})
+	return m.vgOp(ctx, c, vgChange{kind: OpPVResize, vg: vg, desc: "resize PV " + dev, res: res, argv: append(argv, dev)})
 }

@@ -23,7 +23,7 @@ func (m *Manager) SnapshotOp(ctx context.Context, vg, origin, name string, sizeB
 		a = append(a, "-L", bytesArg(sizeBytes))
 	}
 	a = append(a, "-s", "-n", name, vg+"/"+origin)
-	return m.vgOp(c, vgChange{kind: OpSnapshot, vg: vg, desc: fmt.Sprintf("snapshot %s/%s as %s", vg, origin, name),
+	return m.vgOp(ctx, c, vgChange{kind: OpSnapshot, vg: vg, desc: fmt.Sprintf("snapshot %s/%s as %s", vg, origin, name),
 		res: []sched.Resource{sched.VG(vg).LV(origin).Shared(), m.lvKey(vg, name)}, argv: a,
 		inverse: []string{"lvremove", "-f", "-y", vg + "/" + name},
 		preflight: func(_ context.Context, rep *Report) error {
@@ -47,7 +47,7 @@ func (m *Manager) MergeSnapshotOp(ctx context.Context, vg, snapshot string, opts
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpMerge, vg: vg, desc: "merge snapshot " + vg + "/" + snapshot,
+	return m.vgOp(ctx, c, vgChange{kind: OpMerge, vg: vg, desc: "merge snapshot " + vg + "/" + snapshot,
 		res: []sched.Resource{m.lvKey(vg, snapshot)}, argv: []string{"lvconvert", "-y", "--merge", vg + "/" + snapshot}})
 }
 
@@ -71,7 +71,7 @@ func (m *Manager) ThinPoolExtendOp(ctx context.Context, vg, pool string, dataByt
 	default:
 		return sched.Operation{}, fmt.Errorf("lvm: nothing to extend")
 	}
-	return m.vgOp(c, vgChange{kind: OpThinExtend, vg: vg, desc: "extend thin pool " + vg + "/" + pool,
+	return m.vgOp(ctx, c, vgChange{kind: OpThinExtend, vg: vg, desc: "extend thin pool " + vg + "/" + pool,
 		res: []sched.Resource{m.lvKey(vg, pool)}, argv: argv})
 }
 

@@ -35,7 +35,7 @@ func (m *Manager) VGCreateOp(ctx context.Context, name string, pvs []string, o V
 		argv = append(argv, "--addtag", t)
 	}
 	argv = append(append(argv, name), pvs...)
-	return m.vgOp(c, vgChange{kind: OpVGCreate, vg: name, desc: "create VG " + name, res: res, argv: argv, create: true,
+	return m.vgOp(ctx, c, vgChange{kind: OpVGCreate, vg: name, desc: "create VG " + name, res: res, argv: argv, create: true,
 		preflight: func(_ context.Context, rep *Report) error {
 			if rep.VG(name) != nil {
 				return fmt.Errorf("%w: VG %s", ErrExists, name)
@@ -54,7 +54,7 @@ func (m *Manager) VGExtendOp(ctx context.Context, vg string, pvs []string, opts 
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpVGExtend, vg: vg, desc: "add " + strings.Join(pvs, ",") + " to VG " + vg, res: res,
+	return m.vgOp(ctx, c, vgChange{kind: OpVGExtend, vg: vg, desc: "add " + strings.Join(pvs, ",") + " to VG " + vg, res: res,
 		argv: append([]string{"vgextend", "-y", vg}, pvs...), inverse: append([]string{"vgreduce", vg}, pvs...)})
 }
 
@@ -68,7 +68,7 @@ func (m *Manager) VGReduceOp(ctx context.Context, vg string, pvs []string, opts 
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpVGReduce, vg: vg, desc: "remove " + strings.Join(pvs, ",") + " from VG " + vg, res: res,
+	return m.vgOp(ctx, c, vgChange{kind: OpVGReduce, vg: vg, desc: "remove " + strings.Join(pvs, ",") + " from VG " + vg, res: res,
 		argv: append([]string{"vgreduce", vg}, pvs...), inverse: append([]string{"vgextend", "-y", vg}, pvs...)})
 }
 
@@ -78,7 +78,7 @@ func (m *Manager) VGRenameOp(ctx context.Context, vg, newName string, opts ...Op
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpVGRename, vg: vg, newVG: newName, desc: "rename VG " + vg + " to " + newName,
+	return m.vgOp(ctx, c, vgChange{kind: OpVGRename, vg: vg, newVG: newName, desc: "rename VG " + vg + " to " + newName,
 		res:  []sched.Resource{sched.VG(newName).Exclusive()},
 		argv: []string{"vgrename", vg, newName}, inverse: []string{"vgrename", newName, vg},
 		preflight: func(_ context.Context, rep *Report) error {
@@ -96,7 +96,7 @@ func (m *Manager) VGRemoveOp(ctx context.Context, vg string, opts ...OpOption) (
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(c, vgChange{kind: OpVGRemove, vg: vg, desc: "remove VG " + vg,
+	return m.vgOp(ctx, c, vgChange{kind: OpVGRemove, vg: vg, desc: "remove VG " + vg,
 		argv: []string{"vgremove", "-f", "-y", vg},
 		preflight: func(_ context.Context, rep *Report) error {
 			v := rep.VG(vg)

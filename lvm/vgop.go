@@ -75,10 +75,21 @@ func (m *Manager) restore(ctx context.Context, c *opConfig, p vgParams) error {
 }
 
 // vgOp builds the guarded operation of one VG metadata change.
-func (m *Manager) vgOp(c *opConfig, ch vgChange) (sched.Operation, error) {
+func (m *Manager) vgOp(ctx context.Context, c *opConfig, ch vgChange) (sched.Operation, error) {
 	target, err := m.anchor(ch.vg)
 	if err != nil {
 		return sched.Operation{}, err
+	}
+	// The preflight runs when the operation is built (a refusal then
+	// journals nothing) and again before each attempt.
+	if ch.preflight != nil {
+		rep, err := m.tool.Inventory(ctx)
+		if err != nil && rep == nil {
+			return sched.Operation{}, err
+		}
+		if err := ch.preflight(ctx, rep); err != nil {
+			return sched.Operation{}, err
+		}
 	}
 	res := append([]sched.Resource{sched.VG(ch.vg).Exclusive()}, ch.res...)
 	var p vgParams // the last attempt's
@@ -117,12 +128,13 @@ func (m *Manager) vgOp(c *opConfig, ch vgChange) (sched.Operation, error) {
 			if err != nil {
 				return err
 			}
+			// Known before the preflight, so a refusal settles as "old".
+			p = vgParams{VG: ch.vg, NewVG: ch.newVG, Seqno: seq, Argv: ch.argv}
 			if ch.preflight != nil {
 				if err := ch.preflight(ctx, rep); err != nil {
 					return err
 				}
 			}
-			p = vgParams{VG: ch.vg, NewVG: ch.newVG, Seqno: seq, Argv: ch.argv}
 			if v := rep.VG(ch.vg); v != nil {
 				p.Thin = hasThin(v)
 				p.Backup = filepath.Join(m.journal.Dir(), "images", mut.ID(), "vg.backup")
