@@ -237,18 +237,21 @@ func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
 	return t.lvmError(argv, res, rep, err)
 }
 
-// takesReportFormat: vgcfgrestore has no --reportformat, and lvcreate
-// refuses it for snapshots; their errors come from stderr only.
+// takesReportFormat: the commands known to accept --reportformat (the
+// tests run each); vgcfgrestore and lvconvert refuse it, and lvcreate
+// refuses it for snapshots. Their errors come from stderr.
 func takesReportFormat(sub string, args []string) bool {
-	if sub == "vgcfgrestore" {
-		return false
-	}
-	if sub == "lvcreate" {
+	switch sub {
+	case "pvcreate", "pvremove", "vgcreate", "vgextend", "vgreduce", "vgrename", "vgremove", "vgcfgbackup",
+		"lvresize", "lvextend", "lvrename", "lvremove", "lvchange":
+		return true
+	case "lvcreate":
 		for _, a := range args {
 			if a == "-s" || a == "--snapshot" {
 				return false
 			}
 		}
+		return true
 	}
-	return true
+	return false
 }
