@@ -239,7 +239,8 @@ func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
 
 // takesReportFormat: the commands known to accept --reportformat (the
 // tests run each); vgcfgrestore and lvconvert refuse it, and lvcreate
-// refuses it for snapshots. Their errors come from stderr.
+// refuses it for snapshots and thin pools (so it gets it only without
+// --type, i.e. linear and striped). Their errors come from stderr.
 func takesReportFormat(sub string, args []string) bool {
 	switch sub {
 	case "pvcreate", "pvremove", "vgcreate", "vgextend", "vgreduce", "vgrename", "vgremove", "vgcfgbackup",
@@ -247,7 +248,7 @@ func takesReportFormat(sub string, args []string) bool {
 		return true
 	case "lvcreate":
 		for _, a := range args {
-			if a == "-s" || a == "--snapshot" {
+			if a == "-s" || a == "--snapshot" || a == "--type" || a == "-T" || a == "-V" {
 				return false
 			}
 		}
