@@ -244,7 +244,7 @@ func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
 func takesReportFormat(sub string, args []string) bool {
 	switch sub {
 	case "pvcreate", "pvremove", "vgcreate", "vgextend", "vgreduce", "vgrename", "vgremove", "vgcfgbackup",
-		"lvresize", "lvextend", "lvrename", "lvremove", "lvchange":
+		"lvresize", "lvrename", "lvremove", "lvchange":
 		return true
 	case "lvcreate":
 		for _, a := range args {
