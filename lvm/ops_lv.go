@@ -59,7 +59,18 @@ func (m *Manager) LVCreateOp(ctx context.Context, vg string, spec LVSpec, opts .
 	if spec.Name == "" || spec.SizeBytes <= 0 {
 		return sched.Operation{}, fmt.Errorf("lvm: an LV needs a name and a size")
 	}
-	a := append([]string{"lvcreate"}, m.createFlags()...)
+	a := []string{"lvcreate"}
+	switch spec.Type {
+	case LVLinear, "", LVStriped, LVRAID1:
+		a = append(a, m.createFlags()...)
+	default:
+		// Pools and thin LVs take neither --wipesignatures nor -Z (lvm
+		// refuses them): a new pool is empty and a thin LV reads zeros.
+		a = append(a, "-y")
+		if !m.tool.driverLoaded {
+			a = append(a, "-an")
+		}
+	}
 	switch spec.Type {
 	case LVLinear, "":
 		a = append(a, "-L", bytesArg(spec.SizeBytes))
