@@ -104,7 +104,9 @@ func (m *Manager) VGRemoveOp(ctx context.Context, vg string, opts ...OpOption) (
 				return fmt.Errorf("%w: VG %s", ErrNotFound, vg)
 			}
 			for _, l := range v.LVs {
-				if l.Attr.IsOpen() {
+				// A thin pool (and its hidden sub-LVs) is open because its
+				// own active thin LVs hold it; those are checked themselves.
+				if l.Attr.IsOpen() && !l.Attr.ThinPool() && !strings.HasPrefix(l.Name, "[") {
 					if err := c.refuse(CodeOpen, "LV %s/%s is open", vg, l.Name); err != nil {
 						return err
 					}
