@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// ErrRefused is a thin LV the policy does not admit; a *RefusedError says
+// ErrNotAdmitted is a thin LV the policy does not admit; an *AdmitError says
 // why.
-var ErrRefused = errors.New("lvm: thin LV refused by the thin-pool policy")
+var ErrNotAdmitted = errors.New("lvm: thin LV refused by the thin-pool policy")
 
 // RefusalCode names why Admit refused.
 type RefusalCode string
@@ -29,8 +29,8 @@ const (
 	RefusedCannotGrow RefusalCode = "cannot-grow"
 )
 
-// RefusedError is Admit's refusal, with numbers where they apply.
-type RefusedError struct {
+// AdmitError is Admit's refusal, with numbers where they apply.
+type AdmitError struct {
 	VG, Pool string
 	Code     RefusalCode
 	Reason   string
@@ -40,15 +40,15 @@ type RefusedError struct {
 	Ratio, Limit      float64
 }
 
-func (e *RefusedError) Error() string {
+func (e *AdmitError) Error() string {
 	return fmt.Sprintf("lvm: thin LV in %s/%s refused (%s): %s", e.VG, e.Pool, e.Code, e.Reason)
 }
 
-// Is makes errors.Is(err, ErrRefused) true.
-func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+// Is makes errors.Is(err, ErrNotAdmitted) true.
+func (e *AdmitError) Is(target error) bool { return target == ErrNotAdmitted }
 
 // Admit says whether a new thin LV of newVirtualBytes may be created in
-// vg/pool: nil, or a *RefusedError. It refuses when the pool is not
+// vg/pool: nil, or a *AdmitError. It refuses when the pool is not
 // watched (or its samples are failing), when the pool cannot grow or is
 // full or failed, and when the sum of the thin LVs' virtual sizes with the
 // new one would exceed the over-provisioning ratio of the pool's data size.
@@ -56,7 +56,7 @@ func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 // count.
 func (p *Policy) Admit(ctx context.Context, vg, pool string, newVirtualBytes int64) error {
 	refuse := func(c RefusalCode, format string, args ...any) error {
-		return &RefusedError{VG: vg, Pool: pool, Code: c, Reason: fmt.Sprintf(format, args...)}
+		return &AdmitError{VG: vg, Pool: pool, Code: c, Reason: fmt.Sprintf(format, args...)}
 	}
 	if newVirtualBytes <= 0 {
 		return refuse(RefusedInvalid, "virtual size %d", newVirtualBytes)
@@ -93,7 +93,7 @@ func (p *Policy) Admit(ctx context.Context, vg, pool string, newVirtualBytes int
 	virt := l.ThinVirtual + newVirtualBytes
 	ratio := float64(virt) / float64(l.DataBytes)
 	if ratio > p.overprov*(1+1e-12) {
-		return &RefusedError{VG: vg, Pool: pool, Code: RefusedOverProvisioned, Virtual: virt, PoolData: l.DataBytes,
+		return &AdmitError{VG: vg, Pool: pool, Code: RefusedOverProvisioned, Virtual: virt, PoolData: l.DataBytes,
 			Ratio: ratio, Limit: p.overprov,
 			Reason: fmt.Sprintf("thin LVs would total %d bytes on %d bytes of pool data: ratio %.3f over the limit %.3f",
 				virt, l.DataBytes, ratio, p.overprov)}

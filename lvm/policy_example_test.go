@@ -42,7 +42,7 @@ func ExamplePolicy() {
 		fmt.Printf("extended %s %d -> %d MiB\n", x.Space, x.From>>20, x.To>>20)
 	}
 	err = p.Admit(ctx, "vg0", "pool", 64<<20)
-	var re *RefusedError
+	var re *AdmitError
 	if errors.As(err, &re) {
 		fmt.Printf("refused: %s, ratio %.2f > %.2f\n", re.Code, re.Ratio, re.Limit)
 	}

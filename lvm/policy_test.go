@@ -177,7 +177,7 @@ func TestPolicyExhaustedSwitchesErrorWhenFull(t *testing.T) {
 	if !st.CannotGrow || !st.SwitchedErrorWhenFull {
 		t.Fatalf("status %+v", st)
 	}
-	var re *RefusedError
+	var re *AdmitError
 	if err := p.Admit(ctx, "vg", "pool", 1<<20); !errors.As(err, &re) || re.Code != RefusedCannotGrow {
 		t.Fatalf("Admit: %v", err)
 	}
@@ -222,12 +222,12 @@ func TestPolicyAdmit(t *testing.T) {
 	p, _ := newTestPolicy(t, f, clk, true)
 	ctx := context.Background()
 	code := func(err error) RefusalCode {
-		var re *RefusedError
+		var re *AdmitError
 		if err == nil {
 			return ""
 		}
-		if !errors.As(err, &re) || !errors.Is(err, ErrRefused) {
-			t.Fatalf("not a *RefusedError: %v", err)
+		if !errors.As(err, &re) || !errors.Is(err, ErrNotAdmitted) {
+			t.Fatalf("not a *AdmitError: %v", err)
 		}
 		return re.Code
 	}
@@ -245,7 +245,7 @@ func TestPolicyAdmit(t *testing.T) {
 		t.Fatalf("ratio 1.0 exactly: %v", err)
 	}
 	err := p.Admit(ctx, "vg", "pool", 50<<20)
-	var re *RefusedError
+	var re *AdmitError
 	if code(err) != RefusedOverProvisioned || !errors.As(err, &re) || math.Abs(re.Ratio-1.1) > 1e-9 || re.Limit != 1 {
 		t.Fatalf("over-provisioned: %v", err)
 	}

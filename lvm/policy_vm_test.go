@@ -167,7 +167,7 @@ func TestThinPoolPolicyFill(t *testing.T) {
 	if err := p1.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var re *RefusedError
+	var re *AdmitError
 	if err := p1.Admit(ctx, vg, "poolon", 1<<20); !errors.As(err, &re) || re.Code != RefusedOverProvisioned {
 		t.Fatalf("Admit on an 8x over-provisioned pool: %v", err)
 	} else {
