@@ -156,7 +156,7 @@
 // de-duplication as for disks) on the percent used, named MetricUtil, of
 // device "vg/pool"; the policy's own conditions (cannot grow, out of data
 // space, failed, extension failed, unmonitored) are perf.AlertEvents too.
-// Admit refuses a new thin LV with a *AdmitError (errors.Is ErrNotAdmitted)
+// Admit refuses a new thin LV with an *AdmitError (errors.Is ErrNotAdmitted)
 // when the pool is not watched or not sampled within three intervals,
 // cannot grow, is full or failed, or when the thin LVs' virtual sizes with
 // the new one would exceed the over-provisioning ratio of the pool's data
