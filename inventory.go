@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -191,7 +192,7 @@ func (e *Engine) Inventory(ctx context.Context) (*Inventory, error) {
 	}
 	fork(func() { e.readTables(ctx, c, disks) })
 	fork(func() { e.readFilesystems(ctx, c, leaves) })
-	fork(func() { e.readLVM(ctx, c) })
+	fork(func() { e.readLVM(ctx, c, leaves) })
 	fork(func() { e.readBackends(ctx, c) })
 	fork(func() { e.readHealth(ctx, c, disks) })
 	fork(func() { e.readRates(ctx, c) })
@@ -299,8 +300,22 @@ func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*b
 	}
 }
 
-func (e *Engine) readLVM(ctx context.Context, c *invCollector) {
-	r, err := lvm.ReadOrRun(ctx, e.lvmTool, nil)
+// readLVM reads the LVM labels and metadata of every device that could be
+// a PV (any sized leaf: a disk, a partition, a loop or dm device). A device
+// that cannot be opened is an error of its own, not a reason to read no
+// LVM at all.
+func (e *Engine) readLVM(ctx context.Context, c *invCollector, leaves []*blockdev.Device) {
+	var devs []string
+	for _, d := range leaves {
+		f, err := os.Open(d.Path)
+		if err != nil {
+			c.fail("lvm", d.Path, err)
+			continue
+		}
+		f.Close()
+		devs = append(devs, d.Path)
+	}
+	r, err := lvm.ReadOrRun(ctx, e.lvmTool, devs)
 	if err != nil {
 		c.fail("lvm", "", err)
 		return

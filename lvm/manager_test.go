@@ -288,3 +288,26 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	}
 }
+
+// A pvcreate rolled back (its plan failed later) leaves the device as it
+// was: its own LVM label does not make the undo's preflight refuse it as
+// an LVM member.
+func TestPVCreateRollback(t *testing.T) {
+	l := newOpsLab(t, 1, nil)
+	ctx := context.Background()
+	op, err := l.m.PVCreateOp(ctx, l.devs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Execute(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Rollback(ctx); err != nil {
+		t.Fatalf("rollback of pvcreate: %v", err)
+	}
+	for _, pv := range l.inv(t).PVs {
+		if pv.Name == l.devs[0] {
+			t.Fatalf("%s is still a PV after the rollback", l.devs[0])
+		}
+	}
+}

@@ -63,6 +63,8 @@ func (m *Manager) pvOp(dev, kind string, pre safety.Op, desc string, argv []stri
 		Preflight:     pre,
 		PreflightOpts: m.checkOpts(c),
 		Intent:        safety.Intent{Description: desc, Ranges: labelRange},
+		// pvcreate's own label must not refuse its undo as an LVM member.
+		RollbackAllows: []safety.Code{safety.CodeLVMMember},
 		Execute: func(ctx context.Context, mut *safety.Mutation, _ *safety.DeviceLock, _ sched.Progress) error {
 			if kind == OpPVRemove {
 				rep, err := m.tool.Inventory(ctx)

@@ -49,6 +49,11 @@ type Guarded struct {
 	// fails, the before-images are restored; when there are none or that
 	// fails, the target is locked down.
 	OnFailure func(ctx context.Context, lock *DeviceLock, cause error) error
+	// RollbackAllows are the preflight codes the forward mutation itself
+	// makes true (pvcreate makes the target an lvm_member): its rollback's
+	// preflight lets them through, journaled as overrides, and refuses on
+	// everything else.
+	RollbackAllows []Code
 }
 
 // Guard turns a Guarded into a sched.Operation whose Execute runs the
@@ -136,7 +141,14 @@ func Guard(j *Journal, g Guarded) (sched.Operation, error) {
 		if pre.needsEmpty() {
 			pre = OpWipe
 		}
-		m, lock, err := g.begin(ctx, j, root, in, pre)
+		rg := g
+		for _, code := range g.RollbackAllows {
+			// What the forward mutation made (pvcreate's LVM label) must
+			// not refuse its own undo; the override is journaled.
+			rg.PreflightOpts = append(append([]CheckOption(nil), rg.PreflightOpts...),
+				WithOverride(code, "made by mutation "+fwd.ID()+", which this undoes", "safety.Guard"))
+		}
+		m, lock, err := rg.begin(ctx, j, root, in, pre)
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ func TestGuestStorageEngine(t *testing.T) {
 		Disks:   []Disk{{Kind: SATA, Serial: "EOSENG01", Size: 2 << 30}},
 		Modules: append(DriverModules(), "dm_mod", "dm_thin_pool", "xfs", "ext4"),
 		Files:   []File{{Src: bin}},
-		Tools:   []string{"lvm", "dmsetup", "mkfs.ext4", "mkfs.xfs", "xfs_growfs", "e2fsck", "resize2fs"},
+		Tools:   []string{"lvm", "dmsetup", "mkfs.ext4", "mke2fs", "mkfs.xfs", "xfs_growfs", "e2fsck", "resize2fs"},
 		Script: `set -e
 export LVM_SUPPRESS_FD_WARNINGS=1
 dev=$(for d in /sys/block/sd*; do echo /dev/${d##*/}; done | head -n1)
