@@ -11,6 +11,8 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/partsafety"
@@ -27,11 +29,21 @@ const OpOverride = "storage.override"
 
 // JournalOptions are the roll-forward handlers Recover needs: register them
 // when opening the journal given to WithJournal (filesystem resizes, label
-// and UUID changes, partition-table writes, the Engine's override records).
+// and UUID changes, partition-table writes, btrfs subvolume and device
+// changes, LVM metadata changes, the Engine's override records).
 func JournalOptions(fsOpts ...fsys.Option) []safety.Option {
 	out := fsys.RollForward(fsOpts...)
 	out = append(out, partsafety.RollForward(),
 		safety.WithRollForward(OpOverride, func(context.Context, safety.Entry) error { return nil }))
+	out = append(out, btrfs.RollForward()...)
+	// LVM changes settle by the VG's seqno, read through lvm; a machine
+	// whose runner cannot be made gets no LVM handlers, and recovery then
+	// rolls those changes back from their before-images.
+	if x, err := command.New(); err == nil {
+		if t, err := lvm.NewTool(x); err == nil {
+			out = append(out, lvm.RollForward(t)...)
+		}
+	}
 	return out
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrConflict is returned when a device already holds something other
@@ -71,6 +73,14 @@ func (e *Engine) EnsureUnmounted(ctx context.Context, target string) error {
 	}
 	if err := e.needJournal(); err != nil {
 		return err
+	}
+	// A mount whose source is no block device (a device node bind-mounted
+	// for a raw block volume shows "devtmpfs"; tmpfs, a bind of a
+	// directory) has no device to lock or identify: it is unmounted as it
+	// is, which changes no data.
+	var st unix.Stat_t
+	if err := unix.Stat(src, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return e.fs.Unmount(ctx, target, fsys.UnmountOptions{})
 	}
 	op, err := e.fs.UnmountOp(ctx, src, target, fsys.Type(fstype), fsys.MountOptions{}, fsys.UnmountOptions{})
 	return e.run1(ctx, op, err)

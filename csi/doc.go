@@ -35,9 +35,10 @@
 // for mount and block volumes, and 100 volumes created and published with
 // their latency logged and the metrics read back. The lvm-thin run of
 // csi-sanity belongs to the VM tier (device-mapper exists only there) and
-// lands with the lvm backend. Until the Engine is merged, the tests and the
-// example binaries run on csi/fsstack (fsys and sched, journaled); the
-// compile-time assertion keeps *storage.Engine a Stack.
+// lands with the lvm backend. The tests and the example binaries run on the
+// storage Engine (OpenEngine: the journal with every recovery handler, a
+// recovery at start, then the Engine on it), so formatting, mounting and
+// growing go through its preflight, journal and undo.
 //
 // Hazards: a snapshot of a mounted, written volume is crash consistent
 // only; deleting a volume still published is FailedPrecondition; a block

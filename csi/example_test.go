@@ -8,7 +8,6 @@ import (
 	csipb "github.com/container-storage-interface/spec/lib/go/csi"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/csi"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/csi/fsstack"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/plugintest"
 )
 
@@ -18,7 +17,7 @@ func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "csi-example-")
 	defer os.RemoveAll(dir)
 	b, _ := plugintest.NewMemory(dir+"/pool", "mem", 1<<30, plugintest.Faults{})
-	st, err := fsstack.New(dir + "/state")
+	st, err := csi.OpenEngine(context.Background(), dir+"/state", nil)
 	if err != nil {
 		fmt.Println(err)
 		return

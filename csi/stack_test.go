@@ -1,8 +1,8 @@
 package csi
 
-import "github.com/CodeMonkeyCybersecurity/eos-storage/csi/fsstack"
+import "context"
 
-// The tests run on fsstack (fsys + sched, journaled) until the Engine lands.
-var _ Stack = (*fsstack.Stack)(nil)
-
-func newTestStack(stateDir string) (*fsstack.Stack, error) { return fsstack.New(stateDir) }
+// The tests run on the storage Engine, as the binaries do.
+func newTestStack(stateDir string) (*EngineStack, error) {
+	return OpenEngine(context.Background(), stateDir, nil)
+}

@@ -8,8 +8,7 @@
 // --state the journal directory (default /var/lib/eos-storage/csi/state).
 // Metrics (Prometheus) are served only when --metrics is given, on a unix
 // socket or a loopback address. Formatting, mounting and growing go through
-// the journaled fsys stack (csi/fsstack) until the storage Engine replaces
-// it. Exit status: 0 on SIGTERM/SIGINT, 2 usage, 1 failure.
+// the storage Engine (csi.OpenEngine), journaled in --state. Exit status: 0 on SIGTERM/SIGINT, 2 usage, 1 failure.
 package main
 
 import (
@@ -24,7 +23,6 @@ import (
 	"syscall"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/csi"
-	"github.com/CodeMonkeyCybersecurity/eos-storage/csi/fsstack"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
 )
@@ -68,7 +66,7 @@ func serve(ctx context.Context, log *slog.Logger, endpoint, dir, state, nodeID s
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return err
 	}
-	st, err := fsstack.New(state)
+	st, err := csi.OpenEngine(ctx, state, log)
 	if err != nil {
 		return err
 	}

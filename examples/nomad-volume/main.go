@@ -37,7 +37,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
-	"github.com/CodeMonkeyCybersecurity/eos-storage/csi/fsstack"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/csi"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
@@ -196,7 +196,7 @@ func flock(ctx context.Context, path string) (func(), error) {
 
 type env struct {
 	b      *loopfile.Backend
-	st     *fsstack.Stack
+	st     *csi.EngineStack
 	unlock func()
 }
 
@@ -215,7 +215,7 @@ func open(ctx context.Context, r *request, log io.Writer) (*env, error) {
 		e.unlock()
 		return nil, err
 	}
-	if e.st, err = fsstack.New(filepath.Join(r.state, "journal")); err != nil {
+	if e.st, err = csi.OpenEngine(ctx, filepath.Join(r.state, "journal"), nil); err != nil {
 		e.unlock()
 		return nil, err
 	}
