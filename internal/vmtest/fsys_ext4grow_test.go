@@ -1,9 +1,6 @@
 package vmtest
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,13 +14,7 @@ import (
 // file's checksum.
 func TestGuestExt4OnlineGrow(t *testing.T) {
 	Require(t)
-	bin := filepath.Join(t.TempDir(), "fsys.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./fsys")
-	cmd.Dir = moduleRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c ./fsys: %v: %s", err, b)
-	}
+	bin := guestTestBinary(t, "./fsys", "fsys.test")
 	res := RunTest(t, Config{
 		Modules: append(DriverModules(), "loop", "ext4"),
 		Files:   []File{{Src: bin}},

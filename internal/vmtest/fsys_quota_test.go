@@ -1,9 +1,6 @@
 package vmtest
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,13 +19,7 @@ import (
 // logged (the issue lets the VM tier report it instead of asserting).
 func TestGuestQuota(t *testing.T) {
 	Require(t)
-	bin := filepath.Join(t.TempDir(), "quota.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./fsys/quota")
-	cmd.Dir = moduleRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c ./fsys/quota: %v: %s", err, b)
-	}
+	bin := guestTestBinary(t, "./fsys/quota", "quota.test")
 	res := RunTest(t, Config{
 		Modules:   append(DriverModules(), "loop", "ext4", "xfs", "quota_tree", "quota_v2"),
 		Files:     []File{{Src: bin}},

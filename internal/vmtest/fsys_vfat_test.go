@@ -1,9 +1,6 @@
 package vmtest
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,13 +12,7 @@ import (
 // data intact, fsck.fat clean).
 func TestGuestVFAT(t *testing.T) {
 	Require(t)
-	bin := filepath.Join(t.TempDir(), "fsys.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./fsys")
-	cmd.Dir = moduleRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c ./fsys: %v: %s", err, b)
-	}
+	bin := guestTestBinary(t, "./fsys", "fsys.test")
 	res := RunTest(t, Config{
 		Modules: append(DriverModules(), "loop", "vfat", "nls_cp437", "nls_ascii", "nls_utf8", "nls_iso8859_1"),
 		Files:   []File{{Src: bin}},

@@ -1,9 +1,6 @@
 package vmtest
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -18,13 +15,7 @@ import (
 // data checksums compared after each change.
 func TestGuestLVMLifecycle(t *testing.T) {
 	a := Require(t)
-	bin := filepath.Join(t.TempDir(), "lvm.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./lvm")
-	cmd.Dir = moduleRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c ./lvm: %v: %s", err, b)
-	}
+	bin := guestTestBinary(t, "./lvm", "lvm.test")
 	mods := append(DriverModules(), "loop", "ext4", "xfs", "dm_mod", "dm_thin_pool", "dm_snapshot", "dm_bufio", "dm_persistent_data")
 	cache := a.HasModule("dm_cache") && a.HasModule("dm_cache_smq")
 	if cache {

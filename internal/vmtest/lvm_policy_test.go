@@ -1,9 +1,6 @@
 package vmtest
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,13 +15,7 @@ import (
 // space exhaustion (Data% 100, writes fail) and the watcher alerts.
 func TestGuestThinPoolFill(t *testing.T) {
 	Require(t)
-	bin := filepath.Join(t.TempDir(), "lvm.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./lvm")
-	cmd.Dir = moduleRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c ./lvm: %v: %s", err, b)
-	}
+	bin := guestTestBinary(t, "./lvm", "lvm.test")
 	res := RunTest(t, Config{
 		Disks:     []Disk{{Kind: SATA, Serial: "EOSPOL01", Size: 1 << 30}},
 		Modules:   append(DriverModules(), "dm_mod", "dm_thin_pool"),

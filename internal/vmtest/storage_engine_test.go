@@ -1,9 +1,6 @@
 package vmtest
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,13 +16,7 @@ import (
 // does this one.
 func TestGuestStorageEngine(t *testing.T) {
 	Require(t)
-	bin := filepath.Join(t.TempDir(), "storage.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, ".")
-	cmd.Dir = moduleRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c .: %v: %s", err, b)
-	}
+	bin := guestTestBinary(t, ".", "storage.test")
 	res := RunTest(t, Config{
 		Disks:   []Disk{{Kind: SATA, Serial: "EOSENG01", Size: 2 << 30}},
 		Modules: append(DriverModules(), "dm_mod", "dm_thin_pool", "xfs", "ext4"),
