@@ -82,30 +82,22 @@ func New(dir string, opts ...Option) (*Backend, error) {
 
 func (b *Backend) Name() string { return Name }
 
-func (b *Backend) Limits() plugin.Limits {
-	return plugin.Limits{MaxNameLen: maxNameLen, NameChars: nameChars, Granularity: granularity, MinSize: granularity}
+func (b *Backend) Limits() plugin.Limits { return limits }
+
+// validName accepts what plugin.CheckName accepts under the backend's
+// Limits, and only a letter or digit first (no hidden .snapshots clash).
+func validName(s string) error {
+	if s != "" && !isAlnum(s[0]) {
+		return &plugin.InvalidError{Field: "name", Value: s, Reason: "must start with a letter or digit"}
+	}
+	return plugin.CheckName(limits, "name", s)
 }
 
-func validName(s string) error {
-	bad := func(why string) error { return &plugin.InvalidError{Field: "name", Value: s, Reason: why} }
-	if s == "" {
-		return bad("empty")
-	}
-	if len(s) > maxNameLen {
-		return bad(fmt.Sprintf("longer than %d bytes", maxNameLen))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if i == 0 && !alnum {
-			return bad("must start with a letter or digit")
-		}
-		if !alnum && !strings.ContainsRune(nameChars, rune(c)) {
-			return bad("only letters, digits and . _ - are allowed")
-		}
-	}
-	return nil
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
+
+var limits = plugin.Limits{MaxNameLen: maxNameLen, NameChars: nameChars, Granularity: granularity, MinSize: granularity}
 
 func (b *Backend) volPath(name string) string { return filepath.Join(b.dir, name) }
 func (b *Backend) snapPath(vol, snap string) string {

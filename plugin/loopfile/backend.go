@@ -105,9 +105,7 @@ func (b *Backend) Name() string { return Name }
 // Dir is the backend's directory.
 func (b *Backend) Dir() string { return b.dir }
 
-func (b *Backend) Limits() plugin.Limits {
-	return plugin.Limits{MaxNameLen: maxNameLen, NameChars: nameChars, Granularity: granularity, MinSize: granularity}
-}
+func (b *Backend) Limits() plugin.Limits { return limits }
 
 func (b *Backend) volFile(name string) string      { return filepath.Join(b.dir, name+".img") }
 func (b *Backend) volMeta(name string) string      { return filepath.Join(b.dir, name+".json") }

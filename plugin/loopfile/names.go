@@ -12,29 +12,21 @@ const (
 	granularity = 1 << 20 // sizes are rounded up to whole MiB
 )
 
-// validName accepts ASCII letters, digits and "._-", starting with a letter
-// or digit, at most maxNameLen bytes: never a path separator, never "..",
-// never the "@" that separates a snapshot's name.
+// validName accepts what plugin.CheckName accepts under the backend's
+// Limits, and only a letter or digit first: never a path separator, never
+// "..", never a hidden file, never the "@" that separates a snapshot's name.
 func validName(s string) error {
-	bad := func(why string) error { return &plugin.InvalidError{Field: "name", Value: s, Reason: why} }
-	if s == "" {
-		return bad("empty")
+	if s != "" && !isAlnum(s[0]) {
+		return &plugin.InvalidError{Field: "name", Value: s, Reason: "must start with a letter or digit"}
 	}
-	if len(s) > maxNameLen {
-		return bad("longer than 128 bytes")
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if i == 0 && !alnum {
-			return bad("must start with a letter or digit")
-		}
-		if !alnum && !strings.ContainsRune(nameChars, rune(c)) {
-			return bad("only letters, digits and . _ - are allowed")
-		}
-	}
-	return nil
+	return plugin.CheckName(limits, "name", s)
 }
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+var limits = plugin.Limits{MaxNameLen: maxNameLen, NameChars: nameChars, Granularity: granularity, MinSize: granularity}
 
 // splitSnapshotID splits "pool/volume@snap".
 func splitSnapshotID(pool, id string) (vol, snap string, err error) {
