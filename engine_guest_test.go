@@ -6,17 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
-
-	"golang.org/x/sys/unix"
 )
 
 // guestDiskEnv names the blank disk the VM tier attaches (internal/vmtest
@@ -86,26 +84,7 @@ func TestGuestLVMStack(t *testing.T) {
 	ctx := context.Background()
 	const M = int64(1) << 20
 	mnt := t.TempDir()
-	// Unmount what the plans mounted before TempDir removes the directory
-	// (cleanups run last registered first), deepest first.
-	t.Cleanup(func() {
-		data, err := os.ReadFile("/proc/self/mountinfo")
-		if err != nil {
-			return
-		}
-		var targets []string
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], mnt+"/") {
-				targets = append(targets, f[4])
-			}
-		}
-		sort.Sort(sort.Reverse(sort.StringSlice(targets)))
-		for _, tg := range targets {
-			if err := unix.Unmount(tg, 0); err != nil {
-				t.Errorf("unmount %s: %v", tg, err)
-			}
-		}
-	})
+	testenv.UnmountUnder(t, mnt) // what the plans mounted
 	spec := &Spec{
 		Disks: []DiskSpec{{ID: "d", Path: disk, Partitions: []PartitionSpec{{Number: 1, Type: "lvm"}}}},
 		VolumeGroups: []VGSpec{{Name: "eng", PVs: []string{"d#1"},

@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 	csipb "github.com/container-storage-interface/spec/lib/go/csi"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-
-	"golang.org/x/sys/unix"
 )
 
 func dial(t testing.TB, sock string) (csipb.ControllerClient, csipb.NodeClient) {
@@ -66,9 +65,7 @@ func TestRestart(t *testing.T) {
 	td := newTestDriver(t)
 	ctx := context.Background()
 	base := t.TempDir()
-	// A failed run leaves its publications: detach them before TempDir
-	// removes the directory (cleanups run last registered first).
-	t.Cleanup(func() { detachUnder(base) })
+	testenv.UnmountUnder(t, base) // a failed run leaves its publications
 	restart := func() { td.stop(); td.start(t) }
 	for _, tc := range []struct {
 		name string
@@ -177,18 +174,5 @@ func TestLatency(t *testing.T) {
 	want := `eos_csi_operations_total{code="OK",method="/csi.v1.Controller/CreateVolume"} 100`
 	if !strings.Contains(string(body), want) {
 		t.Fatalf("metrics lack %q", want)
-	}
-}
-
-// detachUnder lazily unmounts every mount below dir.
-func detachUnder(dir string) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			_ = unix.Unmount(f[4], unix.MNT_DETACH)
-		}
 	}
 }
