@@ -515,7 +515,8 @@ func (d *Driver) ListSnapshots(ctx context.Context, req *csipb.ListSnapshotsRequ
 	return out, nil
 }
 
-// ControllerGetVolumeHealth implements csi.ControllerServer.
+// ControllerGetVolumeHealth implements csi.ControllerServer: the pool's,
+// the drives' (SMART) and the filesystem's health of one volume.
 func (d *Driver) ControllerGetVolumeHealth(ctx context.Context, req *csipb.ControllerGetVolumeHealthRequest) (*csipb.ControllerGetVolumeHealthResponse, error) {
 	if req.GetVolumeId() == "" {
 		return nil, status.Error(codes.InvalidArgument, "volume id missing")
@@ -524,11 +525,16 @@ func (d *Driver) ControllerGetVolumeHealth(ctx context.Context, req *csipb.Contr
 	if err != nil {
 		return nil, err
 	}
-	return &csipb.ControllerGetVolumeHealthResponse{VolumeHealth: &csipb.VolumeHealth{VolumeId: v.ID, HealthStatuses: d.poolHealth(ctx, v)}}, nil
+	ps, psErr := d.backend.Pools(ctx)
+	return &csipb.ControllerGetVolumeHealthResponse{VolumeHealth: &csipb.VolumeHealth{VolumeId: v.ID, HealthStatuses: d.volumeHealth(ctx, v, ps, psErr, "")}}, nil
 }
 
 // ControllerListVolumeHealth implements csi.ControllerServer, paginated as
-// ListVolumes.
+// ListVolumes (the token indexes volumes in ID order). As the spec
+// recommends, a page lists only the volumes with an abnormal condition, so
+// it may hold fewer entries than max_entries, or none, and still have a
+// next token. The pools are read once per page and each drive's SMART at
+// most once per TTL, so a poll of many volumes on one disk reads it once.
 func (d *Driver) ControllerListVolumeHealth(ctx context.Context, req *csipb.ControllerListVolumeHealthRequest) (*csipb.ControllerListVolumeHealthResponse, error) {
 	vols, err := d.backend.Volumes(ctx, "")
 	if err != nil {
@@ -539,9 +545,16 @@ func (d *Driver) ControllerListVolumeHealth(ctx context.Context, req *csipb.Cont
 	if err != nil {
 		return nil, err
 	}
+	ps, psErr := d.backend.Pools(ctx)
 	out := &csipb.ControllerListVolumeHealthResponse{NextToken: next}
 	for i := start; i < end; i++ {
-		out.Entries = append(out.Entries, &csipb.VolumeHealth{VolumeId: vols[i].ID, HealthStatuses: d.poolHealth(ctx, &vols[i])})
+		if err := ctx.Err(); err != nil {
+			return nil, toStatus(err, "volume health")
+		}
+		h := d.volumeHealth(ctx, &vols[i], ps, psErr, "")
+		if abnormal(h) {
+			out.Entries = append(out.Entries, &csipb.VolumeHealth{VolumeId: vols[i].ID, HealthStatuses: h})
+		}
 	}
 	return out, nil
 }
@@ -552,18 +565,16 @@ func healthEntry(t csipb.VolumeHealthErrorType, reason, msg string) *csipb.Volum
 
 // poolHealth: the volume's device gone (inaccessible), the pool nearly full
 // (degraded: writes to a thin or sparse volume may fail). Empty is healthy.
-func (d *Driver) poolHealth(ctx context.Context, v *plugin.Volume) []*csipb.VolumeHealth_VolumeHealthEntry {
+func (d *Driver) poolHealth(v *plugin.Volume, ps []plugin.Pool) []*csipb.VolumeHealth_VolumeHealthEntry {
 	var out []*csipb.VolumeHealth_VolumeHealthEntry
 	if v.Device == "" {
 		if _, ok := d.backend.(Attacher); ok {
 			out = append(out, healthEntry(csipb.VolumeHealthErrorType_INACCESSIBLE, "NotAttached", "volume is not attached to a block device"))
 		}
 	}
-	if ps, err := d.backend.Pools(ctx); err == nil {
-		for _, p := range ps {
-			if p.Name == v.Pool && p.CapacityBytes > 0 && p.FreeBytes < p.CapacityBytes/100 {
-				out = append(out, healthEntry(csipb.VolumeHealthErrorType_DEGRADED, "PoolFull", fmt.Sprintf("pool %s is %d bytes from full", p.Name, p.FreeBytes)))
-			}
+	for _, p := range ps {
+		if p.Name == v.Pool && p.CapacityBytes > 0 && p.FreeBytes < p.CapacityBytes/100 {
+			out = append(out, healthEntry(csipb.VolumeHealthErrorType_DEGRADED, "PoolFull", fmt.Sprintf("pool %s is %d bytes from full", p.Name, p.FreeBytes)))
 		}
 	}
 	return out

@@ -53,6 +53,9 @@ type Driver struct {
 	root        sysfs.Root
 
 	locks keyedMutex
+
+	// health caches drive SMART answers for volume health (WithHealth).
+	health healthMonitor
 }
 
 // Option configures New.

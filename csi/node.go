@@ -246,9 +246,10 @@ func (d *Driver) NodeGetVolumeStats(ctx context.Context, req *csipb.NodeGetVolum
 }
 
 // NodeGetVolumeHealth implements csi.NodeServer (the spec's replacement for
-// the removed VOLUME_CONDITION): inaccessible when the publish path no
-// longer holds the volume, data loss risk when the kernel remounted a
-// filesystem read-only after an error, and the pool's health.
+// the removed VOLUME_CONDITION): the volume's health as the controller
+// reports it (pool, drives by SMART, filesystem state), plus the publish
+// path's: inaccessible when it no longer holds the volume, data loss risk
+// when the kernel remounted its filesystem read-only after an error.
 func (d *Driver) NodeGetVolumeHealth(ctx context.Context, req *csipb.NodeGetVolumeHealthRequest) (*csipb.NodeGetVolumeHealthResponse, error) {
 	if req.GetVolumeId() == "" {
 		return nil, status.Error(codes.InvalidArgument, "volume id missing")
@@ -257,11 +258,12 @@ func (d *Driver) NodeGetVolumeHealth(ctx context.Context, req *csipb.NodeGetVolu
 	if err != nil {
 		return nil, err
 	}
-	h := d.poolHealth(ctx, v)
+	var path string
 	if p := req.GetVolumePublishPath(); p != "" {
-		h = append(h, d.pathHealth(filepath.Clean(p), v)...)
+		path = filepath.Clean(p)
 	}
-	return &csipb.NodeGetVolumeHealthResponse{VolumeHealth: &csipb.VolumeHealth{VolumeId: v.ID, HealthStatuses: h}}, nil
+	ps, psErr := d.backend.Pools(ctx)
+	return &csipb.NodeGetVolumeHealthResponse{VolumeHealth: &csipb.VolumeHealth{VolumeId: v.ID, HealthStatuses: d.volumeHealth(ctx, v, ps, psErr, path)}}, nil
 }
 
 func (d *Driver) pathHealth(path string, v *plugin.Volume) []*csipb.VolumeHealth_VolumeHealthEntry {
@@ -272,7 +274,7 @@ func (d *Driver) pathHealth(path string, v *plugin.Volume) []*csipb.VolumeHealth
 	case e == nil || v.Device == "" || !isMountOf(e, v.Device):
 		return []*csipb.VolumeHealth_VolumeHealthEntry{healthEntry(csipb.VolumeHealthErrorType_INACCESSIBLE, "NotPublished", path+" does not hold the volume")}
 	case hasOpt(e.SuperOptions, "ro") && !hasOpt(e.Options, "ro"):
-		return []*csipb.VolumeHealth_VolumeHealthEntry{healthEntry(csipb.VolumeHealthErrorType_DATA_LOSS, "RemountedReadOnly", "the filesystem went read-only under a writable mount (an I/O or metadata error)")}
+		return []*csipb.VolumeHealth_VolumeHealthEntry{healthEntry(csipb.VolumeHealthErrorType_DATA_LOSS, ReasonRemountedRO, path+": the filesystem went read-only under a writable mount (an I/O or metadata error)")}
 	}
 	return nil
 }
