@@ -92,6 +92,8 @@ type healthMonitor struct {
 	mu    sync.Mutex
 	cache map[string]*smartEntry
 	fs    FilesystemInspector // the default inspector, made once
+
+	statDev func(string) (uint32, uint32, error) // tests: st_dev in a fake tree
 }
 
 // smartEntry is one drive's answer; done closes when it is in, so callers
@@ -272,7 +274,7 @@ func (d *Driver) volumeHealth(ctx context.Context, v *plugin.Volume, ps []plugin
 // A drive with no SMART (loop, virtio, a file on tmpfs) or whose read
 // failed is not abnormal; it is returned for the NoSMARTData note.
 func (d *Driver) driveHealth(ctx context.Context, s *healthSet, v *plugin.Volume) (noData []string) {
-	w := &driveWalker{root: d.root}
+	w := &driveWalker{root: d.root, statDev: d.health.statDev}
 	var found drivesFound
 	switch {
 	case v.Device != "":
