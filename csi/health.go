@@ -229,6 +229,15 @@ func (s *healthSet) add(t csipb.VolumeHealthErrorType, reason, msg string) {
 	s.entries = append(s.entries, healthEntry(t, reason, msg))
 }
 
+func (s *healthSet) has(t csipb.VolumeHealthErrorType, reason string) bool {
+	for _, e := range s.entries {
+		if e.Status == t && e.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *healthSet) addAll(es []*csipb.VolumeHealth_VolumeHealthEntry) {
 	for _, e := range es {
 		s.add(e.Status, e.Reason, e.Message)
@@ -261,7 +270,12 @@ func (d *Driver) volumeHealth(ctx context.Context, v *plugin.Volume, ps []plugin
 		d.filesystemHealth(ctx, &s, v.Device)
 	}
 	if publishPath != "" {
-		s.addAll(d.pathHealth(publishPath, v))
+		for _, e := range d.pathHealth(publishPath, v) {
+			if e.Reason == ReasonRemountedRO && s.has(e.Status, e.Reason) {
+				continue // the device's mounts already said so, naming this one
+			}
+			s.add(e.Status, e.Reason, e.Message)
+		}
 	}
 	if len(noData) > 0 && !abnormal(s.entries) {
 		s.add(csipb.VolumeHealthErrorType_UNKNOWN_VOLUME_HEALTH_TYPE, ReasonNoSMARTData, "no SMART data: "+strings.Join(noData, "; "))

@@ -179,7 +179,11 @@ func (w *driveWalker) file(f *drivesFound, path string, depth int) {
 		return
 	}
 	if !strings.HasPrefix(e.Source, "/dev/") {
-		f.note("%s is on %s (%s), which has no block device", path, e.FSType, e.Source)
+		on := e.FSType
+		if e.Source != "" && e.Source != e.FSType {
+			on += " " + e.Source
+		}
+		f.note("%s is on %s, which has no block device", path, on)
 		return
 	}
 	dir, err := w.sysDirOf(e.Source)

@@ -218,7 +218,7 @@ func TestDriveWalker(t *testing.T) {
 		{dev: "/dev/sdb", drives: []string{"/dev/sdb"}},
 		{dev: "/dev/dm-0", drives: []string{"/dev/sdb", "/dev/sdc"}},
 		{dev: "/dev/loop3", drives: []string{"/dev/sda"}},
-		{dev: "/dev/loop4", note: "on tmpfs (tmpfs), which has no block device"},
+		{dev: "/dev/loop4", note: "/shm/b.img is on tmpfs, which has no block device"},
 		{dev: "/dev/loop5", drives: []string{"/dev/sdd"}},
 		{dev: "/dev/loop6", note: "device stack deeper than"},
 		{dev: "/dev/loop7", drives: []string{"/dev/loop7"}},
