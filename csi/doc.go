@@ -32,7 +32,9 @@
 //     nothing else is reported (the spec lets a CO show an unknown type
 //     and forbids it acting on one). Each drive is read at most once per
 //     TTL (DefaultSMARTTTL, 60 s; WithHealth sets it, the reader and the
-//     clock), under DefaultSMARTTimeout; concurrent asks share one read;
+//     clock), under DefaultSMARTTimeout, on a goroutine of its own so a
+//     caller that gives up still leaves the answer cached; concurrent asks
+//     share one read, and a volume's drives are read in parallel;
 //   - filesystem (fsys Inspect through the Engine's fsys.Manager): errors
 //     recorded in the superblock (ext's error state or s_error_count,
 //     btrfs's error flag: DATA_LOSS FilesystemErrors), EIO while reading it
@@ -66,8 +68,9 @@
 // cycle) with replayed SMART readings (a failing WD, a warning Samsung,
 // healthy Kingstons, QEMU's NVMe log with critical warning bits set), the
 // cache (100 volumes on one drive: one read; re-read after the TTL on an
-// injected clock; concurrent polls share a read; an abandoned read is not
-// kept). On the host as root, health on loopfile (normal with the note;
+// injected clock; concurrent polls share a read; a read the caller
+// abandons completes and is kept; a drive past the timeout is a cached
+// failure, not abnormal). On the host as root, health on loopfile (normal with the note;
 // a read-only superblock under a writable mount made by two remounts; an
 // ext4 superblock marked with errors by debugfs), csi-sanity against loopfile
 // (/dev/shm, xfs so the online node expansion works: the host's sandbox

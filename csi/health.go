@@ -126,49 +126,56 @@ func (h *healthMonitor) timeout() time.Duration {
 	return DefaultSMARTTimeout
 }
 
-// smartOf returns dev's SMART answer, read at most once per TTL. A read
-// cut short by the caller's context is not cached.
-func (d *Driver) smartOf(ctx context.Context, dev string) (*smart.Report, error) {
+// smartStart returns dev's cache entry, starting a read when there is no
+// answer younger than the TTL and none under way. The read runs on its own
+// goroutine, detached from the caller's context and bounded by the SMART
+// timeout: a caller that gives up (a CO's deadline shorter than a slow
+// drive) still leaves the answer cached for the next poll, instead of
+// every poll paying for the drive again.
+func (d *Driver) smartStart(ctx context.Context, dev string) *smartEntry {
 	h := &d.health
-	for {
-		h.mu.Lock()
-		if h.cache == nil {
-			h.cache = map[string]*smartEntry{}
-		}
-		e := h.cache[dev]
-		if e != nil {
-			select {
-			case <-e.done:
-				if h.now().Sub(e.at) < h.ttl() {
-					h.mu.Unlock()
-					return e.rep, e.err
-				}
-			default:
-				h.mu.Unlock()
-				select {
-				case <-e.done:
-					continue
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cache == nil {
+		h.cache = map[string]*smartEntry{}
+	}
+	if e := h.cache[dev]; e != nil {
+		select {
+		case <-e.done:
+			if h.now().Sub(e.at) < h.ttl() {
+				return e
 			}
+		default:
+			return e // under way
 		}
-		e = &smartEntry{done: make(chan struct{})}
-		h.cache[dev] = e
-		h.mu.Unlock()
-
-		rctx, cancel := context.WithTimeout(ctx, h.timeout())
+	}
+	e := &smartEntry{done: make(chan struct{})}
+	h.cache[dev] = e
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout())
+	go func() {
+		defer cancel()
 		rep, err := d.readSMART(rctx, dev)
-		cancel()
 		h.mu.Lock()
 		e.at, e.rep, e.err = h.now(), rep, err
-		if ctx.Err() != nil && h.cache[dev] == e {
-			delete(h.cache, dev) // the caller gave up, not the drive
-		}
 		close(e.done)
 		h.mu.Unlock()
-		return rep, err
+	}()
+	return e
+}
+
+// wait returns the entry's answer, or the caller's context error.
+func (e *smartEntry) wait(ctx context.Context) (*smart.Report, error) {
+	select {
+	case <-e.done:
+		return e.rep, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
+}
+
+// smartOf returns dev's SMART answer, read at most once per TTL.
+func (d *Driver) smartOf(ctx context.Context, dev string) (*smart.Report, error) {
+	return d.smartStart(ctx, dev).wait(ctx)
 }
 
 func (d *Driver) readSMART(ctx context.Context, dev string) (*smart.Report, error) {
@@ -299,8 +306,14 @@ func (d *Driver) driveHealth(ctx context.Context, s *healthSet, v *plugin.Volume
 		return []string{"the volume has no device or path"}
 	}
 	noData = append(noData, found.notes...)
-	for _, dev := range found.drives {
-		rep, err := d.smartOf(ctx, dev)
+	// Every drive's read starts before any is waited for: a volume over
+	// several drives costs the slowest, not the sum.
+	pending := make([]*smartEntry, len(found.drives))
+	for i, dev := range found.drives {
+		pending[i] = d.smartStart(ctx, dev)
+	}
+	for i, dev := range found.drives {
+		rep, err := pending[i].wait(ctx)
 		if err != nil {
 			if errors.Is(err, smart.ErrNotSupported) {
 				noData = append(noData, dev+" has no SMART")

@@ -459,16 +459,29 @@ func TestHealthSMARTCache(t *testing.T) {
 	if n := r.smart.count("/dev/sda"); n != 3 || failed.Load() != 0 {
 		t.Fatalf("16 concurrent polls: %d reads, %d failed", n, failed.Load())
 	}
-	// A read the caller abandons is not cached.
+	// A read the caller abandons goes on and is cached: a CO whose
+	// deadline is shorter than the drive does not make every poll ask it.
 	r.clock.add(time.Hour)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := r.d.smartOf(cctx, "/dev/sda"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
 	}
-	r.smart.delay = 0
-	if _, err := r.d.smartOf(ctx, "/dev/sda"); err != nil || r.smart.count("/dev/sda") != 5 {
-		t.Fatalf("after a canceled read: %v, %d reads", err, r.smart.count("/dev/sda"))
+	if _, err := r.d.smartOf(ctx, "/dev/sda"); err != nil || r.smart.count("/dev/sda") != 4 {
+		t.Fatalf("after an abandoned read: %v, %d reads, want 4", err, r.smart.count("/dev/sda"))
+	}
+	// A drive that does not answer within the timeout: the read ends, the
+	// failure is cached and is not abnormal.
+	r.d.health.cfg.Timeout = 10 * time.Millisecond
+	r.smart.delay = time.Second
+	r.clock.add(time.Hour)
+	h := r.get(t, "v001")
+	if len(h) != 1 || h[0].GetReason() != ReasonNoSMARTData || !strings.Contains(h[0].GetMessage(), "deadline") {
+		t.Fatalf("hung drive: %v", h)
+	}
+	r.get(t, "v002")
+	if n := r.smart.count("/dev/sda"); n != 5 {
+		t.Fatalf("hung drive: %d reads, want 5 (its failure cached)", n)
 	}
 }
 
