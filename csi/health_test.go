@@ -61,6 +61,7 @@ type fakeSMART struct {
 	errs  map[string]error
 	reads map[string]int
 	delay time.Duration
+	gate  chan struct{} // when set, reads wait for it to close
 }
 
 func (f *fakeSMART) ReadSMART(ctx context.Context, dev string) (*smart.Report, error) {
@@ -69,8 +70,11 @@ func (f *fakeSMART) ReadSMART(ctx context.Context, dev string) (*smart.Report, e
 		f.reads = map[string]int{}
 	}
 	f.reads[dev]++
-	r, err := f.by[dev], f.errs[dev]
+	r, err, gate := f.by[dev], f.errs[dev], f.gate
 	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	if f.delay > 0 {
 		select {
 		case <-time.After(f.delay):
@@ -462,11 +466,20 @@ func TestHealthSMARTCache(t *testing.T) {
 	// A read the caller abandons goes on and is cached: a CO whose
 	// deadline is shorter than the drive does not make every poll ask it.
 	r.clock.add(time.Hour)
+	r.smart.delay = 0
+	gate := make(chan struct{})
+	r.smart.mu.Lock()
+	r.smart.gate = gate
+	r.smart.mu.Unlock()
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := r.d.smartOf(cctx, "/dev/sda"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
 	}
+	r.smart.mu.Lock()
+	r.smart.gate = nil
+	r.smart.mu.Unlock()
+	close(gate)
 	if _, err := r.d.smartOf(ctx, "/dev/sda"); err != nil || r.smart.count("/dev/sda") != 4 {
 		t.Fatalf("after an abandoned read: %v, %d reads, want 4", err, r.smart.count("/dev/sda"))
 	}
