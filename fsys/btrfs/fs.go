@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/google/uuid"
@@ -21,7 +22,14 @@ type FS struct {
 	mountpoint string
 	fsid       uuid.UUID
 	maxID      atomic.Uint64 // the highest subvolume id the last listing saw
+	bufs       sync.Pool     // *[]uint64 search buffers of searchBuf bytes, kept between searches
 }
+
+// searchBuf is the size of the buffer each tree search fills per ioctl:
+// 1 MiB holds the root-tree items of about 1,700 subvolumes, so a listing
+// of 1,000 is one or two ioctls; the buffer is kept (one per concurrent
+// search) while the FS is open, so its pages are not faulted in again.
+const searchBuf = 1 << 20
 
 // Open opens the btrfs filesystem mounted at mountpoint (any directory of
 // it works; paths given to the methods are taken as they are, not relative
@@ -96,7 +104,13 @@ func wrap(mountpoint string, err error) error {
 
 // search walks a tree of the filesystem; see fsioctl.BtrfsSearch.
 func (f *FS) search(ctx context.Context, key fsioctl.BtrfsSearchKey, fn func(h fsioctl.BtrfsSearchHeader, item []byte) error) error {
-	err := fsioctl.BtrfsSearch(ctx, f.fd, key, fn)
+	b, _ := f.bufs.Get().(*[]uint64)
+	if b == nil {
+		m := fsioctl.NewBtrfsSearchBuf(searchBuf)
+		b = &m
+	}
+	err := fsioctl.BtrfsSearchBuf(ctx, f.fd, key, *b, fn)
+	f.bufs.Put(b)
 	var se *os.SyscallError
 	if errors.As(err, &se) {
 		return wrap(f.mountpoint, err)
