@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The host kernel has no ext4 or xfs quotas (no CONFIG_QFMT_V2, no
@@ -26,6 +27,7 @@ func TestGuestQuota(t *testing.T) {
 		Files:     []File{{Src: bin}},
 		Tools:     []string{"losetup", "mount", "umount", "mkfs.ext4", "mkfs.xfs", "tune2fs", "dumpe2fs", "lsattr", "repquota", "setquota", "quotacheck", "xfs_quota"},
 		MemoryMiB: 1536,
+		Timeout:   6 * time.Minute, // the crash matrix re-execs the test binary ~100 times
 		Script: `set -e
 [ -e /etc/mtab ] || ln -s /proc/self/mounts /etc/mtab
 EOS_STORAGE_STRICT=1 quota.test -test.run '^(TestGuestExt4Quotas|TestGuestXFSQuotas|TestExt4WithoutQuotas|TestXFSWithoutQuotas|TestEnableExt4Device|TestGuestCrashMatrix)$' -test.v || echo FAILED
