@@ -15,9 +15,9 @@
 // ParseChunk, DecodeItems) are exported, pure, and fuzzed; a short or
 // inconsistent item is an error wrapping ErrMalformed.
 //
-// Listing speed. Each search fills a 1 MiB buffer the FS keeps between
+// Listing speed. Each search fills a 256 KiB buffer the FS keeps between
 // searches (one per concurrent search, while it is open): 1,000
-// subvolumes' items are one or two ioctls with no page faults. The root
+// subvolumes' items are four ioctls with no page faults. The root
 // tree's objectid range is split per CPU at the highest id the last
 // listing saw and searched in parallel; a subvolume whose backref names
 // its parent's root directory (dirid 256) has the name as its path, with

@@ -26,10 +26,14 @@ type FS struct {
 }
 
 // searchBuf is the size of the buffer each tree search fills per ioctl:
-// 1 MiB holds the root-tree items of about 1,700 subvolumes, so a listing
-// of 1,000 is one or two ioctls; the buffer is kept (one per concurrent
-// search) while the FS is open, so its pages are not faulted in again.
-const searchBuf = 1 << 20
+// a listing of 1,000 subvolumes (about 600 KiB of items) is four ioctls.
+// The buffer is kept (one per concurrent search) while the FS is open, so
+// its pages are not faulted in again. Measured on 1,000 subvolumes, 16 KiB
+// to 1 MiB buffers kept so all cost about the same (~1 ms, the kernel's
+// copying of 2,990 items); a new buffer per search, or a larger one (the
+// kernel faults in the whole rest of the buffer before each leaf), costs
+// more.
+const searchBuf = 256 << 10
 
 // Open opens the btrfs filesystem mounted at mountpoint (any directory of
 // it works; paths given to the methods are taken as they are, not relative

@@ -11,7 +11,7 @@ import (
 // BenchmarkRawRootSearch is the floor under BenchmarkListSubvolumes: the
 // kernel's tree search of the same 1,000 subvolumes' items (2,990: root
 // items, backrefs and the parents' refs) with nothing done with them, into
-// one kept 1 MiB buffer, interleaved with `btrfs subvolume list` as
+// one kept 256 KiB buffer, interleaved with `btrfs subvolume list` as
 // BenchmarkListSubvolumes is. Its x-faster is the ceiling of any listing
 // by tree search: on the 2-core test host about 1.1 ms against about 10 ms
 // for a tool run, 6-9x (the kernel's copying of the items is two thirds of

@@ -79,8 +79,8 @@ func NewBtrfsSearchBuf(size int) []uint64 {
 // BtrfsSearchBuf is BtrfsSearch into the caller's buffer (from
 // NewBtrfsSearchBuf; nil: a 64 KiB one for this call). A large buffer kept
 // across searches saves ioctls and the page faults of a new buffer: a
-// listing of 1,000 subvolumes (about 600 KiB of items) is one or two
-// ioctls into 1 MiB. fn's items alias mem, which must not be shared by
+// listing of 1,000 subvolumes (about 600 KiB of items) is four ioctls
+// into 256 KiB. fn's items alias mem, which must not be shared by
 // concurrent searches.
 func BtrfsSearchBuf(ctx context.Context, fd int, key BtrfsSearchKey, mem []uint64, fn func(h BtrfsSearchHeader, item []byte) error) error {
 	if len(mem)*8 < int(unsafe.Sizeof(BtrfsSearchArgsV2{}))+btrfsSearchV2Buf {
