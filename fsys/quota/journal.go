@@ -26,8 +26,21 @@ const (
 type OpOption func(*opConfig) error
 
 type opConfig struct {
-	journal *safety.Journal
-	onStep  func(kind, step string) error
+	journal  *safety.Journal
+	onStep   func(kind, step string) error
+	onEnable func(*Enablement)
+}
+
+// WithEnablement gives fn what an EnableOp's Enable reported (what it did,
+// the mount options the filesystem needs) when the operation succeeds.
+func WithEnablement(fn func(*Enablement)) OpOption {
+	return func(c *opConfig) error {
+		if fn == nil {
+			return fmt.Errorf("%w: nil enablement func", ErrInvalid)
+		}
+		c.onEnable = fn
+		return nil
+	}
 }
 
 // WithJournal makes the operation a safety.Guard mutation journaled in j:
@@ -125,6 +138,8 @@ type mutation struct {
 	do      func(ctx context.Context) error
 	isNew   func(ctx context.Context) (bool, error)
 	restore func(ctx context.Context, before json.RawMessage) error
+	// enabled is what the last do of an enable reported.
+	enabled *Enablement
 }
 
 // ext4 s_feature_ro_compat bits Enable sets.
@@ -232,7 +247,14 @@ func (m *Manager) mutationOf(kind string, p opParams) (*mutation, error) {
 			b, err := on(ctx)
 			return mustJSON(b), err
 		}
-		mu.do = func(ctx context.Context) error { return m.enableBtrfs(ctx, p.Mountpoint, &Enablement{}) }
+		mu.do = func(ctx context.Context) error {
+			e := &Enablement{FSType: fsBtrfs, Target: p.Mountpoint}
+			if err := m.enableBtrfs(ctx, p.Mountpoint, e); err != nil {
+				return err
+			}
+			mu.enabled = e
+			return nil
+		}
 		mu.isNew = on
 		mu.restore = func(ctx context.Context, b json.RawMessage) error {
 			var was bool
@@ -275,7 +297,10 @@ func (m *Manager) ext4Enable(mu *mutation, dev string) {
 		return f&want == want, err
 	}
 	mu.do = func(ctx context.Context) error {
-		_, err := m.Enable(ctx, dev)
+		e, err := m.Enable(ctx, dev)
+		if err == nil {
+			mu.enabled = e
+		}
 		return err
 	}
 }
@@ -352,7 +377,13 @@ func (m *Manager) journaled(kind, what string, key sched.Key, p opParams, opts [
 		if err := mu.do(ctx); err != nil {
 			return err
 		}
-		return step(ctx, mut, StepDone, "")
+		if err := step(ctx, mut, StepDone, ""); err != nil {
+			return err
+		}
+		if c.onEnable != nil && mu.enabled != nil {
+			c.onEnable(mu.enabled)
+		}
+		return nil
 	}
 	undo := func(ctx context.Context) error {
 		lock.Lock()

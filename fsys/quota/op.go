@@ -125,7 +125,7 @@ func (m *Manager) EnableOp(target string, opts ...OpOption) (sched.Operation, er
 	if st.Mode&unix.S_IFMT == unix.S_IFBLK {
 		p = opParams{Device: target}
 		if t, err := probeDevice(target); err != nil || t != fsExt4 || m.mountedDevice(st.Rdev) {
-			return m.reportOp(target, key), nil
+			return m.reportOp(target, key, opts)
 		}
 	} else if mo, err := m.open(target); err != nil {
 		return sched.Operation{}, err
@@ -133,21 +133,28 @@ func (m *Manager) EnableOp(target string, opts ...OpOption) (sched.Operation, er
 		t := mo.fstype
 		mo.close()
 		if t != fsBtrfs {
-			return m.reportOp(target, key), nil
+			return m.reportOp(target, key, opts)
 		}
 	}
 	return m.journaled(OpEnable, " "+target, key, p, opts, "enable quotas on "+target)
 }
 
 // reportOp is an Enable that changes nothing on disk (xfs, a mounted ext4).
-func (m *Manager) reportOp(target string, key sched.Key) sched.Operation {
+func (m *Manager) reportOp(target string, key sched.Key, opts []OpOption) (sched.Operation, error) {
+	c, err := newOpConfig(opts)
+	if err != nil {
+		return sched.Operation{}, err
+	}
 	return sched.Operation{
 		ID: OpEnable + " " + target, Kind: OpEnable, Resources: []sched.Resource{key.Exclusive()},
 		Execute: func(ctx context.Context, _ sched.Progress) error {
-			_, err := m.Enable(ctx, target)
+			e, err := m.Enable(ctx, target)
+			if err == nil && c.onEnable != nil {
+				c.onEnable(e)
+			}
 			return err
 		},
-	}
+	}, nil
 }
 
 func mustJSON(v any) json.RawMessage {
