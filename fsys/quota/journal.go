@@ -105,6 +105,32 @@ type opParams struct {
 	Inherit    bool    `json:"inherit,omitempty"`
 }
 
+// decodeParams reads a journaled mutation's params and checks that they
+// are whole for kind: malformed ones are an error wrapping ErrInvalid.
+func decodeParams(kind string, b []byte) (opParams, error) {
+	var p opParams
+	if err := json.Unmarshal(b, &p); err != nil {
+		return opParams{}, fmt.Errorf("%w: journal params: %v", ErrInvalid, err)
+	}
+	bad := p.FS == ""
+	switch kind {
+	case OpSetLimits:
+		bad = bad || p.Limits == nil || p.Mountpoint == "" || !p.Kind.valid()
+	case OpSetGrace:
+		bad = bad || p.Grace == nil || p.Mountpoint == "" || !p.Kind.valid()
+	case OpSetProject:
+		bad = bad || p.Dir == ""
+	case OpEnable:
+		bad = bad || (p.Mountpoint == "") == (p.Device == "")
+	default:
+		return opParams{}, fmt.Errorf("%w: no journaled quota operation %q", ErrInvalid, kind)
+	}
+	if bad {
+		return opParams{}, fmt.Errorf("%w: journal params of %s incomplete: %s", ErrInvalid, kind, b)
+	}
+	return p, nil
+}
+
 // path is what the mutation names: its mountpoint, directory or device.
 func (p opParams) path() string {
 	switch {
@@ -495,9 +521,9 @@ func RollForward(opts ...Option) []safety.Option {
 		if merr != nil {
 			return nil, nil, merr
 		}
-		var p opParams
-		if err := json.Unmarshal(e.Intent.Params, &p); err != nil {
-			return nil, nil, fmt.Errorf("%w: journal params: %v", ErrInvalid, err)
+		p, err := decodeParams(kind, e.Intent.Params)
+		if err != nil {
+			return nil, nil, err
 		}
 		if err := p.sameFS(); err != nil {
 			return nil, nil, err

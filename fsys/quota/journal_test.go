@@ -418,3 +418,32 @@ func TestJournaledRefusal(t *testing.T) {
 		t.Errorf("nil journal: %v", err)
 	}
 }
+
+// FuzzDecodeParams: whatever a journal holds, decoding is a typed error
+// or params whole for the kind, never a panic.
+func FuzzDecodeParams(f *testing.F) {
+	for _, s := range []string{
+		`{"mountpoint":"/mnt","fs":"7:0","kind":"user","id":5,"limits":{"block_hard":1024}}`,
+		`{"mountpoint":"/mnt","fs":"btrfs-x","kind":"subvolume","id":256,"limits":{}}`,
+		`{"mountpoint":"/mnt","fs":"7:0","kind":"group","grace":{"block":3600000000000,"inode":0}}`,
+		`{"dir":"/mnt/p","fs":"7:0","kind":"user","projid":42,"inherit":true}`,
+		`{"device":"/dev/loop0","fs":"7:0","kind":"user"}`,
+		`{"fs":"7:0","kind":"tenant"}`, `{`, `null`, `[]`,
+	} {
+		for _, k := range []string{OpSetLimits, OpSetGrace, OpSetProject, OpEnable, "x"} {
+			f.Add(k, []byte(s))
+		}
+	}
+	f.Fuzz(func(t *testing.T, kind string, b []byte) {
+		p, err := decodeParams(kind, b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if p.FS == "" || (kind == OpSetLimits && p.Limits == nil) || (kind == OpSetGrace && p.Grace == nil) {
+			t.Fatalf("incomplete params accepted: %+v", p)
+		}
+	})
+}
