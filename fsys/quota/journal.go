@@ -210,7 +210,11 @@ func (m *Manager) mutationOf(kind string, p opParams) (*mutation, error) {
 		mu.do = func(ctx context.Context) error { return m.SetLimits(ctx, p.Mountpoint, p.Kind, p.ID, *p.Limits) }
 		mu.isNew = func(ctx context.Context) (bool, error) {
 			l, err := get(ctx)
-			return l == kernelLimits(*p.Limits), err
+			want := *p.Limits
+			if p.Kind != Subvolume {
+				want = kernelLimits(want) // ext4 and xfs keep whole KiB; a btrfs limit is bytes
+			}
+			return l == want, err
 		}
 		mu.restore = func(ctx context.Context, b json.RawMessage) error {
 			var l Limits
@@ -342,8 +346,7 @@ func (m *Manager) repairExt4(ctx context.Context, dev string) error {
 	return err
 }
 
-// kernelLimits is l as the kernel keeps it (block limits in whole KiB on
-// ext4 and xfs; a btrfs limit is a multiple already or refused).
+// kernelLimits is l as ext4 and xfs keep it: block limits in whole KiB.
 func kernelLimits(l Limits) Limits {
 	k := toKernel(l)
 	return Limits{BlockSoft: k.BSoftLimit * 1024, BlockHard: k.BHardLimit * 1024, InodeSoft: l.InodeSoft, InodeHard: l.InodeHard}

@@ -275,7 +275,7 @@ func TestCrashMatrixHost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		old, new := Limits{BlockHard: 3 * mib}, Limits{BlockHard: mib}
+		old, new := Limits{BlockHard: 3 * mib}, Limits{BlockHard: mib + 1} // bytes, not KiB: kept exactly
 		reset := func(t *testing.T) {
 			if err := m.SetLimits(bg, mnt, Subvolume, id, old); err != nil {
 				t.Fatal(err)
