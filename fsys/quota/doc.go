@@ -72,7 +72,9 @@
 // tune2fs) and, in the guest, TestGuestCrashMatrix (ext4 and xfs user,
 // group and project limits and grace, ext4 project ids): a fault and a
 // SIGKILL of a child at each step, a kill at the undo, and a plan rolled
-// back, each ending exactly old or exactly new as the journal says. A
+// back, each ending exactly old or exactly new as the journal says;
+// TestRecoverRollsBack kills one whose change the kernel then refuses:
+// recovery puts the journaled old state back (rolled_back). A
 // fault after an ext4 enable was made cannot be undone: the journal says
 // locked_down (the state is new), not old.
 package quota

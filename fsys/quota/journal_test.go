@@ -447,3 +447,33 @@ func FuzzDecodeParams(f *testing.F) {
 		}
 	})
 }
+
+// When recovery cannot finish a change (here: a project id the kernel
+// refuses, journaled by a process killed before it asked), it puts the
+// journaled old state back: rolled_back, and the directory keeps its id.
+func TestRecoverRollsBack(t *testing.T) {
+	testenv.RequireTool(t, "mkfs.xfs")
+	mnt, _ := mustFS(t, "xfs", 300*mib, []string{"-q", "-f"}, "")
+	m := newManager(t)
+	dir := filepath.Join(mnt, "proj")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetProject(bg, dir, 7, true); err != nil {
+		t.Fatal(err)
+	}
+	s := crashSpec{Op: OpSetProject, Target: dir, ProjID: ^uint32(0), Step: StepRequested, Journal: t.TempDir()}
+	killChild(t, s)
+	j := openJournal(t, s.Journal)
+	defer j.Close()
+	rec, err := j.Recover(bg)
+	if err != nil || len(rec) != 1 || rec[0].Outcome != safety.OutcomeRolledBack {
+		t.Fatalf("recover: %+v %v", rec, err)
+	}
+	if a, err := m.GetProject(bg, dir); err != nil || a != (ProjectAttr{ID: 7, Inherit: true}) {
+		t.Errorf("after the roll-back: %+v %v, want the old project 7", a, err)
+	}
+	if e := entryOf(t, j, OpSetProject); e.Outcome.State() != "old" {
+		t.Errorf("journal says %s", e.Outcome)
+	}
+}
