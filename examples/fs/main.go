@@ -48,6 +48,7 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/quota"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 )
 
@@ -181,7 +182,7 @@ func (c *cli) manager(ctx context.Context, mutating bool) error {
 		if dir == "" {
 			dir = safety.DefaultStateDir
 		}
-		roll := append(fsys.RollForward(), btrfs.RollForward()...)
+		roll := append(append(fsys.RollForward(), btrfs.RollForward()...), quota.RollForward()...)
 		j, err := safety.OpenJournal(ctx, append(roll, safety.WithStateDir(dir))...)
 		if err != nil {
 			return err

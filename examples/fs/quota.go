@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/quota"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
 func init() {
@@ -79,7 +80,10 @@ func (c *cli) quota(ctx context.Context, args []string) error {
 		if !c.plan("enable quotas on %s", pos[0]) {
 			return nil
 		}
-		e, err := m.Enable(ctx, pos[0])
+		var e *quota.Enablement
+		err = c.journaledQuota(ctx, func(j quota.OpOption) (sched.Operation, error) {
+			return m.EnableOp(pos[0], j, quota.WithEnablement(func(x *quota.Enablement) { e = x }))
+		})
 		if err != nil {
 			return err
 		}
@@ -119,7 +123,9 @@ func (c *cli) quota(ctx context.Context, args []string) error {
 		if !c.plan("set %s %d limits on %s to blocks %d/%d bytes, inodes %d/%d (soft/hard)", kind, id, pos[0], l.BlockSoft, l.BlockHard, l.InodeSoft, l.InodeHard) {
 			return nil
 		}
-		return m.SetLimits(ctx, pos[0], kind, id, l)
+		return c.journaledQuota(ctx, func(j quota.OpOption) (sched.Operation, error) {
+			return m.SetLimitsOp(pos[0], kind, id, l, j)
+		})
 	case "get":
 		var ids idFlags
 		ids.register(fs)
@@ -203,7 +209,9 @@ func (c *cli) quota(ctx context.Context, args []string) error {
 		if !c.plan("give %s project id %d (inherit %v)", pos[0], id, !*noInherit) {
 			return nil
 		}
-		return m.SetProject(ctx, pos[0], uint32(id), !*noInherit)
+		return c.journaledQuota(ctx, func(j quota.OpOption) (sched.Operation, error) {
+			return m.SetProjectOp(pos[0], uint32(id), !*noInherit, j)
+		})
 	}
 	return usagef("quota project wants DIR [ID]")
 }
@@ -249,4 +257,18 @@ func usageRow(w io.Writer, u quota.Usage) {
 		over = "-"
 	}
 	fmt.Fprintf(w, "%-9s %10d %14d %14d %14d %10d %10d %10d %s\n", u.Kind, u.ID, u.Bytes, u.Limits.BlockSoft, u.Limits.BlockHard, u.Inodes, u.Limits.InodeSoft, u.Limits.InodeHard, over)
+}
+
+// journaledQuota runs a quota change built with the run's journal (opened
+// as for every mutating command), so `fs recover` can finish it after a
+// crash: the old state is journaled before the change.
+func (c *cli) journaledQuota(ctx context.Context, build func(j quota.OpOption) (sched.Operation, error)) error {
+	if err := c.manager(ctx, true); err != nil {
+		return err
+	}
+	op, err := build(quota.WithJournal(c.journal))
+	if err != nil {
+		return err
+	}
+	return op.Execute(ctx, nil)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/google/uuid"
@@ -21,7 +22,18 @@ type FS struct {
 	mountpoint string
 	fsid       uuid.UUID
 	maxID      atomic.Uint64 // the highest subvolume id the last listing saw
+	bufs       sync.Pool     // *[]uint64 search buffers of searchBuf bytes, kept between searches
 }
+
+// searchBuf is the size of the buffer each tree search fills per ioctl:
+// a listing of 1,000 subvolumes (about 600 KiB of items) is four ioctls.
+// The buffer is kept (one per concurrent search) while the FS is open, so
+// its pages are not faulted in again. Measured on 1,000 subvolumes, 16 KiB
+// to 1 MiB buffers kept so all cost about the same (~1 ms, the kernel's
+// copying of 2,990 items); a new buffer per search, or a larger one (the
+// kernel faults in the whole rest of the buffer before each leaf), costs
+// more.
+const searchBuf = 256 << 10
 
 // Open opens the btrfs filesystem mounted at mountpoint (any directory of
 // it works; paths given to the methods are taken as they are, not relative
@@ -96,7 +108,13 @@ func wrap(mountpoint string, err error) error {
 
 // search walks a tree of the filesystem; see fsioctl.BtrfsSearch.
 func (f *FS) search(ctx context.Context, key fsioctl.BtrfsSearchKey, fn func(h fsioctl.BtrfsSearchHeader, item []byte) error) error {
-	err := fsioctl.BtrfsSearch(ctx, f.fd, key, fn)
+	b, _ := f.bufs.Get().(*[]uint64)
+	if b == nil {
+		m := fsioctl.NewBtrfsSearchBuf(searchBuf)
+		b = &m
+	}
+	err := fsioctl.BtrfsSearchBuf(ctx, f.fd, key, *b, fn)
+	f.bufs.Put(b)
 	var se *os.SyscallError
 	if errors.As(err, &se) {
 		return wrap(f.mountpoint, err)

@@ -90,25 +90,34 @@ func (f *FS) Subvolumes(ctx context.Context) ([]Subvolume, error) {
 	// listing saw (the kernel serves tree searches in parallel); each part
 	// is read in key order: a subvolume's ROOT_ITEM, then its ROOT_BACKREF,
 	// then (for a parent) its ROOT_REFs, so one entry is filled at a time.
-	parts := splitIDs(f.maxID.Load(), runtime.GOMAXPROCS(0))
+	hint := f.maxID.Load()
+	parts := splitIDs(hint, runtime.GOMAXPROCS(0))
 	res := make([]rootPart, len(parts))
-	var wg sync.WaitGroup
-	for i := range parts {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			k := key
-			k.MinObjectID, k.MaxObjectID = parts[i][0], parts[i][1]
-			res[i] = f.readRoots(ctx, k)
-		}(i)
+	read := func(i int) {
+		k := key
+		k.MinObjectID, k.MaxObjectID = parts[i][0], parts[i][1]
+		res[i] = f.readRoots(ctx, k, capHint(parts[i], hint))
 	}
-	wg.Wait()
-	var all []Subvolume
-	var hasRef []bool
+	if len(parts) == 1 {
+		read(0)
+	} else {
+		var wg sync.WaitGroup
+		for i := range parts {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				read(i)
+			}(i)
+		}
+		wg.Wait()
+	}
 	for _, r := range res {
 		if r.err != nil {
 			return nil, r.err
 		}
+	}
+	all, hasRef := res[0].subs, res[0].hasRef
+	for _, r := range res[1:] {
 		all = append(all, r.subs...)
 		hasRef = append(hasRef, r.hasRef...)
 	}
@@ -126,6 +135,9 @@ func (f *FS) Subvolumes(ctx context.Context) ([]Subvolume, error) {
 		gone
 	)
 	state := make([]uint8, len(all))
+	// Subvolumes in one directory (not a subvolume's root directory, whose
+	// path is just the name) share one INO_LOOKUP.
+	dirs := map[[2]uint64]string{}
 	var resolve func(i int) error
 	resolve = func(i int) error {
 		switch state[i] {
@@ -158,26 +170,31 @@ func (f *FS) Subvolumes(ctx context.Context) ([]Subvolume, error) {
 		}
 		dir := ""
 		if s.DirID != fsioctl.BtrfsFirstFreeObjectID {
-			var err error
-			_, dir, err = fsioctl.BtrfsInoLookup(f.fd, s.ParentID, s.DirID)
-			if errors.Is(err, unix.ENOENT) {
-				state[i] = gone // deleted while we listed
-				return nil
-			}
-			if err != nil {
-				return wrap(f.mountpoint, err)
+			k := [2]uint64{s.ParentID, s.DirID}
+			var ok bool
+			if dir, ok = dirs[k]; !ok {
+				var err error
+				_, dir, err = fsioctl.BtrfsInoLookup(f.fd, s.ParentID, s.DirID)
+				if errors.Is(err, unix.ENOENT) {
+					state[i] = gone // deleted while we listed
+					return nil
+				}
+				if err != nil {
+					return wrap(f.mountpoint, err)
+				}
+				dirs[k] = dir
 			}
 		}
 		s.Path = parent + dir + s.Name
 		state[i] = resolved
 		return nil
 	}
-	out := all[:0:0]
 	for i := range all {
 		if err := resolve(i); err != nil {
 			return nil, err
 		}
 	}
+	out := all[:0] // in place: out never passes i
 	for i := range all {
 		if state[i] == resolved {
 			out = append(out, all[i])
@@ -202,6 +219,16 @@ func splitIDs(hint uint64, n int) [][2]uint64 {
 	return out
 }
 
+// capHint is how many subvolumes part may hold, by the highest id the
+// last listing saw (ids are not reused, so it is an upper bound then):
+// room for them up front, not a slice grown item by item.
+func capHint(part [2]uint64, hint uint64) int {
+	if hint < part[0] {
+		return 16
+	}
+	return int(min(min(part[1], hint)-part[0]+1, 1<<16))
+}
+
 type rootPart struct {
 	subs   []Subvolume
 	hasRef []bool
@@ -209,8 +236,8 @@ type rootPart struct {
 }
 
 // readRoots reads the ROOT_ITEM and ROOT_BACKREF items of key's range.
-func (f *FS) readRoots(ctx context.Context, key fsioctl.BtrfsSearchKey) rootPart {
-	var p rootPart
+func (f *FS) readRoots(ctx context.Context, key fsioctl.BtrfsSearchKey, capacity int) rootPart {
+	p := rootPart{subs: make([]Subvolume, 0, capacity), hasRef: make([]bool, 0, capacity)}
 	cur := func(id uint64) *Subvolume {
 		if n := len(p.subs); n > 0 && p.subs[n-1].ID == id {
 			return &p.subs[n-1]

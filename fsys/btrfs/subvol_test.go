@@ -29,7 +29,8 @@ func listLine(s Subvolume) string {
 
 // TestSubvolumesDifferential builds a tree of subvolumes and snapshots
 // (nested, in plain directories, read-only and writable, a snapshot of a
-// snapshot) and compares the ioctl listing with `btrfs subvolume list
+// snapshot, several in one directory, the same directory inode numbers in
+// two subvolumes) and compares the ioctl listing with `btrfs subvolume list
 // -puqR` line by line, and read-only flags with `btrfs property get ro`.
 func TestSubvolumesDifferential(t *testing.T) {
 	tf := newTestFS(t, 1, 256<<20)
@@ -48,6 +49,13 @@ func TestSubvolumesDifferential(t *testing.T) {
 	must(f.Snapshot(ctx, "a", "snap-ro", true))
 	must(f.Snapshot(ctx, "a/dir/deeper/b", "a/snap-b", false))
 	must(f.Snapshot(ctx, "snap-ro", "snap-of-snap", false))
+	// Two more in the same plain directory (one INO_LOOKUP shared), and one
+	// in c at a directory with the same inode numbers as a's (inode numbers
+	// are per subvolume: the lookups are kept per tree and directory).
+	must(f.CreateSubvolume(ctx, "a/dir/deeper/b2"))
+	must(f.CreateSubvolume(ctx, "a/dir/deeper/b3"))
+	must(os.MkdirAll(filepath.Join(tf.mnt, "c/other/place"), 0o755))
+	must(f.CreateSubvolume(ctx, "c/other/place/x"))
 	must(f.CreateSubvolume(ctx, "gone"))
 	id, err := f.SubvolumeID(ctx, "gone")
 	must(err)
@@ -75,8 +83,8 @@ func TestSubvolumesDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("subvolume list: %d subvolumes, %d mismatches against btrfs subvolume list -puqR", len(got), mismatches)
-	if len(got) != 6 {
-		t.Errorf("%d subvolumes, want 6", len(got))
+	if len(got) != 9 {
+		t.Errorf("%d subvolumes, want 9", len(got))
 	}
 	snaps := 0
 	for _, s := range got {

@@ -51,10 +51,30 @@
 // test prints what root's write got); xfs enforces project limits on root.
 // Block limits are kept in 1 KiB units by ext4 and xfs: a limit that is
 // not a multiple is rounded up. List reports the ids the kernel keeps
-// records for; ids with neither usage nor limits are not kept. Changing
-// limits is one idempotent kernel call: SetLimitsOp makes it a
-// sched.Operation claiming Key(mnt, kind, id) whose Rollback restores the
-// limits read just before (tested on btrfs: a failing later step leaves the
-// old limit). It is not journaled through safety: after a crash the new
-// limit simply stands.
+// records for; ids with neither usage nor limits are not kept.
+//
+// Mutations as operations. SetLimitsOp, SetGraceOp, SetProjectOp and
+// EnableOp are sched.Operations claiming the quota's key (Key: by device
+// number, or fsid on btrfs). Each reads the state it replaces just before
+// the change and its Rollback puts exactly that back (EnableOp of an ext4
+// device has none: tune2fs cannot clear the project feature). With
+// WithJournal each is a safety.Guard mutation: intent (the new state),
+// step "before" (the old state as JSON), "requested", "done", outcome; a
+// fault after the change puts the journaled old state back
+// (compensated). RollForward gives the journal's handlers: Recover
+// finishes an interrupted mutation after checking the path still holds the
+// same filesystem (rolled_forward: the new state; an ext4 enable is
+// finished after e2fsck -fy), puts the journaled old state back when it
+// cannot (rolled_back), and takes an interrupted undo back to the state it
+// started from. Limits, grace and project ids are single idempotent kernel
+// calls, so redoing one is safe. Tested for real: TestCrashMatrixHost
+// (btrfs qgroup limits, btrfs quota enable, xfs project ids, ext4 enable by
+// tune2fs) and, in the guest, TestGuestCrashMatrix (ext4 and xfs user,
+// group and project limits and grace, ext4 project ids): a fault and a
+// SIGKILL of a child at each step, a kill at the undo, and a plan rolled
+// back, each ending exactly old or exactly new as the journal says;
+// TestRecoverRollsBack kills one whose change the kernel then refuses:
+// recovery puts the journaled old state back (rolled_back). A
+// fault after an ext4 enable was made cannot be undone: the journal says
+// locked_down (the state is new), not old.
 package quota

@@ -16,6 +16,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(writerEnv) != "" {
 		os.Exit(writerChild())
 	}
+	if os.Getenv(crashEnv) != "" {
+		os.Exit(crashChild())
+	}
 	goleak.VerifyTestMain(m)
 }
 

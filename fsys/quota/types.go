@@ -35,6 +35,16 @@ func (k Kind) String() string {
 // MarshalText makes Kind print as its name in JSON.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText reads a Kind's name (JSON).
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := ParseKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
 // ParseKind reads a Kind's name.
 func ParseKind(s string) (Kind, error) {
 	for _, k := range []Kind{User, Group, Project, Subvolume} {

@@ -1,11 +1,12 @@
 package quota
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
 	"os"
-	"sort"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -169,15 +170,15 @@ func (m *Manager) vfsSetLimits(mo *mount, kind Kind, id uint64, l Limits) error 
 
 // vfsList walks Q_GETNEXTQUOTA from id 0 until ENOENT.
 func (m *Manager) vfsList(ctx context.Context, mo *mount, kind Kind) ([]Usage, error) {
-	var us []Usage
+	us := make([]Usage, 0, 64)
 	var id uint32
+	var d fsioctl.IfNextDqblk
 	for n := 0; ; n++ {
 		if n&255 == 255 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		var d fsioctl.IfNextDqblk
 		err := m.quotactl(mo, fsioctl.QGetNextQuota, kind, id, unsafe.Pointer(&d))
 		if errors.Is(err, unix.ENOENT) {
 			break
@@ -193,7 +194,11 @@ func (m *Manager) vfsList(ctx context.Context, mo *mount, kind Kind) ([]Usage, e
 		}
 		id = d.ID + 1
 	}
-	sort.Slice(us, func(i, j int) bool { return us[i].ID < us[j].ID })
+	// Q_GETNEXTQUOTA answers in id order: sorting is only a safeguard.
+	byID := func(a, b Usage) int { return cmp.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(us, byID) {
+		slices.SortFunc(us, byID)
+	}
 	return us, nil
 }
 
