@@ -12,6 +12,7 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/partition"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/btrfs"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys/quota"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/blkpg"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
@@ -30,12 +31,14 @@ const OpOverride = "storage.override"
 // JournalOptions are the roll-forward handlers Recover needs: register them
 // when opening the journal given to WithJournal (filesystem resizes, label
 // and UUID changes, partition-table writes, btrfs subvolume and device
-// changes, LVM metadata changes, the Engine's override records).
+// changes, quota limits, grace times, project ids and enables, LVM
+// metadata changes, the Engine's override records).
 func JournalOptions(fsOpts ...fsys.Option) []safety.Option {
 	out := fsys.RollForward(fsOpts...)
 	out = append(out, partsafety.RollForward(),
 		safety.WithRollForward(OpOverride, func(context.Context, safety.Entry) error { return nil }))
 	out = append(out, btrfs.RollForward()...)
+	out = append(out, quota.RollForward()...)
 	// LVM changes settle by the VG's seqno, read through lvm; a machine
 	// whose runner cannot be made gets no LVM handlers, and recovery then
 	// rolls those changes back from their before-images.
