@@ -115,6 +115,8 @@ func TestGuestLifecycle(t *testing.T) {
 	}
 	do(r(m.VGCreateOp(ctx, "gvg", disks, VGOptions{})))
 	inv := func() *Report { rep, err := tool.Inventory(ctx); must(t, err); return rep }
+	// all is the inventory with the hidden LVs (_tmeta, _rimage_N, _corig).
+	all := func() *Report { rep, err := tool.InventoryAll(ctx); must(t, err); return rep }
 
 	// Activation.
 	do(r(m.LVCreateOp(ctx, "gvg", LVSpec{Name: "lin", SizeBytes: 64 << 20})))
@@ -205,7 +207,10 @@ func TestGuestLifecycle(t *testing.T) {
 	if p.Size != 96<<20 {
 		t.Fatalf("pool data %d", p.Size)
 	}
-	meta := inv().LV("gvg", p.MetadataLV)
+	if inv().LV("gvg", p.MetadataLV) != nil {
+		t.Fatalf("Inventory lists the hidden %s", p.MetadataLV)
+	}
+	meta := all().LV("gvg", p.MetadataLV)
 	if meta == nil || meta.Size != 8<<20 {
 		t.Fatalf("thin pool metadata LV %s: %+v", p.MetadataLV, meta)
 	}
@@ -228,14 +233,14 @@ func TestGuestLifecycle(t *testing.T) {
 			!strings.Contains(l.Pool, "cpool") { // lvm 2.03 names it [cpool_cpool] for a cachevol
 			t.Fatalf("orig not cached: attr %s layout %v pool %q segments %+v", l.Attr, l.Layout, l.Pool, l.Segments)
 		}
-		if c := inv().LV("gvg", "orig_corig"); c == nil || !has(c.Role, "cache") || !has(c.Role, "origin") {
+		if c := all().LV("gvg", "orig_corig"); c == nil || !has(c.Role, "cache") || !has(c.Role, "origin") {
 			t.Fatalf("the cached origin's hidden LV: %+v", c)
 		}
 		checkData(t, "/dev/gvg/orig", csum)
 		t.Logf("cache attached: orig attr %s layout %v segment %s pool %s", l.Attr, l.Layout, l.Segments[0].Type, l.Pool)
 		do(r(m.CacheDetachOp(ctx, "gvg", "orig")))
 		l = inv().LV("gvg", "orig")
-		if l.Attr.Cached() || l.Pool != "" || len(l.Segments) != 1 || l.Segments[0].Type != "linear" || inv().LV("gvg", "orig_corig") != nil {
+		if l.Attr.Cached() || l.Pool != "" || len(l.Segments) != 1 || l.Segments[0].Type != "linear" || all().LV("gvg", "orig_corig") != nil {
 			t.Fatalf("orig still cached after the detach: attr %s pool %q segments %+v", l.Attr, l.Pool, l.Segments)
 		}
 		// --splitcache keeps the cache pool, unused.
@@ -255,12 +260,17 @@ func TestGuestLifecycle(t *testing.T) {
 			len(l.Segments[0].Areas) != 2 || !has(l.Layout, "raid1") {
 			t.Fatalf("raid1 LV: attr %s layout %v segments %+v", l.Attr, l.Layout, l.Segments)
 		}
+		onPV := map[string]bool{}
 		for i, a := range l.Segments[0].Areas {
-			img := inv().LV("gvg", a.LV)
+			img := all().LV("gvg", a.LV)
 			if a.LV != fmt.Sprintf("mir_rimage_%d", i) || img == nil || !has(img.Role, "image") || len(img.Segments) != 1 ||
-				img.Segments[0].Areas[0].PV != disks[i] {
+				len(img.Segments[0].Areas) != 1 {
 				t.Fatalf("raid1 image %d: area %+v LV %+v", i, a, img)
 			}
+			onPV[img.Segments[0].Areas[0].PV] = true
+		}
+		if !onPV[disks[0]] || !onPV[disks[1]] {
+			t.Fatalf("raid1 images are on %v, want one on each of %v", onPV, disks)
 		}
 		t.Logf("raid1: attr %s layout %v copy %.2f%%, images on %s and %s", l.Attr, l.Layout, l.CopyPercent, disks[0], disks[1])
 		rsum := writeData(t, "/dev/gvg/mir", 8<<20)
@@ -270,13 +280,13 @@ func TestGuestLifecycle(t *testing.T) {
 			t.Fatalf("raid1 after the extend: %d bytes", l.Size)
 		}
 		for i := 0; i < 2; i++ {
-			if img := inv().LV("gvg", fmt.Sprintf("mir_rimage_%d", i)); img == nil || img.Size != 48<<20 {
+			if img := all().LV("gvg", fmt.Sprintf("mir_rimage_%d", i)); img == nil || img.Size != 48<<20 {
 				t.Fatalf("raid1 image %d after the extend: %+v", i, img)
 			}
 		}
 		checkData(t, "/dev/gvg/mir", rsum)
 		do(r(m.LVRemoveOp(ctx, "gvg", "mir")))
-		if inv().LV("gvg", "mir") != nil || inv().LV("gvg", "mir_rimage_0") != nil {
+		if all().LV("gvg", "mir") != nil || all().LV("gvg", "mir_rimage_0") != nil {
 			t.Fatal("raid1 LV or its images still there after lvremove")
 		}
 		t.Log("raid1 synced, grown to 48 MiB and synced again, data intact, removed")

@@ -20,12 +20,29 @@ const (
 // segment, typed. On an lvm exit with a usable report (exit 5 after one VG
 // failed) it returns the report and the *Error.
 func (t *Tool) Inventory(ctx context.Context) (*Report, error) {
-	rep, err := t.report(ctx, "fullreport",
+	return t.fullInventory(ctx, false)
+}
+
+// InventoryAll is Inventory with the hidden LVs too (`lvm fullreport -a`):
+// a thin pool's _tdata and _tmeta, a raid LV's _rimage_N and _rmeta_N, a
+// cached LV's _corig, each with its segments, so a caller can see where
+// the layers of a stacked LV live. Inventory (and lvm's fullreport) leaves
+// them out.
+func (t *Tool) InventoryAll(ctx context.Context) (*Report, error) {
+	return t.fullInventory(ctx, true)
+}
+
+func (t *Tool) fullInventory(ctx context.Context, all bool) (*Report, error) {
+	var args []string
+	if all {
+		args = append(args, "-a")
+	}
+	rep, err := t.report(ctx, "fullreport", append(args,
 		"--configreport", "vg", "-o", vgFields,
 		"--configreport", "pv", "-o", pvFields,
 		"--configreport", "lv", "-o", lvFields,
 		"--configreport", "seg", "-o", segFields,
-		"--configreport", "pvseg", "-o", pvsegFields)
+		"--configreport", "pvseg", "-o", pvsegFields)...)
 	if rep == nil {
 		return nil, err
 	}
