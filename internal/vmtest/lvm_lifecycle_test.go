@@ -3,6 +3,7 @@ package vmtest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
 )
@@ -56,6 +57,8 @@ func TestGuestLVMLifecycle(t *testing.T) {
 			{Kind: SATA, Serial: "EOSLVMLC2", Size: 1 << 30},
 		},
 		Modules: have,
+		// About two minutes on an idle machine; CI shares two cores.
+		Timeout: 8 * time.Minute,
 		Files:   []File{{Src: bin, Dst: "/usr/local/bin/lvm.test"}},
 		Tools: []string{"lvm", "thin_check", "thin_dump", "thin_repair", "cache_check", "mkfs.ext4", "mkfs.xfs",
 			"e2fsck", "resize2fs", "xfs_growfs", "losetup", "mount", "umount", "dumpe2fs"},
