@@ -272,7 +272,28 @@ func TestGuestLifecycle(t *testing.T) {
 		if !onPV[disks[0]] || !onPV[disks[1]] {
 			t.Fatalf("raid1 images are on %v, want one on each of %v", onPV, disks)
 		}
+		if l.Attr.Health != '-' {
+			t.Fatalf("raid1 health %q (attr %s)", l.HealthStatus, l.Attr)
+		}
 		t.Logf("raid1: attr %s layout %v copy %.2f%%, images on %s and %s", l.Attr, l.Layout, l.CopyPercent, disks[0], disks[1])
+		// The PV segments lvm reports (hidden LVs included: raid images and
+		// metadata, the thin pool's _tdata/_tmeta, the cache pool's) equal
+		// the ones derived from the LV segments, which is how the
+		// pvs+vgs+lvs and on-disk inventories get theirs.
+		rep := all()
+		want := map[string][]PVSegment{}
+		for _, pv := range rep.PVs {
+			want[pv.Name] = append([]PVSegment(nil), pv.Segments...)
+		}
+		derivePVSegments(rep)
+		n := 0
+		for _, pv := range rep.PVs {
+			if fmt.Sprint(pv.Segments) != fmt.Sprint(want[pv.Name]) {
+				t.Fatalf("%s: derived PV segments %+v, lvm reports %+v", pv.Name, pv.Segments, want[pv.Name])
+			}
+			n += len(pv.Segments)
+		}
+		t.Logf("PV segments of the stacked VG: %d, derived = lvm's", n)
 		rsum := writeData(t, "/dev/gvg/mir", 8<<20)
 		do(r(m.LVResizeOp(ctx, "gvg", "mir", 48<<20)))
 		l = waitSync(t, inv, "mir")
