@@ -75,3 +75,9 @@ func (a LVAttr) Writeable() bool  { return a.Permissions == 'w' }
 func (a LVAttr) ThinPool() bool   { return a.Type == 't' }
 func (a LVAttr) Thin() bool       { return a.Type == 'V' }
 func (a LVAttr) Snapshot() bool   { return a.Type == 's' || a.Type == 'S' }
+
+// RAID reports a raid LV ('r', or 'R' created without initial sync).
+func (a LVAttr) RAID() bool { return a.Type == 'r' || a.Type == 'R' }
+
+// Cached reports an LV with a cache attached ('C').
+func (a LVAttr) Cached() bool { return a.Type == 'C' }

@@ -45,6 +45,12 @@ func TestDifferentialInventory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("on-disk reader: %v", err)
 	}
+	kinds := map[string]int{}
+	for k := range want {
+		kind, _, _ := strings.Cut(k, " ")
+		kinds[kind]++
+	}
+	t.Logf("lvm reports %d pv, %d vg, %d lv, %d seg and %d pvseg rows", kinds["pv"], kinds["vg"], kinds["lv"], kinds["seg"], kinds["pvseg"])
 	total := 0
 	for _, r := range []*Report{full, sep, disk} {
 		n, fields := compareRows(t, r.Source, flatten(r), want)
@@ -73,6 +79,8 @@ var (
 	cmpVG  = strings.Split("vg_name,vg_uuid,vg_attr,vg_tags,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,vg_seqno,pv_count,lv_count,snap_count", ",")
 	cmpLV  = strings.Split("lv_name,lv_uuid,vg_name,lv_full_name,lv_path,lv_dm_path,lv_attr,lv_tags,lv_size,lv_layout,lv_role,seg_count,lv_kernel_major,lv_kernel_minor,pool_lv,origin", ",")
 	cmpSeg = strings.Split("segtype,seg_start,seg_size,seg_start_pe,seg_size_pe,stripes,stripe_size,devices,seg_tags", ",")
+	// pvs --segments: every range of every PV, free ones included.
+	cmpPVSeg = strings.Split("pv_uuid,pvseg_start,pvseg_size,lv_uuid,lv_name", ",")
 )
 
 type rowSet map[string]map[string]string // "kind key" -> field -> value
@@ -112,6 +120,12 @@ func oracleRows(t *testing.T, common []string) rowSet {
 	for _, r := range run("lvs", "lv_uuid,"+strings.Join(cmpSeg, ","), "--segments") {
 		set["seg "+r["lv_uuid"]+" "+r["seg_start_pe"]] = r
 	}
+	for _, r := range run("pvs", strings.Join(cmpPVSeg, ","), "--segments", "-a") {
+		if r["pv_uuid"] == "" {
+			continue // -a lists every device in scope, PV or not
+		}
+		set["pvseg "+r["pv_uuid"]+" "+r["pvseg_start"]] = r
+	}
 	return set
 }
 
@@ -126,6 +140,12 @@ func flatten(r *Report) rowSet {
 			"dev_size": i64(p.DevSize), "pv_size": i64(p.Size), "pv_free": i64(p.Free), "pv_used": i64(p.Used),
 			"pe_start": i64(p.PEStart), "pv_pe_count": i64(p.PECount), "pv_pe_alloc_count": i64(p.PEAllocCount),
 			"pv_mda_count": strconv.Itoa(p.MDACount), "pv_major": strconv.Itoa(p.Major), "pv_minor": strconv.Itoa(p.Minor),
+		}
+		for _, s := range p.Segments {
+			set["pvseg "+p.UUID+" "+i64(s.StartExtent)] = map[string]string{
+				"pv_uuid": p.UUID, "pvseg_start": i64(s.StartExtent), "pvseg_size": i64(s.Extents),
+				"lv_uuid": s.LVUUID, "lv_name": s.LV,
+			}
 		}
 	}
 	for _, v := range r.VGs {

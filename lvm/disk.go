@@ -169,5 +169,6 @@ func assemble(scanned []scannedPV) (*Report, error) {
 			}
 		}
 	}
+	derivePVSegments(r)
 	return r, nil
 }

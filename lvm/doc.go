@@ -9,8 +9,13 @@
 // lv_attr decoded into named fields (LVAttr), layout and role, pool,
 // origin, data and metadata percent, health, and the kernel major:minor
 // (Report.ByDevNum joins a blockdev.Device with its LV). Segment rows are
-// merged into their LV. Tool.InventorySeparately gives the same Report
-// from pvs, vgs and lvs, to cross-check and measure fullreport.
+// merged into their LV, pvseg rows into their PV (PV.Segments: every
+// allocated range with its LV, and the free ones). Tool.InventoryAll adds
+// the hidden LVs (fullreport -a: _tdata, _tmeta, _rimage_N, _corig...),
+// which Inventory, like lvm's fullreport, leaves out.
+// Tool.InventorySeparately gives the same Report from pvs, vgs and lvs, to
+// cross-check and measure fullreport; it and ReadDisks derive the PV
+// segments from the LV segments.
 //
 // ReadDisks reads the same without starting a process: the PV label
 // ("LABELONE" in one of the first four sectors, its CRC, the pv_header
@@ -83,7 +88,9 @@
 // an origin with snapshots (CodeHasSnapshots), reducing an LV whose
 // filesystem cannot be read, e.g. inactive (CodeFsUnknown), and a
 // filesystem that cannot shrink there (CodeFsShrink: xfs, below MinSize,
-// ext mounted), pvremove of a VG member (CodeNotOrphan).
+// ext mounted), pvremove of a VG member (CodeNotOrphan), and a pvresize
+// below the PV's last allocated extent (CodePVShrink, naming the LV) or
+// beyond its device (CodePVBeyondDevice: lvm -y would pretend the size).
 //
 // Filesystem-aware resize: a reduce plans the filesystem's shrink with
 // fsys.Manager.PlanResize and shrinks it (fsys Resize) before lvresize; an
@@ -100,7 +107,8 @@
 // On loop devices with a private LVM_SYSTEM_DIR (metadata only,
 // --driverloaded n), names with '+', '_', '.' and '-', tags, four PVs, a
 // linear LV spanning two PVs, a striped -i2 LV and an orphan PV, the three
-// inventories equal pvs/vgs/lvs on every compared field (0 mismatches); the
+// inventories equal pvs/vgs/lvs and `pvs --segments` on every compared
+// field (0 mismatches); the
 // recorded fixtures and PV heads in testdata replay that comparison
 // without root. In the VM tier's guest (device-mapper), the on-disk
 // inventory of active LVs equals lvs with the kernel columns, a thin VG
@@ -115,13 +123,25 @@
 // vgextend leaves the VG's metadata exactly as vgcfgbackup saved it, and
 // the journal says compensated; a crash (the goroutine dies mid-mutation)
 // before lvm ran recovers as old, after it as new, and the LV exists or not
-// accordingly. In the VM tier's guest (TestGuestLifecycle, booted by
+// accordingly. pvresize: a loop PV grown (backing file, losetup -c) and
+// pvresized to the device and to a smaller explicit size (pv_size and VG
+// free follow), a shrink below the allocated extents and a size beyond the
+// device refused with nothing changed (lvm's own refusal of the former is
+// ErrInUse), and a fault at each step leaves the old metadata exactly,
+// the journal saying whether lvm had changed the VG. In the VM tier's guest (TestGuestLifecycle, booted by
 // internal/vmtest): activation and deactivation, ext4 grown online and
 // shrunk offline with its data's checksum intact, xfs grown and its shrink
 // refused, lvremove/vgremove of a mounted LV refused, a classic snapshot
 // merged back, a thin pool extended in data and metadata, a thin LV and a
-// thin snapshot keeping its data, and cache attach/detach where the guest
-// kernel has dm_cache.
+// thin snapshot keeping its data, cache attach (the LV's attr 'C', one
+// cache segment, its _corig hidden LV) and detach with --splitcache (one
+// linear segment again, the cache pool kept) with the data's checksum
+// intact, and a raid1 LV over both disks: synced (copy_percent 100),
+// decoded (attr 'r', one raid1 segment of 2 stripes over _rimage_0 and
+// _rimage_1, one on each PV), written, grown and synced again with the data
+// intact, removed with its images. The host side fails under
+// EOS_STORAGE_STRICT=1 when the VM assets lack dm_cache, dm_cache_smq,
+// dm_raid or raid1, instead of leaving the part out.
 //
 // # Thin-pool policy
 //

@@ -57,6 +57,7 @@ func classify(msgs []string) error {
 			strings.Contains(l, "device or resource busy"), strings.Contains(l, "contains a filesystem in use"):
 			return ErrBusy
 		case strings.Contains(l, "still in use"), strings.Contains(l, "is used by"), strings.Contains(l, "still contains"),
+			strings.Contains(l, "cannot resize to") && strings.Contains(l, "allocated"), // pvresize below allocated extents
 			strings.Contains(l, "physical volume") && strings.Contains(l, "is in use"):
 			return ErrInUse
 		case strings.Contains(l, "not found"), strings.Contains(l, "failed to find"), strings.Contains(l, "no such"):

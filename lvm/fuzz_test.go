@@ -54,6 +54,10 @@ func FuzzParseJSONReport(f *testing.F) {
 		f.Add([]byte(fx.Stdout))
 	}
 	f.Add([]byte(`{"report":[{"vg":[{"vg_name":"v","vg_size":1}],"lv":[{"lv_name":"l","vg_name":"v","lv_attr":"-wi-a-----"}]}]}`))
+	f.Add([]byte(`{"report":[{"vg":[{"vg_name":"v"}],"pv":[{"pv_name":"/d","pv_uuid":"p","vg_name":"v","pv_pe_count":"-3"}],` +
+		`"lv":[{"lv_name":"l","lv_uuid":"u","vg_name":"v","lv_attr":"-wi-a-----"}],` +
+		`"seg":[{"lv_uuid":"u","stripes":"0","seg_size_pe":"-7","devices":"/d(9),/d(-1),x(1"}],` +
+		`"pvseg":[{"pv_uuid":"p","pvseg_start":"1","pvseg_size":"x","lv_uuid":"u"}]}]}`))
 	if b, err := os.ReadFile(filepath.Join("testdata", "std.json")); err == nil {
 		f.Add(b)
 	}
@@ -63,7 +67,12 @@ func FuzzParseJSONReport(f *testing.F) {
 			return
 		}
 		for _, o := range rep.Report {
-			build(o["vg"], o["pv"], o["lv"], o["seg"])
+			r, err := build(o["vg"], o["pv"], o["lv"], o["seg"])
+			if err != nil {
+				continue
+			}
+			attachPVSegments(r, o["pvseg"])
+			derivePVSegments(r)
 		}
 	})
 }

@@ -12,7 +12,7 @@ import (
 const (
 	pvFields  = "pv_name,pv_uuid,vg_name,pv_attr,pv_tags,pv_major,pv_minor,dev_size,pv_size,pv_free,pv_used,pe_start,pv_pe_count,pv_pe_alloc_count,pv_allocatable,pv_exported,pv_missing,pv_mda_count"
 	vgFields  = "vg_name,vg_uuid,vg_attr,vg_tags,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,vg_seqno,pv_count,lv_count,snap_count,vg_permissions,vg_exported,vg_partial"
-	lvFields  = "lv_name,lv_uuid,vg_name,lv_full_name,lv_path,lv_dm_path,lv_attr,lv_tags,lv_size,lv_layout,lv_role,pool_lv,origin,data_lv,metadata_lv,data_percent,metadata_percent,lv_health_status,lv_kernel_major,lv_kernel_minor,seg_count"
+	lvFields  = "lv_name,lv_uuid,vg_name,lv_full_name,lv_path,lv_dm_path,lv_attr,lv_tags,lv_size,lv_layout,lv_role,pool_lv,origin,data_lv,metadata_lv,data_percent,metadata_percent,lv_health_status,lv_kernel_major,lv_kernel_minor,seg_count,copy_percent"
 	segFields = "lv_uuid,segtype,seg_start,seg_size,seg_start_pe,seg_size_pe,stripes,stripe_size,chunk_size,devices,seg_tags"
 )
 
@@ -20,20 +20,38 @@ const (
 // segment, typed. On an lvm exit with a usable report (exit 5 after one VG
 // failed) it returns the report and the *Error.
 func (t *Tool) Inventory(ctx context.Context) (*Report, error) {
-	rep, err := t.report(ctx, "fullreport",
+	return t.fullInventory(ctx, false)
+}
+
+// InventoryAll is Inventory with the hidden LVs too (`lvm fullreport -a`):
+// a thin pool's _tdata and _tmeta, a raid LV's _rimage_N and _rmeta_N, a
+// cached LV's _corig, each with its segments, so a caller can see where
+// the layers of a stacked LV live. Inventory (and lvm's fullreport) leaves
+// them out.
+func (t *Tool) InventoryAll(ctx context.Context) (*Report, error) {
+	return t.fullInventory(ctx, true)
+}
+
+func (t *Tool) fullInventory(ctx context.Context, all bool) (*Report, error) {
+	var args []string
+	if all {
+		args = append(args, "-a")
+	}
+	rep, err := t.report(ctx, "fullreport", append(args,
 		"--configreport", "vg", "-o", vgFields,
 		"--configreport", "pv", "-o", pvFields,
 		"--configreport", "lv", "-o", lvFields,
 		"--configreport", "seg", "-o", segFields,
-		"--configreport", "pvseg", "-o", "pvseg_start")
+		"--configreport", "pvseg", "-o", pvsegFields)...)
 	if rep == nil {
 		return nil, err
 	}
-	var vgs, pvs, lvs, segs []row
+	var vgs, pvs, lvs, segs, pvsegs []row
 	for _, o := range rep.Report {
 		vgs = append(vgs, o["vg"]...)
 		pvs = append(pvs, o["pv"]...)
 		segs = append(segs, o["seg"]...)
+		pvsegs = append(pvsegs, o["pvseg"]...)
 		// fullreport's LV rows lack vg_name when lvm does not fill it in
 		// per VG object; take it from the object's VG row.
 		for _, l := range o["lv"] {
@@ -47,6 +65,7 @@ func (t *Tool) Inventory(ctx context.Context) (*Report, error) {
 	if berr != nil {
 		return nil, berr
 	}
+	attachPVSegments(r, pvsegs)
 	r.Source = "fullreport"
 	return r, err
 }
@@ -89,6 +108,7 @@ func (t *Tool) InventorySeparately(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	derivePVSegments(r)
 	r.Source = "pvs+vgs+lvs"
 	for _, e := range []error{err, err2, err3} {
 		if e != nil {
@@ -142,7 +162,7 @@ func build(vgRows, pvRows, lvRows, segRows []row) (*Report, error) {
 			Origin: strings.Trim(x["origin"], "[]"), DataLV: strings.Trim(x["data_lv"], "[]"), MetadataLV: strings.Trim(x["metadata_lv"], "[]"),
 			DataPercent: x.percent("data_percent"), MetadataPercent: x.percent("metadata_percent"),
 			HealthStatus: x["lv_health_status"], KernelMajor: x.intOr("lv_kernel_major", -1), KernelMinor: x.intOr("lv_kernel_minor", -1),
-			SegCount: x.intOr("seg_count", 0),
+			SegCount: x.intOr("seg_count", 0), CopyPercent: x.percent("copy_percent"),
 		}
 		if v := byVG[l.VGName]; v != nil {
 			v.LVs = append(v.LVs, l)

@@ -28,6 +28,13 @@ const (
 	CodeFsShrink     safety.Code = "fs_cannot_shrink" // the filesystem cannot shrink to the size (xfs, below MinSize)
 	CodeThinRestore  safety.Code = "thin_restore"     // vgcfgrestore of a VG with thin pools (lvm's manual: may lose data)
 	CodeNotOrphan    safety.Code = "pv_in_vg"         // pvremove of a PV that belongs to a VG
+	// CodePVShrink: a pvresize below the end of the PV's last allocated
+	// extent (lvm would refuse too; this says which LV is in the way).
+	CodePVShrink safety.Code = "pv_shrink_allocated"
+	// CodePVBeyondDevice: a pvresize larger than the device (lvm, with -y,
+	// would override the real size and the VG could allocate extents that
+	// do not exist).
+	CodePVBeyondDevice safety.Code = "pv_beyond_device"
 )
 
 // RefusedError is an lvm preflight refusal with its reason.

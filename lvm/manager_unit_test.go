@@ -21,6 +21,7 @@ func TestTakesReportFormat(t *testing.T) {
 		{"vgcfgrestore", nil, false},
 		{"vgcfgbackup", nil, true},
 		{"lvremove", nil, true},
+		{"pvresize", nil, true},
 	} {
 		if got := takesReportFormat(c.sub, c.args); got != c.want {
 			t.Errorf("%s %v: %v, want %v", c.sub, c.args, got, c.want)

@@ -176,7 +176,7 @@ func buildLV(vg string, ls *mSection, ext int64, pvs map[string]*PV, used map[st
 	}
 	l := &LV{Name: ls.name, UUID: ls.str("id"), VGName: vg, FullName: vg + "/" + ls.name,
 		Path: "/dev/" + vg + "/" + ls.name, DMPath: "/dev/mapper/" + DMName(vg, ls.name),
-		Tags: ls.tags(), Role: []string{"public"}, DataPercent: -1, MetadataPercent: -1,
+		Tags: ls.tags(), Role: []string{"public"}, DataPercent: -1, MetadataPercent: -1, CopyPercent: -1,
 		KernelMajor: -1, KernelMinor: -1}
 	n, _ := ls.int("segment_count")
 	if n <= 0 || int(n) != countSegments(ls) {

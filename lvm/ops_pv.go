@@ -89,11 +89,17 @@ func (m *Manager) pvOp(dev, kind string, pre safety.Op, desc string, argv []stri
 }
 
 // PVResizeOp sets the PV's size (0: the device's) — a VG metadata change
-// when the PV is in a VG.
+// when the PV is in a VG; its undo is vgcfgrestore of the metadata backed
+// up before. A size below the end of the PV's last allocated extent is
+// refused (CodePVShrink, naming the LV there), and so is one beyond the
+// device (CodePVBeyondDevice); neither can be overridden.
 func (m *Manager) PVResizeOp(ctx context.Context, dev string, newBytes int64, opts ...OpOption) (sched.Operation, error) {
 	c, err := m.opConfig(opts)
 	if err != nil {
 		return sched.Operation{}, err
+	}
+	if newBytes < 0 {
+		return sched.Operation{}, fmt.Errorf("lvm: pvresize %s to %d bytes", dev, newBytes)
 	}
 	rep, err := m.tool.Inventory(ctx)
 	if err != nil && rep == nil {
@@ -116,5 +122,42 @@ func (m *Manager) PVResizeOp(ctx context.Context, dev string, newBytes int64, op
 	if err != nil {
 		return sched.Operation{}, err
 	}
-	return m.vgOp(ctx, c, vgChange{kind: OpPVResize, vg: vg, desc: "resize PV " + dev, res: res, argv: append(argv, dev)})
+	return m.vgOp(ctx, c, vgChange{kind: OpPVResize, vg: vg, desc: "resize PV " + dev, res: res, argv: append(argv, dev),
+		preflight: func(_ context.Context, rep *Report) error { return pvResizeCheck(rep, vg, dev, newBytes) }})
+}
+
+// pvResizeCheck refuses a PV size that would cut off allocated extents or
+// reach past the device.
+func pvResizeCheck(rep *Report, vg, dev string, newBytes int64) error {
+	v := rep.VG(vg)
+	if v == nil {
+		return fmt.Errorf("%w: VG %s", ErrNotFound, vg)
+	}
+	var p *PV
+	for _, x := range v.PVs {
+		if x.Name == dev {
+			p = x
+		}
+	}
+	if p == nil {
+		return fmt.Errorf("%w: PV %s in VG %s", ErrNotFound, dev, vg)
+	}
+	if newBytes == 0 {
+		return nil
+	}
+	if p.DevSize > 0 && newBytes > p.DevSize {
+		return &RefusedError{Code: CodePVBeyondDevice, Reason: fmt.Sprintf("%s is %d bytes; a PV of %d bytes would reach past it", dev, p.DevSize, newBytes)}
+	}
+	var end int64
+	var lv string
+	for _, s := range p.Segments {
+		if s.LVUUID != "" && s.StartExtent+s.Extents > end {
+			end, lv = s.StartExtent+s.Extents, s.LV
+		}
+	}
+	if need := p.PEStart + end*v.ExtentSize; end > 0 && newBytes < need {
+		return &RefusedError{Code: CodePVShrink, Reason: fmt.Sprintf("%s: extents up to %d are allocated (LV %s): it needs at least %d bytes, not %d",
+			dev, end, lv, need, newBytes)}
+	}
+	return nil
 }

@@ -243,7 +243,7 @@ func (t *Tool) Run(ctx context.Context, sub string, args ...string) error {
 // --type, i.e. linear and striped). Their errors come from stderr.
 func takesReportFormat(sub string, args []string) bool {
 	switch sub {
-	case "pvcreate", "pvremove", "vgcreate", "vgextend", "vgreduce", "vgrename", "vgremove", "vgcfgbackup",
+	case "pvcreate", "pvresize", "pvremove", "vgcreate", "vgextend", "vgreduce", "vgrename", "vgremove", "vgcfgbackup",
 		"lvresize", "lvrename", "lvremove", "lvchange":
 		return true
 	case "lvcreate":

@@ -62,6 +62,19 @@ type PV struct {
 	Exported     bool
 	Missing      bool
 	MDACount     int
+	// Segments are the PV's extent ranges in pvseg_start order, as
+	// `pvs --segments` reports them: each LV area and each free gap is
+	// one (an orphan PV has one of 0 extents).
+	Segments []PVSegment
+}
+
+// PVSegment is one range of a PV's physical extents: allocated to an LV
+// (LVUUID and LV set) or free (both empty).
+type PVSegment struct {
+	StartExtent int64 // pvseg_start
+	Extents     int64 // pvseg_size
+	LVUUID      string
+	LV          string // the LV's name (hidden LVs without brackets)
 }
 
 // VG is a volume group. Sizes are bytes.
@@ -115,7 +128,10 @@ type LV struct {
 	// DataPercent and MetadataPercent are -1 when lvm reports none.
 	DataPercent     float64
 	MetadataPercent float64
-	HealthStatus    string
+	// CopyPercent is copy_percent: how far a raid or mirror LV is in
+	// sync (100 when synced), -1 when lvm reports none.
+	CopyPercent  float64
+	HealthStatus string
 	// KernelMajor and KernelMinor are the active device's number, -1 when
 	// inactive or unknown.
 	KernelMajor, KernelMinor int

@@ -102,6 +102,7 @@ func TestClassify(t *testing.T) {
 		`Logical volume vg0/lv0 contains a filesystem in use.`:               ErrBusy,
 		`Logical volume vg0/lv0 in use.`:                                     ErrBusy,
 		`PV /dev/sdb is used by VG vg0 so please use vgreduce first.`:        ErrInUse,
+		`/dev/sdb: cannot resize to 3 extents as 6 are allocated.`:           ErrInUse,
 		`something else entirely`:                                            nil,
 	} {
 		if got := classify([]string{msg}); got != want {

@@ -4,9 +4,10 @@
 //
 // Commands:
 //
-//	report                           the vg, pv and lv tables of `lvm fullreport
-//	                                 --reportformat json --units b --nosuffix` (default
-//	                                 columns), built from the package's Report
+//	report                           `lvm fullreport --reportformat json --units b
+//	                                 --nosuffix`: the vg, pv, lv, pvseg and seg tables
+//	                                 (and the orphan PVs' element), built from the
+//	                                 package's Report
 //	pvcreate DEV...
 //	vgcreate VG DEV...
 //	lvcreate VG NAME SIZE [--type linear|striped|raid1] [--stripes N] [--pvs D1,D2]
