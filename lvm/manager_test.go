@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
@@ -310,4 +311,34 @@ func TestPVCreateRollback(t *testing.T) {
 			t.Fatalf("%s is still a PV after the rollback", l.devs[0])
 		}
 	}
+}
+
+// TestFailedCreateLvmTookBack: lvm can commit a new LV, fail to activate
+// it and remove it again (a thin pool without device-mapper: the seqno
+// moves by two, no LV is left). That is exactly old: the failure is
+// reported, nothing is locked down, and the next change runs.
+func TestFailedCreateLvmTookBack(t *testing.T) {
+	l := newOpsLab(t, 1, nil)
+	ctx := context.Background()
+	op, err := l.m.PVCreateOp(ctx, l.devs[0])
+	must(t, run1(t, op, err))
+	op, err = l.m.VGCreateOp(ctx, "tb", l.devs, VGOptions{})
+	must(t, run1(t, op, err))
+	t.Cleanup(func() { _ = l.tool.Run(context.Background(), "vgremove", "-f", "-y", "tb") })
+	before := l.inv(t).VG("tb").Seqno
+	op, err = l.m.LVCreateOp(ctx, "tb", LVSpec{Name: "tp", Type: LVThinPool, SizeBytes: 16 << 20})
+	err = run1(t, op, err)
+	if err == nil {
+		t.Skip("this lvm made a thin pool without device-mapper")
+	}
+	if strings.Contains(err.Error(), "locked down") {
+		t.Fatalf("a create lvm took back locked the VG down: %v", err)
+	}
+	rep := l.inv(t)
+	if rep.LV("tb", "tp") != nil {
+		t.Fatal("the failed thin pool is there")
+	}
+	t.Logf("seqno %d -> %d, no LV: %v", before, rep.VG("tb").Seqno, err)
+	op, err = l.m.LVCreateOp(ctx, "tb", LVSpec{Name: "after", SizeBytes: 8 << 20})
+	must(t, run1(t, op, err))
 }

@@ -113,7 +113,14 @@ func (m *Manager) vgOp(ctx context.Context, c *opConfig, ch vgChange) (sched.Ope
 			return m.tool.Run(ctx, "vgremove", "-f", "-y", name)
 		}
 		if ch.inverse != nil {
-			return m.tool.Run(ctx, ch.inverse[0], ch.inverse[1:]...)
+			err := m.tool.Run(ctx, ch.inverse[0], ch.inverse[1:]...)
+			if err != nil && ch.inverse[0] == "lvremove" && errors.Is(err, ErrNotFound) {
+				// The LV the change would have made is not there: lvm
+				// wrote it and took it back itself (a failed activation
+				// commits twice), so the VG is exactly old.
+				return nil
+			}
+			return err
 		}
 		return m.restore(ctx, c, p)
 	}
