@@ -76,35 +76,6 @@ func create(t *testing.T, b *Backend, req plugin.CreateRequest) *plugin.Volume {
 	return v
 }
 
-func writeAt(t *testing.T, dev string, off int64, data []byte) {
-	t.Helper()
-	f, err := os.OpenFile(dev, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(data, off); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readAt(t *testing.T, dev string, off int64, n int) []byte {
-	t.Helper()
-	f, err := os.Open(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // guestThinClone: a thin snapshot keeps the data at its time, a clone of
 // it (larger than the snapshot) holds that data and is writable, and the
 // snapshot outlives its volume.
@@ -115,11 +86,11 @@ func guestThinClone(t *testing.T, b *Backend) {
 		t.Fatalf("thin volume: %+v", v)
 	}
 	before, after := []byte("at the snapshot"), []byte("after the snap!")
-	writeAt(t, v.Device, 4096, before)
+	testenv.PatchFile(t, v.Device, 4096, before)
 	if err := apply(b.CreateSnapshot(ctx, v.ID, "s1")); err != nil {
 		t.Fatal(err)
 	}
-	writeAt(t, v.Device, 4096, after)
+	testenv.PatchFile(t, v.Device, 4096, after)
 	snaps, err := b.Snapshots(ctx, v.ID)
 	if err != nil || len(snaps) != 1 || !snaps[0].ReadOnly || snaps[0].Size != v.SizeBytes {
 		t.Fatalf("snapshots: %+v %v", snaps, err)
@@ -128,11 +99,11 @@ func guestThinClone(t *testing.T, b *Backend) {
 	if !c.Thin || c.SnapshotOf != snaps[0].ID || c.SizeBytes != 32<<20 {
 		t.Fatalf("clone: %+v", c)
 	}
-	if got := readAt(t, c.Device, 4096, len(before)); !bytes.Equal(got, before) {
+	if got := testenv.ReadFileAt(t, c.Device, 4096, len(before)); !bytes.Equal(got, before) {
 		t.Fatalf("clone holds %q, want %q", got, before)
 	}
-	writeAt(t, c.Device, 4096, []byte("the clone writes"))
-	if got := readAt(t, v.Device, 4096, len(after)); !bytes.Equal(got, after) {
+	testenv.PatchFile(t, c.Device, 4096, []byte("the clone writes"))
+	if got := testenv.ReadFileAt(t, v.Device, 4096, len(after)); !bytes.Equal(got, after) {
 		t.Fatalf("the volume holds %q after the clone's write", got)
 	}
 	// The same clone again: nothing to do; another size: ErrExists.
