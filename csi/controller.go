@@ -180,7 +180,7 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csipb.CreateVolumeReques
 		return nil, toStatus(err, "volume")
 	}
 	tags := []string{tagName + sanitizeTag(req.GetName())}
-	ops, err := d.backend.CreateVolume(ctx, plugin.CreateRequest{Pool: pool, Name: name, SizeBytes: size, FromSnapshot: fromSnap, Tags: tags})
+	ops, err := d.backend.CreateVolume(ctx, plugin.CreateRequest{Pool: pool, Name: name, SizeBytes: size, FromSnapshot: fromSnap, Tags: tags, Thin: d.thin})
 	if err != nil {
 		return nil, toStatus(err, "create volume")
 	}
@@ -203,11 +203,17 @@ func sanitizeTag(s string) string {
 	}, s)
 }
 
-// poolOf is the pool new volumes go to: the backend's first.
+// poolOf is the pool new volumes go to: the backend's first that is not
+// a thin pool (thin volumes are asked for with CreateRequest.Thin).
 func (d *Driver) poolOf() string {
 	ps, err := d.backend.Pools(context.Background())
 	if err != nil || len(ps) == 0 {
 		return ""
+	}
+	for _, p := range ps {
+		if !p.Thin {
+			return p.Name
+		}
 	}
 	return ps[0].Name
 }
@@ -333,8 +339,9 @@ func (d *Driver) ControllerGetVolume(ctx context.Context, req *csipb.ControllerG
 }
 
 // GetCapacity implements csi.ControllerServer: the largest volume that fits
-// now (the pool's free bytes, which a thin backend computes from its
-// policy).
+// now: the free bytes of the pools new volumes come from (with WithThin,
+// the thin pools, whose free bytes the backend bounds by its
+// over-provisioning limit or thin-pool policy).
 func (d *Driver) GetCapacity(ctx context.Context, req *csipb.GetCapacityRequest) (*csipb.GetCapacityResponse, error) {
 	if t := req.GetAccessibleTopology(); t != nil {
 		if n, ok := t.GetSegments()[TopologyKey]; ok && n != d.nodeID {
@@ -351,8 +358,11 @@ func (d *Driver) GetCapacity(ctx context.Context, req *csipb.GetCapacityRequest)
 		return nil, toStatus(err, "pools")
 	}
 	var free int64
+	target := d.poolOf()
 	for _, p := range ps {
-		free = max(free, p.FreeBytes)
+		if d.thin && p.Thin || !d.thin && p.Name == target {
+			free = max(free, p.FreeBytes)
+		}
 	}
 	if g := d.backend.Limits().Granularity; g > 0 {
 		free = free / g * g

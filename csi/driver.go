@@ -53,6 +53,7 @@ type Driver struct {
 	root        sysfs.Root
 
 	locks keyedMutex
+	thin  bool // WithThin
 
 	// health caches drive SMART answers for volume health (WithHealth).
 	health healthMonitor
@@ -121,6 +122,14 @@ func WithDefaultSize(n int64) Option {
 		d.defaultSize = n
 		return nil
 	}
+}
+
+// WithThin makes new volumes thin (CreateRequest.Thin) in the backend's
+// first pool, and GetCapacity answer from its thin pools' free space,
+// which the backend bounds by its over-provisioning limit or thin-pool
+// policy. A backend that cannot make thin volumes refuses the creates.
+func WithThin(on bool) Option {
+	return func(d *Driver) error { d.thin = on; return nil }
 }
 
 // WithRoot sets the root under which /proc is read (mountinfo).

@@ -43,6 +43,11 @@ func OpenEngine(ctx context.Context, stateDir string, log *slog.Logger) (*Engine
 	return &EngineStack{Engine: e, journal: j}, nil
 }
 
+// Journal is the journal the Engine writes to: the one a backend's own
+// manager (the lvm plugin's lvm.Manager) should journal into, so one
+// Recover settles everything.
+func (s *EngineStack) Journal() *safety.Journal { return s.journal }
+
 // Close closes the Engine and its journal.
 func (s *EngineStack) Close() error {
 	err := s.Engine.Close()

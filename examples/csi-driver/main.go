@@ -1,18 +1,30 @@
 // Command csi-driver is the eos-storage CSI plugin: Identity, Controller and
-// Node services on one unix socket, volumes from the loopfile backend.
+// Node services on one unix socket, volumes from lvm thin (the default) or
+// the loopfile backend.
 //
-//	CSI_ENDPOINT=unix:///csi/csi.sock csi-driver [--dir DIR] [--state DIR]
-//	    [--node-id ID] [--fs-type T] [--metrics unix:///path | 127.0.0.1:PORT]
+//	CSI_ENDPOINT=unix:///csi/csi.sock csi-driver [--backend lvm|loopfile]
+//	    [--vg VG] [--thin-pool LV] [--over-provisioning R] [--thick]
+//	    [--dir DIR] [--state DIR] [--node-id ID] [--fs-type T]
+//	    [--metrics unix:///path | 127.0.0.1:PORT]
 //
-// --dir is the loopfile pool directory (default /var/lib/eos-storage/csi/pool),
-// --state the journal directory (default /var/lib/eos-storage/csi/state).
+// With --backend lvm (the default) volumes are thin LVs of --thin-pool
+// (default "pool") in --vg (default "eos"), admitted by the thin-pool
+// policy (lvm.Policy: watched by device-mapper ioctl, extended from the
+// VG's free space before it fills, new volumes refused beyond
+// --over-provisioning, default 1.0); --thick makes linear LVs instead.
+// With --backend loopfile volumes are sparse files under --dir (default
+// /var/lib/eos-storage/csi/pool), for machines with no spare disk.
+// --state is the journal directory (default /var/lib/eos-storage/csi/state);
+// lvm's changes are journaled there too, so one recovery settles all.
 // Metrics (Prometheus) are served only when --metrics is given, on a unix
 // socket or a loopback address. Formatting, mounting and growing go through
-// the storage Engine (csi.OpenEngine), journaled in --state. Exit status: 0 on SIGTERM/SIGINT, 2 usage, 1 failure.
+// the storage Engine (csi.OpenEngine). Exit status: 0 on SIGTERM/SIGINT,
+// 2 usage, 1 failure.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -24,7 +36,11 @@ import (
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/csi"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
+	lvmplugin "github.com/CodeMonkeyCybersecurity/eos-storage/plugin/lvm"
 )
 
 var version = "dev"
@@ -35,14 +51,32 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:]))
 }
 
+type config struct {
+	backend, vg, thinPool, dir, state, nodeID, metrics string
+	ratio                                              float64
+	thick                                              bool
+	fsType                                             fsys.Type
+}
+
 func run(ctx context.Context, args []string) int {
 	fl := flag.NewFlagSet("csi-driver", flag.ContinueOnError)
-	dir := fl.String("dir", "/var/lib/eos-storage/csi/pool", "loopfile pool directory")
-	state := fl.String("state", "/var/lib/eos-storage/csi/state", "journal directory")
-	nodeID := fl.String("node-id", "", "node ID (default: hostname)")
-	fsType := fl.String("fs-type", "ext4", "filesystem for mount volumes that name none")
-	metrics := fl.String("metrics", "", "metrics listener: unix:///path or 127.0.0.1:PORT")
+	var c config
+	fl.StringVar(&c.backend, "backend", "lvm", "volume backend: lvm or loopfile")
+	fl.StringVar(&c.vg, "vg", "eos", "lvm: the volume group")
+	fl.StringVar(&c.thinPool, "thin-pool", "pool", "lvm: the VG's thin pool")
+	fl.Float64Var(&c.ratio, "over-provisioning", lvm.DefaultOverProvisioning, "lvm: largest ratio of thin virtual sizes to the pool's data size")
+	fl.BoolVar(&c.thick, "thick", false, "lvm: linear LVs instead of thin ones")
+	fl.StringVar(&c.dir, "dir", "/var/lib/eos-storage/csi/pool", "loopfile pool directory")
+	fl.StringVar(&c.state, "state", "/var/lib/eos-storage/csi/state", "journal directory")
+	fl.StringVar(&c.nodeID, "node-id", "", "node ID (default: hostname)")
+	fs := fl.String("fs-type", "ext4", "filesystem for mount volumes that name none")
+	fl.StringVar(&c.metrics, "metrics", "", "metrics listener: unix:///path or 127.0.0.1:PORT")
 	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	c.fsType = fsys.Type(*fs)
+	if c.backend != "lvm" && c.backend != "loopfile" {
+		fmt.Fprintf(os.Stderr, "csi-driver: --backend %q: want lvm or loopfile\n", c.backend)
 		return 2
 	}
 	endpoint := os.Getenv("CSI_ENDPOINT")
@@ -51,36 +85,92 @@ func run(ctx context.Context, args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := serve(ctx, log, endpoint, *dir, *state, *nodeID, fsys.Type(*fsType), *metrics); err != nil {
+	if err := serve(ctx, log, endpoint, c); err != nil {
 		log.Error("csi-driver failed", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, log *slog.Logger, endpoint, dir, state, nodeID string, t fsys.Type, metrics string) error {
-	b, err := loopfile.New(dir, loopfile.WithLogger(log))
+// lvmBackend builds the lvm backend journaling into the Engine's journal,
+// and for thin volumes starts the thin-pool policy on the pool.
+func lvmBackend(ctx context.Context, log *slog.Logger, st *csi.EngineStack, c config) (plugin.Backend, error) {
+	x, err := command.New(command.WithLogger(log))
 	if err != nil {
+		return nil, err
+	}
+	tool, err := lvm.NewTool(x)
+	if err != nil {
+		return nil, err
+	}
+	fm, err := fsys.New(fsys.WithJournal(st.Journal()), fsys.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	m, err := lvm.NewManager(tool, lvm.WithJournal(st.Journal()), lvm.WithFsys(fm), lvm.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	if c.thick {
+		return lvmplugin.New(m, c.vg, lvmplugin.WithLogger(log))
+	}
+	rs, err := lvm.NewReportSource(tool)
+	if err != nil {
+		return nil, err
+	}
+	dm, err := lvm.OpenDMSource()
+	if err != nil {
+		return nil, fmt.Errorf("thin-pool policy: %w", err)
+	}
+	context.AfterFunc(ctx, func() { dm.Close() })
+	grower, err := lvm.NewToolGrower(tool)
+	if err != nil {
+		return nil, err
+	}
+	p, err := lvm.NewPolicy(dm, rs, lvm.WithGrower(grower), lvm.WithOverProvisioning(c.ratio), lvm.WithPolicyLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Watch(ctx, c.vg, c.thinPool); err != nil {
+		return nil, fmt.Errorf("thin-pool policy: %w", err)
+	}
+	go func() {
+		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("thin-pool policy stopped", "err", err)
+		}
+	}()
+	return lvmplugin.New(m, c.vg, lvmplugin.WithThinPool(c.thinPool), lvmplugin.WithPolicy(p), lvmplugin.WithLogger(log))
+}
+
+func serve(ctx context.Context, log *slog.Logger, endpoint string, c config) error {
+	if err := os.MkdirAll(c.state, 0o700); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(state, 0o700); err != nil {
-		return err
-	}
-	st, err := csi.OpenEngine(ctx, state, log)
+	st, err := csi.OpenEngine(ctx, c.state, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	opts := []csi.Option{csi.WithLogger(log), csi.WithVersion(version), csi.WithDefaultFSType(t)}
-	if nodeID != "" {
-		opts = append(opts, csi.WithNodeID(nodeID))
+	var b plugin.Backend
+	opts := []csi.Option{csi.WithLogger(log), csi.WithVersion(version), csi.WithDefaultFSType(c.fsType)}
+	if c.backend == "loopfile" {
+		b, err = loopfile.New(c.dir, loopfile.WithLogger(log))
+	} else {
+		b, err = lvmBackend(ctx, log, st, c)
+		opts = append(opts, csi.WithThin(!c.thick))
+	}
+	if err != nil {
+		return err
+	}
+	if c.nodeID != "" {
+		opts = append(opts, csi.WithNodeID(c.nodeID))
 	}
 	d, err := csi.New(b, st, opts...)
 	if err != nil {
 		return err
 	}
-	if metrics != "" {
-		ml, err := metricsListener(metrics)
+	if c.metrics != "" {
+		ml, err := metricsListener(c.metrics)
 		if err != nil {
 			return err
 		}
@@ -90,7 +180,7 @@ func serve(ctx context.Context, log *slog.Logger, endpoint, dir, state, nodeID s
 	if err != nil {
 		return err
 	}
-	log.Info("serving", "endpoint", endpoint, "dir", dir)
+	log.Info("serving", "endpoint", endpoint, "backend", c.backend)
 	return d.Serve(ctx, l)
 }
 

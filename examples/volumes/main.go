@@ -1,5 +1,5 @@
 // Command volumes manages volumes through any registered volume backend:
-// the in-tree ones (loopfile today; lvm, btrfs and zfs as they land) and
+// the in-tree ones (loopfile, lvm, btrfs, zfs) and
 // external plugins given with --plugin.
 //
 //	volumes [global flags] COMMAND [ARGS]
@@ -22,6 +22,10 @@
 //	--plugin-arg ARG    an argument for every --plugin executable (repeatable)
 //	--loopfile-dir DIR  the loopfile backend's directory (default /var/lib/eos-storage/loopfile;
 //	                    only --apply creates it)
+//	--btrfs-dir DIR     the btrfs backend's directory (of a mounted btrfs with quotas on)
+//	--lvm-vg VG         the lvm backend's volume group; --lvm-thin-pool LV its thin pool
+//	--state DIR         the journal of the lvm backend's changes (default /var/lib/eos-storage/volumes;
+//	                    without --apply a temporary one)
 //	--timeout D         bound on each plugin call (default 30s)
 //	--json              print JSON
 //	--apply             make the change; without it a mutating command prints the operations it would run
@@ -51,6 +55,7 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
+	lvmplugin "github.com/CodeMonkeyCybersecurity/eos-storage/plugin/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
@@ -80,6 +85,9 @@ type flags struct {
 	pluginArgs  []string
 	loopfileDir string
 	btrfsDir    string
+	lvmVG       string
+	lvmThinPool string
+	stateDir    string
 	callTimeout time.Duration
 	asJSON      bool
 	apply       bool
@@ -95,6 +103,7 @@ type cli struct {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{out: stdout}
 	c.loopfileDir = "/var/lib/eos-storage/loopfile"
+	c.stateDir = "/var/lib/eos-storage/volumes"
 	err := c.main(ctx, args, stderr)
 	var ue usageError
 	switch {
@@ -136,6 +145,9 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&c.loopfileDir, "loopfile-dir", c.loopfileDir, "loopfile backend directory")
 	fs.StringVar(&c.btrfsDir, "btrfs-dir", "", "btrfs backend: a directory of a mounted btrfs (with quotas on) to keep subvolume volumes in")
+	fs.StringVar(&c.lvmVG, "lvm-vg", "", "lvm backend: the volume group to keep LV volumes in")
+	fs.StringVar(&c.lvmThinPool, "lvm-thin-pool", "", "lvm backend: the VG's thin pool for thin volumes")
+	fs.StringVar(&c.stateDir, "state", c.stateDir, "journal directory of the lvm backend's changes (with --apply)")
 	fs.DurationVar(&c.callTimeout, "timeout", c.callTimeout, "bound on each plugin call")
 	fs.BoolVar(&c.asJSON, "json", c.asJSON, "print JSON")
 	fs.BoolVar(&c.apply, "apply", c.apply, "make the change")
@@ -233,7 +245,7 @@ func (c *cli) main(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(c.plugins) == 1 && !explicit(args, "backend") {
 		// The one plugin given is the backend meant, whatever it is called.
 		names := reg.Names()
-		inTree := map[string]bool{loopfile.Name: true, btrfs.Name: true, "zfs": true}
+		inTree := map[string]bool{loopfile.Name: true, btrfs.Name: true, "zfs": true, lvmplugin.Name: true}
 		for _, n := range names {
 			if !inTree[n] {
 				c.backend = n

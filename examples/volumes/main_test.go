@@ -86,6 +86,10 @@ func TestBackends(t *testing.T) {
 	if _, ok := names["loopfile"]; !ok {
 		t.Errorf("loopfile not listed: %s", out)
 	}
+	// The lvm backend without --lvm-vg: listed, with the reason.
+	if l, ok := names["lvm"]; !ok || l.Error == "" || !strings.Contains(l.Error, "--lvm-vg") {
+		t.Errorf("lvm backend report %+v", l)
+	}
 	text := mustRun(t, append(base, "backends")...)
 	if !strings.Contains(text, "memory") || !strings.Contains(text, "TECHNOLOGY") || !strings.Contains(text, "loopfile") {
 		t.Errorf("text report:\n%s", text)

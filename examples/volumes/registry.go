@@ -8,12 +8,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/btrfs"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/external"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/loopfile"
+	lvmplugin "github.com/CodeMonkeyCybersecurity/eos-storage/plugin/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin/zfs"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/safety"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
@@ -24,8 +28,6 @@ import (
 // that `backends` lists it and says why: availability is a report, never
 // a reason to fail at start-up.
 //
-// In-tree backends are added here as they land (lvm, btrfs, zfs): one
-// add(name, constructor result) line each.
 func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 	r := plugin.NewRegistry()
 	var err error
@@ -60,6 +62,11 @@ func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 		return nil, err
 	}
 
+	lb, err := lvmBackend(ctx, f)
+	if err := add(lvmplugin.Name, lb, err); err != nil {
+		return nil, err
+	}
+
 	var zb plugin.Backend
 	if x, xerr := command.New(); xerr != nil {
 		err = xerr
@@ -91,6 +98,75 @@ func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 		}
 	}
 	return r, nil
+}
+
+// lvmJournaled is the lvm backend with the journal its Manager writes to,
+// closed with it.
+type lvmJournaled struct {
+	*lvmplugin.Backend
+	j       *safety.Journal
+	tempDir string
+}
+
+func (b *lvmJournaled) Close() error {
+	err := b.j.Close()
+	if b.tempDir != "" {
+		os.RemoveAll(b.tempDir)
+	}
+	return err
+}
+
+// lvmBackend opens the journal (the --state directory with --apply, a
+// temporary one otherwise: nothing runs then), settles what a crash
+// interrupted, and returns the lvm backend of --lvm-vg.
+func lvmBackend(ctx context.Context, f *flags) (plugin.Backend, error) {
+	if f.lvmVG == "" {
+		return nil, errors.New("no --lvm-vg given: the lvm backend keeps its volumes as LVs of one volume group")
+	}
+	x, err := command.New(command.WithLogger(f.log))
+	if err != nil {
+		return nil, err
+	}
+	tool, err := lvm.NewTool(x)
+	if err != nil {
+		return nil, err
+	}
+	dir, tmp := f.stateDir, ""
+	if !f.apply {
+		if tmp, err = os.MkdirTemp("", "volumes-journal-"); err != nil {
+			return nil, err
+		}
+		dir = tmp
+	}
+	j, err := safety.OpenJournal(ctx, append([]safety.Option{safety.WithStateDir(dir), safety.WithLogger(f.log)}, append(lvm.RollForward(tool), fsys.RollForward()...)...)...)
+	if err != nil {
+		return nil, err
+	}
+	if f.apply {
+		if _, err := j.Recover(ctx); err != nil {
+			j.Close()
+			return nil, err
+		}
+	}
+	fm, err := fsys.New(fsys.WithJournal(j), fsys.WithLogger(f.log))
+	if err == nil {
+		var m *lvm.Manager
+		if m, err = lvm.NewManager(tool, lvm.WithJournal(j), lvm.WithFsys(fm), lvm.WithLogger(f.log)); err == nil {
+			var opts []lvmplugin.Option
+			if f.lvmThinPool != "" {
+				opts = append(opts, lvmplugin.WithThinPool(f.lvmThinPool))
+			}
+			var b *lvmplugin.Backend
+			if b, err = lvmplugin.New(m, f.lvmVG, append(opts, lvmplugin.WithLogger(f.log))...); err == nil {
+				return &lvmJournaled{Backend: b, j: j, tempDir: tmp}, nil
+			}
+		}
+	}
+	j.Close()
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
+	return nil, err
 }
 
 // backendOrNil keeps a typed nil pointer out of the interface.

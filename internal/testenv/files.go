@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// PatchFile writes b at off in the file at path (damaging an image on
-// purpose); any failure fails the test.
+// PatchFile writes b at off in the file (or device) at path and syncs it
+// (damaging an image on purpose, or data a snapshot must see); any
+// failure fails the test.
 func PatchFile(t testing.TB, path string, off int64, b []byte) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
@@ -17,6 +18,9 @@ func PatchFile(t testing.TB, path string, off int64, b []byte) {
 	}
 	defer f.Close()
 	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
 }

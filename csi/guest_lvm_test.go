@@ -1,0 +1,123 @@
+package csi
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kubernetes-csi/csi-test/v5/pkg/sanity"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/command"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
+	lvmplugin "github.com/CodeMonkeyCybersecurity/eos-storage/plugin/lvm"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
+)
+
+// lvmGuestEnv names the guest's disks for TestGuestSanityLVMThin
+// (internal/vmtest's TestGuestPluginLVM sets it).
+const lvmGuestEnv = "EOS_STORAGE_CSI_LVM"
+
+// TestGuestSanityLVMThin runs csi-sanity in the VM tier's guest against
+// the driver on the lvm backend, thin (WithThin): a VG on the guest's two
+// disks with a thin pool, the lvm Manager journaling into the Engine's
+// journal. The skips are the same 37 as TestSanity's (capabilities the
+// driver does not declare); snapshots are thin snapshots and volumes from
+// them thin clones.
+func TestGuestSanityLVMThin(t *testing.T) {
+	env := os.Getenv(lvmGuestEnv)
+	if env == "" {
+		t.Skipf("runs in the VM tier's guest (%s unset)", lvmGuestEnv)
+	}
+	if _, err := os.Stat("/dev/mapper/control"); err != nil {
+		testenv.Skip(t, "no device-mapper: %v", err)
+	}
+	ctx := context.Background()
+	devs := strings.Split(env, ",")
+	st, err := newTestStack(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	x, err := command.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := lvm.NewTool(x, lvm.WithDevices(devs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := fsys.New(fsys.WithJournal(st.Journal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := lvm.NewManager(tool, lvm.WithJournal(st.Journal()), lvm.WithFsys(fm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(op sched.Operation, err error) {
+		t.Helper()
+		if err == nil {
+			_, err = plugin.Apply(ctx, nil, []sched.Operation{op})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range devs {
+		run(m.PVCreateOp(ctx, d))
+	}
+	run(m.VGCreateOp(ctx, "csivg", devs, lvm.VGOptions{}))
+	t.Cleanup(func() { _ = tool.Run(context.Background(), "vgremove", "-f", "-y", "csivg") })
+	run(m.LVCreateOp(ctx, "csivg", lvm.LVSpec{Name: "pool", Type: lvm.LVThinPool, SizeBytes: 1 << 30}))
+	b, err := lvmplugin.New(m, "csivg", lvmplugin.WithThinPool("pool"), lvmplugin.WithOverProvisioning(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(b, st, WithNodeID("node-a"), WithDefaultFSType(fsys.XFS), WithDefaultSize(320<<20), WithThin(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "csi.sock")
+	l, err := Listen("unix://" + sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := d.Serve(sctx, l); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+
+	base := t.TempDir()
+	testenv.UnmountUnder(t, base)
+	cfg := sanity.NewTestConfig()
+	cfg.Address = sock
+	cfg.TargetPath = filepath.Join(base, "target")
+	cfg.StagingPath = filepath.Join(base, "staging")
+	cfg.TestVolumeSize = 320 << 20
+	cfg.TestVolumeExpandSize = 640 << 20
+	cfg.IdempotentCount = 2
+	sanity.Test(t, cfg)
+
+	vols, err := b.Volumes(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vols {
+		if !v.Thin {
+			t.Errorf("a volume the thin driver made is thick: %+v", v)
+		}
+	}
+	t.Logf("left after csi-sanity: %d volumes", len(vols))
+}
