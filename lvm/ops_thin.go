@@ -8,34 +8,11 @@ import (
 )
 
 // SnapshotOp: sizeBytes 0 on a thin origin makes a thin snapshot; otherwise
-// a classic (thick, COW) snapshot of that size. Its undo is lvremove.
+// a classic (thick, COW) snapshot of that size. Its undo is lvremove. It is
+// SnapshotSpecOp with lvm's defaults (writable, a thin one skipped at
+// activation).
 func (m *Manager) SnapshotOp(ctx context.Context, vg, origin, name string, sizeBytes int64, opts ...OpOption) (sched.Operation, error) {
-	c, err := m.opConfig(opts)
-	if err != nil {
-		return sched.Operation{}, err
-	}
-	// lvcreate -s takes neither --wipesignatures nor -Z.
-	a := []string{"lvcreate", "-y"}
-	if !m.tool.driverLoaded {
-		a = append(a, "-an")
-	}
-	if sizeBytes > 0 {
-		a = append(a, "-L", bytesArg(sizeBytes))
-	}
-	a = append(a, "-s", "-n", name, vg+"/"+origin)
-	return m.vgOp(ctx, c, vgChange{kind: OpSnapshot, vg: vg, desc: fmt.Sprintf("snapshot %s/%s as %s", vg, origin, name),
-		res: []sched.Resource{sched.VG(vg).LV(origin).Shared(), m.lvKey(vg, name)}, argv: a,
-		inverse: []string{"lvremove", "-f", "-y", vg + "/" + name},
-		preflight: func(_ context.Context, rep *Report) error {
-			o := rep.LV(vg, origin)
-			if o == nil {
-				return fmt.Errorf("%w: LV %s/%s", ErrNotFound, vg, origin)
-			}
-			if sizeBytes == 0 && !o.Attr.Thin() {
-				return fmt.Errorf("lvm: a snapshot of non-thin LV %s/%s needs a size", vg, origin)
-			}
-			return nil
-		}})
+	return m.SnapshotSpecOp(ctx, vg, origin, name, SnapshotSpec{SizeBytes: sizeBytes}, opts...)
 }
 
 // MergeSnapshotOp merges a snapshot back into its origin (lvconvert
