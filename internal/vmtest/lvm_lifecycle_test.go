@@ -63,15 +63,7 @@ func TestGuestLVMLifecycle(t *testing.T) {
 		Tools: []string{"lvm", "thin_check", "thin_dump", "thin_repair", "cache_check", "mkfs.ext4", "mkfs.xfs",
 			"e2fsck", "resize2fs", "xfs_growfs", "losetup", "mount", "umount", "dumpe2fs"},
 		Script: `set -e
-export LVM_SUPPRESS_FD_WARNINGS=1
-mkdir -p /etc/lvm
-cat >/etc/lvm/lvm.conf <<'CONF'
-devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
-global { notify_dbus = 0 }
-activation { udev_sync = 0 udev_rules = 0 }
-backup { backup = 0 archive = 0 }
-CONF
-set -- $(for d in /sys/block/sd*; do echo /dev/${d##*/}; done)
+` + guestLVMConf + `set -- $(for d in /sys/block/sd*; do echo /dev/${d##*/}; done)
 EOS_STORAGE_STRICT=1 EOS_STORAGE_LVM_CACHE=` + cacheEnv + ` EOS_STORAGE_LVM_RAID=` + raidEnv + ` EOS_STORAGE_LVM_LIFECYCLE="$1,$2" /usr/local/bin/lvm.test -test.run '^TestGuestLifecycle$' -test.v -test.count=1
 `,
 	})
@@ -87,6 +79,18 @@ EOS_STORAGE_STRICT=1 EOS_STORAGE_LVM_CACHE=` + cacheEnv + ` EOS_STORAGE_LVM_RAID
 		t.Fatalf("the guest did not run the raid1 part:\n%s", out)
 	}
 }
+
+// guestLVMConf starts a guest script that runs lvm: no udev, no D-Bus, no
+// metadata backups or archives of the guest's own.
+const guestLVMConf = `export LVM_SUPPRESS_FD_WARNINGS=1
+mkdir -p /etc/lvm
+cat >/etc/lvm/lvm.conf <<'CONF'
+devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
+global { notify_dbus = 0 }
+activation { udev_sync = 0 udev_rules = 0 }
+backup { backup = 0 archive = 0 }
+CONF
+`
 
 func contains(xs []string, x string) bool {
 	for _, y := range xs {

@@ -37,15 +37,7 @@ func TestGuestPluginLVM(t *testing.T) {
 		Tools: []string{"lvm", "dmsetup", "thin_check", "thin_dump", "thin_repair", "mkfs.ext4", "mke2fs", "mkfs.xfs",
 			"xfs_growfs", "e2fsck", "resize2fs", "mount", "umount", "losetup"},
 		Script: `set -e
-export LVM_SUPPRESS_FD_WARNINGS=1
-mkdir -p /etc/lvm
-cat >/etc/lvm/lvm.conf <<'CONF'
-devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
-global { notify_dbus = 0 }
-activation { udev_sync = 0 udev_rules = 0 }
-backup { backup = 0 archive = 0 }
-CONF
-set -- $(for d in /sys/block/sd*; do echo /dev/${d##*/}; done)
+` + guestLVMConf + `set -- $(for d in /sys/block/sd*; do echo /dev/${d##*/}; done)
 EOS_STORAGE_STRICT=1 EOS_STORAGE_PLUGIN_LVM="$1,$2" /usr/local/bin/pluginlvm.test -test.run '^TestGuestConformance$' -test.v -test.count=1 || echo "pluginlvm exit $?"
 EOS_STORAGE_STRICT=1 EOS_STORAGE_CSI_LVM="$3,$4" /usr/local/bin/csi.test -test.run '^TestGuestSanityLVMThin$' -test.v -test.count=1 -test.timeout 20m || echo "csi exit $?"
 `,
