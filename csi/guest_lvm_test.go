@@ -74,12 +74,14 @@ func TestGuestSanityLVMThin(t *testing.T) {
 	}
 	run(m.VGCreateOp(ctx, "csivg", devs, lvm.VGOptions{}))
 	t.Cleanup(func() { _ = tool.Run(context.Background(), "vgremove", "-f", "-y", "csivg") })
-	run(m.LVCreateOp(ctx, "csivg", lvm.LVSpec{Name: "pool", Type: lvm.LVThinPool, SizeBytes: 1 << 30}))
+	run(m.LVCreateOp(ctx, "csivg", lvm.LVSpec{Name: "pool", Type: lvm.LVThinPool, SizeBytes: 256 << 20}))
 	b, err := lvmplugin.New(m, "csivg", lvmplugin.WithThinPool("pool"), lvmplugin.WithOverProvisioning(8))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(b, st, WithNodeID("node-a"), WithDefaultFSType(fsys.XFS), WithDefaultSize(320<<20), WithThin(true))
+	// ext4 and 16 MiB volumes: the guest emulates its CPU, and mkfs.xfs
+	// needs 300 MiB; the host's TestSanity runs xfs.
+	d, err := New(b, st, WithNodeID("node-a"), WithDefaultFSType(fsys.Ext4), WithDefaultSize(16<<20), WithThin(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +107,8 @@ func TestGuestSanityLVMThin(t *testing.T) {
 	cfg.Address = sock
 	cfg.TargetPath = filepath.Join(base, "target")
 	cfg.StagingPath = filepath.Join(base, "staging")
-	cfg.TestVolumeSize = 320 << 20
-	cfg.TestVolumeExpandSize = 640 << 20
+	cfg.TestVolumeSize = 16 << 20
+	cfg.TestVolumeExpandSize = 32 << 20
 	cfg.IdempotentCount = 2
 	sanity.Test(t, cfg)
 

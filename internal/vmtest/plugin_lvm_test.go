@@ -6,17 +6,16 @@ import (
 	"time"
 )
 
-// TestGuestPluginLVM boots one guest with device-mapper and four SATA
-// disks and runs, under EOS_STORAGE_STRICT=1, plugin/lvm's
-// TestGuestConformance on two of them (plugintest on a VG with a thin
-// pool, thin clones, the over-provisioning limit, the policy's refusal, a
-// filesystem shrink) and csi's TestGuestSanityLVMThin on the other two
-// (csi-sanity against the driver on lvm thin).
-func TestGuestPluginLVM(t *testing.T) {
+// guestDMThin boots one guest with device-mapper (thin and snapshot
+// targets) and two SATA disks, and runs the test binary pkg builds with
+// its test run, the disks in env as "DEV1,DEV2", under EOS_STORAGE_STRICT=1.
+// It runs in parallel with the other parallel guests: each is one emulated
+// CPU.
+func guestDMThin(t *testing.T, pkg, bin, run, env string, timeout time.Duration) string {
 	a := Require(t)
-	pbin := guestTestBinary(t, "./plugin/lvm", "pluginlvm.test")
-	cbin := guestTestBinary(t, "./csi", "csi.test")
-	mods := append(DriverModules(), "loop", "ext4", "xfs", "dm_mod", "dm_thin_pool", "dm_snapshot", "dm_bufio", "dm_persistent_data")
+	t.Parallel()
+	path := guestTestBinary(t, pkg, bin)
+	mods := append(DriverModules(), "loop", "ext4", "dm_mod", "dm_thin_pool", "dm_snapshot", "dm_bufio", "dm_persistent_data")
 	var have []string
 	for _, m := range mods {
 		if a.HasModule(m) || contains(DriverModules(), m) {
@@ -25,31 +24,37 @@ func TestGuestPluginLVM(t *testing.T) {
 	}
 	res := RunTest(t, Config{
 		Disks: []Disk{
-			{Kind: SATA, Serial: "EOSPLVM1", Size: 512 << 20},
-			{Kind: SATA, Serial: "EOSPLVM2", Size: 512 << 20},
-			{Kind: SATA, Serial: "EOSCSIL1", Size: 1 << 30},
-			{Kind: SATA, Serial: "EOSCSIL2", Size: 1 << 30},
+			{Kind: SATA, Serial: "EOSDMT1", Size: 512 << 20},
+			{Kind: SATA, Serial: "EOSDMT2", Size: 512 << 20},
 		},
 		Modules:   have,
-		MemoryMiB: 1536,
-		Timeout:   25 * time.Minute,
-		Files:     []File{{Src: pbin, Dst: "/usr/local/bin/pluginlvm.test"}, {Src: cbin, Dst: "/usr/local/bin/csi.test"}},
-		Tools: []string{"lvm", "dmsetup", "thin_check", "thin_dump", "thin_repair", "mkfs.ext4", "mke2fs", "mkfs.xfs",
-			"xfs_growfs", "e2fsck", "resize2fs", "mount", "umount", "losetup"},
+		MemoryMiB: 1024,
+		Timeout:   timeout,
+		Files:     []File{{Src: path, Dst: "/usr/local/bin/" + bin}},
+		Tools: []string{"lvm", "dmsetup", "thin_check", "thin_dump", "thin_repair", "mkfs.ext4", "mke2fs",
+			"e2fsck", "resize2fs", "mount", "umount", "losetup"},
 		Script: `set -e
 ` + guestLVMConf + `set -- $(for d in /sys/block/sd*; do echo /dev/${d##*/}; done)
-EOS_STORAGE_STRICT=1 EOS_STORAGE_PLUGIN_LVM="$1,$2" /usr/local/bin/pluginlvm.test -test.run '^TestGuestConformance$' -test.v -test.count=1 || echo "pluginlvm exit $?"
-EOS_STORAGE_STRICT=1 EOS_STORAGE_CSI_LVM="$3,$4" /usr/local/bin/csi.test -test.run '^TestGuestSanityLVMThin$' -test.v -test.count=1 -test.timeout 20m || echo "csi exit $?"
+EOS_STORAGE_STRICT=1 ` + env + `="$1,$2" /usr/local/bin/` + bin + ` -test.run '^` + run + `$' -test.v -test.count=1 -test.timeout ` + timeout.String() + ` || echo "exit $?"
 `,
 	})
 	out := string(res.Stdout)
 	t.Logf("guest:\n%s", out)
-	for _, want := range []string{"--- PASS: TestGuestConformance", "--- PASS: TestGuestSanityLVMThin"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the guest did not print %q", want)
-		}
+	if !strings.Contains(out, "--- PASS: "+run) {
+		t.Errorf("the guest's %s did not pass:\n%s", run, res.Stderr)
 	}
-	if t.Failed() {
-		t.Logf("stderr:\n%s", res.Stderr)
-	}
+	return out
+}
+
+// TestGuestPluginLVM runs plugin/lvm's TestGuestConformance in a guest:
+// plugintest on a VG with a thin pool, thin clones, the over-provisioning
+// limit, the policy's refusal, a filesystem shrink.
+func TestGuestPluginLVM(t *testing.T) {
+	guestDMThin(t, "./plugin/lvm", "pluginlvm.test", "TestGuestConformance", "EOS_STORAGE_PLUGIN_LVM", 15*time.Minute)
+}
+
+// TestGuestCSILVMThin runs csi's TestGuestSanityLVMThin in a guest:
+// csi-sanity against the driver on lvm thin.
+func TestGuestCSILVMThin(t *testing.T) {
+	guestDMThin(t, "./csi", "csi.test", "TestGuestSanityLVMThin", "EOS_STORAGE_CSI_LVM", 20*time.Minute)
 }

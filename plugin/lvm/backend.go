@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	lvm2 "github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
 	"github.com/CodeMonkeyCybersecurity/eos-storage/plugin"
@@ -31,8 +33,9 @@ const (
 
 	tagVolume   = "eos-storage.volume"
 	tagSnapshot = "eos-storage.snapshot"
-	tagUser     = "eos-storage.tag:"  // + base64url of a caller's tag
-	tagFrom     = "eos-storage.from:" // + base64url of the snapshot ID a clone came from
+	tagUser     = "eos-storage.tag:"     // + base64url of a caller's tag
+	tagFrom     = "eos-storage.from:"    // + base64url of the snapshot ID a clone came from
+	tagCreated  = "eos-storage.created:" // + Unix nanoseconds of a snapshot's creation
 )
 
 var limits = plugin.Limits{MaxNameLen: maxNameLen, NameChars: nameChars, Granularity: granularity, MinSize: granularity}
@@ -455,6 +458,13 @@ func (b *Backend) snapshot(v *lvm2.VG, l *lvm2.LV) (plugin.Snapshot, bool) {
 		return plugin.Snapshot{}, false
 	}
 	s := plugin.Snapshot{ID: b.snapID(vol, snap), Name: snap, SourceID: b.volID(vol), Size: l.Size, ReadOnly: !l.Attr.Writeable()}
+	for _, t := range l.Tags {
+		if ns, ok := strings.CutPrefix(t, tagCreated); ok {
+			if n, err := strconv.ParseInt(ns, 10, 64); err == nil {
+				s.Created = time.Unix(0, n).UTC()
+			}
+		}
+	}
 	if o := findLV(v, vol); o != nil && !l.Attr.Thin() {
 		s.Size = o.Size // a classic snapshot's lv_size is its COW space
 	}

@@ -14,10 +14,12 @@ import (
 	"github.com/CodeMonkeyCybersecurity/eos-storage/sched"
 )
 
-// labConf keeps lvm from udev, dbus and the machine's own backups.
-const labConf = `devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 }
-global { notify_dbus = 0 }
-activation { udev_sync = 0 udev_rules = 0 }
+// labConf keeps lvm from udev, dbus, dmeventd, lvmpolld and the machine's
+// own backups (none of the daemons runs here; a thin LV's activation
+// waits for dmeventd otherwise).
+const labConf = `devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 md_component_detection = 0 multipath_component_detection = 0 }
+global { notify_dbus = 0 use_lvmpolld = 0 }
+activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
 backup { backup = 0 archive = 0 }
 `
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/blockdev/probe"
 	lvm2 "github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
@@ -425,7 +427,7 @@ func (b *Backend) CreateSnapshot(ctx context.Context, volumeID, name string) ([]
 		}
 		return nil, fmt.Errorf("%w: snapshot %s", plugin.ErrExists, b.snapID(vol, name))
 	}
-	spec := lvm2.SnapshotSpec{ReadOnly: true, Tags: []string{tagSnapshot}}
+	spec := lvm2.SnapshotSpec{ReadOnly: true, Tags: []string{tagSnapshot, tagCreated + strconv.FormatInt(time.Now().UnixNano(), 10)}}
 	if !o.Attr.Thin() {
 		spec.SizeBytes = o.Size
 		if o.Size > v.Free {
