@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	csipb "github.com/container-storage-interface/spec/lib/go/csi"
 	"github.com/kubernetes-csi/csi-test/v5/pkg/sanity"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/fsys"
@@ -112,6 +113,19 @@ func TestGuestSanityLVMThin(t *testing.T) {
 	cfg.IdempotentCount = 2
 	sanity.Test(t, cfg)
 
+	// GetCapacity is the thin pool's headroom under the ratio: 8 x its
+	// data size less what the thin volumes were promised.
+	gc, err := d.GetCapacity(ctx, &csipb.GetCapacityRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pools, err := b.Pools(ctx)
+	if err != nil || len(pools) != 2 || !pools[1].Thin {
+		t.Fatalf("pools: %+v %v", pools, err)
+	}
+	if want := pools[1].FreeBytes / (4 << 20) * (4 << 20); gc.GetAvailableCapacity() != want || want < 7*pools[1].CapacityBytes {
+		t.Errorf("GetCapacity %d, thin pool %+v (want its free bytes, about 8 x capacity)", gc.GetAvailableCapacity(), pools[1])
+	}
 	vols, err := b.Volumes(ctx, "")
 	if err != nil {
 		t.Fatal(err)
