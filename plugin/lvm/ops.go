@@ -182,6 +182,12 @@ func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([
 			return nil, err
 		}
 		tp = b.thinPoolLV(v)
+		if snap != nil {
+			// A thin clone lives in its snapshot's pool.
+			if tp = findLV(v, snap.Pool); tp == nil || !tp.Attr.ThinPool() {
+				return nil, fmt.Errorf("%w: thin pool %s/%s of snapshot %s", plugin.ErrNotFound, b.vg, snap.Pool, req.FromSnapshot)
+			}
+		}
 	}
 	id := "lvm.plugin.create " + b.volID(req.Name)
 	switch {
