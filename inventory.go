@@ -240,23 +240,54 @@ func deviceView(g *blockdev.Graph, d *blockdev.Device) Device {
 	return v
 }
 
-func (e *Engine) readTables(ctx context.Context, c *invCollector, disks []*blockdev.Device) {
-	for _, d := range disks {
-		if d.Size == nil || *d.Size == 0 {
-			continue
+// readerWorkers bounds the devices whose tables, or whose filesystems, are
+// read at once. The reads wait for the device (fsys.Inspect reads with
+// O_DIRECT, past the page cache), so a few at a time overlap those waits;
+// more would only queue behind one another on a small machine.
+const readerWorkers = 4
+
+// eachDevice runs f for every device of devs, readerWorkers at a time, and
+// returns when all are done (or ctx is, for those not started).
+func eachDevice(ctx context.Context, devs []*blockdev.Device, f func(*blockdev.Device)) {
+	next := make(chan *blockdev.Device)
+	var wg sync.WaitGroup
+	for range min(readerWorkers, len(devs)) {
+		wg.Go(func() {
+			for d := range next {
+				f(d)
+			}
+		})
+	}
+	for _, d := range devs {
+		if ctx.Err() != nil {
+			break
 		}
+		next <- d
+	}
+	close(next)
+	wg.Wait()
+}
+
+func (e *Engine) readTables(ctx context.Context, c *invCollector, disks []*blockdev.Device) {
+	var sized []*blockdev.Device
+	for _, d := range disks {
+		if d.Size != nil && *d.Size > 0 {
+			sized = append(sized, d)
+		}
+	}
+	eachDevice(ctx, sized, func(d *blockdev.Device) {
 		t, err := readTable(ctx, d.Path)
 		if errors.Is(err, partition.ErrNoTable) {
-			continue
+			return
 		}
 		if err != nil {
 			c.fail("partition", d.Path, err)
-			continue
+			return
 		}
 		c.mu.Lock()
 		c.inv.Tables = append(c.inv.Tables, *t)
 		c.mu.Unlock()
-	}
+	})
 }
 
 func readTable(ctx context.Context, path string) (*PartitionTable, error) {
@@ -284,6 +315,7 @@ func readTable(ctx context.Context, path string) (*PartitionTable, error) {
 }
 
 func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*blockdev.Device) {
+	var fss []*blockdev.Device
 	for _, d := range devs {
 		if d.Probe == nil && d.ProbeErr == nil {
 			continue
@@ -295,15 +327,18 @@ func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*b
 		if d.Probe.Type == "" || !fsys.Type(d.Probe.Type).Valid() {
 			continue
 		}
+		fss = append(fss, d)
+	}
+	eachDevice(ctx, fss, func(d *blockdev.Device) {
 		info, err := e.fs.Inspect(ctx, d.Path)
 		if err != nil {
 			c.fail("fsys", d.Path, err)
-			continue
+			return
 		}
 		c.mu.Lock()
 		c.inv.Filesystems = append(c.inv.Filesystems, *info)
 		c.mu.Unlock()
-	}
+	})
 }
 
 // readLVM reads the LVM labels and metadata of every device that could be

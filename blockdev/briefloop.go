@@ -62,16 +62,25 @@ func (x *discovery) briefLoop(block *sysfs.Dir, name, sysPath string) *Device {
 	if err := block.Fstatat(name+"/loop", &st); !errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if !x.haveDiskSize {
-		x.opens++
-		v, err := block.ReadAttr(name + "/size")
-		x.diskSize, x.haveDiskSize = v, err == nil
-	}
-	if !x.haveDiskSize || x.diskSize != "0" {
-		// The driver zeroes the size before it removes loop/ and binds
-		// loop/ before it sets a size, so this is a device that is not
-		// a loop device's at all, or a size that cannot be read.
-		return nil
+	switch {
+	case x.sized != nil:
+		// Not in /proc/partitions, read before any device: its size was
+		// zero then, and with no loop/ now it is unbound.
+		if x.sized[name] {
+			return nil
+		}
+	default:
+		if !x.haveDiskSize {
+			x.opens++
+			v, err := block.ReadAttr(name + "/size")
+			x.diskSize, x.haveDiskSize = v, err == nil
+		}
+		if !x.haveDiskSize || x.diskSize != "0" {
+			// A size, and no loop/: bound a moment ago, or
+			// being bound (older kernels set the size before
+			// they add loop/); or a size that cannot be read.
+			return nil
+		}
 	}
 	zero, no := uint64(0), false
 	d := &Device{Name: name, KName: name, Path: filepath.Join("/dev", name), SysPath: sysPath,
@@ -83,4 +92,37 @@ func (x *discovery) briefLoop(block *sysfs.Dir, name, sysPath string) *Device {
 		d.Hotplug = &no
 	}
 	return d
+}
+
+// sizedNames returns the names /proc/partitions lists ("major minor
+// #blocks name" after two header lines): the kernel lists a disk or
+// partition there only while its size is not zero (and the disk is not
+// hidden). nil when it cannot be read; a line that does not parse names
+// nothing, so its device is read in full.
+func sizedNames(path string) map[string]bool {
+	data, err := sysfs.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	names := map[string]bool{}
+	for line := range strings.Lines(string(data)) {
+		f0, rest := nextField(line)
+		f1, rest := nextField(rest)
+		f2, rest := nextField(rest)
+		f3, _ := nextField(rest)
+		if f3 == "" || !isDigits(f0) || !isDigits(f1) || !isDigits(f2) {
+			continue
+		}
+		names[f3] = true
+	}
+	return names
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -110,6 +110,10 @@ type discovery struct {
 	// unreadable, or when every device is listed; a name it lacks has its
 	// dev attribute read.
 	nums map[string]MajMin
+	// sized, when not nil, names the disks /proc/partitions lists: those
+	// whose size was not zero when it was read (briefLoop). nil when
+	// detached loop devices are read in full, or the table is unreadable.
+	sized map[string]bool
 	// diskDev likewise is the disk's dev attribute, read first to leave
 	// out detached loop devices.
 	diskDev     string
@@ -447,6 +451,10 @@ func (x *discovery) devices(ctx context.Context) error {
 		x.nums = devNumbers(x.root.Proc("diskstats"))
 		x.opens++
 	}
+	if x.briefing() {
+		x.sized = sizedNames(x.root.Proc("partitions"))
+		x.opens++
+	}
 	q.block, q.names, q.reads = block, names, make([]*diskRead, len(names))
 	if x.pre != nil {
 		q.claimAt = min(workers, len(names))
@@ -583,7 +591,7 @@ func (x *discovery) merge(r *diskRead) {
 func (x *discovery) readDisk(ctx context.Context, block *sysfs.Dir, name string) *diskRead {
 	// A reader of its own: cur, prefix and present describe the device
 	// being read.
-	w := &discovery{cfg: x.cfg, root: x.root, listSlaves: x.slaves != nil, nums: x.nums}
+	w := &discovery{cfg: x.cfg, root: x.root, listSlaves: x.slaves != nil, nums: x.nums, sized: x.sized}
 	if x.cache != nil {
 		w.dc = x.cache.disks[name]
 	}
