@@ -154,16 +154,25 @@ func (c *invCollector) fail(source, dev string, err error) {
 	c.inv.Errors = append(c.inv.Errors, InventoryError{Source: source, Device: dev, Err: err.Error()})
 }
 
-// Inventory reads the machine. The independent readers (tables,
-// filesystems, LVM, backends, SMART with a deadline per drive, I/O rates
-// over the Engine's rate interval) run concurrently after the device
-// graph. It fails only when the device graph itself cannot be read.
+// Inventory reads the machine. The readers that need no device graph (I/O
+// rates over the Engine's rate interval, backends) start first and run
+// while the graph is read; the others (tables, filesystems, LVM, SMART
+// with a deadline per drive) run concurrently after it. It fails only when
+// the device graph itself cannot be read.
 func (e *Engine) Inventory(ctx context.Context) (*Inventory, error) {
 	inv := &Inventory{Time: time.Now().UTC()}
 	c := &invCollector{inv: inv}
+	var wg sync.WaitGroup
+	// Whatever returns, the readers started are stopped and waited for:
+	// none of them outlives the call.
+	rctx, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); wg.Wait() }()
+	fork := func(f func(context.Context)) { wg.Go(func() { f(rctx) }) }
+	fork(func(ctx context.Context) { e.readRates(ctx, c) })
+	fork(func(ctx context.Context) { e.readBackends(ctx, c) })
 	bo := []blockdev.Option{blockdev.WithLogger(e.log),
-		// What deviceView takes: the core, the hardware identity and
-		// rotational, of the queue; detached loop devices (often a
+		// What deviceView takes: the core, the hardware identity and,
+		// of the queue, rotational; detached loop devices (often a
 		// hundred: the kernel makes them ahead) with what makes them
 		// one, not twenty-odd attributes each that nothing here shows.
 		blockdev.WithAttributes(blockdev.AttrHardware | blockdev.AttrRotational),
@@ -175,14 +184,15 @@ func (e *Engine) Inventory(ctx context.Context) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: device graph: %w", err)
 	}
-	for _, ge := range g.Errs() {
-		c.fail("blockdev", "", ge)
-	}
 	var disks, leaves []*blockdev.Device
+	c.mu.Lock()
+	for _, ge := range g.Errs() {
+		inv.Errors = append(inv.Errors, InventoryError{Source: "blockdev", Err: ge.Error()})
+	}
 	for _, d := range g.All() {
 		inv.Devices = append(inv.Devices, deviceView(g, d))
 		for _, ae := range d.Errs {
-			c.fail("blockdev", d.Path, ae)
+			inv.Errors = append(inv.Errors, InventoryError{Source: "blockdev", Device: d.Path, Err: ae.Error()})
 		}
 		if d.Type == blockdev.TypeDisk || d.Type == blockdev.TypeLoop {
 			disks = append(disks, d)
@@ -191,17 +201,11 @@ func (e *Engine) Inventory(ctx context.Context) (*Inventory, error) {
 			leaves = append(leaves, d)
 		}
 	}
-	var wg sync.WaitGroup
-	fork := func(f func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
-	}
-	fork(func() { e.readTables(ctx, c, disks) })
-	fork(func() { e.readFilesystems(ctx, c, leaves) })
-	fork(func() { e.readLVM(ctx, c, leaves) })
-	fork(func() { e.readBackends(ctx, c) })
-	fork(func() { e.readHealth(ctx, c, disks) })
-	fork(func() { e.readRates(ctx, c) })
+	c.mu.Unlock()
+	fork(func(ctx context.Context) { e.readTables(ctx, c, disks) })
+	fork(func(ctx context.Context) { e.readFilesystems(ctx, c, leaves) })
+	fork(func(ctx context.Context) { e.readLVM(ctx, c, leaves) })
+	fork(func(ctx context.Context) { e.readHealth(ctx, c, disks) })
 	wg.Wait()
 	sort.Slice(inv.Tables, func(i, j int) bool { return inv.Tables[i].Disk < inv.Tables[j].Disk })
 	sort.Slice(inv.Filesystems, func(i, j int) bool { return inv.Filesystems[i].Device < inv.Filesystems[j].Device })
@@ -348,6 +352,11 @@ func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*b
 func (e *Engine) readLVM(ctx context.Context, c *invCollector, leaves []*blockdev.Device) {
 	var devs []string
 	for _, d := range leaves {
+		if d.Probe != nil {
+			// The probe opened and read it a moment ago.
+			devs = append(devs, d.Path)
+			continue
+		}
 		f, err := os.Open(d.Path)
 		if err != nil {
 			c.fail("lvm", d.Path, err)
