@@ -170,9 +170,11 @@ func WithDetachedLoops(on bool) Option {
 //
 // The kernel makes loop devices in advance and keeps them (max_loop,
 // losetup -f), so a machine may have a hundred detached ones, each costing
-// twenty-odd reads in full and, in brief, a readlink, an fstatat (of
-// loop/) and a read (of size), its number coming from one read of
-// /proc/diskstats for all of them. A caller that needs only sizes, types
+// twenty-odd reads in full and, in brief, a readlink and an fstatat (of
+// loop/): the numbers come from one read of /proc/diskstats and the zero
+// sizes from one of /proc/partitions (which lists only devices whose size
+// is not zero) for all of them; where either cannot be read, a device's
+// dev or size attribute is read instead. A caller that needs only sizes, types
 // and stacking of a whole machine (the storage Engine's inventory) asks for
 // it; one that prints lsblk -a's columns for them needs the full read, the
 // default. Anything that does not look exactly like a detached loop device
