@@ -27,7 +27,11 @@
 //     when mounted), LVM, every backend's pools and volumes, SMART health (a
 //     deadline per drive; unknown is "unknown") and I/O rates. Every failed
 //     read is in Inventory.Errors with its source and device; as non-root it
-//     says what it could not open.
+//     says what it could not open. It reads only what it shows (the
+//     hardware identity and rotational of the sysfs groups, detached loop
+//     devices in brief: name, number, type and zero size, without the ro
+//     and rotational their last binding left), and reads rates while the
+//     device graph is read.
 //   - A Spec is the desired state (GPT partitions on disks chosen by path,
 //     serial or WWN; PVs, VGs, thin pools, LVs; backend volumes;
 //     filesystems; mounts; a disposable marker on what may be destroyed).
@@ -59,7 +63,11 @@
 // re-plan and an online whole-stack grow; a whole-stack shrink (ext4, then
 // the partition) SIGKILLed after each journaled step, then recovered and
 // finished, with e2fsck clean and every checksum intact. The LVM scenario
-// runs in the VM tier (internal/vmtest TestGuestStorageEngine).
+// runs in the VM tier (internal/vmtest TestGuestStorageEngine). Inventory's
+// devices are a full Discover's but for the ro and rotational of detached
+// loop devices, on a fake tree and on this machine between two full reads
+// (TestInventoryDevicesAsFullDiscover*). BenchmarkInventory times it against
+// the tools it replaces in the same run.
 //
 // Hazards: a partition grown while in use is resized in the kernel by the
 // Engine itself (BLKPG_RESIZE_PARTITION keeps the start, as growpart does),

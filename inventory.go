@@ -154,14 +154,29 @@ func (c *invCollector) fail(source, dev string, err error) {
 	c.inv.Errors = append(c.inv.Errors, InventoryError{Source: source, Device: dev, Err: err.Error()})
 }
 
-// Inventory reads the machine. The independent readers (tables,
-// filesystems, LVM, backends, SMART with a deadline per drive, I/O rates
-// over the Engine's rate interval) run concurrently after the device
-// graph. It fails only when the device graph itself cannot be read.
+// Inventory reads the machine. The readers that need no device graph (I/O
+// rates over the Engine's rate interval, backends) start first and run
+// while the graph is read; the others (tables, filesystems, LVM, SMART
+// with a deadline per drive) run concurrently after it. It fails only when
+// the device graph itself cannot be read.
 func (e *Engine) Inventory(ctx context.Context) (*Inventory, error) {
 	inv := &Inventory{Time: time.Now().UTC()}
 	c := &invCollector{inv: inv}
-	bo := []blockdev.Option{blockdev.WithLogger(e.log)}
+	var wg sync.WaitGroup
+	// Whatever returns, the readers started are stopped and waited for:
+	// none of them outlives the call.
+	rctx, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); wg.Wait() }()
+	fork := func(f func(context.Context)) { wg.Go(func() { f(rctx) }) }
+	fork(func(ctx context.Context) { e.readRates(ctx, c) })
+	fork(func(ctx context.Context) { e.readBackends(ctx, c) })
+	bo := []blockdev.Option{blockdev.WithLogger(e.log),
+		// What deviceView takes: the core, the hardware identity and,
+		// of the queue, rotational; detached loop devices (often a
+		// hundred: the kernel makes them ahead) with what makes them
+		// one, not twenty-odd attributes each that nothing here shows.
+		blockdev.WithAttributes(blockdev.AttrHardware | blockdev.AttrRotational),
+		blockdev.WithBriefDetachedLoops(true)}
 	if e.root != "" {
 		bo = append(bo, blockdev.WithRoot(e.root))
 	}
@@ -169,14 +184,15 @@ func (e *Engine) Inventory(ctx context.Context) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: device graph: %w", err)
 	}
-	for _, ge := range g.Errs() {
-		c.fail("blockdev", "", ge)
-	}
 	var disks, leaves []*blockdev.Device
+	c.mu.Lock()
+	for _, ge := range g.Errs() {
+		inv.Errors = append(inv.Errors, InventoryError{Source: "blockdev", Err: ge.Error()})
+	}
 	for _, d := range g.All() {
 		inv.Devices = append(inv.Devices, deviceView(g, d))
 		for _, ae := range d.Errs {
-			c.fail("blockdev", d.Path, ae)
+			inv.Errors = append(inv.Errors, InventoryError{Source: "blockdev", Device: d.Path, Err: ae.Error()})
 		}
 		if d.Type == blockdev.TypeDisk || d.Type == blockdev.TypeLoop {
 			disks = append(disks, d)
@@ -185,17 +201,11 @@ func (e *Engine) Inventory(ctx context.Context) (*Inventory, error) {
 			leaves = append(leaves, d)
 		}
 	}
-	var wg sync.WaitGroup
-	fork := func(f func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
-	}
-	fork(func() { e.readTables(ctx, c, disks) })
-	fork(func() { e.readFilesystems(ctx, c, leaves) })
-	fork(func() { e.readLVM(ctx, c, leaves) })
-	fork(func() { e.readBackends(ctx, c) })
-	fork(func() { e.readHealth(ctx, c, disks) })
-	fork(func() { e.readRates(ctx, c) })
+	c.mu.Unlock()
+	fork(func(ctx context.Context) { e.readTables(ctx, c, disks) })
+	fork(func(ctx context.Context) { e.readFilesystems(ctx, c, leaves) })
+	fork(func(ctx context.Context) { e.readLVM(ctx, c, leaves) })
+	fork(func(ctx context.Context) { e.readHealth(ctx, c, disks) })
 	wg.Wait()
 	sort.Slice(inv.Tables, func(i, j int) bool { return inv.Tables[i].Disk < inv.Tables[j].Disk })
 	sort.Slice(inv.Filesystems, func(i, j int) bool { return inv.Filesystems[i].Device < inv.Filesystems[j].Device })
@@ -234,23 +244,54 @@ func deviceView(g *blockdev.Graph, d *blockdev.Device) Device {
 	return v
 }
 
-func (e *Engine) readTables(ctx context.Context, c *invCollector, disks []*blockdev.Device) {
-	for _, d := range disks {
-		if d.Size == nil || *d.Size == 0 {
-			continue
+// readerWorkers bounds the devices whose tables, or whose filesystems, are
+// read at once. The reads wait for the device (fsys.Inspect reads with
+// O_DIRECT, past the page cache), so a few at a time overlap those waits;
+// more would only queue behind one another on a small machine.
+const readerWorkers = 4
+
+// eachDevice runs f for every device of devs, readerWorkers at a time, and
+// returns when all are done (or ctx is, for those not started).
+func eachDevice(ctx context.Context, devs []*blockdev.Device, f func(*blockdev.Device)) {
+	next := make(chan *blockdev.Device)
+	var wg sync.WaitGroup
+	for range min(readerWorkers, len(devs)) {
+		wg.Go(func() {
+			for d := range next {
+				f(d)
+			}
+		})
+	}
+	for _, d := range devs {
+		if ctx.Err() != nil {
+			break
 		}
+		next <- d
+	}
+	close(next)
+	wg.Wait()
+}
+
+func (e *Engine) readTables(ctx context.Context, c *invCollector, disks []*blockdev.Device) {
+	var sized []*blockdev.Device
+	for _, d := range disks {
+		if d.Size != nil && *d.Size > 0 {
+			sized = append(sized, d)
+		}
+	}
+	eachDevice(ctx, sized, func(d *blockdev.Device) {
 		t, err := readTable(ctx, d.Path)
 		if errors.Is(err, partition.ErrNoTable) {
-			continue
+			return
 		}
 		if err != nil {
 			c.fail("partition", d.Path, err)
-			continue
+			return
 		}
 		c.mu.Lock()
 		c.inv.Tables = append(c.inv.Tables, *t)
 		c.mu.Unlock()
-	}
+	})
 }
 
 func readTable(ctx context.Context, path string) (*PartitionTable, error) {
@@ -278,6 +319,7 @@ func readTable(ctx context.Context, path string) (*PartitionTable, error) {
 }
 
 func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*blockdev.Device) {
+	var fss []*blockdev.Device
 	for _, d := range devs {
 		if d.Probe == nil && d.ProbeErr == nil {
 			continue
@@ -289,15 +331,18 @@ func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*b
 		if d.Probe.Type == "" || !fsys.Type(d.Probe.Type).Valid() {
 			continue
 		}
+		fss = append(fss, d)
+	}
+	eachDevice(ctx, fss, func(d *blockdev.Device) {
 		info, err := e.fs.Inspect(ctx, d.Path)
 		if err != nil {
 			c.fail("fsys", d.Path, err)
-			continue
+			return
 		}
 		c.mu.Lock()
 		c.inv.Filesystems = append(c.inv.Filesystems, *info)
 		c.mu.Unlock()
-	}
+	})
 }
 
 // readLVM reads the LVM labels and metadata of every device that could be
@@ -307,6 +352,11 @@ func (e *Engine) readFilesystems(ctx context.Context, c *invCollector, devs []*b
 func (e *Engine) readLVM(ctx context.Context, c *invCollector, leaves []*blockdev.Device) {
 	var devs []string
 	for _, d := range leaves {
+		if d.Probe != nil {
+			// The probe opened and read it a moment ago.
+			devs = append(devs, d.Path)
+			continue
+		}
 		f, err := os.Open(d.Path)
 		if err != nil {
 			c.fail("lvm", d.Path, err)
@@ -381,17 +431,28 @@ func (e *Engine) readHealth(ctx context.Context, c *invCollector, disks []*block
 	wg.Wait()
 }
 
+// readRates samples /proc/diskstats twice, the Engine's rate interval
+// apart. It reads the table with a StatReader and computes rates with a
+// Rater of its own rather than a DiskstatsCollector: the collector reads
+// every device's diskseq when it first sees it (a hundred sysfs reads on a
+// machine with a hundred loop devices, most of what a sample costs), which
+// pays only for a collector that runs on: over one interval a device whose
+// name was reused shows as restarted by its counters alone, as it would
+// between the collector's diskseq checks.
 func (e *Engine) readRates(ctx context.Context, c *invCollector) {
-	dc, err := perf.NewDiskstatsCollector(e.root)
+	sr, err := perf.OpenDiskstats(e.root)
 	if err != nil {
 		c.fail("perf", "", err)
 		return
 	}
-	defer dc.Close()
-	if _, _, err := dc.Sample(); err != nil {
+	defer sr.Close()
+	rater := perf.NewRater(nil, 0)
+	var first, sm perf.Sample
+	if err := sr.Read(&first); err != nil {
 		c.fail("perf", "", err)
 		return
 	}
+	rater.Update(&first, nil)
 	t := time.NewTimer(e.rateInterval)
 	defer t.Stop()
 	select {
@@ -400,12 +461,11 @@ func (e *Engine) readRates(ctx context.Context, c *invCollector) {
 		return
 	case <-t.C:
 	}
-	sm, rates, err := dc.Sample()
-	if err != nil {
+	if err := sr.Read(&sm); err != nil {
 		c.fail("perf", "", err)
 		return
 	}
-	rs := append([]perf.Rates(nil), rates...)
+	rs := rater.Update(&sm, nil)
 	c.mu.Lock()
 	c.inv.Rates = rs
 	c.mu.Unlock()

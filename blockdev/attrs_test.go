@@ -273,10 +273,16 @@ func TestOpensPerGroup(t *testing.T) {
 		{blockdev.AttrState, 1 + 1},          // sda's device/state, dm-0's dm/suspended
 		{blockdev.AttrSubsystems, 6 + 1 + 3}, // sda: its link, 5 directories above its device; sda1: its link; dm-0: its link, block/, virtual/
 		{blockdev.AttrNode, 3},               // a stat each (placeholder files: no names to read)
+		{blockdev.AttrRotational, 0},         // AttrQueue reads it already
 	} {
 		if got := count(blockdev.AttrDefault|c.g) - base; got != c.want {
 			t.Errorf("group %#x: %d more opens, documented %d", uint(c.g), got, c.want)
 		}
+	}
+	// Alone, AttrRotational is one file per disk (sda, dm-0; sda1 takes its
+	// disk's), AttrQueue thirteen.
+	if got := count(blockdev.AttrRotational) - count(0); got != 2 {
+		t.Errorf("AttrRotational over the core: %d more opens, want 2", got)
 	}
 }
 
@@ -407,4 +413,29 @@ func FuzzParseUdevProperties(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAttrRotational: AttrRotational alone gives whether a disk spins (a
+// partition takes its disk's) and none of the other queue attributes.
+func TestAttrRotational(t *testing.T) {
+	tr := blockdevtest.New(t.TempDir())
+	tr.SATA("sda", 0, 0, 1<<30, "M", "", true)
+	tr.AddPartition("sda", "sda1", 8, 1, 1, 1<<20, 1<<29)
+	tr.SATA("sdb", 1, 16, 1<<30, "M", "", false)
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	g, err := blockdev.Discover(context.Background(), blockdev.WithRoot(tr.Dir), blockdev.WithAttributes(blockdev.AttrRotational))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"sda": true, "sda1": true, "sdb": false} {
+		d := mustName(t, g, name)
+		if d.Rotational == nil || *d.Rotational != want {
+			t.Errorf("%s rotational %v, want %v", name, d.Rotational, want)
+		}
+		if d.LogicalSectorSize != nil || d.Scheduler != "" || d.Model != "" {
+			t.Errorf("%s: other groups read: %+v", name, d)
+		}
+	}
 }

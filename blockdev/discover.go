@@ -110,6 +110,10 @@ type discovery struct {
 	// unreadable, or when every device is listed; a name it lacks has its
 	// dev attribute read.
 	nums map[string]MajMin
+	// sized, when not nil, names the disks /proc/partitions lists: those
+	// whose size was not zero when it was read (briefLoop). nil when
+	// detached loop devices are read in full, or the table is unreadable.
+	sized map[string]bool
 	// diskDev likewise is the disk's dev attribute, read first to leave
 	// out detached loop devices.
 	diskDev     string
@@ -359,6 +363,11 @@ func (x *discovery) boolAttr(d *Device, name string) *bool {
 	if !ok {
 		return nil
 	}
+	return parseBool(d, name, s)
+}
+
+// parseBool parses a 0/1 attribute, recording anything else as ErrSyntax.
+func parseBool(d *Device, name, s string) *bool {
 	switch s {
 	case "0":
 		b := false
@@ -434,11 +443,16 @@ func (x *discovery) devices(ctx context.Context) error {
 	if x.cache != nil {
 		x.cache.begin(names)
 	}
-	if x.root.IsLive() && !x.cfg.detached {
+	if x.root.IsLive() && !x.cfg.detached || x.briefing() {
 		// One read tells the loop devices among all entries (each
 		// then costs an fstatat to tell whether it is bound) instead
-		// of a dev attribute each.
+		// of a dev attribute each. (A fake tree has no diskstats
+		// unless a test writes one; then every number is read.)
 		x.nums = devNumbers(x.root.Proc("diskstats"))
+		x.opens++
+	}
+	if x.briefing() {
+		x.sized = sizedNames(x.root.Proc("partitions"))
 		x.opens++
 	}
 	q.block, q.names, q.reads = block, names, make([]*diskRead, len(names))
@@ -577,7 +591,7 @@ func (x *discovery) merge(r *diskRead) {
 func (x *discovery) readDisk(ctx context.Context, block *sysfs.Dir, name string) *diskRead {
 	// A reader of its own: cur, prefix and present describe the device
 	// being read.
-	w := &discovery{cfg: x.cfg, root: x.root, listSlaves: x.slaves != nil, nums: x.nums}
+	w := &discovery{cfg: x.cfg, root: x.root, listSlaves: x.slaves != nil, nums: x.nums, sized: x.sized}
 	if x.cache != nil {
 		w.dc = x.cache.disks[name]
 	}
@@ -630,6 +644,11 @@ func (x *discovery) readDiskInto(ctx context.Context, block *sysfs.Dir, name str
 		}
 	}
 	sysPath := x.resolve(block, name, "/sys/block")
+	if x.briefing() {
+		if d := x.briefLoop(block, name, sysPath); d != nil {
+			return &diskRead{devs: []readDev{{d: d}}}
+		}
+	}
 	x.opens++
 	cur, openErr := block.Sub(name)
 	x.cur, x.prefix, x.present = cur, "", nil
@@ -796,6 +815,8 @@ func (x *discovery) device(name, sysPath string, parent *Device, r *diskRead) (d
 	d.Removable = x.boolAttr(d, "removable")
 	if x.cfg.attrs&AttrQueue != 0 {
 		x.queue(d)
+	} else if x.cfg.attrs&AttrRotational != 0 {
+		d.Rotational = x.boolAttr(d, "queue/rotational")
 	}
 	if x.cfg.attrs&AttrQueueExtra != 0 {
 		d.AddRandom = x.boolAttr(d, "queue/add_random")

@@ -137,7 +137,20 @@
 // fstatat (of its loop/ directory, which exists only while a file is
 // bound). A device's own number always comes from its dev attribute, read
 // with its other attributes, never from that table, which may be older
-// than the device (a partition table rewritten between the two reads).
+// than the device (a partition table rewritten between the two reads);
+// but for a detached loop device read in brief, whose number follows from
+// its name.
+//
+// WithBriefDetachedLoops lists detached loop devices (the loop major, no
+// loop/ directory, size zero) with only what makes them one: name, number,
+// sysfs path, size, type, removable false and, with the hardware group,
+// transport and hotplug; not ro, diskseq or any queue attribute. Each
+// costs a readlink and an fstatat (its loop/), its number coming from one
+// read of /proc/diskstats and its zero size from one of /proc/partitions
+// (which lists only devices whose size is not zero) for all of them,
+// instead of twenty-odd reads (TestBriefDetachedLoopsOpens). Anything that
+// only looks detached is read in full. AttrRotational reads
+// queue/rotational alone, for a caller that wants no other queue limit.
 //
 // Attributes are read with openat(2) relative to the disk's open directory
 // (internal/sysfs.Dir): one open, one read and one close per attribute, and

@@ -27,6 +27,7 @@ type config struct {
 	udev         bool
 	empty        bool // list devices of size 0
 	detached     bool // list loop devices with no backing file
+	briefLoops   bool // read detached loop devices in brief (briefloop.go)
 	diskWorkers  int  // 0: as many as CPUs, up to maxDiskWorkers (tests set it)
 	scannerFiles int  // files a Scanner keeps open at most (tests set it)
 	attrs        AttrGroup
@@ -156,6 +157,36 @@ func WithDetachedLoops(on bool) Option {
 	}
 }
 
+// WithBriefDetachedLoops reads detached loop devices in brief: a device of
+// the loop major (LOOP_MAJOR) with no loop/ directory and size zero is
+// listed with what makes it one — its name, number, sysfs path, size (zero),
+// the type loop, removable false and, with AttrHardware, the transport
+// "loop" and hotplug false — and nothing else is read of it: not ro,
+// diskseq or any queue attribute (rotational included: its queue holds the
+// driver's defaults or what its last bound file left), no optional group.
+// What the kernel fixes for such a device is not read either: it has no
+// partitions and no holders (the driver does not let a held device go) and
+// is never hidden.
+//
+// The kernel makes loop devices in advance and keeps them (max_loop,
+// losetup -f), so a machine may have a hundred detached ones, each costing
+// twenty-odd reads in full and, in brief, a readlink and an fstatat (of
+// loop/): the numbers come from one read of /proc/diskstats and the zero
+// sizes from one of /proc/partitions (which lists only devices whose size
+// is not zero) for all of them; where either cannot be read, a device's
+// dev or size attribute is read instead. A caller that needs only sizes, types
+// and stacking of a whole machine (the storage Engine's inventory) asks for
+// it; one that prints lsblk -a's columns for them needs the full read, the
+// default. Anything that does not look exactly like a detached loop device
+// (another major, a loop/ directory, a size other than zero or unreadable,
+// a sysfs path outside /sys/devices/virtual) is read in full.
+func WithBriefDetachedLoops(on bool) Option {
+	return func(c *config) error {
+		c.briefLoops = on
+		return nil
+	}
+}
+
 // AttrGroup selects optional groups of attributes to read. The core is
 // always read: number, name and path, type (dm, md, loop, partition), size,
 // ro, removable, diskseq, partition number and start, loop backing file, dm
@@ -189,13 +220,17 @@ const (
 	// device, and /etc/passwd and /etc/group of the root once per
 	// Discover).
 	AttrNode
+	// AttrRotational: queue/rotational alone (1 file per disk), for a
+	// caller that wants to know whether a disk spins but none of the other
+	// queue limits. AttrQueue reads it too.
+	AttrRotational
 
 	// AttrDefault is what Discover reads unless told otherwise: the
 	// sysfs attributes most callers use.
 	AttrDefault = AttrQueue | AttrHardware | AttrAlignment
 	// AttrAll is every group: everything lsblk -O shows that is not read
 	// from the devices themselves.
-	AttrAll = AttrDefault | AttrQueueExtra | AttrZones | AttrState | AttrSubsystems | AttrNode
+	AttrAll = AttrDefault | AttrQueueExtra | AttrZones | AttrState | AttrSubsystems | AttrNode | AttrRotational
 )
 
 // WithAttributes reads only the core and the given optional groups; a
