@@ -204,18 +204,27 @@ func sanitizeTag(s string) string {
 }
 
 // poolOf is the pool new volumes go to: the backend's first that is not
-// a thin pool (thin volumes are asked for with CreateRequest.Thin).
+// a thin pool (thin volumes are asked for with CreateRequest.Thin). The
+// answer is kept once found: a backend's pools are its configuration (a
+// VG, a directory), and asking for them costs an lvm run per call.
 func (d *Driver) poolOf() string {
+	d.poolMu.Lock()
+	defer d.poolMu.Unlock()
+	if d.pool != "" {
+		return d.pool
+	}
 	ps, err := d.backend.Pools(context.Background())
 	if err != nil || len(ps) == 0 {
 		return ""
 	}
+	d.pool = ps[0].Name
 	for _, p := range ps {
 		if !p.Thin {
-			return p.Name
+			d.pool = p.Name
+			break
 		}
 	}
-	return ps[0].Name
+	return d.pool
 }
 
 func (d *Driver) ensureAttached(ctx context.Context, id string) error {

@@ -55,6 +55,9 @@ type Driver struct {
 	locks keyedMutex
 	thin  bool // WithThin
 
+	poolMu sync.Mutex
+	pool   string // poolOf's answer, once found
+
 	// health caches drive SMART answers for volume health (WithHealth).
 	health healthMonitor
 }

@@ -2,7 +2,6 @@ package lvm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -378,14 +377,14 @@ func (b *Backend) DeleteVolume(ctx context.Context, id string) ([]sched.Operatio
 	if err != nil {
 		return nil, err
 	}
-	_, v, err := b.inventory(ctx)
-	if errors.Is(err, plugin.ErrNotFound) {
-		return nil, nil
-	}
+	caps, v, err := b.capabilities(ctx)
 	if err != nil {
 		return nil, err
 	}
-	l := findLV(v, name)
+	var l *lvm2.LV
+	if v != nil {
+		l = findLV(v, name)
+	}
 	if l == nil {
 		return nil, nil
 	}
@@ -397,7 +396,7 @@ func (b *Backend) DeleteVolume(ctx context.Context, id string) ([]sched.Operatio
 			return nil, fmt.Errorf("%w: volume %s has classic snapshot %s", plugin.ErrInUse, id, o.Name)
 		}
 	}
-	if _, _, err := b.check(ctx, need(plugin.TechVolume, plugin.ModeRemove)); err != nil {
+	if err := require(caps, plugin.TechVolume, plugin.ModeRemove); err != nil {
 		return nil, err
 	}
 	op, err := b.m.LVRemoveOp(ctx, b.vg, name, lvm2.WithOpID("lvm.plugin.delete "+id))
@@ -454,21 +453,21 @@ func (b *Backend) DeleteSnapshot(ctx context.Context, snapshotID string) ([]sche
 	if err != nil {
 		return nil, err
 	}
-	_, v, err := b.inventory(ctx)
-	if errors.Is(err, plugin.ErrNotFound) {
-		return nil, nil
-	}
+	caps, v, err := b.capabilities(ctx)
 	if err != nil {
 		return nil, err
 	}
-	l := findLV(v, snapLV(vol, name))
+	var l *lvm2.LV
+	if v != nil {
+		l = findLV(v, snapLV(vol, name))
+	}
 	if l == nil {
 		return nil, nil
 	}
 	if !hasTag(l.Tags, tagSnapshot) {
 		return nil, fmt.Errorf("%w: LV %s/%s is not a snapshot of this backend", plugin.ErrInUse, b.vg, l.Name)
 	}
-	if _, _, err := b.check(ctx, need(plugin.TechSnapshot, plugin.ModeRemove)); err != nil {
+	if err := require(caps, plugin.TechSnapshot, plugin.ModeRemove); err != nil {
 		return nil, err
 	}
 	op, err := b.m.LVRemoveOp(ctx, b.vg, l.Name, lvm2.WithOpID("lvm.plugin.delete-snapshot "+snapshotID))
