@@ -66,8 +66,9 @@ type seriesView struct {
 	delta  *latency.Histogram
 }
 
-// New loads the programs, attaches them to block:block_rq_issue and
-// block:block_rq_complete, and starts counting. On a kernel that cannot
+// New loads the program, attaches it to block:block_rq_complete (and,
+// WithStages Device or Queue, a second one to block:block_rq_issue), and
+// starts counting. On a kernel that cannot
 // run them the error matches ErrNotSupported and says why; on any error
 // nothing stays loaded or attached. Close detaches everything.
 func New(opts ...Option) (*Collector, error) {
@@ -81,7 +82,7 @@ func New(opts ...Option) (*Collector, error) {
 		cfg.log = slog.New(slog.DiscardHandler)
 	}
 	for _, r := range cfg.rules {
-		if st := cmp.Or(r.Stage, latency.Device); !slices.Contains(cfg.stages, st) {
+		if st := cmp.Or(r.Stage, latency.Total); !slices.Contains(cfg.stages, st) {
 			return nil, optErr("rule %q watches the %s stage, which WithStages leaves out", r.Name, st)
 		}
 	}

@@ -115,7 +115,8 @@ func startBpftrace(t testing.TB, dev uint32) *bpftraceRun {
 	t.Helper()
 	path := testenv.RequireTool(t, "bpftrace")[0]
 	ensureTracefs(t)
-	script := fmt.Sprintf(`tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }
+	script := fmt.Sprintf(`tracepoint:block:block_io_start /args->dev == %[1]d/ { @c[args->dev, args->sector] = nsecs; }
+tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }
 tracepoint:block:block_rq_complete /args->dev == %[1]d/ {
 	$now = nsecs;
 	$s = @s[args->dev, args->sector];
@@ -123,6 +124,12 @@ tracepoint:block:block_rq_complete /args->dev == %[1]d/ {
 		@ns[args->rwbs] = hist($now - $s);
 		@sum[args->rwbs] = sum($now - $s);
 		delete(@s[args->dev, args->sector]);
+	}
+	$c = @c[args->dev, args->sector];
+	if ($c != 0) {
+		@tot[args->rwbs] = hist($now - $c);
+		@totsum[args->rwbs] = sum($now - $c);
+		delete(@c[args->dev, args->sector]);
 	}
 }`, dev)
 	b := &bpftraceRun{done: make(chan error, 1)}
@@ -174,11 +181,14 @@ tracepoint:block:block_rq_complete /args->dev == %[1]d/ {
 	return b
 }
 
-// bpftraceResult is what the one-liner counted, by rwbs: the histograms and
-// the sums of the latencies in nanoseconds.
+// bpftraceResult is what the script counted, by rwbs: the histograms and
+// the sums of the latencies in nanoseconds, of each request's device stage
+// (block_rq_issue to block_rq_complete) and of its total
+// (block_io_start, where the block layer starts accounting a request it
+// made, to block_rq_complete).
 type bpftraceResult struct {
-	hist map[string][]bpftraceBucket
-	sum  map[string]uint64
+	hist, total map[string][]bpftraceBucket
+	sum, totSum map[string]uint64
 }
 
 // stop interrupts bpftrace, which prints its maps, and returns them.
@@ -192,7 +202,8 @@ func (b *bpftraceRun) stop(t testing.TB) bpftraceResult {
 		<-b.done
 		t.Fatal("bpftrace did not exit on SIGINT")
 	}
-	out := bpftraceResult{hist: map[string][]bpftraceBucket{}, sum: map[string]uint64{}}
+	out := bpftraceResult{hist: map[string][]bpftraceBucket{}, sum: map[string]uint64{},
+		total: map[string][]bpftraceBucket{}, totSum: map[string]uint64{}}
 	for _, line := range strings.Split(b.out.String(), "\n") {
 		var doc struct {
 			Type string                     `json:"type"`
@@ -203,17 +214,21 @@ func (b *bpftraceRun) stop(t testing.TB) bpftraceResult {
 		}
 		switch doc.Type {
 		case "hist":
-			var h map[string][]bpftraceBucket
-			if json.Unmarshal(doc.Data["@ns"], &h) == nil {
-				for k, v := range h {
-					out.hist[k] = mergeBuckets(out.hist[k], v)
+			for name, dst := range map[string]map[string][]bpftraceBucket{"@ns": out.hist, "@tot": out.total} {
+				var h map[string][]bpftraceBucket
+				if json.Unmarshal(doc.Data[name], &h) == nil {
+					for k, v := range h {
+						dst[k] = mergeBuckets(dst[k], v)
+					}
 				}
 			}
 		case "map":
-			var m map[string]uint64
-			if json.Unmarshal(doc.Data["@sum"], &m) == nil {
-				for k, v := range m {
-					out.sum[k] += v
+			for name, dst := range map[string]map[string]uint64{"@sum": out.sum, "@totsum": out.totSum} {
+				var m map[string]uint64
+				if json.Unmarshal(doc.Data[name], &m) == nil {
+					for k, v := range m {
+						dst[k] += v
+					}
 				}
 			}
 		}
