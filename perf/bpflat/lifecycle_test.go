@@ -146,7 +146,8 @@ func TestCloseLeavesNothing(t *testing.T) {
 		name               string
 		opts               []Option
 		progs, maps, links int
-	}{{"default", nil, 1, 3, 1}, {"stages", []Option{WithStages(latency.Stages...)}, 2, 4, 2}} {
+	}{{"default", nil, 1, 3, 1}, {"stages", []Option{WithStages(latency.Stages...)}, 2, 4, 2},
+		{"filter", []Option{WithDeviceFilter(func(string) bool { return true })}, 1, 4, 1}} {
 		c, err := New(append(m.opts, WithRules(Rule{Name: "slow", Op: 1, Kind: 1, Above: time.Second}), WithAlertHandler(func(Alert) {}))...)
 		if err != nil {
 			t.Fatal(err)
@@ -178,34 +179,46 @@ func TestFailedNewLeavesNothing(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	requireBPF(t)
 	waitGone(t, kernelObjects{})
-	injected := errors.New("injected")
-	for _, c := range []struct {
-		stages             bool // all stages; else the default, Total
-		step               string
+	type step struct {
+		name               string
 		progs, maps, links int
-	}{
-		{false, "map eos_rq_hists", 0, 1, 0}, {false, "map eos_rq_zero", 0, 2, 0}, {false, "map eos_rq_stats", 0, 3, 0},
-		{false, "program " + completeName, 1, 3, 0}, {false, "attach " + completeName, 1, 3, 1},
-		{true, "map eos_rq_starts", 0, 1, 0}, {true, "map eos_rq_hists", 0, 2, 0}, {true, "map eos_rq_zero", 0, 3, 0},
-		{true, "map eos_rq_stats", 0, 4, 0}, {true, "program " + issueName, 1, 4, 0}, {true, "program " + completeName, 2, 4, 0},
-		{true, "attach " + issueName, 2, 4, 1}, {true, "attach " + completeName, 2, 4, 2},
-	} {
-		var made kernelObjects
-		opts := []Option{withFailAt(c.step, injected, func() { made = heldObjects(t) }),
-			WithRules(Rule{Name: "r", Op: 1, Kind: 1, Above: time.Second}), WithAlertHandler(func(Alert) {})}
-		if c.stages {
-			opts = append(opts, WithStages(latency.Stages...))
-		}
-		col, err := New(opts...)
-		if !errors.Is(err, injected) {
-			if col != nil {
-				col.Close()
-			}
-			t.Fatalf("failing at %q (all stages %v): %v", c.step, c.stages, err)
-		}
-		if len(made.progs) != c.progs || len(made.maps) != c.maps || len(made.links) != c.links {
-			t.Errorf("failing at %q (all stages %v): it had made programs %v, maps %v, links %v", c.step, c.stages, made.progs, made.maps, made.links)
-		}
-		waitGone(t, made)
 	}
+	for _, m := range []struct {
+		name  string
+		opts  []Option
+		steps []step
+	}{
+		{"default", nil, []step{{"map eos_rq_hists", 0, 1, 0}, {"map eos_rq_zero", 0, 2, 0}, {"map eos_rq_stats", 0, 3, 0},
+			{"program " + completeName, 1, 3, 0}, {"attach " + completeName, 1, 3, 1}}},
+		{"filter", []Option{WithDeviceFilter(func(string) bool { return true })}, []step{{"map eos_rq_watch", 0, 4, 0},
+			{"program " + completeName, 1, 4, 0}, {"attach " + completeName, 1, 4, 1}}},
+		{"stages", []Option{WithStages(latency.Stages...)}, []step{{"map eos_rq_starts", 0, 1, 0}, {"map eos_rq_hists", 0, 2, 0},
+			{"map eos_rq_zero", 0, 3, 0}, {"map eos_rq_stats", 0, 4, 0}, {"program " + issueName, 1, 4, 0},
+			{"program " + completeName, 2, 4, 0}, {"attach " + issueName, 2, 4, 1}, {"attach " + completeName, 2, 4, 2}}},
+	} {
+		for _, c := range m.steps {
+			failAt(t, m.name, c.name, c.progs, c.maps, c.links, m.opts)
+		}
+	}
+}
+
+// failAt makes New (with opts) fail at step and checks what it had made
+// then, and that all of it is gone after New returned.
+func failAt(t *testing.T, mode, step string, progs, maps, links int, opts []Option) {
+	t.Helper()
+	injected := errors.New("injected")
+	var made kernelObjects
+	opts = append(slices.Clone(opts), withFailAt(step, injected, func() { made = heldObjects(t) }),
+		WithRules(Rule{Name: "r", Op: 1, Kind: 1, Above: time.Second}), WithAlertHandler(func(Alert) {}))
+	col, err := New(opts...)
+	if !errors.Is(err, injected) {
+		if col != nil {
+			col.Close()
+		}
+		t.Fatalf("%s: failing at %q: %v", mode, step, err)
+	}
+	if len(made.progs) != progs || len(made.maps) != maps || len(made.links) != links {
+		t.Errorf("%s: failing at %q: it had made programs %v, maps %v, links %v", mode, step, made.progs, made.maps, made.links)
+	}
+	waitGone(t, made)
 }

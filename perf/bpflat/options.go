@@ -101,8 +101,15 @@ func WithMaxSeries(n int) Option {
 	}
 }
 
-// WithDeviceFilter keeps only devices for which keep returns true in what
-// the collector reports (the kernel side still counts every device).
+// WithDeviceFilter measures only devices for which keep returns true (by
+// their kernel name, a whole disk's: requests of a partition count for its
+// disk). The filter runs in the kernel too: New, and every Read and
+// Collect, put the devices of /sys/dev/block it keeps into a map the
+// program consults, so a request of any other device costs the kernel a
+// few loads and two map lookups, not a clock read or a histogram update. A
+// device that appears (or starts to match) is measured from the next Read
+// or Collect on; one that stops matching has its histograms deleted. keep
+// is called with the collector's lock held, never concurrently.
 func WithDeviceFilter(keep func(name string) bool) Option {
 	return func(c *config) error {
 		if keep == nil {

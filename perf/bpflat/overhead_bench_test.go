@@ -82,7 +82,7 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 		*p.dst = prog
 	}
 	defer floor.close()
-	total, err := load(c.layout, c.cfg.maxInFlight, c.cfg.maxSeries, false, nil)
+	total, err := load(c.layout, loadOptions{maxInFlight: c.cfg.maxInFlight, maxSeries: c.cfg.maxSeries})
 	if err != nil {
 		t.Fatal(err)
 	}

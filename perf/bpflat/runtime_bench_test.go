@@ -39,12 +39,12 @@ func BenchmarkProgramRuntime(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	all, err := load(l, 16384, 1024, true, nil)
+	all, err := load(l, loadOptions{maxInFlight: 16384, maxSeries: 1024, pair: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer all.close()
-	totalOnly, err := load(l, 16384, 1024, false, nil)
+	totalOnly, err := load(l, loadOptions{maxInFlight: 16384, maxSeries: 1024})
 	if err != nil {
 		b.Fatal(err)
 	}
