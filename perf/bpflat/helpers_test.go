@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +91,18 @@ func waitIdle(t testing.TB, dev string) {
 		}
 	}
 	t.Logf("%s still busy after 10 s: %s", dev, last)
+}
+
+// deviceReads is the number of reads dev has completed (its sysfs stat).
+func deviceReads(t testing.TB, dev string) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/sys/block", loopName(dev), "stat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.ParseUint(strings.Fields(string(b))[0], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -93,7 +93,7 @@ func compareWithBpftrace(t *testing.T, dev string, num uint32, slack uint64, arg
 		t.Fatal(err)
 	}
 	defer stg.Close()
-	bt := startBpftrace(t, num) // after New: ours run first at every tracepoint
+	bt := startBpftrace(t, num, latency.Total, latency.Device) // after New: ours run first at every tracepoint
 	rep := fio(t, args...)
 	time.Sleep(50 * time.Millisecond) // let the tracers finish the last completions
 	ours, err := def.Read()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -100,9 +101,8 @@ func ensureTracefs(t testing.TB) {
 	}
 }
 
-// bpftrace runs the oracle: TESTBED.md's tracepoint one-liner (issue and
-// completion paired by dev and sector), restricted to one device and
-// keyed by rwbs, with power-of-two histograms in nanoseconds. Stop ends it
+// bpftraceRun is the oracle, a bpftrace script restricted to one device
+// with power-of-two histograms in nanoseconds keyed by rwbs. Stop ends it
 // and returns its histograms.
 type bpftraceRun struct {
 	cmd    *exec.Cmd
@@ -111,27 +111,37 @@ type bpftraceRun struct {
 	done   chan error
 }
 
-func startBpftrace(t testing.TB, dev uint32) *bpftraceRun {
+// startBpftrace starts the oracle on dev for the stages given: Device is
+// TESTBED.md's tracepoint one-liner (block_rq_issue to block_rq_complete,
+// paired by dev and sector), Total the same from block_io_start, where the
+// kernel starts accounting a request it made (and stamps it, right after
+// the tracepoint). It returns once bpftrace has attached.
+func startBpftrace(t testing.TB, dev uint32, stages ...latency.Stage) *bpftraceRun {
 	t.Helper()
 	path := testenv.RequireTool(t, "bpftrace")[0]
 	ensureTracefs(t)
-	script := fmt.Sprintf(`tracepoint:block:block_io_start /args->dev == %[1]d/ { @c[args->dev, args->sector] = nsecs; }
-tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }
-tracepoint:block:block_rq_complete /args->dev == %[1]d/ {
-	$now = nsecs;
-	$s = @s[args->dev, args->sector];
-	if ($s != 0) {
-		@ns[args->rwbs] = hist($now - $s);
-		@sum[args->rwbs] = sum($now - $s);
-		delete(@s[args->dev, args->sector]);
-	}
+	var probes, complete string
+	if slices.Contains(stages, latency.Total) {
+		probes += "tracepoint:block:block_io_start /args->dev == %[1]d/ { @c[args->dev, args->sector] = nsecs; }\n"
+		complete += `
 	$c = @c[args->dev, args->sector];
 	if ($c != 0) {
 		@tot[args->rwbs] = hist($now - $c);
 		@totsum[args->rwbs] = sum($now - $c);
 		delete(@c[args->dev, args->sector]);
+	}`
 	}
-}`, dev)
+	if slices.Contains(stages, latency.Device) {
+		probes += "tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }\n"
+		complete += `
+	$s = @s[args->dev, args->sector];
+	if ($s != 0) {
+		@ns[args->rwbs] = hist($now - $s);
+		@sum[args->rwbs] = sum($now - $s);
+		delete(@s[args->dev, args->sector]);
+	}`
+	}
+	script := fmt.Sprintf(probes+"tracepoint:block:block_rq_complete /args->dev == %[1]d/ {\n\t$now = nsecs;"+complete+"\n}", dev)
 	b := &bpftraceRun{done: make(chan error, 1)}
 	b.cmd = exec.Command(path, "-f", "json", "-e", script)
 	b.cmd.Stderr = &b.stderr
