@@ -120,8 +120,9 @@ func startBpftrace(t testing.TB, dev uint32, stages ...latency.Stage) *bpftraceR
 	t.Helper()
 	path := testenv.RequireTool(t, "bpftrace")[0]
 	ensureTracefs(t)
-	var probes, complete string
+	var probes, complete, clears string
 	if slices.Contains(stages, latency.Total) {
+		clears += " clear(@c);"
 		probes += "tracepoint:block:block_io_start /args->dev == %[1]d/ { @c[args->dev, args->sector] = nsecs; }\n"
 		complete += `
 	$c = @c[args->dev, args->sector];
@@ -132,6 +133,7 @@ func startBpftrace(t testing.TB, dev uint32, stages ...latency.Stage) *bpftraceR
 	}`
 	}
 	if slices.Contains(stages, latency.Device) {
+		clears += " clear(@s);"
 		probes += "tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }\n"
 		complete += `
 	$s = @s[args->dev, args->sector];
@@ -141,7 +143,11 @@ func startBpftrace(t testing.TB, dev uint32, stages ...latency.Stage) *bpftraceR
 		delete(@s[args->dev, args->sector]);
 	}`
 	}
-	script := fmt.Sprintf(probes+"tracepoint:block:block_rq_complete /args->dev == %[1]d/ {\n\t$now = nsecs;"+complete+"\n}", dev)
+	// At exit bpftrace prints every map; the start times of requests
+	// still in flight are cleared first (on a loaded machine printing them
+	// took longer than the stop's deadline).
+	script := fmt.Sprintf(probes+"tracepoint:block:block_rq_complete /args->dev == %[1]d/ {\n\t$now = nsecs;"+complete+
+		"\n}\nEND {"+clears+" }", dev)
 	b := &bpftraceRun{done: make(chan error, 1)}
 	b.cmd = exec.Command(path, "-f", "json", "-e", script)
 	b.cmd.Stderr = &b.stderr
@@ -207,7 +213,7 @@ func (b *bpftraceRun) stop(t testing.TB) bpftraceResult {
 	b.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-b.done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		b.cmd.Process.Kill()
 		<-b.done
 		t.Fatal("bpftrace did not exit on SIGINT")
