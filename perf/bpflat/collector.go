@@ -203,20 +203,23 @@ func (c *Collector) Close() error {
 
 // Stats are the kernel side's counts of what it could not measure.
 type Stats struct {
-	// Unmatched: completions without an issue on record. Requests issued
-	// before the collector attached; the original request of an empty
+	// Unmatched (with the Device or Queue stage only): completions
+	// without an issue on record. Requests issued before the collector
+	// attached; the original request of an empty
 	// flush, which the block layer completes without issuing it (its
 	// flush request is issued and measured); requests whose issue was
 	// evicted from a full in-flight table (WithMaxInFlight).
 	Unmatched uint64
-	// IssuesDropped: issues that could not be recorded at all.
+	// IssuesDropped (with stages only): issues that could not be
+	// recorded at all.
 	IssuesDropped uint64
 	// HistogramsFull: completions of a (device, op) pair beyond
 	// WithMaxSeries, not counted.
 	HistogramsFull uint64
 	// Unstamped: completions of requests the kernel did not stamp when it
 	// created them (queues with iostats off, passthrough requests): they
-	// have no Queue or Total stage.
+	// have no Queue or Total stage, so in the default mode (Total alone)
+	// they are not measured.
 	Unstamped uint64
 }
 

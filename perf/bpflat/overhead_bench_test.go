@@ -25,20 +25,26 @@ import (
 // (1.0: free), and how many rounds measured it.
 type overheadResult struct {
 	ratio   map[string]float64
+	iqr     map[string][2]float64 // the per-round ratios' quartiles: how much the rounds scattered
 	rounds  map[string]int
 	offIOPS float64 // the median IOPS with nothing attached
 }
 
-func median(v []float64) float64 {
+func median(v []float64) float64 { return quantile(v, 0.5) }
+
+// quantile interpolates the q-quantile of v.
+func quantile(v []float64, q float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s) == 0 {
 		return math.NaN()
 	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
+	x := q * float64(len(s)-1)
+	i := int(x)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return s[i] + (x-float64(i))*(s[i+1]-s[i])
 }
 
 // measureOverhead measures what attaching costs fio, in one fio run: fio
@@ -194,9 +200,10 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 			}
 		}
 	}
-	r := overheadResult{ratio: map[string]float64{}, rounds: map[string]int{}, offIOPS: median(offs)}
+	r := overheadResult{ratio: map[string]float64{}, iqr: map[string][2]float64{}, rounds: map[string]int{}, offIOPS: median(offs)}
 	for s, v := range ratios {
 		r.ratio[s], r.rounds[s] = median(v), len(v)
+		r.iqr[s] = [2]float64{quantile(v, 0.25), quantile(v, 0.75)}
 	}
 	return r
 }
@@ -223,7 +230,7 @@ func BenchmarkFioOverhead(b *testing.B) {
 	for b.Loop() {
 		r = measureOverhead(b, []string{"--ioengine=libaio", "--iodepth=16"}, 250*time.Millisecond, 100, 2*time.Second, 8)
 	}
-	b.Logf("median IOPS with nothing attached %.0f; median ratios %v over rounds %v", r.offIOPS, r.ratio, r.rounds)
+	b.Logf("median IOPS with nothing attached %.0f; median ratios %v (quartiles %v) over rounds %v", r.offIOPS, r.ratio, r.iqr, r.rounds)
 	b.ReportMetric(r.ratio["ours"], "iops_ratio")
 	b.ReportMetric(r.ratio["stages"], "stages_iops_ratio")
 	b.ReportMetric(r.ratio["floor_complete"], "floor_complete_iops_ratio")
