@@ -207,6 +207,19 @@ type bpftraceResult struct {
 	sum, totSum map[string]uint64
 }
 
+// quit ends bpftrace when its maps are not wanted: an interrupt, and a
+// kill if it has not exited within 10 s (on a loaded machine bpftrace once
+// took over a minute to exit after an interrupt).
+func (b *bpftraceRun) quit() {
+	b.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+		b.cmd.Process.Kill()
+		<-b.done
+	}
+}
+
 // stop interrupts bpftrace, which prints its maps, and returns them.
 func (b *bpftraceRun) stop(t testing.TB) bpftraceResult {
 	t.Helper()

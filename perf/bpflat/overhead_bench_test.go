@@ -192,7 +192,7 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 				}
 				bt := startBpftrace(t, num, latency.Total) // what the default measures
 				on = measure(btWindow)
-				bt.stop(t)
+				bt.quit()
 				if i%2 == 0 {
 					off = measure(btWindow)
 				}
