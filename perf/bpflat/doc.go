@@ -182,13 +182,13 @@
 // to the request. On a loop device over tmpfs (40,000-70,000 requests of
 // 4 to 500 us, on a loaded machine) the totals agree to the request (ours
 // at most a few higher: bpftrace's sector pairing loses requests that
-// share a sector). Device: the means within 40-340 ns, every bucket of
+// share a sector). Device: the means within 20-340 ns, every bucket of
 // 1,000 or more within 0.4-1.6%, the lowest populated one (4-8 us, tens to
 // hundreds of requests) 16-80% off: the two tracers read the clock a few hundred nanoseconds apart at
 // each tracepoint (the kernel formats bpftrace's trace record in between),
 // more when an interrupt lands there, which moves requests across an
 // edge where they are densest relative to the bucket. Total: bpftrace's
-// mean is 1.5-2.1 us longer and its buckets of 1,000 or more 7-30% off
+// mean is 1.4-2.1 us longer and its buckets of 1,000 or more 7-30% off
 // below 32 us (within 4% above): bpftrace is the side that is off, by its
 // own probe. The kernel stamps a request (start_time_ns) right after the
 // block_io_start tracepoint returns, so after bpftrace's program there has
