@@ -230,18 +230,21 @@
 // and without the collector in one fio run, states alternating in
 // 250 ms windows, median of 100 rounds of per-round ratios, on the worst
 // case this machine has: a tmpfs loop device read with 16 requests in
-// flight, where fio and the loop worker keep both CPUs busy. Nine runs, on
-// a machine whose other load (virtual machines, builds of other work)
-// left fio 28,000 to 108,000 IOPS: the default mode 0.955, 0.972, 0.986,
-// 0.987, 0.993, 0.998, 1.002, 1.006 and 1.132 of the IOPS with nothing
-// attached, median 0.993 (0.7%; 0.993 in the run on the quietest machine,
-// 108,000 IOPS); every stage 0.918 to 0.985, median 0.937 (6.3%); an empty
-// program on block_rq_complete (six runs) median 0.995, empty programs on
-// both tracepoints median 1.002; bpftrace's Total script (block_io_start
-// and block_rq_complete, sector-keyed map) 0.736 to 1.208, median 0.813
-// (19%). Within a run the rounds scatter widely (quartiles of the per-round
-// ratios about 0.85 and 1.15), so a median is good to about 3%, and
-// whole runs differ by more than the default's cost: these are reported,
-// not asserted. On a device whose requests cost more than a few
+// flight, where fio and the loop worker keep both CPUs busy. Eleven runs,
+// on a machine whose other load (virtual machines, builds of other work)
+// left fio 28,000 to 121,000 IOPS: the default mode 0.955, 0.972, 0.986,
+// 0.987, 0.990, 0.993, 0.998, 1.000, 1.002, 1.006 and 1.132 of the IOPS
+// with nothing attached, median 0.993 (0.7%); every stage 0.918 to 0.985,
+// median 0.938 (6.2%); an empty program on block_rq_complete (eight runs)
+// median 0.993, empty programs on both tracepoints median 0.996;
+// bpftrace's Total script (block_io_start and block_rq_complete,
+// sector-keyed map) 0.736 to 1.208, median 0.795 (20%). The three runs on
+// the quietest machine (106,000-121,000 IOPS): the default 0.990, 0.993
+// and 1.000, every stage 0.937, 0.938 and 0.955, bpftrace 0.757, 0.758
+// and 0.760.
+// Within a run the rounds scatter widely (quartiles of the per-round
+// ratios about 0.85 and 1.15 on the loaded machine, 0.94 and 1.06 on the
+// quiet one), so a median is good to a few percent, and whole runs differ
+// by more than the default's cost: these are reported, not asserted. On a device whose requests cost more than a few
 // microseconds of CPU, the same two hundred nanoseconds weigh less.
 package bpflat
