@@ -28,11 +28,11 @@ type latKey struct {
 	op  latency.Op
 }
 
-// openLatency starts a collector of the Total stage alone, the only one
-// the columns show: it needs only the completion program, about half the
-// cost of all three stages (see perf/bpflat's doc).
+// openLatency starts a collector in its default mode, the Total stage
+// alone, the only one the columns show: one program on the completion
+// tracepoint (see perf/bpflat's doc for its cost).
 func openLatency(root string) (*latencyCols, error) {
-	c, err := bpflat.New(bpflat.WithRoot(root), bpflat.WithStages(latency.Total))
+	c, err := bpflat.New(bpflat.WithRoot(root))
 	if err != nil {
 		return nil, fmt.Errorf("--latency: %w", err)
 	}

@@ -22,7 +22,7 @@ type Rule struct {
 	Name     string // unique among the collector's rules
 	Device   string // "" applies the rule to every device
 	Op       latency.Op
-	Stage    latency.Stage // 0 means latency.Device
+	Stage    latency.Stage // 0 means latency.Total
 	Quantile float64       // in (0, 1]; 0 means 0.99
 	Severity perf.Severity // 0 means perf.SeverityWarning
 
@@ -92,7 +92,7 @@ func newAlerting(rules []Rule, handlers []AlertHandler, alpha float64, warmup in
 			return nil, optErr("rule %q: unknown op %d", r.Name, r.Op)
 		}
 		if r.Stage == 0 {
-			r.Stage = latency.Device
+			r.Stage = latency.Total
 		}
 		if r.Stage < latency.Device || r.Stage > latency.Total {
 			return nil, optErr("rule %q: unknown stage %d", r.Name, r.Stage)

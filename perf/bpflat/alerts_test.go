@@ -59,7 +59,7 @@ func TestAlertingObserve(t *testing.T) {
 	var got []Alert
 	a, err := newAlerting([]Rule{
 		{Name: "read-p99", Op: latency.Read, Kind: perf.Threshold, Above: 10 * time.Millisecond, For: 2, ClearFor: 1},
-		{Name: "write-p50", Op: latency.Write, Quantile: 0.5, Stage: latency.Total, Kind: perf.Threshold, Above: time.Millisecond, Device: "sdb"},
+		{Name: "write-p50", Op: latency.Write, Quantile: 0.5, Stage: latency.Device, Kind: perf.Threshold, Above: time.Millisecond, Device: "sdb"},
 	}, []AlertHandler{func(e Alert) { mu.Lock(); got = append(got, e); mu.Unlock() }}, 0.05, 30, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -72,16 +72,16 @@ func TestAlertingObserve(t *testing.T) {
 		returned = a.observe(at, views, nil, returned)
 	}
 	readSda := func(h *latency.Histogram) seriesView {
-		return seriesView{device: "sda", op: latency.Read, stage: latency.Device, delta: h}
+		return seriesView{device: "sda", op: latency.Read, stage: latency.Total, delta: h} // the default stage
 	}
 	step(readSda(slow))
 	if len(a.firing()) != 0 {
 		t.Fatal("fired before For intervals")
 	}
-	// The write rule watches Total on sdb only; a Device series does not count.
-	step(readSda(slow), seriesView{device: "sdb", op: latency.Write, stage: latency.Device, delta: slow},
-		seriesView{device: "sdb", op: latency.Write, stage: latency.Total, delta: hist(2 * time.Millisecond)},
-		seriesView{device: "sda", op: latency.Write, stage: latency.Total, delta: hist(2 * time.Millisecond)})
+	// The write rule watches Device on sdb only; a Total series does not count.
+	step(readSda(slow), seriesView{device: "sdb", op: latency.Write, stage: latency.Total, delta: slow},
+		seriesView{device: "sdb", op: latency.Write, stage: latency.Device, delta: hist(2 * time.Millisecond)},
+		seriesView{device: "sda", op: latency.Write, stage: latency.Device, delta: hist(2 * time.Millisecond)})
 	f := a.firing()
 	if len(f) != 2 {
 		t.Fatalf("firing %+v", f)
@@ -103,7 +103,7 @@ func TestAlertingObserve(t *testing.T) {
 			t.Errorf("event %d: %+v, want %s %v", i, got[i], want.rule, want.state)
 		}
 	}
-	if e := got[0]; e.Device != "sda" || e.Op != latency.Read || e.Stage != latency.Device || e.Quantile != 0.99 ||
+	if e := got[0]; e.Device != "sda" || e.Op != latency.Read || e.Stage != latency.Total || e.Quantile != 0.99 ||
 		e.Metric != 0 || e.Limit != 0.01 || e.Value < 0.019 || e.Value > 0.021 {
 		t.Errorf("read-p99 firing: %+v", e)
 	}

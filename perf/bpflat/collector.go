@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ type Collector struct {
 	interval []latency.Series
 	collects uint64
 	buf      []byte
+	watched  map[uint32]bool // what the kernel's watch map holds (WithDeviceFilter)
 }
 
 type device struct {
@@ -66,8 +68,9 @@ type seriesView struct {
 	delta  *latency.Histogram
 }
 
-// New loads the programs, attaches them to block:block_rq_issue and
-// block:block_rq_complete, and starts counting. On a kernel that cannot
+// New loads the program, attaches it to block:block_rq_complete (and,
+// WithStages Device or Queue, a second one to block:block_rq_issue), and
+// starts counting. On a kernel that cannot
 // run them the error matches ErrNotSupported and says why; on any error
 // nothing stays loaded or attached. Close detaches everything.
 func New(opts ...Option) (*Collector, error) {
@@ -81,7 +84,7 @@ func New(opts ...Option) (*Collector, error) {
 		cfg.log = slog.New(slog.DiscardHandler)
 	}
 	for _, r := range cfg.rules {
-		if st := cmp.Or(r.Stage, latency.Device); !slices.Contains(cfg.stages, st) {
+		if st := cmp.Or(r.Stage, latency.Total); !slices.Contains(cfg.stages, st) {
 			return nil, optErr("rule %q watches the %s stage, which WithStages leaves out", r.Name, st)
 		}
 	}
@@ -93,18 +96,91 @@ func New(opts ...Option) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := load(l, cfg.maxInFlight, cfg.maxSeries, cfg.pair(), cfg.fail)
+	obj, err := load(l, loadOptions{maxInFlight: cfg.maxInFlight, maxSeries: cfg.maxSeries, pair: cfg.pair(),
+		watch: cfg.keep != nil, fail: cfg.fail})
 	if err != nil {
 		alerts.stop()
 		return nil, err
 	}
-	if err := obj.attach(cfg.fail); err != nil {
+	c := &Collector{cfg: cfg, layout: l, obj: obj, alerts: alerts,
+		devs: map[uint32]*device{}, series: map[seriesKey]*seriesState{}, watched: map[uint32]bool{}}
+	// The watch map is filled before the programs see a request.
+	err = c.syncWatch()
+	if err == nil {
+		err = obj.attach(cfg.fail)
+	}
+	if err != nil {
 		obj.close()
 		alerts.stop()
 		return nil, err
 	}
-	return &Collector{cfg: cfg, layout: l, obj: obj, alerts: alerts,
-		devs: map[uint32]*device{}, series: map[seriesKey]*seriesState{}}, nil
+	return c, nil
+}
+
+// syncWatch makes the kernel's watch map (WithDeviceFilter) hold the
+// devices of /sys/dev/block the filter keeps now: it adds those that
+// appeared or now match and removes those that vanished or no longer
+// match, deleting their histograms. Without a filter it does nothing.
+// Called with mu held, or before the collector is shared.
+func (c *Collector) syncWatch() error {
+	if c.obj.maps.watch == nil {
+		return nil
+	}
+	dir := c.cfg.root.Sys("dev", "block")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("bpflat: device filter: %w", err)
+	}
+	want := map[uint32]bool{}
+	for _, e := range ents {
+		maj, min, ok := parseMajMin(e.Name())
+		if !ok {
+			continue
+		}
+		target, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil || !c.cfg.keep(filepath.Base(target)) {
+			continue
+		}
+		want[maj<<20|min] = true
+	}
+	var errs []error
+	for dev := range want {
+		if c.watched[dev] {
+			continue
+		}
+		if len(c.watched) >= maxWatch {
+			errs = append(errs, fmt.Errorf("bpflat: device filter keeps more than %d devices", maxWatch))
+			break
+		}
+		if err := c.obj.maps.watch.Put(dev, uint32(1)); err != nil {
+			errs = append(errs, fmt.Errorf("bpflat: watch device %d:%d: %w", dev>>20, dev&(1<<20-1), err))
+			continue
+		}
+		c.watched[dev] = true
+	}
+	for dev := range c.watched {
+		if want[dev] {
+			continue
+		}
+		if err := c.obj.maps.watch.Delete(dev); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("bpflat: unwatch device %d:%d: %w", dev>>20, dev&(1<<20-1), err))
+			continue
+		}
+		delete(c.watched, dev)
+		c.forget(dev)
+	}
+	return errors.Join(errs...)
+}
+
+// parseMajMin parses a /sys/dev/block entry's name, "MAJ:MIN".
+func parseMajMin(s string) (maj, min uint32, ok bool) {
+	a, b, found := strings.Cut(s, ":")
+	if !found {
+		return 0, 0, false
+	}
+	x, err1 := strconv.ParseUint(a, 10, 12)
+	y, err2 := strconv.ParseUint(b, 10, 20)
+	return uint32(x), uint32(y), err1 == nil && err2 == nil
 }
 
 // Name implements perf.Collector.
@@ -127,20 +203,23 @@ func (c *Collector) Close() error {
 
 // Stats are the kernel side's counts of what it could not measure.
 type Stats struct {
-	// Unmatched: completions without an issue on record. Requests issued
-	// before the collector attached; the original request of an empty
+	// Unmatched (with the Device or Queue stage only): completions
+	// without an issue on record. Requests issued before the collector
+	// attached; the original request of an empty
 	// flush, which the block layer completes without issuing it (its
 	// flush request is issued and measured); requests whose issue was
 	// evicted from a full in-flight table (WithMaxInFlight).
 	Unmatched uint64
-	// IssuesDropped: issues that could not be recorded at all.
+	// IssuesDropped (with stages only): issues that could not be
+	// recorded at all.
 	IssuesDropped uint64
 	// HistogramsFull: completions of a (device, op) pair beyond
 	// WithMaxSeries, not counted.
 	HistogramsFull uint64
 	// Unstamped: completions of requests the kernel did not stamp when it
 	// created them (queues with iostats off, passthrough requests): they
-	// have no Queue or Total stage.
+	// have no Queue or Total stage, so in the default mode (Total alone)
+	// they are not measured.
 	Unstamped uint64
 }
 
@@ -247,6 +326,9 @@ func (c *Collector) Read() ([]latency.Series, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
+	if err := c.syncWatch(); err != nil {
+		c.cfg.log.Warn("bpflat: updating the watched devices", "err", err)
+	}
 	raw, err := c.readKernel()
 	if err != nil {
 		return nil, err
@@ -339,6 +421,9 @@ func (c *Collector) Collect(ctx context.Context, s *perf.Snapshot) error {
 	defer c.mu.Unlock()
 	if c.closed {
 		return ErrClosed
+	}
+	if err := c.syncWatch(); err != nil {
+		c.cfg.log.Warn("bpflat: updating the watched devices", "err", err)
 	}
 	raw, err := c.readKernel()
 	if err != nil {

@@ -227,6 +227,7 @@ func slowLoop(t testing.TB, size uint64, min, span time.Duration) (string, uint3
 		t.Fatalf("slow disk: %v", err)
 	}
 	dev := testenv.LoopFile(t, file)
+	waitIdle(t, dev)
 	var st unix.Stat_t
 	if err := unix.Stat(dev, &st); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"go.uber.org/goleak"
+
+	"github.com/CodeMonkeyCybersecurity/eos-storage/perf/latency"
 )
 
 // kernelObjects are programs, maps and links of this package, by their
@@ -133,33 +135,41 @@ func waitGone(t testing.TB, k kernelObjects) {
 	}
 }
 
-// Close detaches both programs and frees every map: nothing of the
-// collector stays in the kernel.
+// Close detaches the programs and frees every map: nothing of the
+// collector stays in the kernel, in the default mode (Total: one program,
+// three maps) and with every stage (two programs and the in-flight table).
 func TestCloseLeavesNothing(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	requireBPF(t)
 	waitGone(t, kernelObjects{})
-	c, err := New(WithRules(Rule{Name: "slow", Op: 1, Kind: 1, Above: time.Second}), WithAlertHandler(func(Alert) {}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := heldObjects(t)
-	if len(k.progs) != 2 || len(k.maps) != 4 || len(k.links) != 2 {
-		c.Close()
-		t.Fatalf("after New: programs %v, maps %v, links %v", k.progs, k.maps, k.links)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	waitGone(t, k)
-	if _, err := c.Read(); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Read after Close: %v", err)
-	}
-	if _, err := c.Stats(); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Stats after Close: %v", err)
+	for _, m := range []struct {
+		name               string
+		opts               []Option
+		progs, maps, links int
+	}{{"default", nil, 1, 3, 1}, {"stages", []Option{WithStages(latency.Stages...)}, 2, 4, 2},
+		{"filter", []Option{WithDeviceFilter(func(string) bool { return true })}, 1, 4, 1}} {
+		c, err := New(append(m.opts, WithRules(Rule{Name: "slow", Op: 1, Kind: 1, Above: time.Second}), WithAlertHandler(func(Alert) {}))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := heldObjects(t)
+		if len(k.progs) != m.progs || len(k.maps) != m.maps || len(k.links) != m.links {
+			c.Close()
+			t.Fatalf("%s: after New: programs %v, maps %v, links %v", m.name, k.progs, k.maps, k.links)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		waitGone(t, k)
+		if _, err := c.Read(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Read after Close: %v", err)
+		}
+		if _, err := c.Stats(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Stats after Close: %v", err)
+		}
 	}
 }
 
@@ -169,27 +179,46 @@ func TestFailedNewLeavesNothing(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	requireBPF(t)
 	waitGone(t, kernelObjects{})
-	injected := errors.New("injected")
-	for _, c := range []struct {
-		step               string
+	type step struct {
+		name               string
 		progs, maps, links int
-	}{
-		{"map eos_rq_starts", 0, 1, 0}, {"map eos_rq_hists", 0, 2, 0}, {"map eos_rq_zero", 0, 3, 0},
-		{"map eos_rq_stats", 0, 4, 0}, {"program " + issueName, 1, 4, 0}, {"program " + completeName, 2, 4, 0},
-		{"attach " + issueName, 2, 4, 1}, {"attach " + completeName, 2, 4, 2},
-	} {
-		var made kernelObjects
-		col, err := New(withFailAt(c.step, injected, func() { made = heldObjects(t) }),
-			WithRules(Rule{Name: "r", Op: 1, Kind: 1, Above: time.Second}), WithAlertHandler(func(Alert) {}))
-		if !errors.Is(err, injected) {
-			if col != nil {
-				col.Close()
-			}
-			t.Fatalf("failing at %q: %v", c.step, err)
-		}
-		if len(made.progs) != c.progs || len(made.maps) != c.maps || len(made.links) != c.links {
-			t.Errorf("failing at %q: it had made programs %v, maps %v, links %v", c.step, made.progs, made.maps, made.links)
-		}
-		waitGone(t, made)
 	}
+	for _, m := range []struct {
+		name  string
+		opts  []Option
+		steps []step
+	}{
+		{"default", nil, []step{{"map eos_rq_hists", 0, 1, 0}, {"map eos_rq_zero", 0, 2, 0}, {"map eos_rq_stats", 0, 3, 0},
+			{"program " + completeName, 1, 3, 0}, {"attach " + completeName, 1, 3, 1}}},
+		{"filter", []Option{WithDeviceFilter(func(string) bool { return true })}, []step{{"map eos_rq_watch", 0, 4, 0},
+			{"program " + completeName, 1, 4, 0}, {"attach " + completeName, 1, 4, 1}}},
+		{"stages", []Option{WithStages(latency.Stages...)}, []step{{"map eos_rq_starts", 0, 1, 0}, {"map eos_rq_hists", 0, 2, 0},
+			{"map eos_rq_zero", 0, 3, 0}, {"map eos_rq_stats", 0, 4, 0}, {"program " + issueName, 1, 4, 0},
+			{"program " + completeName, 2, 4, 0}, {"attach " + issueName, 2, 4, 1}, {"attach " + completeName, 2, 4, 2}}},
+	} {
+		for _, c := range m.steps {
+			failAt(t, m.name, c.name, c.progs, c.maps, c.links, m.opts)
+		}
+	}
+}
+
+// failAt makes New (with opts) fail at step and checks what it had made
+// then, and that all of it is gone after New returned.
+func failAt(t *testing.T, mode, step string, progs, maps, links int, opts []Option) {
+	t.Helper()
+	injected := errors.New("injected")
+	var made kernelObjects
+	opts = append(slices.Clone(opts), withFailAt(step, injected, func() { made = heldObjects(t) }),
+		WithRules(Rule{Name: "r", Op: 1, Kind: 1, Above: time.Second}), WithAlertHandler(func(Alert) {}))
+	col, err := New(opts...)
+	if !errors.Is(err, injected) {
+		if col != nil {
+			col.Close()
+		}
+		t.Fatalf("%s: failing at %q: %v", mode, step, err)
+	}
+	if len(made.progs) != progs || len(made.maps) != maps || len(made.links) != links {
+		t.Errorf("%s: failing at %q: it had made programs %v, maps %v, links %v", mode, step, made.progs, made.maps, made.links)
+	}
+	waitGone(t, made)
 }

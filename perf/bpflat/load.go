@@ -24,6 +24,9 @@ const (
 	license = "Dual BSD/GPL"
 )
 
+// maxWatch bounds the watch map: the whole disks a device filter keeps.
+const maxWatch = 4096
+
 // objects is everything a Collector holds in the kernel.
 type objects struct {
 	maps            progMaps
@@ -42,7 +45,7 @@ func (o *objects) close() error {
 			*p = nil
 		}
 	}
-	for _, m := range []**ebpf.Map{&o.maps.stats, &o.maps.zero, &o.maps.hists, &o.maps.starts} {
+	for _, m := range []**ebpf.Map{&o.maps.watch, &o.maps.stats, &o.maps.zero, &o.maps.hists, &o.maps.starts} {
 		if *m != nil {
 			errs = append(errs, (*m).Close())
 			*m = nil
@@ -81,16 +84,26 @@ var supportedOnce = sync.OnceValue(func() error {
 	if err != nil {
 		return err
 	}
-	o, err := load(l, 64, 1, true, nil)
+	o, err := load(l, loadOptions{maxInFlight: 64, maxSeries: 1, pair: true, watch: true})
 	if err != nil {
 		return err
 	}
 	return o.close()
 })
 
+// loadOptions say what load makes: with pair, the issue program and the
+// in-flight table (Device and Queue); with watch, the watch map of the
+// devices a filter keeps, which the complete program consults.
+type loadOptions struct {
+	maxInFlight, maxSeries int
+	pair, watch            bool
+	fail                   func(string) error
+}
+
 // load creates the maps and loads the programs without attaching them;
 // without pair, only the complete program (for the Total stage alone).
-func load(l *layout, maxInFlight, maxSeries int, pair bool, fail func(string) error) (_ *objects, err error) {
+func load(l *layout, opt loadOptions) (_ *objects, err error) {
+	maxInFlight, maxSeries, pair, fail := opt.maxInFlight, opt.maxSeries, opt.pair, opt.fail
 	o := &objects{}
 	defer func() {
 		if err != nil {
@@ -129,6 +142,12 @@ func load(l *layout, maxInFlight, maxSeries int, pair bool, fail func(string) er
 		KeySize: 4, ValueSize: 8, MaxEntries: statCount}); err != nil {
 		return nil, err
 	}
+	if opt.watch {
+		if err := mk(&o.maps.watch, &ebpf.MapSpec{Name: "eos_rq_watch", Type: ebpf.Hash,
+			KeySize: 4, ValueSize: 4, MaxEntries: uint32(maxWatch), Flags: unix.BPF_F_RDONLY_PROG}); err != nil {
+			return nil, err
+		}
+	}
 	prog := func(dst **ebpf.Program, name, tracepoint string, insns asm.Instructions) error {
 		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: name, Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp,
 			AttachTo: tracepoint, Instructions: insns, License: license})
@@ -143,7 +162,7 @@ func load(l *layout, maxInFlight, maxSeries int, pair bool, fail func(string) er
 			return nil, err
 		}
 	}
-	if err := prog(&o.complete, completeName, "block_rq_complete", completeProgram(l, o.maps, pair)); err != nil {
+	if err := prog(&o.complete, completeName, "block_rq_complete", completeProgram(l, o.maps, pair, opt.watch)); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -56,7 +56,7 @@ func TestMonitorCollectsLatency(t *testing.T) {
 	rep := fio(t, "--name=mon", "--filename="+dev, "--direct=1", "--rw=randread", "--bs=4k", "--ioengine=libaio",
 		"--iodepth=4", "--runtime=1", "--time_based", "--size=100m")
 	time.Sleep(500 * time.Millisecond)
-	win, ok := c.Window(name, latency.Read, latency.Device)
+	win, ok := c.Window(name, latency.Read, latency.Total)
 	m.Stop()
 	wg.Wait()
 
@@ -66,10 +66,10 @@ func TestMonitorCollectsLatency(t *testing.T) {
 		if len(s.Errors) > 0 {
 			t.Fatalf("snapshot %d: %v", s.Seq, s.Errors)
 		}
-		n, _ := value(s, name, ValueName(latency.Device, latency.Read, StatCount))
+		n, _ := value(s, name, ValueName(latency.Total, latency.Read, StatCount))
 		sum += n
-		p99, has := value(s, name, ValueName(latency.Device, latency.Read, StatP99))
-		p50, _ := value(s, name, ValueName(latency.Device, latency.Read, StatP50))
+		p99, has := value(s, name, ValueName(latency.Total, latency.Read, StatP99))
+		p50, _ := value(s, name, ValueName(latency.Total, latency.Read, StatP50))
 		if n > 0 {
 			busy++
 			if !has || p99 <= 0 || p50 > p99 {

@@ -31,7 +31,7 @@ type config struct {
 
 func defaults() config {
 	return config{maxInFlight: 16384, maxSeries: 1024, window: 60, alpha: 0.05, warmup: 30, revalidate: 10,
-		stages: latency.Stages}
+		stages: []latency.Stage{latency.Total}}
 }
 
 // pair reports whether the stages need each request's issue time.
@@ -39,10 +39,13 @@ func (c *config) pair() bool {
 	return slices.Contains(c.stages, latency.Device) || slices.Contains(c.stages, latency.Queue)
 }
 
-// WithStages chooses the stages measured (default all three). Device and
-// Queue need each request's issue time, and so a second program (on
-// block_rq_issue) and the in-flight table; Total alone needs neither and
-// costs about half as much.
+// WithStages chooses the stages measured. The default is Total alone
+// (creation to completion, the time iostat's await averages): one program
+// on block_rq_complete. Device and Queue split it at the request's issue
+// to the driver; they need each request's issue time, and so a second
+// program (on block_rq_issue) and the in-flight table, which costs about
+// twice as much per request: WithStages(latency.Stages...) measures all
+// three.
 func WithStages(stages ...latency.Stage) Option {
 	return func(c *config) error {
 		if len(stages) == 0 {
@@ -98,8 +101,15 @@ func WithMaxSeries(n int) Option {
 	}
 }
 
-// WithDeviceFilter keeps only devices for which keep returns true in what
-// the collector reports (the kernel side still counts every device).
+// WithDeviceFilter measures only devices for which keep returns true (by
+// their kernel name, a whole disk's: requests of a partition count for its
+// disk). The filter runs in the kernel too: New, and every Read and
+// Collect, put the devices of /sys/dev/block it keeps into a map the
+// program consults, so a request of any other device costs the kernel a
+// few loads and two map lookups, not a clock read or a histogram update. A
+// device that appears (or starts to match) is measured from the next Read
+// or Collect on; one that stops matching has its histograms deleted. keep
+// is called with the collector's lock held, never concurrently.
 func WithDeviceFilter(keep func(name string) bool) Option {
 	return func(c *config) error {
 		if keep == nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -100,9 +101,8 @@ func ensureTracefs(t testing.TB) {
 	}
 }
 
-// bpftrace runs the oracle: TESTBED.md's tracepoint one-liner (issue and
-// completion paired by dev and sector), restricted to one device and
-// keyed by rwbs, with power-of-two histograms in nanoseconds. Stop ends it
+// bpftraceRun is the oracle, a bpftrace script restricted to one device
+// with power-of-two histograms in nanoseconds keyed by rwbs. Stop ends it
 // and returns its histograms.
 type bpftraceRun struct {
 	cmd    *exec.Cmd
@@ -111,20 +111,43 @@ type bpftraceRun struct {
 	done   chan error
 }
 
-func startBpftrace(t testing.TB, dev uint32) *bpftraceRun {
+// startBpftrace starts the oracle on dev for the stages given: Device is
+// TESTBED.md's tracepoint one-liner (block_rq_issue to block_rq_complete,
+// paired by dev and sector), Total the same from block_io_start, where the
+// kernel starts accounting a request it made (and stamps it, right after
+// the tracepoint). It returns once bpftrace has attached.
+func startBpftrace(t testing.TB, dev uint32, stages ...latency.Stage) *bpftraceRun {
 	t.Helper()
 	path := testenv.RequireTool(t, "bpftrace")[0]
 	ensureTracefs(t)
-	script := fmt.Sprintf(`tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }
-tracepoint:block:block_rq_complete /args->dev == %[1]d/ {
-	$now = nsecs;
+	var probes, complete, clears string
+	if slices.Contains(stages, latency.Total) {
+		clears += " clear(@c);"
+		probes += "tracepoint:block:block_io_start /args->dev == %[1]d/ { @c[args->dev, args->sector] = nsecs; }\n"
+		complete += `
+	$c = @c[args->dev, args->sector];
+	if ($c != 0) {
+		@tot[args->rwbs] = hist($now - $c);
+		@totsum[args->rwbs] = sum($now - $c);
+		delete(@c[args->dev, args->sector]);
+	}`
+	}
+	if slices.Contains(stages, latency.Device) {
+		clears += " clear(@s);"
+		probes += "tracepoint:block:block_rq_issue /args->dev == %[1]d/ { @s[args->dev, args->sector] = nsecs; }\n"
+		complete += `
 	$s = @s[args->dev, args->sector];
 	if ($s != 0) {
 		@ns[args->rwbs] = hist($now - $s);
 		@sum[args->rwbs] = sum($now - $s);
 		delete(@s[args->dev, args->sector]);
+	}`
 	}
-}`, dev)
+	// At exit bpftrace prints every map; the start times of requests
+	// still in flight are cleared first (on a loaded machine printing them
+	// took longer than the stop's deadline).
+	script := fmt.Sprintf(probes+"tracepoint:block:block_rq_complete /args->dev == %[1]d/ {\n\t$now = nsecs;"+complete+
+		"\n}\nEND {"+clears+" }", dev)
 	b := &bpftraceRun{done: make(chan error, 1)}
 	b.cmd = exec.Command(path, "-f", "json", "-e", script)
 	b.cmd.Stderr = &b.stderr
@@ -174,11 +197,27 @@ tracepoint:block:block_rq_complete /args->dev == %[1]d/ {
 	return b
 }
 
-// bpftraceResult is what the one-liner counted, by rwbs: the histograms and
-// the sums of the latencies in nanoseconds.
+// bpftraceResult is what the script counted, by rwbs: the histograms and
+// the sums of the latencies in nanoseconds, of each request's device stage
+// (block_rq_issue to block_rq_complete) and of its total
+// (block_io_start, where the block layer starts accounting a request it
+// made, to block_rq_complete).
 type bpftraceResult struct {
-	hist map[string][]bpftraceBucket
-	sum  map[string]uint64
+	hist, total map[string][]bpftraceBucket
+	sum, totSum map[string]uint64
+}
+
+// quit ends bpftrace when its maps are not wanted: an interrupt, and a
+// kill if it has not exited within 10 s (on a loaded machine bpftrace once
+// took over a minute to exit after an interrupt).
+func (b *bpftraceRun) quit() {
+	b.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+		b.cmd.Process.Kill()
+		<-b.done
+	}
 }
 
 // stop interrupts bpftrace, which prints its maps, and returns them.
@@ -187,12 +226,13 @@ func (b *bpftraceRun) stop(t testing.TB) bpftraceResult {
 	b.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-b.done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		b.cmd.Process.Kill()
 		<-b.done
 		t.Fatal("bpftrace did not exit on SIGINT")
 	}
-	out := bpftraceResult{hist: map[string][]bpftraceBucket{}, sum: map[string]uint64{}}
+	out := bpftraceResult{hist: map[string][]bpftraceBucket{}, sum: map[string]uint64{},
+		total: map[string][]bpftraceBucket{}, totSum: map[string]uint64{}}
 	for _, line := range strings.Split(b.out.String(), "\n") {
 		var doc struct {
 			Type string                     `json:"type"`
@@ -203,17 +243,21 @@ func (b *bpftraceRun) stop(t testing.TB) bpftraceResult {
 		}
 		switch doc.Type {
 		case "hist":
-			var h map[string][]bpftraceBucket
-			if json.Unmarshal(doc.Data["@ns"], &h) == nil {
-				for k, v := range h {
-					out.hist[k] = mergeBuckets(out.hist[k], v)
+			for name, dst := range map[string]map[string][]bpftraceBucket{"@ns": out.hist, "@tot": out.total} {
+				var h map[string][]bpftraceBucket
+				if json.Unmarshal(doc.Data[name], &h) == nil {
+					for k, v := range h {
+						dst[k] = mergeBuckets(dst[k], v)
+					}
 				}
 			}
 		case "map":
-			var m map[string]uint64
-			if json.Unmarshal(doc.Data["@sum"], &m) == nil {
-				for k, v := range m {
-					out.sum[k] += v
+			for name, dst := range map[string]map[string]uint64{"@sum": out.sum, "@totsum": out.totSum} {
+				var m map[string]uint64
+				if json.Unmarshal(doc.Data[name], &m) == nil {
+					for k, v := range m {
+						dst[k] += v
+					}
 				}
 			}
 		}

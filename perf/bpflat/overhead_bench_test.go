@@ -17,6 +17,7 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/internal/testenv"
+	"github.com/CodeMonkeyCybersecurity/eos-storage/perf/latency"
 )
 
 // overheadResult is, for each state, the median over the rounds of fio's
@@ -24,20 +25,26 @@ import (
 // (1.0: free), and how many rounds measured it.
 type overheadResult struct {
 	ratio   map[string]float64
+	iqr     map[string][2]float64 // the per-round ratios' quartiles: how much the rounds scattered
 	rounds  map[string]int
 	offIOPS float64 // the median IOPS with nothing attached
 }
 
-func median(v []float64) float64 {
+func median(v []float64) float64 { return quantile(v, 0.5) }
+
+// quantile interpolates the q-quantile of v.
+func quantile(v []float64, q float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s) == 0 {
 		return math.NaN()
 	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
+	x := q * float64(len(s)-1)
+	i := int(x)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return s[i] + (x-float64(i))*(s[i+1]-s[i])
 }
 
 // measureOverhead measures what attaching costs fio, in one fio run: fio
@@ -45,10 +52,13 @@ func median(v []float64) float64 {
 // has, so a cost per request weighs the most) while the states take turns
 // in short windows; the device's completed reads in each window (from its
 // sysfs stat file) give the IOPS. The states are "off" (nothing
-// attached), "ours" (the collector's two programs), "total" (the collector
-// with WithStages(latency.Total): its completion program alone), and
-// "floor" (two programs that only return, on the same tracepoints: what
-// attaching anything costs here). Each round runs them in turn, the next
+// attached), "ours" (the collector as New makes it by default: its
+// completion program alone, the Total stage), "stages" (the programs of
+// WithStages(latency.Stages...): issue and completion, every stage),
+// "floor_complete" (a program that only returns, on block_rq_complete:
+// what attaching anything where the default attaches costs here) and
+// "floor" (two such programs, on both tracepoints, as the stages'
+// are). Each round runs them in turn, the next
 // round in the reverse order, so that a drift of the machine's load hits
 // them alike; each state's ratio to the same round's "off" window is
 // taken, and the median over the rounds is reported, so a round disturbed
@@ -82,16 +92,31 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 		*p.dst = prog
 	}
 	defer floor.close()
-	total, err := load(c.layout, c.cfg.maxInFlight, c.cfg.maxSeries, false, nil)
+	stages, err := load(c.layout, loadOptions{maxInFlight: c.cfg.maxInFlight, maxSeries: c.cfg.maxSeries, pair: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer total.close()
+	defer stages.close()
+	// floorSet attaches the empty programs given, or detaches them all.
+	floorSet := func(on bool, progs ...*ebpf.Program) {
+		if !on {
+			floor.detach()
+			return
+		}
+		for _, p := range progs {
+			l, err := link.AttachTracing(link.TracingOptions{Program: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			floor.links = append(floor.links, l)
+		}
+	}
+
 	set := map[string]func(on bool){
-		"total": func(on bool) {
+		"stages": func(on bool) {
 			if !on {
-				total.detach()
-			} else if err := total.attach(nil); err != nil {
+				stages.detach()
+			} else if err := stages.attach(nil); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -105,21 +130,9 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 				t.Fatal(err)
 			}
 		},
-		"floor": func(on bool) {
-			if !on {
-				floor.detach()
-				return
-			}
-			for _, p := range []*ebpf.Program{floor.issue, floor.complete} {
-				l, err := link.AttachTracing(link.TracingOptions{Program: p})
-				if err != nil {
-					t.Fatal(err)
-				}
-				floor.links = append(floor.links, l)
-			}
-		},
+		"floor":          func(on bool) { floorSet(on, floor.issue, floor.complete) },
+		"floor_complete": func(on bool) { floorSet(on, floor.complete) },
 	}
-
 	run := time.Duration(rounds*len(set))*window + time.Duration(btRounds)*(2*btWindow+20*time.Second) + 5*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), run+time.Minute)
 	defer cancel()
@@ -153,7 +166,7 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 
 	ratios := map[string][]float64{}
 	var offs []float64
-	order := []string{"off", "ours", "total", "floor"}
+	order := []string{"off", "ours", "floor_complete", "stages", "floor"}
 	for i := range rounds {
 		seq := slices.Clone(order)
 		if i%2 == 1 {
@@ -177,9 +190,9 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 				if i%2 == 1 {
 					off = measure(btWindow)
 				}
-				bt := startBpftrace(t, num)
+				bt := startBpftrace(t, num, latency.Total) // what the default measures
 				on = measure(btWindow)
-				bt.stop(t)
+				bt.quit()
 				if i%2 == 0 {
 					off = measure(btWindow)
 				}
@@ -187,9 +200,10 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 			}
 		}
 	}
-	r := overheadResult{ratio: map[string]float64{}, rounds: map[string]int{}, offIOPS: median(offs)}
+	r := overheadResult{ratio: map[string]float64{}, iqr: map[string][2]float64{}, rounds: map[string]int{}, offIOPS: median(offs)}
 	for s, v := range ratios {
 		r.ratio[s], r.rounds[s] = median(v), len(v)
+		r.iqr[s] = [2]float64{quantile(v, 0.25), quantile(v, 0.75)}
 	}
 	return r
 }
@@ -198,11 +212,12 @@ func measureOverhead(t testing.TB, engine []string, window time.Duration, rounds
 // tmpfs loop device with libaio, 16 requests in flight: fio and the loop
 // worker keep both CPUs busy, so every nanosecond a program spends is
 // requests lost, the worst case for a per-request cost. It reports
-// iops_ratio (fio's IOPS with the collector attached over its IOPS with
-// nothing; 1.0 is free), total_only_iops_ratio (WithStages(latency.Total):
-// the completion program alone), floor_iops_ratio (two programs that do
-// nothing, attached to the same tracepoints: the least any tool on both
-// tracepoints costs) and bpftrace_iops_ratio (TestMatchesBpftrace's
+// iops_ratio (fio's IOPS with the collector attached as New makes it by
+// default, the Total stage alone, over its IOPS with nothing; 1.0 is
+// free), stages_iops_ratio (WithStages(latency.Stages...): both programs
+// and the in-flight table), floor_complete_iops_ratio and floor_iops_ratio
+// (programs that do nothing, attached to block_rq_complete, and to both
+// tracepoints: the least any tool there costs) and bpftrace_iops_ratio (TestMatchesBpftrace's
 // script). They are reported metrics, not assertions: on a shared 2-core
 // machine a bound as tight as 3% would flake. (A one-request-at-a-time
 // load, psync, is no measure here: there attaching even the empty
@@ -215,9 +230,10 @@ func BenchmarkFioOverhead(b *testing.B) {
 	for b.Loop() {
 		r = measureOverhead(b, []string{"--ioengine=libaio", "--iodepth=16"}, 250*time.Millisecond, 100, 2*time.Second, 8)
 	}
-	b.Logf("median IOPS with nothing attached %.0f; median ratios %v over rounds %v", r.offIOPS, r.ratio, r.rounds)
+	b.Logf("median IOPS with nothing attached %.0f; median ratios %v (quartiles %v) over rounds %v", r.offIOPS, r.ratio, r.iqr, r.rounds)
 	b.ReportMetric(r.ratio["ours"], "iops_ratio")
-	b.ReportMetric(r.ratio["total"], "total_only_iops_ratio")
+	b.ReportMetric(r.ratio["stages"], "stages_iops_ratio")
+	b.ReportMetric(r.ratio["floor_complete"], "floor_complete_iops_ratio")
 	b.ReportMetric(r.ratio["floor"], "floor_iops_ratio")
 	if r.rounds["bpftrace"] > 0 {
 		b.ReportMetric(r.ratio["bpftrace"], "bpftrace_iops_ratio")

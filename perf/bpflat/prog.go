@@ -48,6 +48,7 @@ const (
 // themselves (not bare descriptors), so nothing closes them under a load.
 type progMaps struct {
 	starts, hists, zero, stats *ebpf.Map
+	watch                      *ebpf.Map // devices watched (WithDeviceFilter); nil: all
 }
 
 func loadMap(dst asm.Register, m *ebpf.Map) asm.Instruction {
@@ -94,15 +95,22 @@ func issueProgram(m progMaps) asm.Instructions {
 	)
 }
 
-// completeProgram pairs a completion with its issue by the request
-// pointer and adds the request to its device's and operation's histograms.
-// Without the issue program (pair false: only the Total stage) it needs no
-// pairing: Total is the completion time less the kernel's own creation
-// stamp.
+// completeProgram adds a completed request to its device's and
+// operation's histograms. Without the issue program (pair false: the
+// default, the Total stage alone) it needs no pairing: Total is the
+// completion time less the kernel's own creation stamp. With pair it also
+// looks up and consumes the request's issue time for Device and Queue.
+// With watch (a device filter) a device not in the watch map is skipped
+// after one lookup (its histograms do not exist, so the lookup of them
+// misses first).
+//
+// Everything that can skip a request comes before the clock is read:
+// partial completions, unstamped requests (without pair) and unwatched
+// devices cost a few loads and lookups, not bpf_ktime_get_ns.
 //
 //	r6: the request, then the histogram value
 //	r7: issue time   r8: completion time   r9: creation time (0: unknown)
-func completeProgram(l *layout, m progMaps, pair bool) asm.Instructions {
+func completeProgram(l *layout, m progMaps, pair, watch bool) asm.Instructions {
 	insns := asm.Instructions{
 		asm.LoadMem(asm.R6, asm.R1, 0, asm.DWord),               // struct request *
 		asm.LoadMem(asm.R2, asm.R1, l.completeBytes, asm.DWord), // nr_bytes
@@ -114,36 +122,16 @@ func completeProgram(l *layout, m progMaps, pair bool) asm.Instructions {
 		// A partial completion (nr_bytes short of what is left): the
 		// request stays in flight until its last bytes complete.
 		asm.JLT.Reg(asm.R2, asm.R1, "out"),
-		asm.FnKtimeGetNs.Call(),
-		asm.Mov.Reg(asm.R8, asm.R0),
 		asm.LoadMem(asm.R9, asm.R6, l.rqStartTime, asm.DWord),
 	}
 	if pair {
-		insns = append(insns,
-			asm.StoreMem(asm.RFP, stRq, asm.R6, asm.DWord),
-			loadMap(asm.R1, m.starts),
-			asm.Mov.Reg(asm.R2, asm.RFP),
-			asm.Add.Imm(asm.R2, stRq),
-			asm.FnMapLookupElem.Call(),
-			asm.JEq.Imm(asm.R0, 0, "unmatched"),
-			asm.LoadMem(asm.R7, asm.R0, 0, asm.DWord),
-			asm.JEq.Imm(asm.R7, 0, "unmatched"),
-			asm.Mov.Imm(asm.R1, 0),
-			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord), // consumed
-			// An issue time before the request was created is left over
-			// from an earlier request at the same address whose
-			// completion was never seen: not this request's.
-			asm.JEq.Imm(asm.R9, 0, "unstamped"),
-			asm.JLT.Reg(asm.R7, asm.R9, "unmatched"),
-			asm.Ja.Label("key"),
-		)
-		insns = append(insns, countStat(m, statUnstamped, "unstamped")...)
+		insns = append(insns, asm.StoreMem(asm.RFP, stRq, asm.R6, asm.DWord))
 	} else {
 		insns = append(insns, asm.JEq.Imm(asm.R9, 0, "unstamped_out"))
 	}
 	insns = append(insns,
 		// The key: the whole disk's dev_t (the tracepoints' dev) and the op.
-		asm.LoadMem(asm.R1, asm.R6, l.rqQueue, asm.DWord).WithSymbol("key"),
+		asm.LoadMem(asm.R1, asm.R6, l.rqQueue, asm.DWord),
 		asm.LoadMem(asm.R1, asm.R1, l.queueDisk, asm.DWord),
 		asm.LoadMem(asm.R1, asm.R1, l.diskPart0, asm.DWord),
 		asm.LoadMem(asm.R1, asm.R1, l.bdevDev, asm.Word),
@@ -157,7 +145,19 @@ func completeProgram(l *layout, m progMaps, pair bool) asm.Instructions {
 		asm.Add.Imm(asm.R2, stHistKey),
 		asm.FnMapLookupElem.Call(),
 		asm.JNE.Imm(asm.R0, 0, "have"),
-
+	)
+	if watch {
+		// No histograms yet: a device not watched stops here (the key's
+		// first word, the dev, is the watch map's key).
+		insns = append(insns,
+			loadMap(asm.R1, m.watch),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, stHistKey),
+			asm.FnMapLookupElem.Call(),
+			asm.JEq.Imm(asm.R0, 0, "out"),
+		)
+	}
+	insns = append(insns,
 		// First request of this device and op: insert a zeroed value
 		// (copied from the one-entry zero map), then look it up again. A
 		// concurrent insert on another CPU makes ours fail with EEXIST,
@@ -181,12 +181,32 @@ func completeProgram(l *layout, m progMaps, pair bool) asm.Instructions {
 		asm.JEq.Imm(asm.R0, 0, "full"),
 
 		asm.Mov.Reg(asm.R6, asm.R0).WithSymbol("have"),
+		asm.FnKtimeGetNs.Call(),
+		asm.Mov.Reg(asm.R8, asm.R0),
 	)
 	if pair {
 		insns = append(insns,
+			loadMap(asm.R1, m.starts),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, stRq),
+			asm.FnMapLookupElem.Call(),
+			asm.JEq.Imm(asm.R0, 0, "unmatched"),
+			asm.LoadMem(asm.R7, asm.R0, 0, asm.DWord),
+			asm.JEq.Imm(asm.R7, 0, "unmatched"),
+			asm.Mov.Imm(asm.R1, 0),
+			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord), // consumed
+			// An issue time before the request was created is left over
+			// from an earlier request at the same address whose
+			// completion was never seen: not this request's.
+			asm.JEq.Imm(asm.R9, 0, "unstamped"),
+			asm.JLT.Reg(asm.R7, asm.R9, "unmatched"),
+			asm.Ja.Label("device"),
+		)
+		insns = append(insns, countStat(m, statUnstamped, "unstamped")...)
+		insns = append(insns,
 			// Device: completion - issue (clamped at 0: the clock is
 			// monotonic, but read on two CPUs).
-			asm.Mov.Reg(asm.R1, asm.R8),
+			asm.Mov.Reg(asm.R1, asm.R8).WithSymbol("device"),
 			asm.Sub.Reg(asm.R1, asm.R7),
 			asm.JSGE.Imm(asm.R1, 0, "dev_ok"),
 			asm.Mov.Imm(asm.R1, 0),

@@ -30,7 +30,7 @@ func TestReplacedDeviceRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range c.LatencySeries() {
-			if s.Op == latency.Read && s.Stage == latency.Device {
+			if s.Op == latency.Read && s.Stage == latency.Total {
 				return s.Hist.Count()
 			}
 		}
