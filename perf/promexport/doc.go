@@ -34,6 +34,9 @@
 // eos_storage_disk_request_device_seconds, _queue_seconds and
 // _total_seconds, Prometheus histograms with "device" and "op" labels (read,
 // write, discard, flush, other), and eos_storage_disk_request_errors_total.
+// A stage appears only when the source measures it: a bpftrace-free
+// Collector in its default mode measures Total alone (_total_seconds);
+// bpflat.WithStages adds the device and queue families.
 // Their buckets are placed on bounds of perf/latency's own buckets
 // (WithLatencyBuckets moves a requested bound down to the nearest one), so
 // every exported count is exact, not interpolated: by default every power
