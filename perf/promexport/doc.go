@@ -34,7 +34,7 @@
 // eos_storage_disk_request_device_seconds, _queue_seconds and
 // _total_seconds, Prometheus histograms with "device" and "op" labels (read,
 // write, discard, flush, other), and eos_storage_disk_request_errors_total.
-// A stage appears only when the source measures it: a bpftrace-free
+// A stage appears only when the source measures it: a perf/bpflat
 // Collector in its default mode measures Total alone (_total_seconds);
 // bpflat.WithStages adds the device and queue families.
 // Their buckets are placed on bounds of perf/latency's own buckets
