@@ -166,7 +166,10 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csipb.CreateVolumeReques
 		return nil, toStatus(err, "lock")
 	}
 	defer unlock()
-	pool := d.poolOf()
+	pool, err := d.poolOf(ctx)
+	if err != nil {
+		return nil, err
+	}
 	id := pool + "/" + name
 	if v, err := d.backend.Volume(ctx, id); err == nil {
 		if !fitsRange(v.SizeBytes, req.GetCapacityRange()) || v.SnapshotOf != fromSnap {
@@ -206,16 +209,20 @@ func sanitizeTag(s string) string {
 // poolOf is the pool new volumes go to: the backend's first that is not
 // a thin pool (thin volumes are asked for with CreateRequest.Thin). The
 // answer is kept once found: a backend's pools are its configuration (a
-// VG, a directory), and asking for them costs an lvm run per call.
-func (d *Driver) poolOf() string {
+// VG, a directory), and asking for them costs an lvm run per call. A
+// failure is not kept, and is the caller's gRPC status.
+func (d *Driver) poolOf(ctx context.Context) (string, error) {
 	d.poolMu.Lock()
 	defer d.poolMu.Unlock()
 	if d.pool != "" {
-		return d.pool
+		return d.pool, nil
 	}
-	ps, err := d.backend.Pools(context.Background())
-	if err != nil || len(ps) == 0 {
-		return ""
+	ps, err := d.backend.Pools(ctx)
+	if err != nil {
+		return "", toStatus(err, "pools")
+	}
+	if len(ps) == 0 {
+		return "", status.Error(codes.Unavailable, "the backend has no pool")
 	}
 	d.pool = ps[0].Name
 	for _, p := range ps {
@@ -224,7 +231,7 @@ func (d *Driver) poolOf() string {
 			break
 		}
 	}
-	return d.pool
+	return d.pool, nil
 }
 
 func (d *Driver) ensureAttached(ctx context.Context, id string) error {
@@ -367,7 +374,10 @@ func (d *Driver) GetCapacity(ctx context.Context, req *csipb.GetCapacityRequest)
 		return nil, toStatus(err, "pools")
 	}
 	var free int64
-	target := d.poolOf()
+	target, err := d.poolOf(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range ps {
 		if d.thin && p.Thin || !d.thin && p.Name == target {
 			free = max(free, p.FreeBytes)

@@ -128,7 +128,8 @@ func WithDefaultSize(n int64) Option {
 }
 
 // WithThin makes new volumes thin (CreateRequest.Thin) in the backend's
-// first pool, and GetCapacity answer from its thin pools' free space,
+// first pool that is not a thin pool, and GetCapacity answer from its thin
+// pools' free space,
 // which the backend bounds by its over-provisioning limit or thin-pool
 // policy. A backend that cannot make thin volumes refuses the creates.
 func WithThin(on bool) Option {

@@ -136,6 +136,30 @@ type opConfig struct {
 	id        string
 	deps      []string
 	overrides []safety.Override
+	preflight func(ctx context.Context, rep *Report) error
+}
+
+// WithPreflight adds a check of the caller's to the operation's preflight:
+// it runs on a fresh inventory when the operation is built and again
+// before each attempt, under the VG's exclusive claim and its journal
+// target's lock, so a caller's admission rule (a thin-pool ratio) holds
+// against concurrent changes of the same VG.
+func WithPreflight(f func(ctx context.Context, rep *Report) error) OpOption {
+	return func(c *opConfig) error {
+		if f == nil {
+			return errors.New("lvm: nil preflight")
+		}
+		prev := c.preflight
+		c.preflight = func(ctx context.Context, rep *Report) error {
+			if prev != nil {
+				if err := prev(ctx, rep); err != nil {
+					return err
+				}
+			}
+			return f(ctx, rep)
+		}
+		return nil
+	}
 }
 
 // WithOpID names the operation in its plan.

@@ -67,6 +67,37 @@ func (m *Manager) SnapshotSpecOp(ctx context.Context, vg, origin, name string, s
 		}})
 }
 
+// LVTagsOp adds and deletes tags of an LV (lvchange --addtag/--deltag);
+// its undo does the opposite. It is journaled as OpLVCreate's sibling
+// kind OpLVTags.
+func (m *Manager) LVTagsOp(ctx context.Context, vg, lv string, add, del []string, opts ...OpOption) (sched.Operation, error) {
+	c, err := m.opConfig(opts)
+	if err != nil {
+		return sched.Operation{}, err
+	}
+	if len(add)+len(del) == 0 {
+		return sched.Operation{}, fmt.Errorf("lvm: no tags to change on %s/%s", vg, lv)
+	}
+	argv, inv := []string{"lvchange", "-y"}, []string{"lvchange", "-y"}
+	for _, t := range add {
+		argv, inv = append(argv, "--addtag", t), append(inv, "--deltag", t)
+	}
+	for _, t := range del {
+		argv, inv = append(argv, "--deltag", t), append(inv, "--addtag", t)
+	}
+	return m.vgOp(ctx, c, vgChange{kind: OpLVTags, vg: vg, desc: fmt.Sprintf("change the tags of %s/%s", vg, lv),
+		res: []sched.Resource{m.lvKey(vg, lv)}, argv: append(argv, vg+"/"+lv), inverse: append(inv, vg+"/"+lv),
+		preflight: func(_ context.Context, rep *Report) error {
+			if rep.LV(vg, lv) == nil {
+				return fmt.Errorf("%w: LV %s/%s", ErrNotFound, vg, lv)
+			}
+			return nil
+		}})
+}
+
+// OpLVTags is LVTagsOp's journal kind.
+const OpLVTags = "lvm.lvchange.tags"
+
 // Tool is the lvm runner the Manager works through.
 func (m *Manager) Tool() *Tool { return m.tool }
 

@@ -80,6 +80,17 @@ func (m *Manager) vgOp(ctx context.Context, c *opConfig, ch vgChange) (sched.Ope
 	if err != nil {
 		return sched.Operation{}, err
 	}
+	if extra := c.preflight; extra != nil {
+		own := ch.preflight
+		ch.preflight = func(ctx context.Context, rep *Report) error {
+			if own != nil {
+				if err := own(ctx, rep); err != nil {
+					return err
+				}
+			}
+			return extra(ctx, rep)
+		}
+	}
 	// The preflight runs when the operation is built (a refusal then
 	// journals nothing) and again before each attempt.
 	if ch.preflight != nil {
@@ -200,7 +211,7 @@ func idOr(c *opConfig, def string) string {
 // vgKinds are the journal kinds of VG metadata mutations.
 var vgKinds = []string{OpVGCreate, OpVGExtend, OpVGReduce, OpVGRename, OpVGRemove, OpPVResize,
 	OpLVCreate, OpLVResize, OpLVRename, OpLVRemove, OpActivate, OpSnapshot, OpMerge, OpThinExtend,
-	OpCacheAttach, OpCacheDetach}
+	OpCacheAttach, OpCacheDetach, OpLVTags}
 
 // RollForward returns the journal options that let safety.Journal.Recover
 // settle VG metadata changes a crash interrupted: when the journal says the

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lvm2 "github.com/CodeMonkeyCybersecurity/eos-storage/lvm"
@@ -36,6 +37,9 @@ const (
 	tagUser     = "eos-storage.tag:"     // + base64url of a caller's tag
 	tagFrom     = "eos-storage.from:"    // + base64url of the snapshot ID a clone came from
 	tagCreated  = "eos-storage.created:" // + Unix nanoseconds of a snapshot's creation
+	// tagIncomplete marks a thick clone whose copy has not been synced:
+	// not listed as a volume; a create of its name removes and redoes it.
+	tagIncomplete = "eos-storage.incomplete"
 )
 
 var limits = plugin.Limits{MaxNameLen: maxNameLen, NameChars: nameChars, Granularity: granularity, MinSize: granularity}
@@ -52,6 +56,7 @@ type Backend struct {
 	policy   *lvm2.Policy
 	ratio    float64
 	log      *slog.Logger
+	extent   atomic.Int64 // the VG's extent size, from the last inventory
 }
 
 // Option configures a Backend.
@@ -131,8 +136,17 @@ func New(m *lvm2.Manager, vg string, opts ...Option) (*Backend, error) {
 	return b, nil
 }
 
-func (b *Backend) Name() string          { return Name }
-func (b *Backend) Limits() plugin.Limits { return limits }
+func (b *Backend) Name() string { return Name }
+
+// Limits are the name rules and, as the granularity, the VG's extent size
+// once an inventory has read it (lvm's default 4 MiB before).
+func (b *Backend) Limits() plugin.Limits {
+	l := limits
+	if e := b.extent.Load(); e >= 1<<20 {
+		l.Granularity, l.MinSize = e, e
+	}
+	return l
+}
 
 // lvmReserved are the parts lvm refuses in an LV name (its own sub-LVs).
 var lvmReserved = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_wcorig", "_mimage", "_mlog",
@@ -236,7 +250,15 @@ func (b *Backend) inventory(ctx context.Context) (*lvm2.Report, *lvm2.VG, error)
 	}
 	v := rep.VG(b.vg)
 	if v == nil {
+		if err != nil {
+			// A partial report (lvm failed on some VG) does not say the
+			// VG is gone.
+			return nil, nil, mapErr(err)
+		}
 		return rep, nil, fmt.Errorf("%w: VG %s", plugin.ErrNotFound, b.vg)
+	}
+	if v.ExtentSize > 0 {
+		b.extent.Store(v.ExtentSize)
 	}
 	return rep, v, nil
 }
@@ -363,7 +385,9 @@ func thinVirtual(v *lvm2.VG, pool string) int64 {
 
 // Pools lists the VG (thick volumes) and, when configured and present, its
 // thin pool (thin volumes). A thin pool's FreeBytes is what the
-// over-provisioning ratio (the policy's, when one is given) still allows.
+// over-provisioning ratio (the policy's, when one is given) still allows,
+// and 0 while the policy refuses every thin volume there (unwatched, or
+// unable to grow, or full, or failed).
 func (b *Backend) Pools(ctx context.Context) ([]plugin.Pool, error) {
 	_, v, err := b.inventory(ctx)
 	if err != nil {
@@ -383,6 +407,14 @@ func (b *Backend) Pools(ctx context.Context) ([]plugin.Pool, error) {
 		virt := thinVirtual(v, tp.Name)
 		t := plugin.Pool{Name: tp.Name, Backend: Name, CapacityBytes: tp.Size, AllocatedBytes: virt, Thin: true}
 		t.FreeBytes = max(0, int64(b.ratioNow()*float64(tp.Size))-virt)
+		if b.policy != nil {
+			// The policy refuses every thin volume of a pool it does not
+			// watch, cannot grow, or that is full or failed: none fits.
+			var ae *lvm2.AdmitError
+			if err := b.policy.Admit(ctx, b.vg, tp.Name, 1); errors.As(err, &ae) && ae.Code != lvm2.RefusedOverProvisioned {
+				t.FreeBytes = 0
+			}
+		}
 		if tp.Size > 0 {
 			t.OverProvisioning = float64(virt) / float64(tp.Size)
 		}
@@ -408,7 +440,14 @@ func (b *Backend) volume(v *lvm2.VG, l *lvm2.LV) plugin.Volume {
 	return out
 }
 
+// isVolume: an LV the backend made, complete (a thick clone is tagged
+// incomplete until its copy is synced).
 func isVolume(l *lvm2.LV) bool {
+	return owned(l) && !hasTag(l.Tags, tagIncomplete)
+}
+
+// owned: an LV the backend made as a volume, complete or not.
+func owned(l *lvm2.LV) bool {
 	return hasTag(l.Tags, tagVolume) && !strings.HasPrefix(l.Name, "_")
 }
 
@@ -512,6 +551,7 @@ func mapErr(err error) error {
 		return nil
 	}
 	var re *lvm2.RefusedError
+	var ae *lvm2.AdmitError
 	switch {
 	case errors.Is(err, plugin.ErrNotFound), errors.Is(err, plugin.ErrExists), errors.Is(err, plugin.ErrNoSpace),
 		errors.Is(err, plugin.ErrInvalid), errors.Is(err, plugin.ErrInUse), errors.Is(err, plugin.ErrNotSupported):
@@ -520,6 +560,10 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", plugin.ErrNotFound, err)
 	case errors.Is(err, lvm2.ErrExists):
 		return fmt.Errorf("%w: %w", plugin.ErrExists, err)
+	case errors.As(err, &ae) && ae.Code == lvm2.RefusedUnmonitored:
+		// Nothing watches the pool: not a lack of space, and a CO may
+		// retry once the policy samples it.
+		return fmt.Errorf("%w: %w", plugin.ErrBackend, err)
 	case errors.Is(err, lvm2.ErrNoSpace), errors.Is(err, lvm2.ErrNotAdmitted):
 		return fmt.Errorf("%w: %w", plugin.ErrNoSpace, err)
 	case errors.Is(err, lvm2.ErrBusy), errors.Is(err, lvm2.ErrInUse):
@@ -528,6 +572,8 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", plugin.ErrInUse, err)
 	case errors.As(err, &re) && re.Code == lvm2.CodeFsShrink:
 		return fmt.Errorf("%w: %w", plugin.ErrInvalid, err)
+	case errors.As(err, &re) && re.Code == lvm2.CodeFsUnknown:
+		return fmt.Errorf("%w: %w", plugin.ErrNotSupported, err)
 	}
 	return err
 }

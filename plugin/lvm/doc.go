@@ -21,17 +21,28 @@
 // base64url in LV tags, so any text survives lvm's tag alphabet.
 //
 // Snapshots: a thin volume's is a thin snapshot (instant, outlives its
-// volume); a thick volume's is a classic snapshot whose COW space is the
-// volume's whole size, so it cannot overflow and be dropped, and which
-// keeps its volume from being deleted (ErrInUse). Volumes from snapshots:
-// a thin snapshot's clone is a writable thin snapshot of it, activated; a
-// classic snapshot's clone is a new linear LV the snapshot's bytes are
-// copied into (an operation of its own after the lvcreate).
+// volume, admitted like a new thin volume of its size since it may diverge
+// that far); a thick volume's is a classic snapshot whose COW space is the
+// volume's size plus lvm's exception metadata, so it cannot fill and be
+// dropped, and which keeps its volume from being deleted or grown
+// (ErrInUse). Volumes from snapshots: a thin snapshot's clone is a
+// writable thin snapshot of it, activated; a classic snapshot's clone is a
+// new linear LV tagged eos-storage.incomplete, the snapshot's bytes copied
+// and synced into it, then the tag dropped: a crash between leaves an LV
+// that is never listed as a volume, and a create of its name removes and
+// redoes it.
+//
+// Thin admission is checked when the operations are built and again in
+// each operation's preflight (lvm.WithPreflight), on the inventory read
+// under the VG's claim, so two creates planned at once cannot both pass
+// on the same old total.
 //
 // Resizes go through the Manager's filesystem-aware LVResizeOp: a shrink
-// shrinks the filesystem first (refused below its minimum and for xfs);
-// a volume holding nothing the probe recognises is cut without a check,
-// and one holding something fsys cannot shrink is refused.
+// of an open volume is refused (ErrInUse); a filesystem is shrunk first
+// (refused below its minimum and for xfs: ErrInvalid); a volume holding
+// nothing the probe recognises is cut without a check, and one holding
+// something fsys cannot shrink is refused (ErrNotSupported). Sizes round
+// up to the VG's extent size, which Limits reports once read.
 //
 // Capabilities: without lvm2, the VG, or device-mapper (this machine's
 // host: lvm then runs metadata only and nothing can be activated) every

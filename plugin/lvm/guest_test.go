@@ -174,17 +174,30 @@ func guestPolicy(t *testing.T, l *lab) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	thinFree := func() int64 {
+		ps, err := b.Pools(ctx)
+		if err != nil || len(ps) != 2 {
+			t.Fatalf("pools: %+v %v", ps, err)
+		}
+		return ps[1].FreeBytes
+	}
 	req := plugin.CreateRequest{Pool: "tp", Name: "pol", SizeBytes: 8 << 20}
 	_, err = b.CreateVolume(ctx, req)
 	var ae *lvm2.AdmitError
-	if !errors.Is(err, plugin.ErrNoSpace) || !errors.As(err, &ae) || ae.Code != lvm2.RefusedUnmonitored {
+	if !errors.Is(err, plugin.ErrBackend) || !errors.As(err, &ae) || ae.Code != lvm2.RefusedUnmonitored {
 		t.Fatalf("a pool the policy does not watch: %v", err)
+	}
+	if f := thinFree(); f != 0 {
+		t.Fatalf("an unwatched pool offers %d free bytes", f)
 	}
 	if err := p.Watch(ctx, "pvg", "tp"); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Check(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if f := thinFree(); f <= 0 {
+		t.Fatalf("a watched pool offers %d free bytes", f)
 	}
 	create(t, b, req)
 	t.Logf("unwatched pool: %v; watched: admitted", err)
@@ -217,7 +230,7 @@ func guestShrinkFS(t *testing.T, b *Backend) {
 	if refused == nil {
 		refused = apply(ops, nil)
 	}
-	if refused == nil || errors.Is(refused, plugin.ErrNoSpace) {
+	if !errors.Is(refused, plugin.ErrInvalid) {
 		t.Fatalf("shrinking ext4 holding 1.2 MB to 4 MiB: %v", refused)
 	}
 	testenv.Run(t, "mount", v.Device, mnt)

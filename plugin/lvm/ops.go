@@ -18,20 +18,27 @@ import (
 // classic snapshot.
 const OpCopy = "lvm.plugin.copy"
 
-// roundSize checks n and rounds it up to the VG's extents (at least lvm's
-// default 4 MiB, which Limits reports).
+// maxDMName is device-mapper's name limit (DM_NAME_LEN less its NUL).
+const maxDMName = 127
+
+// roundSize checks n and rounds it up to the VG's extents (lvm's default
+// 4 MiB when the VG reports none), as Limits reports them.
 func roundSize(v *lvm2.VG, field string, n int64) (int64, error) {
-	size, err := plugin.RoundSize(limits, field, n)
-	if err != nil {
-		return 0, err
+	l := limits
+	if v.ExtentSize >= 1<<20 {
+		l.Granularity, l.MinSize = v.ExtentSize, v.ExtentSize
 	}
-	if e := v.ExtentSize; e > granularity {
-		if size > (1<<62)-e {
-			return 0, &plugin.InvalidError{Field: field, Value: fmt.Sprint(n), Reason: "too large"}
-		}
-		size = (size + e - 1) / e * e
+	return plugin.RoundSize(l, field, n)
+}
+
+// checkDMName refuses an LV name whose device-mapper names (with the VG's,
+// dashes doubled, and the "-real"/"-cow" layers of snapshots) pass the
+// kernel's limit, before lvm would fail on it.
+func (b *Backend) checkDMName(field, lv string) error {
+	if n := len(lvm2.DMName(b.vg, lv)) + len("-real"); n > maxDMName {
+		return &plugin.InvalidError{Field: field, Value: lv, Reason: fmt.Sprintf("its device-mapper name in VG %s would be %d bytes, over %d", b.vg, n, maxDMName)}
 	}
-	return size, nil
+	return checkReserved(lv)
 }
 
 // wrap makes every operation's failure carry its plugin meaning.
@@ -44,10 +51,12 @@ func wrap(ops ...sched.Operation) []sched.Operation {
 }
 
 // lazy is an operation built when it runs: the LV it acts on is made by
-// an operation it depends on.
-func lazy(id, kind string, deps []string, res []sched.Resource, build func(ctx context.Context) (sched.Operation, error)) sched.Operation {
+// an operation it depends on. It claims the VG as the lvm operation it
+// builds does.
+func (b *Backend) lazy(id, kind, lv string, deps []string, build func(ctx context.Context) (sched.Operation, error)) sched.Operation {
 	var built sched.Operation
-	return sched.Operation{ID: id, Kind: kind, Dependencies: deps, Resources: res,
+	return sched.Operation{ID: id, Kind: kind, Dependencies: deps,
+		Resources: []sched.Resource{sched.VG(b.vg).Exclusive(), b.lvRes(lv, true)},
 		Execute: func(ctx context.Context, p sched.Progress) error {
 			op, err := build(ctx)
 			if err != nil {
@@ -71,21 +80,36 @@ func (b *Backend) lvRes(lv string, excl bool) sched.Resource {
 	return sched.VG(b.vg).LV(lv).Shared()
 }
 
-// admitThin checks n more bytes of thin virtual size against the policy,
-// or against the ratio when there is none.
-func (b *Backend) admitThin(ctx context.Context, v *lvm2.VG, tp *lvm2.LV, n int64) error {
+// admitThin checks n more bytes of thin virtual size in pool tp against
+// the policy, or against the ratio when there is none, on the VG as rep
+// has it.
+func (b *Backend) admitThin(ctx context.Context, v *lvm2.VG, tp string, n int64) error {
 	if b.policy != nil {
-		if err := b.policy.Admit(ctx, b.vg, tp.Name, n); err != nil {
-			return mapErr(err)
-		}
-		return nil
+		return mapErr(b.policy.Admit(ctx, b.vg, tp, n))
 	}
-	virt := thinVirtual(v, tp.Name) + n
-	if limit := int64(b.ratioNow() * float64(tp.Size)); virt > limit {
+	pool := findLV(v, tp)
+	if pool == nil || !pool.Attr.ThinPool() {
+		return fmt.Errorf("%w: thin pool %s/%s", plugin.ErrNotFound, b.vg, tp)
+	}
+	virt := thinVirtual(v, tp) + n
+	if limit := int64(b.ratioNow() * float64(pool.Size)); virt > limit {
 		return fmt.Errorf("%w: thin volumes would total %d bytes on the %d bytes of thin pool %s/%s (over-provisioning limit %.2f)",
-			plugin.ErrNoSpace, virt, tp.Size, b.vg, tp.Name, b.ratioNow())
+			plugin.ErrNoSpace, virt, pool.Size, b.vg, tp, b.ratioNow())
 	}
 	return nil
+}
+
+// admitOpt re-checks the admission in the operation's preflight, on the
+// inventory it reads under the VG's claim: two creates planned at once
+// cannot both pass on the same old total.
+func (b *Backend) admitOpt(tp string, n int64) lvm2.OpOption {
+	return lvm2.WithPreflight(func(ctx context.Context, rep *lvm2.Report) error {
+		v := rep.VG(b.vg)
+		if v == nil {
+			return fmt.Errorf("%w: VG %s", plugin.ErrNotFound, b.vg)
+		}
+		return b.admitThin(ctx, v, tp, n)
+	})
 }
 
 // check reads the capabilities and the VG once, and returns the VG when
@@ -115,9 +139,15 @@ func require(caps plugin.Capabilities, t plugin.Technology, m plugin.Mode) error
 // CreateVolume makes a linear LV in the VG's pool, a thin LV in the thin
 // pool (req.Thin, or req.Pool naming it), or a clone of a snapshot: a thin
 // snapshot's clone is a writable thin snapshot of it (instant); a classic
-// snapshot's clone is a new LV the snapshot's bytes are copied into.
+// snapshot's clone is a new LV, tagged incomplete until the snapshot's
+// bytes are copied into it and synced. A half-made clone of the same name
+// (a crash mid-copy, a crash before a thin clone's grow) is finished or
+// made again.
 func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([]sched.Operation, error) {
 	if err := validName("name", req.Name); err != nil {
+		return nil, err
+	}
+	if err := b.checkDMName("name", req.Name); err != nil {
 		return nil, err
 	}
 	if _, err := plugin.RoundSize(limits, "size", req.SizeBytes); err != nil {
@@ -139,6 +169,13 @@ func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([
 			return nil, &plugin.InvalidError{Field: "tag", Value: t, Reason: "want 1 to 600 bytes"}
 		}
 	}
+	var snapVol, snapName string
+	if req.FromSnapshot != "" {
+		var err error
+		if snapVol, snapName, err = b.splitSnapshotID(req.FromSnapshot); err != nil {
+			return nil, err
+		}
+	}
 	caps, v, err := b.check(ctx, need(plugin.TechVolume, plugin.ModeCreate))
 	if err != nil {
 		return nil, err
@@ -152,67 +189,74 @@ func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([
 		tags = append(tags, encodeTag(tagUser, t))
 	}
 	var snap *lvm2.LV
-	var snapVol string
 	if req.FromSnapshot != "" {
 		if err := require(caps, plugin.TechClone, plugin.ModeCreate); err != nil {
 			return nil, err
 		}
-		vol, sn, err := b.splitSnapshotID(req.FromSnapshot)
-		if err != nil {
-			return nil, err
-		}
-		if snap = findLV(v, snapLV(vol, sn)); snap == nil || !hasTag(snap.Tags, tagSnapshot) {
+		if snap = findLV(v, snapLV(snapVol, snapName)); snap == nil || !hasTag(snap.Tags, tagSnapshot) {
 			return nil, fmt.Errorf("%w: snapshot %s", plugin.ErrNotFound, req.FromSnapshot)
 		}
-		snapVol = vol
 		tags = append(tags, encodeTag(tagFrom, req.FromSnapshot))
 		thin = snap.Attr.Thin()
 	}
+	id := "lvm.plugin.create " + b.volID(req.Name)
+	var redo []sched.Operation // removes a half-made clone first
 	if l := findLV(v, req.Name); l != nil {
 		got := b.volume(v, l)
-		if isVolume(l) && got.SizeBytes == size && got.Thin == thin && got.SnapshotOf == req.FromSnapshot {
+		same := got.Thin == thin && got.SnapshotOf == req.FromSnapshot
+		switch {
+		case isVolume(l) && same && got.SizeBytes == size:
 			return nil, nil
+		case isVolume(l) && same && snap != nil && thin && got.SizeBytes < size && got.SizeBytes == snap.Size:
+			// A thin clone made but not yet grown.
+			return b.ResizeVolume(ctx, got.ID, size)
+		case owned(l) && !isVolume(l) && same:
+			op, err := b.m.LVRemoveOp(ctx, b.vg, req.Name, lvm2.WithOpID("lvm.plugin.remove-incomplete "+b.volID(req.Name)))
+			if err != nil {
+				return nil, mapErr(err)
+			}
+			redo = append(redo, op)
+		default:
+			return nil, fmt.Errorf("%w: LV %s/%s (%d bytes, thin %v, from %q)", plugin.ErrExists, b.vg, req.Name, l.Size, l.Attr.Thin(), got.SnapshotOf)
 		}
-		return nil, fmt.Errorf("%w: LV %s/%s (%d bytes, thin %v, from %q)", plugin.ErrExists, b.vg, req.Name, l.Size, l.Attr.Thin(), got.SnapshotOf)
 	}
-	var tp *lvm2.LV
+	after := func(o ...lvm2.OpOption) []lvm2.OpOption {
+		o = append(o, lvm2.WithOpID(id))
+		if len(redo) > 0 {
+			o = append(o, lvm2.WithDependencies(redo[0].ID))
+		}
+		return o
+	}
 	if thin {
 		if err := require(caps, plugin.TechThin, plugin.ModeCreate); err != nil {
 			return nil, err
 		}
-		tp = b.thinPoolLV(v)
-		if snap != nil {
-			// A thin clone lives in its snapshot's pool.
-			if tp = findLV(v, snap.Pool); tp == nil || !tp.Attr.ThinPool() {
-				return nil, fmt.Errorf("%w: thin pool %s/%s of snapshot %s", plugin.ErrNotFound, b.vg, snap.Pool, req.FromSnapshot)
-			}
-		}
 	}
-	id := "lvm.plugin.create " + b.volID(req.Name)
 	switch {
 	case snap != nil && thin:
-		// The clone has the snapshot's virtual size; a larger request
-		// grows it after.
-		srcSize := snap.Size
-		if size < srcSize {
-			return nil, &plugin.InvalidError{Field: "size", Value: fmt.Sprint(req.SizeBytes), Reason: fmt.Sprintf("smaller than the snapshot's %d bytes", srcSize)}
+		// The clone has the snapshot's virtual size, in its snapshot's
+		// pool; a larger request grows it after.
+		if size < snap.Size {
+			return nil, &plugin.InvalidError{Field: "size", Value: fmt.Sprint(req.SizeBytes), Reason: fmt.Sprintf("smaller than the snapshot's %d bytes", snap.Size)}
 		}
-		if err := b.admitThin(ctx, v, tp, size); err != nil {
+		if err := b.admitThin(ctx, v, snap.Pool, size); err != nil {
 			return nil, err
 		}
-		op, err := b.m.SnapshotSpecOp(ctx, b.vg, snap.Name, req.Name, lvm2.SnapshotSpec{Activate: true, Tags: tags}, lvm2.WithOpID(id))
+		op, err := b.m.SnapshotSpecOp(ctx, b.vg, snap.Name, req.Name, lvm2.SnapshotSpec{Activate: true, Tags: tags}, after(b.admitOpt(snap.Pool, size))...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		ops := []sched.Operation{op}
-		if size > srcSize {
-			ops = append(ops, b.lazyResize(req.Name, size, id))
+		ops := append(redo, op)
+		if size > snap.Size {
+			rid := "lvm.plugin.resize " + b.volID(req.Name)
+			ops = append(ops, b.lazy(rid, lvm2.OpLVResize, req.Name, []string{id}, func(ctx context.Context) (sched.Operation, error) {
+				return b.m.LVResizeOp(ctx, b.vg, req.Name, size, lvm2.WithOpID(rid+" (lvresize)"))
+			}))
 		}
 		return wrap(ops...), nil
 	case snap != nil:
-		origin := findLV(v, snapVol)
 		srcSize := snap.Size
-		if origin != nil {
+		if origin := findLV(v, snapVol); origin != nil {
 			srcSize = origin.Size
 		}
 		if size < srcSize {
@@ -221,45 +265,43 @@ func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([
 		if size > v.Free {
 			return nil, fmt.Errorf("%w: %d bytes asked, VG %s has %d free", plugin.ErrNoSpace, size, b.vg, v.Free)
 		}
-		op, err := b.m.LVCreateOp(ctx, b.vg, lvm2.LVSpec{Name: req.Name, Type: lvm2.LVLinear, SizeBytes: size, Tags: tags}, lvm2.WithOpID(id))
+		op, err := b.m.LVCreateOp(ctx, b.vg, lvm2.LVSpec{Name: req.Name, Type: lvm2.LVLinear, SizeBytes: size, Tags: append(tags, tagIncomplete)}, after()...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		return wrap(op, b.copyOp(snap, req.Name, srcSize, id)), nil
+		cid := "lvm.plugin.copy " + b.volID(req.Name)
+		done := b.lazy("lvm.plugin.complete "+b.volID(req.Name), lvm2.OpLVTags, req.Name, []string{cid}, func(ctx context.Context) (sched.Operation, error) {
+			return b.m.LVTagsOp(ctx, b.vg, req.Name, nil, []string{tagIncomplete}, lvm2.WithOpID("lvm.plugin.complete "+b.volID(req.Name)+" (lvchange)"))
+		})
+		return wrap(append(redo, op, b.copyOp(cid, snap, req.Name, srcSize, id), done)...), nil
 	case thin:
-		if err := b.admitThin(ctx, v, tp, size); err != nil {
+		tp := b.thinPoolLV(v)
+		if err := b.admitThin(ctx, v, tp.Name, size); err != nil {
 			return nil, err
 		}
-		op, err := b.m.LVCreateOp(ctx, b.vg, lvm2.LVSpec{Name: req.Name, Type: lvm2.LVThin, SizeBytes: size, Pool: tp.Name, Tags: tags}, lvm2.WithOpID(id))
+		op, err := b.m.LVCreateOp(ctx, b.vg, lvm2.LVSpec{Name: req.Name, Type: lvm2.LVThin, SizeBytes: size, Pool: tp.Name, Tags: tags}, after(b.admitOpt(tp.Name, size))...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		return wrap(op), nil
+		return wrap(append(redo, op)...), nil
 	default:
 		if size > v.Free {
 			return nil, fmt.Errorf("%w: %d bytes asked, VG %s has %d free", plugin.ErrNoSpace, size, b.vg, v.Free)
 		}
-		op, err := b.m.LVCreateOp(ctx, b.vg, lvm2.LVSpec{Name: req.Name, Type: lvm2.LVLinear, SizeBytes: size, Tags: tags}, lvm2.WithOpID(id))
+		op, err := b.m.LVCreateOp(ctx, b.vg, lvm2.LVSpec{Name: req.Name, Type: lvm2.LVLinear, SizeBytes: size, Tags: tags}, after()...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		return wrap(op), nil
+		return wrap(append(redo, op)...), nil
 	}
 }
 
-// lazyResize grows LV name to size once the operation dep made it.
-func (b *Backend) lazyResize(name string, size int64, dep string) sched.Operation {
-	id := "lvm.plugin.resize " + b.volID(name)
-	return lazy(id, lvm2.OpLVResize, []string{dep}, []sched.Resource{b.lvRes(name, true)}, func(ctx context.Context) (sched.Operation, error) {
-		return b.m.LVResizeOp(ctx, b.vg, name, size, lvm2.WithOpID(id+" (lvresize)"))
-	})
-}
-
 // copyOp copies n bytes of the classic snapshot's device into LV dst (made
-// by the operation dep), and flushes them. A failure leaves dst partly
-// written; the plan's rollback of dep removes it.
-func (b *Backend) copyOp(snap *lvm2.LV, dst string, n int64, dep string) sched.Operation {
-	return sched.Operation{ID: "lvm.plugin.copy " + b.volID(dst), Kind: OpCopy, Dependencies: []string{dep},
+// by the operation dep), and syncs them. A failure leaves dst tagged
+// incomplete: the plan's rollback of dep removes it, and a later create of
+// the name removes and redoes it.
+func (b *Backend) copyOp(id string, snap *lvm2.LV, dst string, n int64, dep string) sched.Operation {
+	return sched.Operation{ID: id, Kind: OpCopy, Dependencies: []string{dep},
 		Resources: []sched.Resource{b.lvRes(snap.Name, false), b.lvRes(dst, true)},
 		Execute: func(ctx context.Context, p sched.Progress) error {
 			return copyDevice(ctx, snap.Path, "/dev/"+b.vg+"/"+dst, n, p)
@@ -302,10 +344,12 @@ func copyDevice(ctx context.Context, src, dst string, n int64, p sched.Progress)
 }
 
 // ResizeVolume grows a volume (thin grows are admitted like new thin
-// volumes), or shrinks it: a filesystem on it is shrunk first through
-// fsys (refused below its minimum, and for xfs); a volume holding
-// anything the probe recognises but fsys cannot shrink is refused, and
-// only a volume holding nothing recognisable is cut without a check.
+// volumes; a thick volume with a classic snapshot cannot grow while
+// active: ErrInUse), or shrinks it: never while it is open (ErrInUse); a
+// filesystem on it is shrunk first through fsys (refused below its
+// minimum, and for xfs: ErrInvalid); a volume holding anything the probe
+// recognises but fsys cannot shrink is refused (ErrNotSupported), and only
+// a volume holding nothing recognisable is cut without a check.
 func (b *Backend) ResizeVolume(ctx context.Context, id string, newBytes int64) ([]sched.Operation, error) {
 	name, err := b.splitVolumeID(id)
 	if err != nil {
@@ -334,6 +378,9 @@ func (b *Backend) ResizeVolume(ctx context.Context, id string, newBytes int64) (
 		if err := require(caps, plugin.TechShrink, plugin.ModeModify); err != nil {
 			return nil, err
 		}
+		if l.Attr.IsOpen() {
+			return nil, fmt.Errorf("%w: volume %s is open: a shrink would cut it under its user", plugin.ErrInUse, id)
+		}
 		blank, err := holdsNothing(ctx, l.Path)
 		if err != nil {
 			return nil, err
@@ -342,15 +389,19 @@ func (b *Backend) ResizeVolume(ctx context.Context, id string, newBytes int64) (
 			opts = append(opts, lvm2.WithOverride(lvm2.CodeFsUnknown, "the volume holds nothing the probe recognises", "plugin/lvm"))
 		}
 	case l.Attr.Thin():
-		tp := findLV(v, l.Pool)
-		if tp == nil {
-			return nil, fmt.Errorf("%w: thin pool %s/%s", plugin.ErrNotFound, b.vg, l.Pool)
-		}
-		if err := b.admitThin(ctx, v, tp, size-l.Size); err != nil {
+		if err := b.admitThin(ctx, v, l.Pool, size-l.Size); err != nil {
 			return nil, err
 		}
-	case size-l.Size > v.Free:
-		return nil, fmt.Errorf("%w: %d more bytes asked, VG %s has %d free", plugin.ErrNoSpace, size-l.Size, b.vg, v.Free)
+		opts = append(opts, b.admitOpt(l.Pool, size-l.Size))
+	default:
+		for _, o := range v.LVs {
+			if o.Origin == name && !o.Attr.Thin() {
+				return nil, fmt.Errorf("%w: volume %s has classic snapshot %s, and lvm resizes such an origin only inactive", plugin.ErrInUse, id, o.Name)
+			}
+		}
+		if size-l.Size > v.Free {
+			return nil, fmt.Errorf("%w: %d more bytes asked, VG %s has %d free", plugin.ErrNoSpace, size-l.Size, b.vg, v.Free)
+		}
 	}
 	op, err := b.m.LVResizeOp(ctx, b.vg, name, size, append(opts, lvm2.WithOpID("lvm.plugin.resize "+id))...)
 	if err != nil {
@@ -369,26 +420,24 @@ func holdsNothing(ctx context.Context, dev string) (bool, error) {
 	return r.Type == "" && r.PTType == "", nil
 }
 
-// DeleteVolume removes a volume's LV, refused (ErrInUse) while it is open
-// or has classic snapshots (which cannot outlive their origin); thin
-// snapshots stay, and are still listed by their IDs.
+// DeleteVolume removes a volume's LV (or a half-made clone's), refused
+// (ErrInUse) while it is open or has classic snapshots (which cannot
+// outlive their origin); thin snapshots stay, and are still listed by
+// their IDs.
 func (b *Backend) DeleteVolume(ctx context.Context, id string) ([]sched.Operation, error) {
 	name, err := b.splitVolumeID(id)
 	if err != nil {
 		return nil, err
 	}
-	caps, v, err := b.capabilities(ctx)
-	if err != nil {
+	caps, v, err := b.forDelete(ctx)
+	if err != nil || v == nil {
 		return nil, err
 	}
-	var l *lvm2.LV
-	if v != nil {
-		l = findLV(v, name)
-	}
+	l := findLV(v, name)
 	if l == nil {
 		return nil, nil
 	}
-	if !isVolume(l) {
+	if !owned(l) {
 		return nil, fmt.Errorf("%w: LV %s/%s is not a volume of this backend", plugin.ErrInUse, b.vg, name)
 	}
 	for _, o := range v.LVs {
@@ -406,15 +455,46 @@ func (b *Backend) DeleteVolume(ctx context.Context, id string) ([]sched.Operatio
 	return wrap(op), nil
 }
 
+// forDelete reads the capabilities and the VG for a delete: a VG that is
+// not there holds nothing to delete (nil VG, no error), but without lvm
+// nothing can be known, which is an *UnavailableError, never a success.
+func (b *Backend) forDelete(ctx context.Context) (plugin.Capabilities, *lvm2.VG, error) {
+	caps, v, err := b.capabilities(ctx)
+	if err != nil || v != nil {
+		return caps, v, err
+	}
+	if c, _ := caps.Lookup(plugin.TechVolume, plugin.ModeRemove); c.MissingTool != "" {
+		return nil, nil, &plugin.UnavailableError{Backend: Name, Technology: plugin.TechVolume, Mode: plugin.ModeRemove, Reason: c.Reason, MissingTool: c.MissingTool}
+	}
+	return caps, nil, nil
+}
+
+// cowSize is a classic snapshot's COW space for an origin of n bytes: the
+// origin itself, lvm's exception metadata (16 bytes per 4 KiB chunk, about
+// 1/256) and a header chunk, rounded up to the VG's extents, so it can
+// never fill and be dropped (lvm trims what is above its maximum).
+func cowSize(v *lvm2.VG, n int64) int64 {
+	c := n + n/128 + 1<<20
+	if e := v.ExtentSize; e > 0 {
+		c = (c + e - 1) / e * e
+	}
+	return c
+}
+
 // CreateSnapshot makes a read-only snapshot: a thin snapshot of a thin
-// volume, or a classic snapshot of a thick one with COW space of the
-// volume's whole size (so it can never overflow and drop).
+// volume (admitted like a new thin volume of its size: it may diverge that
+// far), or a classic snapshot of a thick one with COW space for the whole
+// volume (cowSize).
 func (b *Backend) CreateSnapshot(ctx context.Context, volumeID, name string) ([]sched.Operation, error) {
 	vol, err := b.splitVolumeID(volumeID)
 	if err != nil {
 		return nil, err
 	}
 	if err := validName("snapshot", name); err != nil {
+		return nil, err
+	}
+	lv := snapLV(vol, name)
+	if err := b.checkDMName("snapshot", lv); err != nil {
 		return nil, err
 	}
 	_, v, err := b.check(ctx, need(plugin.TechSnapshot, plugin.ModeCreate))
@@ -425,7 +505,6 @@ func (b *Backend) CreateSnapshot(ctx context.Context, volumeID, name string) ([]
 	if o == nil || !isVolume(o) {
 		return nil, fmt.Errorf("%w: volume %s", plugin.ErrNotFound, volumeID)
 	}
-	lv := snapLV(vol, name)
 	if l := findLV(v, lv); l != nil {
 		if hasTag(l.Tags, tagSnapshot) && l.Origin == vol {
 			return nil, nil
@@ -433,13 +512,19 @@ func (b *Backend) CreateSnapshot(ctx context.Context, volumeID, name string) ([]
 		return nil, fmt.Errorf("%w: snapshot %s", plugin.ErrExists, b.snapID(vol, name))
 	}
 	spec := lvm2.SnapshotSpec{ReadOnly: true, Tags: []string{tagSnapshot, tagCreated + strconv.FormatInt(time.Now().UnixNano(), 10)}}
-	if !o.Attr.Thin() {
-		spec.SizeBytes = o.Size
-		if o.Size > v.Free {
-			return nil, fmt.Errorf("%w: a classic snapshot of %s needs %d bytes, VG %s has %d free", plugin.ErrNoSpace, volumeID, o.Size, b.vg, v.Free)
+	opts := []lvm2.OpOption{lvm2.WithOpID("lvm.plugin.snapshot " + b.snapID(vol, name))}
+	if o.Attr.Thin() {
+		if err := b.admitThin(ctx, v, o.Pool, o.Size); err != nil {
+			return nil, err
+		}
+		opts = append(opts, b.admitOpt(o.Pool, o.Size))
+	} else {
+		spec.SizeBytes = cowSize(v, o.Size)
+		if spec.SizeBytes > v.Free {
+			return nil, fmt.Errorf("%w: a classic snapshot of %s needs %d bytes, VG %s has %d free", plugin.ErrNoSpace, volumeID, spec.SizeBytes, b.vg, v.Free)
 		}
 	}
-	op, err := b.m.SnapshotSpecOp(ctx, b.vg, vol, lv, spec, lvm2.WithOpID("lvm.plugin.snapshot "+b.snapID(vol, name)))
+	op, err := b.m.SnapshotSpecOp(ctx, b.vg, vol, lv, spec, opts...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -453,14 +538,11 @@ func (b *Backend) DeleteSnapshot(ctx context.Context, snapshotID string) ([]sche
 	if err != nil {
 		return nil, err
 	}
-	caps, v, err := b.capabilities(ctx)
-	if err != nil {
+	caps, v, err := b.forDelete(ctx)
+	if err != nil || v == nil {
 		return nil, err
 	}
-	var l *lvm2.LV
-	if v != nil {
-		l = findLV(v, snapLV(vol, name))
-	}
+	l := findLV(v, snapLV(vol, name))
 	if l == nil {
 		return nil, nil
 	}
