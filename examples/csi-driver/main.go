@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/CodeMonkeyCybersecurity/eos-storage/csi"
@@ -93,53 +94,64 @@ func run(ctx context.Context, args []string) int {
 }
 
 // lvmBackend builds the lvm backend journaling into the Engine's journal,
-// and for thin volumes starts the thin-pool policy on the pool.
-func lvmBackend(ctx context.Context, log *slog.Logger, st *csi.EngineStack, c config) (plugin.Backend, error) {
+// and for thin volumes starts the thin-pool policy on the pool. stop ends
+// the policy, waits for it and closes what it opened; it is returned (and
+// must be called) even with an error.
+func lvmBackend(ctx context.Context, log *slog.Logger, st *csi.EngineStack, c config) (b plugin.Backend, stop func(), err error) {
+	stop = func() {}
 	x, err := command.New(command.WithLogger(log))
 	if err != nil {
-		return nil, err
+		return nil, stop, err
 	}
 	tool, err := lvm.NewTool(x)
 	if err != nil {
-		return nil, err
+		return nil, stop, err
 	}
 	fm, err := fsys.New(fsys.WithJournal(st.Journal()), fsys.WithLogger(log))
 	if err != nil {
-		return nil, err
+		return nil, stop, err
 	}
 	m, err := lvm.NewManager(tool, lvm.WithJournal(st.Journal()), lvm.WithFsys(fm), lvm.WithLogger(log))
 	if err != nil {
-		return nil, err
+		return nil, stop, err
 	}
 	if c.thick {
-		return lvmplugin.New(m, c.vg, lvmplugin.WithLogger(log))
+		b, err = lvmplugin.New(m, c.vg, lvmplugin.WithLogger(log))
+		return b, stop, err
 	}
 	rs, err := lvm.NewReportSource(tool)
 	if err != nil {
-		return nil, err
+		return nil, stop, err
+	}
+	grower, err := lvm.NewToolGrower(tool)
+	if err != nil {
+		return nil, stop, err
 	}
 	dm, err := lvm.OpenDMSource()
 	if err != nil {
-		return nil, fmt.Errorf("thin-pool policy: %w", err)
+		return nil, stop, fmt.Errorf("thin-pool policy: %w", err)
 	}
-	context.AfterFunc(ctx, func() { dm.Close() })
-	grower, err := lvm.NewToolGrower(tool)
-	if err != nil {
-		return nil, err
-	}
+	pctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	stop = func() { cancel(); wg.Wait(); dm.Close() }
 	p, err := lvm.NewPolicy(dm, rs, lvm.WithGrower(grower), lvm.WithOverProvisioning(c.ratio), lvm.WithPolicyLogger(log))
 	if err != nil {
-		return nil, err
+		return nil, stop, err
 	}
-	if err := p.Watch(ctx, c.vg, c.thinPool); err != nil {
-		return nil, fmt.Errorf("thin-pool policy: %w", err)
+	if b, err = lvmplugin.New(m, c.vg, lvmplugin.WithThinPool(c.thinPool), lvmplugin.WithPolicy(p), lvmplugin.WithLogger(log)); err != nil {
+		return nil, stop, err
 	}
+	if err := p.Watch(pctx, c.vg, c.thinPool); err != nil {
+		return nil, stop, fmt.Errorf("thin-pool policy: %w", err)
+	}
+	wg.Add(1)
 	go func() {
-		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("thin-pool policy stopped", "err", err)
+		defer wg.Done()
+		if err := p.Run(pctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("thin-pool policy stopped: thin volumes are refused until a restart", "err", err)
 		}
 	}()
-	return lvmplugin.New(m, c.vg, lvmplugin.WithThinPool(c.thinPool), lvmplugin.WithPolicy(p), lvmplugin.WithLogger(log))
+	return b, stop, nil
 }
 
 func serve(ctx context.Context, log *slog.Logger, endpoint string, c config) error {
@@ -156,7 +168,9 @@ func serve(ctx context.Context, log *slog.Logger, endpoint string, c config) err
 	if c.backend == "loopfile" {
 		b, err = loopfile.New(c.dir, loopfile.WithLogger(log))
 	} else {
-		b, err = lvmBackend(ctx, log, st, c)
+		var stop func()
+		b, stop, err = lvmBackend(ctx, log, st, c)
+		defer stop()
 		opts = append(opts, csi.WithThin(!c.thick))
 	}
 	if err != nil {
