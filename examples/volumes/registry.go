@@ -27,7 +27,6 @@ import (
 // registered anyway, as an unavailable backend carrying the reason, so
 // that `backends` lists it and says why: availability is a report, never
 // a reason to fail at start-up.
-//
 func registry(ctx context.Context, f *flags) (*plugin.Registry, error) {
 	r := plugin.NewRegistry()
 	var err error
