@@ -72,3 +72,50 @@ func TestMapErr(t *testing.T) {
 		t.Error("mapErr(nil) != nil")
 	}
 }
+
+func TestSizes(t *testing.T) {
+	v := &lvm2.VG{ExtentSize: 32 << 20}
+	if got, err := roundSize(v, "size", 16<<20+1); err != nil || got != 32<<20 {
+		t.Errorf("16 MiB + 1 on 32 MiB extents: %d %v", got, err)
+	}
+	v3 := &lvm2.VG{ExtentSize: 3 << 20}
+	if got, err := roundSize(v3, "size", 16<<20); err != nil || got != 18<<20 {
+		t.Errorf("16 MiB on 3 MiB extents: %d %v (lvm makes 18 MiB)", got, err)
+	}
+	if _, err := roundSize(v, "size", 0); !errors.Is(err, plugin.ErrInvalid) {
+		t.Errorf("size 0: %v", err)
+	}
+	// COW space: the origin, 1/128 for exception metadata, a MiB, on extents.
+	four := &lvm2.VG{ExtentSize: 4 << 20}
+	if c := cowSize(four, 64<<20); c < 64<<20+64<<20/256+8192 || c%(4<<20) != 0 || c > 72<<20 {
+		t.Errorf("COW for 64 MiB: %d", c)
+	}
+	b := &Backend{vg: "eos"}
+	if err := b.checkDMName("name", "a"); err != nil {
+		t.Error(err)
+	}
+	dashes := "a" + strings.Repeat("-", 47)
+	if err := b.checkDMName("snapshot", snapLV(dashes, "b"+strings.Repeat("-", 47))); !errors.Is(err, plugin.ErrInvalid) {
+		t.Errorf("a snapshot whose dm name doubles 94 dashes: %v", err)
+	}
+	if err := b.checkDMName("snapshot", snapLV("tmeta1", "s")); !errors.Is(err, plugin.ErrInvalid) {
+		t.Errorf("_tmeta1+s is lvm-reserved: %v", err)
+	}
+	b.extent.Store(8 << 20)
+	if l := b.Limits(); l.Granularity != 8<<20 || l.MinSize != 8<<20 {
+		t.Errorf("Limits after an 8 MiB-extent VG was read: %+v", l)
+	}
+}
+
+func TestMapErrUnmonitored(t *testing.T) {
+	err := mapErr(&lvm2.AdmitError{Code: lvm2.RefusedUnmonitored})
+	if errors.Is(err, plugin.ErrNoSpace) || !errors.Is(err, plugin.ErrBackend) {
+		t.Errorf("an unwatched pool: %v, want ErrBackend, not ErrNoSpace", err)
+	}
+	if err := mapErr(&lvm2.RefusedError{Code: lvm2.CodeFsUnknown}); !errors.Is(err, plugin.ErrNotSupported) {
+		t.Errorf("fs_unknown: %v", err)
+	}
+	if err := mapErr(&lvm2.RefusedError{Code: lvm2.CodeFsShrink}); !errors.Is(err, plugin.ErrInvalid) {
+		t.Errorf("fs_cannot_shrink: %v", err)
+	}
+}
