@@ -52,7 +52,9 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	j, err := safety.OpenJournal(ctx, safety.WithStateDir(mustTemp()))
+	dir := mustTemp()
+	defer os.RemoveAll(dir)
+	j, err := safety.OpenJournal(ctx, safety.WithStateDir(dir))
 	if err != nil {
 		panic(err)
 	}
@@ -88,7 +90,7 @@ func Example() {
 }
 
 func mustTemp() string {
-	d, err := os.MkdirTemp("", "lvm-example-") // the journal's; left for the OS to clean
+	d, err := os.MkdirTemp("", "lvm-example-")
 	if err != nil {
 		panic(err)
 	}
