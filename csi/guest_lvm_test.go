@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	csipb "github.com/container-storage-interface/spec/lib/go/csi"
@@ -87,20 +86,7 @@ func TestGuestSanityLVMThin(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(t.TempDir(), "csi.sock")
-	l, err := Listen("unix://" + sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := d.Serve(sctx, l); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
+	defer serveDriver(t, d, sock)()
 
 	base := t.TempDir()
 	testenv.UnmountUnder(t, base)

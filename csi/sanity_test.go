@@ -60,7 +60,14 @@ func (td *testDriver) start(t testing.TB, opts ...Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen("unix://" + td.sock)
+	td.driver = d
+	td.stop = serveDriver(t, d, td.sock)
+}
+
+// serveDriver serves d on the unix socket sock until the returned stop.
+func serveDriver(t testing.TB, d *Driver, sock string) (stop func()) {
+	t.Helper()
+	l, err := Listen("unix://" + sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +80,7 @@ func (td *testDriver) start(t testing.TB, opts ...Option) {
 			t.Errorf("serve: %v", err)
 		}
 	}()
-	td.driver = d
-	td.stop = func() { cancel(); wg.Wait() }
+	return func() { cancel(); wg.Wait() }
 }
 
 // cleanupDir unmounts anything still mounted from the pool's devices,

@@ -45,12 +45,7 @@ func TestGuestLVMLifecycle(t *testing.T) {
 	}
 	cacheEnv := part("cache", "dm_cache", "dm_cache_smq")
 	raidEnv := part("raid1", "raid1", "dm_raid")
-	var have []string
-	for _, m := range mods {
-		if a.HasModule(m) || contains(DriverModules(), m) {
-			have = append(have, m)
-		}
-	}
+	have := presentModules(a, mods)
 	res := RunTest(t, Config{
 		Disks: []Disk{
 			{Kind: SATA, Serial: "EOSLVMLC1", Size: 1 << 30},
@@ -93,6 +88,18 @@ activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
 backup { backup = 0 archive = 0 }
 CONF
 `
+
+// presentModules keeps the modules the assets carry (and the drivers
+// every guest loads).
+func presentModules(a Assets, mods []string) []string {
+	var have []string
+	for _, m := range mods {
+		if a.HasModule(m) || contains(DriverModules(), m) {
+			have = append(have, m)
+		}
+	}
+	return have
+}
 
 func contains(xs []string, x string) bool {
 	for _, y := range xs {

@@ -16,12 +16,7 @@ func guestDMThin(t *testing.T, pkg, bin, run, env string, timeout time.Duration)
 	t.Parallel()
 	path := guestTestBinary(t, pkg, bin)
 	mods := append(DriverModules(), "loop", "ext4", "dm_mod", "dm_thin_pool", "dm_snapshot", "dm_bufio", "dm_persistent_data")
-	var have []string
-	for _, m := range mods {
-		if a.HasModule(m) || contains(DriverModules(), m) {
-			have = append(have, m)
-		}
-	}
+	have := presentModules(a, mods)
 	res := RunTest(t, Config{
 		Disks: []Disk{
 			{Kind: SATA, Serial: "EOSDMT1", Size: 512 << 20},
