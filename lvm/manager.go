@@ -278,3 +278,6 @@ func runOp(ctx context.Context, op sched.Operation) error {
 }
 
 func bytesArg(n int64) string { return strconv.FormatInt(n, 10) + "b" }
+
+// Tool is the lvm runner the Manager works through.
+func (m *Manager) Tool() *Tool { return m.tool }

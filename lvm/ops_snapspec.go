@@ -68,8 +68,8 @@ func (m *Manager) SnapshotSpecOp(ctx context.Context, vg, origin, name string, s
 }
 
 // LVTagsOp adds and deletes tags of an LV (lvchange --addtag/--deltag);
-// its undo does the opposite. It is journaled as OpLVCreate's sibling
-// kind OpLVTags.
+// its undo does the opposite. It is journaled as OpLVTags, which
+// RollForward settles.
 func (m *Manager) LVTagsOp(ctx context.Context, vg, lv string, add, del []string, opts ...OpOption) (sched.Operation, error) {
 	c, err := m.opConfig(opts)
 	if err != nil {
@@ -97,14 +97,3 @@ func (m *Manager) LVTagsOp(ctx context.Context, vg, lv string, add, del []string
 
 // OpLVTags is LVTagsOp's journal kind.
 const OpLVTags = "lvm.lvchange.tags"
-
-// Tool is the lvm runner the Manager works through.
-func (m *Manager) Tool() *Tool { return m.tool }
-
-// DeviceMapper reports whether the Tool runs lvm with device-mapper (false
-// after WithoutDeviceMapper: metadata only, nothing activated).
-func (t *Tool) DeviceMapper() bool { return t.driverLoaded }
-
-// OverProvisioning is the largest ratio of thin virtual sizes to a pool's
-// data size that Admit allows.
-func (p *Policy) OverProvisioning() float64 { return p.overprov }

@@ -107,3 +107,7 @@ func (ps *poolState) lastAtOrZero() (t time.Time) {
 	}
 	return ps.lastAt
 }
+
+// OverProvisioning is the largest ratio of thin virtual sizes to a pool's
+// data size that Admit allows.
+func (p *Policy) OverProvisioning() float64 { return p.overprov }

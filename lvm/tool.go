@@ -256,3 +256,7 @@ func takesReportFormat(sub string, args []string) bool {
 	}
 	return false
 }
+
+// DeviceMapper reports whether the Tool runs lvm with device-mapper (false
+// after WithoutDeviceMapper: metadata only, nothing activated).
+func (t *Tool) DeviceMapper() bool { return t.driverLoaded }

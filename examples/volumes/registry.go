@@ -139,33 +139,34 @@ func lvmBackend(ctx context.Context, f *flags) (plugin.Backend, error) {
 	}
 	j, err := safety.OpenJournal(ctx, append([]safety.Option{safety.WithStateDir(dir), safety.WithLogger(f.log)}, append(lvm.RollForward(tool), fsys.RollForward()...)...)...)
 	if err != nil {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
 		return nil, err
 	}
+	lb := &lvmJournaled{j: j, tempDir: tmp}
+	fail := func(err error) (plugin.Backend, error) { lb.Close(); return nil, err }
 	if f.apply {
 		if _, err := j.Recover(ctx); err != nil {
-			j.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	fm, err := fsys.New(fsys.WithJournal(j), fsys.WithLogger(f.log))
-	if err == nil {
-		var m *lvm.Manager
-		if m, err = lvm.NewManager(tool, lvm.WithJournal(j), lvm.WithFsys(fm), lvm.WithLogger(f.log)); err == nil {
-			var opts []lvmplugin.Option
-			if f.lvmThinPool != "" {
-				opts = append(opts, lvmplugin.WithThinPool(f.lvmThinPool))
-			}
-			var b *lvmplugin.Backend
-			if b, err = lvmplugin.New(m, f.lvmVG, append(opts, lvmplugin.WithLogger(f.log))...); err == nil {
-				return &lvmJournaled{Backend: b, j: j, tempDir: tmp}, nil
-			}
-		}
+	if err != nil {
+		return fail(err)
 	}
-	j.Close()
-	if tmp != "" {
-		os.RemoveAll(tmp)
+	m, err := lvm.NewManager(tool, lvm.WithJournal(j), lvm.WithFsys(fm), lvm.WithLogger(f.log))
+	if err != nil {
+		return fail(err)
 	}
-	return nil, err
+	opts := []lvmplugin.Option{lvmplugin.WithLogger(f.log)}
+	if f.lvmThinPool != "" {
+		opts = append(opts, lvmplugin.WithThinPool(f.lvmThinPool))
+	}
+	if lb.Backend, err = lvmplugin.New(m, f.lvmVG, opts...); err != nil {
+		return fail(err)
+	}
+	return lb, nil
 }
 
 // backendOrNil keeps a typed nil pointer out of the interface.

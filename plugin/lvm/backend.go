@@ -423,7 +423,7 @@ func (b *Backend) Pools(ctx context.Context) ([]plugin.Pool, error) {
 	return out, nil
 }
 
-func (b *Backend) volume(v *lvm2.VG, l *lvm2.LV) plugin.Volume {
+func (b *Backend) volume(l *lvm2.LV) plugin.Volume {
 	out := plugin.Volume{ID: b.volID(l.Name), Name: l.Name, Pool: b.vg, SizeBytes: l.Size, UsedBytes: l.Size,
 		Device: l.Path, Thin: l.Attr.Thin()}
 	if out.Thin {
@@ -466,7 +466,7 @@ func (b *Backend) Volumes(ctx context.Context, pool string) ([]plugin.Volume, er
 		if !isVolume(l) || pool == b.thinPool && pool != "" && l.Pool != b.thinPool {
 			continue
 		}
-		out = append(out, b.volume(v, l))
+		out = append(out, b.volume(l))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -484,7 +484,7 @@ func (b *Backend) Volume(ctx context.Context, id string) (*plugin.Volume, error)
 	}
 	for _, l := range v.LVs {
 		if l.Name == name && isVolume(l) {
-			vol := b.volume(v, l)
+			vol := b.volume(l)
 			return &vol, nil
 		}
 	}

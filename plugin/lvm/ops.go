@@ -202,7 +202,7 @@ func (b *Backend) CreateVolume(ctx context.Context, req plugin.CreateRequest) ([
 	id := "lvm.plugin.create " + b.volID(req.Name)
 	var redo []sched.Operation // removes a half-made clone first
 	if l := findLV(v, req.Name); l != nil {
-		got := b.volume(v, l)
+		got := b.volume(l)
 		same := got.Thin == thin && got.SnapshotOf == req.FromSnapshot
 		switch {
 		case isVolume(l) && same && got.SizeBytes == size:
